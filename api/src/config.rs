@@ -1,0 +1,203 @@
+//! Typed settings read from the environment once at start-up and validated there, so a bad
+//! value stops the process with a message naming the variable instead of failing later.
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use figment::{Figment, providers::Env, providers::Serialized};
+use serde::{Deserialize, Serialize};
+
+/// The environment variables the server reads; README documents each.
+const VARIABLES: &[&str] = &[
+    "HONGFAN_ENV",
+    "HONGFAN_BIND",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_KEY_PREFIX",
+    "JWT_SECRET",
+    "ACCESS_TOKEN_TTL_SECONDS",
+    "REFRESH_TOKEN_TTL_DAYS",
+    "WECHAT_APPID",
+    "WECHAT_SECRET",
+    "WECHAT_API_BASE",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A string that never shows up in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Field names are the environment variable names, lower-cased.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub hongfan_env: Environment,
+    pub hongfan_bind: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    /// Namespaces every Redis key, so that several deployments (or test runs) can share one Redis.
+    pub redis_key_prefix: String,
+    pub jwt_secret: Option<Secret>,
+    pub access_token_ttl_seconds: u64,
+    pub refresh_token_ttl_days: u64,
+    pub wechat_appid: Option<String>,
+    pub wechat_secret: Option<Secret>,
+    pub wechat_api_base: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            hongfan_env: Environment::Development,
+            hongfan_bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: "sqlite://hongfan.db?mode=rwc".to_owned(),
+            redis_url: None,
+            redis_key_prefix: "hongfan".to_owned(),
+            jwt_secret: None,
+            access_token_ttl_seconds: 15 * 60,
+            refresh_token_ttl_days: 30,
+            wechat_appid: None,
+            wechat_secret: None,
+            wechat_api_base: "https://api.weixin.qq.com".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {variable} {problem}")]
+    Invalid {
+        variable: &'static str,
+        problem: String,
+    },
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::raw().only(VARIABLES))
+            .extract()
+            .map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.database_url.starts_with("sqlite:") || self.is_postgres()) {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+        }
+        match &self.jwt_secret {
+            Some(secret) if secret.expose().len() < 32 => {
+                return Err(invalid("JWT_SECRET", "must be at least 32 characters"));
+            }
+            None if self.hongfan_env == Environment::Production => {
+                return Err(invalid("JWT_SECRET", "is required in production"));
+            }
+            _ => {}
+        }
+        if self.access_token_ttl_seconds == 0 {
+            return Err(invalid("ACCESS_TOKEN_TTL_SECONDS", "must be positive"));
+        }
+        if self.refresh_token_ttl_days == 0 {
+            return Err(invalid("REFRESH_TOKEN_TTL_DAYS", "must be positive"));
+        }
+        if self.wechat_appid.is_some() != self.wechat_secret.is_some() {
+            return Err(invalid(
+                "WECHAT_APPID",
+                "and WECHAT_SECRET must be set together (or neither, for dev login)",
+            ));
+        }
+        if self.hongfan_env == Environment::Production && self.wechat_appid.is_none() {
+            return Err(invalid(
+                "WECHAT_APPID",
+                "is required in production: dev login accepts any openid",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+    }
+
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_seconds)
+    }
+
+    pub fn refresh_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_days * 24 * 3600)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn short_jwt_secret_is_rejected() {
+        let settings = Settings {
+            jwt_secret: Some(Secret::new("short")),
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("JWT_SECRET"), "{error}");
+    }
+
+    #[test]
+    fn production_requires_secrets() {
+        let settings = Settings {
+            hongfan_env: Environment::Production,
+            ..Settings::default()
+        };
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug_output() {
+        let shown = format!("{:?}", Secret::new("hunter2-hunter2"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

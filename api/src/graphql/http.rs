@@ -1,0 +1,206 @@
+//! GraphQL over HTTP (https://graphql.github.io/graphql-over-http/): content negotiation
+//! between `application/graphql-response+json` and `application/json`, 4xx for requests that
+//! never executed, GET for queries only, and the caller's bearer token.
+use async_graphql::{
+    ServerError,
+    http::GraphiQLSource,
+    parser::types::{DocumentOperations, OperationType},
+};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+
+use super::{AppSchema, RequestContext};
+use crate::{error::AppError, identity::sessions::SessionService};
+
+#[derive(Clone)]
+pub struct GraphqlEndpoint {
+    pub schema: AppSchema,
+    pub sessions: SessionService,
+    pub graphiql: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// The first acceptable media type the client lists; `application/json` when it lists none,
+/// as the spec asks for legacy clients.
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    accept.split(',').find_map(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+        if refused {
+            return None;
+        }
+        match media.as_str() {
+            "application/graphql-response+json" => Some(MediaType::GraphqlResponseJson),
+            "application/json" | "application/*" | "*/*" => Some(MediaType::Json),
+            _ => None,
+        }
+    })
+}
+
+fn errors_body(errors: &[ServerError]) -> serde_json::Value {
+    serde_json::json!({ "errors": errors })
+}
+
+fn reply(status: StatusCode, media: MediaType, body: &impl serde::Serialize) -> Response {
+    let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
+    (status, [(header::CONTENT_TYPE, media.header())], body).into_response()
+}
+
+fn request_error(media: MediaType, status_for_graphql_response: StatusCode, error: AppError) -> Response {
+    let status = match media {
+        MediaType::GraphqlResponseJson => status_for_graphql_response,
+        MediaType::Json => StatusCode::OK,
+    };
+    reply(status, media, &errors_body(&[super::error::request_error(error)]))
+}
+
+/// A body that is not a GraphQL request at all is a 400 whatever the media type.
+fn malformed(media: MediaType, message: impl Into<String>) -> Response {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "BAD_REQUEST");
+    reply(StatusCode::BAD_REQUEST, media, &errors_body(&[error]))
+}
+
+impl GraphqlEndpoint {
+    async fn execute(&self, headers: &HeaderMap, media: MediaType, mut request: async_graphql::Request) -> Response {
+        let caller = match bearer_token(headers) {
+            None => None,
+            // An invalid token is an error, not "anonymous": the client must log in again.
+            Some(token) => match self.sessions.authenticate(token).await {
+                Ok(caller) => Some(caller),
+                Err(error) => return request_error(media, StatusCode::UNAUTHORIZED, error),
+            },
+        };
+        request = request.data(RequestContext::new(caller));
+        let mut response = self.schema.execute(request).await;
+        super::error::add_codes(&mut response.errors);
+        // Errors without a path happened before execution (parse, validation, limits).
+        let never_executed = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let status = if never_executed && media == MediaType::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        reply(status, media, &response)
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+pub async fn post(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "use Content-Type: application/json").into_response();
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(error) => return malformed(media, format!("the body is not valid JSON: {error}")),
+    };
+    if value.is_array() {
+        return malformed(media, "batched requests are not supported; send one operation per request");
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(error) => return malformed(media, format!("the body is not a GraphQL request: {error}")),
+    };
+    if request.query.trim().is_empty() {
+        return malformed(media, "the request has no query");
+    }
+    endpoint.execute(&headers, media, request).await
+}
+
+/// GET runs queries given in the URL (cacheable); without a query it serves GraphiQL.
+pub async fn get(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    if query.is_empty() {
+        return if endpoint.graphiql {
+            Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+        } else {
+            (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "POST GraphQL requests here").into_response()
+        };
+    }
+    let Some(media) = negotiate(&headers) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    let mut request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) if !request.query.trim().is_empty() => request,
+        _ => return malformed(media, "the URL does not hold a GraphQL request"),
+    };
+    let name = request.operation_name.clone();
+    let is_mutation = match request.parsed_query() {
+        Ok(document) => {
+            match (&document.operations, name) {
+                (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Mutation,
+                (DocumentOperations::Multiple(ops), Some(name)) => ops
+                    .get(name.as_str())
+                    .is_some_and(|op| op.node.ty == OperationType::Mutation),
+                (DocumentOperations::Multiple(_), None) => false,
+            }
+        }
+        // Let execution report the syntax error in the usual shape.
+        Err(_) => false,
+    };
+    if is_mutation {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "mutations must use POST").into_response();
+    }
+    endpoint.execute(&headers, media, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("header"));
+        headers
+    }
+
+    #[test]
+    fn negotiation_follows_the_clients_order() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(
+            negotiate(&accept("application/graphql-response+json, application/json")),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(negotiate(&accept("application/json")), Some(MediaType::Json));
+        assert_eq!(negotiate(&accept("text/html")), None);
+    }
+}

@@ -1,0 +1,306 @@
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{enums, party_member_application, user};
+
+use super::{actor, caller, organisation::Community, parse_id, state, to_id};
+use crate::{
+    identity::{self, PartyMemberApplicationInput, ProfileInput, sessions::Session},
+    organisation, validate,
+};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::Role")]
+pub enum Role {
+    Resident,
+    PartyMember,
+    Staff,
+    Merchant,
+    Admin,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::ApplicationStatus")]
+pub enum ApplicationStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// Masked (138****1234) unless you are this user or STAFF of their community.
+    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let viewer = actor(ctx).await?;
+        let full = viewer.id == self.0.id
+            || self
+                .0
+                .community_id
+                .is_some_and(|c| viewer.roles.is_staff_of(c))
+            || viewer.roles.is_admin();
+        Ok(self
+            .0
+            .phone
+            .as_deref()
+            .map(|phone| if full { phone.to_owned() } else { validate::mask_phone(phone) }))
+    }
+
+    async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let viewer = actor(ctx).await?;
+        let visible = viewer.id == self.0.id
+            || self.0.community_id.is_some_and(|c| viewer.roles.is_staff_of(c));
+        Ok(self.0.address.as_deref().filter(|_| visible))
+    }
+
+    async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
+        let Some(id) = self.0.community_id else {
+            return Ok(None);
+        };
+        Ok(Some(Community(organisation::get_community(&state(ctx)?.db, id).await?)))
+    }
+
+    /// RESIDENT is implied for everyone and not listed.
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
+        let roles = identity::roles_of(&state(ctx)?.db, self.0.id).await?;
+        Ok(roles
+            .grants()
+            .iter()
+            .map(|(role, community)| RoleGrant {
+                role: (*role).into(),
+                community_id: community.map(to_id),
+            })
+            .collect())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RoleGrant {
+    role: Role,
+    /// Absent for district-wide grants.
+    community_id: Option<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    access_token: String,
+    /// Single use: each refreshSession returns the next one.
+    refresh_token: String,
+    /// When the access token expires.
+    expires_at: DateTime<Utc>,
+    user: User,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(session: Session) -> Self {
+        Self {
+            access_token: session.access_token,
+            refresh_token: session.refresh_token,
+            expires_at: session.expires_at,
+            user: User(session.user),
+        }
+    }
+}
+
+pub struct PartyMemberApplication(party_member_application::Model);
+
+#[Object]
+impl PartyMemberApplication {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn applicant(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(identity::get_user(&state(ctx)?.db, self.0.user_id).await?))
+    }
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        Ok(Community(
+            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
+        ))
+    }
+    /// The Party branch the member belongs to.
+    async fn branch(&self) -> &str {
+        &self.0.branch
+    }
+    async fn employer(&self) -> &str {
+        &self.0.employer
+    }
+    async fn status(&self) -> ApplicationStatus {
+        self.0.status.into()
+    }
+    async fn review_note(&self) -> Option<&str> {
+        self.0.review_note.as_deref()
+    }
+    async fn reviewed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.reviewed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    name: Option<String>,
+    phone: Option<String>,
+    community_id: Option<ID>,
+    address: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ApplyPartyMemberInput {
+    /// The Party branch (党支部) the member belongs to.
+    branch: String,
+    employer: String,
+    /// The community the member reports to (报到社区).
+    reported_community_id: ID,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The logged-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let actor = actor(ctx).await?;
+        Ok(User(identity::get_user(&state(ctx)?.db, actor.id).await?))
+    }
+
+    /// STAFF: Party-member registrations of a community, newest first.
+    async fn party_member_applications(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        status: Option<ApplicationStatus>,
+    ) -> Result<Vec<PartyMemberApplication>> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let list = identity::party_member_applications(
+            &state(ctx)?.db,
+            actor,
+            community_id,
+            status.map(Into::into),
+        )
+        .await?;
+        Ok(list.into_iter().map(PartyMemberApplication).collect())
+    }
+
+    async fn my_party_member_applications(&self, ctx: &Context<'_>) -> Result<Vec<PartyMemberApplication>> {
+        let actor = actor(ctx).await?;
+        let list = identity::my_party_member_applications(&state(ctx)?.db, actor).await?;
+        Ok(list.into_iter().map(PartyMemberApplication).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Exchanges a mini-program `wx.login()` code for a session. In dev-login mode (no WeChat
+    /// credentials configured) the code is taken as the openid.
+    async fn login_with_wechat(&self, ctx: &Context<'_>, code: String) -> Result<AuthPayload> {
+        Ok(state(ctx)?.sessions.login_with_wechat(&code).await?.into())
+    }
+
+    /// Spends a refresh token for a new access and refresh token. Presenting a spent refresh
+    /// token revokes the whole session.
+    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        Ok(state(ctx)?.sessions.refresh(&refresh_token).await?.into())
+    }
+
+    /// Ends this session on every device and instance: its tokens stop working at once.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        state(ctx)?.sessions.logout(caller(ctx)?).await?;
+        Ok(true)
+    }
+
+    async fn update_my_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let community_id = input
+            .community_id
+            .map(|id| parse_id("communityId", &id))
+            .transpose()?;
+        let input = ProfileInput {
+            name: input.name,
+            phone: input.phone,
+            community_id,
+            address: input.address,
+        };
+        Ok(User(identity::update_profile(&state(ctx)?.db, actor, input).await?))
+    }
+
+    /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        community_id: Option<ID>,
+    ) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let user_id = parse_id("userId", &user_id)?;
+        let community_id = community_id.map(|id| parse_id("communityId", &id)).transpose()?;
+        let user =
+            identity::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        Ok(User(user))
+    }
+
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        community_id: Option<ID>,
+    ) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let user_id = parse_id("userId", &user_id)?;
+        let community_id = community_id.map(|id| parse_id("communityId", &id)).transpose()?;
+        let user =
+            identity::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        Ok(User(user))
+    }
+
+    /// An in-service Party member reports to a community (在职党员到社区报到); STAFF review it.
+    async fn apply_party_member(
+        &self,
+        ctx: &Context<'_>,
+        input: ApplyPartyMemberInput,
+    ) -> Result<PartyMemberApplication> {
+        let actor = actor(ctx).await?;
+        let input = PartyMemberApplicationInput {
+            branch: input.branch,
+            employer: input.employer,
+            community_id: parse_id("reportedCommunityId", &input.reported_community_id)?,
+        };
+        let application = identity::apply_party_member(&state(ctx)?.db, actor, input).await?;
+        Ok(PartyMemberApplication(application))
+    }
+
+    /// STAFF of the community: approve (grants PARTY_MEMBER there) or reject.
+    async fn review_party_member_application(
+        &self,
+        ctx: &Context<'_>,
+        application_id: ID,
+        approve: bool,
+        note: Option<String>,
+    ) -> Result<PartyMemberApplication> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("applicationId", &application_id)?;
+        let application =
+            identity::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
+        Ok(PartyMemberApplication(application))
+    }
+}

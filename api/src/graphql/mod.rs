@@ -1,0 +1,97 @@
+//! The GraphQL API: thin resolvers that read the caller and arguments, call one domain
+//! service function and convert its result. One module per domain area.
+mod error;
+pub mod http;
+mod identity;
+mod orders;
+mod organisation;
+
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use crate::{
+    error::AppError,
+    identity::{Actor, load_actor, tokens::Caller},
+    startup::AppState,
+};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    identity::IdentityQuery,
+    organisation::OrganisationQuery,
+    orders::OrderQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(identity::IdentityMutation, orders::OrderMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deep or wide queries are refused before they reach the database.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 2_000;
+
+pub fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY);
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL the mobile front-ends code against (`schema.graphql`).
+pub fn sdl() -> String {
+    build_schema(None, true).sdl()
+}
+
+/// Per-request data: who is calling, and their roles once someone asked for them.
+pub struct RequestContext {
+    caller: Option<Caller>,
+    actor: OnceCell<Actor>,
+}
+
+impl RequestContext {
+    pub fn new(caller: Option<Caller>) -> Self {
+        Self {
+            caller,
+            actor: OnceCell::new(),
+        }
+    }
+}
+
+fn state<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c AppState> {
+    ctx.data::<AppState>()
+}
+
+fn caller(ctx: &Context<'_>) -> Result<Caller, AppError> {
+    ctx.data::<RequestContext>()
+        .ok()
+        .and_then(|request| request.caller)
+        .ok_or_else(|| AppError::Unauthenticated("log in first".into()))
+}
+
+/// The authenticated caller with their roles; fails with UNAUTHENTICATED for anonymous calls.
+async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
+    let caller = caller(ctx)?;
+    let state = state(ctx)?;
+    let request = ctx.data::<RequestContext>()?;
+    Ok(request
+        .actor
+        .get_or_try_init(|| load_actor(&state.db, caller.user_id))
+        .await?)
+}
+
+fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::bad_input(format!("{field} is not a valid id")))
+}
+
+fn to_id(id: Uuid) -> ID {
+    ID(id.to_string())
+}

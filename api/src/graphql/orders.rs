@@ -1,0 +1,420 @@
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Result,
+    connection::{Connection, Edge},
+};
+use chrono::{DateTime, Utc};
+use entity::{enums, order, order_event, service_category};
+
+use super::{actor, identity::User, organisation::Community, parse_id, state, to_id};
+use crate::{
+    identity,
+    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories},
+    organisation,
+    pagination::{Page, PageRequest, encode_cursor},
+    validate,
+};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::OrderStatus")]
+pub enum OrderStatus {
+    PendingDispatch,
+    Dispatched,
+    Open,
+    Accepted,
+    Completed,
+    Rated,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::Urgency")]
+pub enum Urgency {
+    Normal,
+    /// Halves the category's response time.
+    Urgent,
+}
+
+pub struct ServiceCategory(service_category::Model);
+
+#[Object]
+impl ServiceCategory {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Orders not accepted within this many minutes show as overdue.
+    async fn response_minutes(&self) -> i32 {
+        self.0.response_minutes
+    }
+}
+
+pub struct Order(order::Model);
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn address(&self) -> &str {
+        &self.0.address
+    }
+    /// In full for the requester, STAFF and the member doing the work; masked for others.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> Result<String> {
+        let viewer = actor(ctx).await?;
+        Ok(if orders::can_see_contact(viewer, &self.0) {
+            self.0.contact_phone.clone()
+        } else {
+            validate::mask_phone(&self.0.contact_phone)
+        })
+    }
+    async fn preferred_time(&self) -> Option<DateTime<Utc>> {
+        self.0.preferred_time
+    }
+    async fn urgency(&self) -> Urgency {
+        self.0.urgency.into()
+    }
+    async fn category(&self, ctx: &Context<'_>) -> Result<ServiceCategory> {
+        Ok(ServiceCategory(
+            categories::get(&state(ctx)?.db, self.0.category_id).await?,
+        ))
+    }
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        Ok(Community(
+            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
+        ))
+    }
+    async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(identity::get_user(&state(ctx)?.db, self.0.requester_id).await?))
+    }
+    /// The member STAFF dispatched the order to.
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        optional_user(ctx, self.0.assignee_id).await
+    }
+    /// The member who accepted the order.
+    async fn taker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        optional_user(ctx, self.0.taker_id).await
+    }
+    /// Deadline for someone to accept the order.
+    async fn response_due_at(&self) -> DateTime<Utc> {
+        self.0.response_due_at
+    }
+    /// Not accepted and past its response deadline.
+    async fn is_overdue(&self) -> bool {
+        orders::is_overdue(&self.0, Utc::now())
+    }
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.accepted_at
+    }
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    async fn completion_summary(&self) -> Option<&str> {
+        self.0.completion_summary.as_deref()
+    }
+    async fn minutes_spent(&self) -> Option<i32> {
+        self.0.minutes_spent
+    }
+    async fn photo_urls(&self) -> Vec<String> {
+        self.0
+            .photo_urls
+            .as_ref()
+            .and_then(|urls| serde_json::from_value(urls.clone()).ok())
+            .unwrap_or_default()
+    }
+    async fn rating_stars(&self) -> Option<i32> {
+        self.0.rating_stars.map(i32::from)
+    }
+    async fn rating_comment(&self) -> Option<&str> {
+        self.0.rating_comment.as_deref()
+    }
+    async fn rated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.rated_at
+    }
+    /// Rated 2 stars or less: STAFF follow up with a callback visit (回访).
+    async fn needs_follow_up(&self) -> bool {
+        orders::needs_follow_up(&self.0)
+    }
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// The audit trail, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
+        let events = orders::events(&state(ctx)?.db, self.0.id).await?;
+        Ok(events.into_iter().map(OrderEvent).collect())
+    }
+}
+
+async fn optional_user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(Some(User(identity::get_user(&state(ctx)?.db, id).await?)))
+}
+
+pub struct OrderEvent(order_event::Model);
+
+#[Object]
+impl OrderEvent {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    /// PLACE, DISPATCH, PUBLISH, TAKE, DECLINE, COMPLETE, RATE or CANCEL.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn from_status(&self) -> Option<OrderStatus> {
+        self.0.from_status.map(Into::into)
+    }
+    async fn to_status(&self) -> OrderStatus {
+        self.0.to_status.into()
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(identity::get_user(&state(ctx)?.db, self.0.actor_id).await?))
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+type OrderConnection = Connection<String, Order>;
+
+fn connection(page: Page<order::Model>, request: PageRequest) -> OrderConnection {
+    let mut connection = Connection::new(request.after.is_some(), page.has_next_page);
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|order| Edge::new(encode_cursor(order.id), Order(order))),
+    );
+    connection
+}
+
+#[derive(InputObject)]
+pub struct NewServiceCategoryInput {
+    /// Stable identifier, e.g. REPAIR.
+    code: String,
+    name: String,
+    response_minutes: i32,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "PlaceOrderInput")]
+pub struct PlaceOrderInputGql {
+    category_id: ID,
+    title: String,
+    description: String,
+    address: String,
+    contact_phone: String,
+    preferred_time: Option<DateTime<Utc>>,
+    urgency: Option<Urgency>,
+}
+
+#[derive(InputObject)]
+#[graphql(name = "CompleteOrderInput")]
+pub struct CompleteOrderInputGql {
+    summary: String,
+    minutes_spent: i32,
+    #[graphql(default)]
+    photo_urls: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct RateOrderInput {
+    /// 1 to 5.
+    stars: i32,
+    comment: Option<String>,
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<ServiceCategory>> {
+        let list = categories::list(&state(ctx)?.db).await?;
+        Ok(list.into_iter().map(ServiceCategory).collect())
+    }
+
+    /// An order with its timeline, for those involved in it.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("id", &id)?;
+        Ok(Order(orders::get(&state(ctx)?.db, actor, id).await?))
+    }
+
+    /// Orders I placed, newest first.
+    async fn my_orders(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<OrderStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = OrderFilter { status: status.map(Into::into), ..OrderFilter::default() };
+        let page = orders::my_orders(&state(ctx)?.db, actor, filter, request).await?;
+        Ok(connection(page, request))
+    }
+
+    /// STAFF: the community's orders, newest first.
+    #[allow(clippy::too_many_arguments)]
+    async fn dispatch_queue(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        status: Option<OrderStatus>,
+        #[graphql(default)] overdue_only: bool,
+        #[graphql(default)] needs_follow_up: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = OrderFilter {
+            status: status.map(Into::into),
+            overdue_only,
+            needs_follow_up,
+        };
+        let page = orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
+        Ok(connection(page, request))
+    }
+
+    /// Party members: OPEN orders of their communities, up for grabs.
+    async fn order_pool(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = orders::order_pool(&state(ctx)?.db, actor, request).await?;
+        Ok(connection(page, request))
+    }
+
+    /// Party members: orders I took, and those dispatched to me awaiting my answer.
+    async fn my_tasks(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<OrderStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = OrderFilter { status: status.map(Into::into), ..OrderFilter::default() };
+        let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request).await?;
+        Ok(connection(page, request))
+    }
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// STAFF or ADMIN.
+    async fn create_service_category(&self, ctx: &Context<'_>, input: NewServiceCategoryInput) -> Result<ServiceCategory> {
+        let actor = actor(ctx).await?;
+        let input = categories::CategoryInput {
+            code: input.code,
+            name: input.name,
+            response_minutes: input.response_minutes,
+        };
+        Ok(ServiceCategory(categories::create(&state(ctx)?.db, actor, input).await?))
+    }
+
+    /// 群众点单: a resident asks for a service in their community.
+    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInputGql) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let input = PlaceOrderInput {
+            category_id: parse_id("categoryId", &input.category_id)?,
+            title: input.title,
+            description: input.description,
+            address: input.address,
+            contact_phone: input.contact_phone,
+            preferred_time: input.preferred_time,
+            urgency: input.urgency.map(Into::into),
+        };
+        Ok(Order(orders::place(&state(ctx)?.db, actor, input).await?))
+    }
+
+    /// 社区派单: STAFF assign an order to one approved Party member.
+    async fn dispatch_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        assignee_id: ID,
+        note: Option<String>,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        let assignee_id = parse_id("assigneeId", &assignee_id)?;
+        Ok(Order(orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?))
+    }
+
+    /// STAFF put an order in the community pool for any approved Party member to take.
+    async fn publish_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(Order(orders::publish(&state(ctx)?.db, actor, order_id).await?))
+    }
+
+    /// 党员接单: exactly one member wins an OPEN order; the others get CONFLICT.
+    async fn take_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(Order(orders::take(&state(ctx)?.db, actor, order_id).await?))
+    }
+
+    /// The assignee hands a dispatched order back to STAFF.
+    async fn decline_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(Order(orders::decline(&state(ctx)?.db, actor, order_id, reason).await?))
+    }
+
+    async fn complete_order(&self, ctx: &Context<'_>, order_id: ID, input: CompleteOrderInputGql) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        let input = CompleteOrderInput {
+            summary: input.summary,
+            minutes_spent: input.minutes_spent,
+            photo_urls: input.photo_urls,
+        };
+        Ok(Order(orders::complete(&state(ctx)?.db, actor, order_id, input).await?))
+    }
+
+    /// 群众评单: the requester rates a completed order, once.
+    async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, input: RateOrderInput) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(Order(
+            orders::rate(&state(ctx)?.db, actor, order_id, input.stars, input.comment).await?,
+        ))
+    }
+
+    /// The requester before acceptance, or STAFF until completion.
+    async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        Ok(Order(orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?))
+    }
+}

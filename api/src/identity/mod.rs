@@ -1,0 +1,456 @@
+//! Who people are and what they may do: users, roles, login sessions and Party-member
+//! registration (在职党员到社区报到).
+pub mod sessions;
+pub mod tokens;
+pub mod wechat;
+
+use chrono::Utc;
+use entity::{
+    enums::{ApplicationStatus, Role},
+    party_member_application, role_grant, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    organisation, validate,
+};
+
+/// The roles a user holds; RESIDENT is implicit for everyone.
+#[derive(Debug, Clone, Default)]
+pub struct Roles(Vec<(Role, Option<Uuid>)>);
+
+impl Roles {
+    fn has(&self, role: Role, community: Option<Uuid>) -> bool {
+        self.0.iter().any(|(r, c)| *r == role && *c == community)
+    }
+
+    /// A district-wide administrator.
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin, None)
+    }
+
+    /// Community staff (or an administrator, who may act as staff anywhere).
+    pub fn is_staff_of(&self, community: Uuid) -> bool {
+        self.is_admin()
+            || self.has(Role::Staff, Some(community))
+            || self.has(Role::Admin, Some(community))
+    }
+
+    pub fn is_staff_anywhere(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(role, _)| matches!(role, Role::Staff | Role::Admin))
+    }
+
+    /// An approved Party member reporting to this community.
+    pub fn is_member_of(&self, community: Uuid) -> bool {
+        self.has(Role::PartyMember, Some(community))
+    }
+
+    pub fn member_communities(&self) -> Vec<Uuid> {
+        self.0
+            .iter()
+            .filter(|(role, _)| *role == Role::PartyMember)
+            .filter_map(|(_, community)| *community)
+            .collect()
+    }
+
+    pub fn grants(&self) -> &[(Role, Option<Uuid>)] {
+        &self.0
+    }
+}
+
+/// An authenticated user together with their roles, loaded once per request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Uuid,
+    pub roles: Roles,
+}
+
+pub async fn roles_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Roles> {
+    let grants = role_grant::Entity::find()
+        .filter(role_grant::Column::UserId.eq(user_id))
+        .order_by_asc(role_grant::Column::Id)
+        .all(db)
+        .await?;
+    Ok(Roles(
+        grants
+            .into_iter()
+            .map(|grant| (grant.role, grant.community_id))
+            .collect(),
+    ))
+}
+
+pub async fn load_actor(db: &DatabaseConnection, user_id: Uuid) -> AppResult<Actor> {
+    // A token outlives nothing: a user deleted after it was issued is unauthenticated.
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("this account no longer exists".into()))?;
+    Ok(Actor {
+        id: user_id,
+        roles: roles_of(db, user_id).await?,
+    })
+}
+
+pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// Finds the user with this openid, creating a bare account on first login.
+pub async fn find_or_create_user(db: &impl ConnectionTrait, openid: &str) -> AppResult<user::Model> {
+    let now = Utc::now();
+    // ON CONFLICT DO NOTHING: two first logins racing each other both end with one account.
+    user::Entity::insert(user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        openid: Set(openid.to_owned()),
+        name: Set(None),
+        phone: Set(None),
+        community_id: Set(None),
+        address: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(user::Column::Openid)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    user::Entity::find()
+        .filter(user::Column::Openid.eq(openid))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("user vanished after insert")))
+}
+
+pub struct ProfileInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub community_id: Option<Uuid>,
+    pub address: Option<String>,
+}
+
+/// Absent fields are left as they are.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: ProfileInput,
+) -> AppResult<user::Model> {
+    let mut changes = user::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(actor.id),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(name) = input.name {
+        changes.name = Set(Some(validate::text("name", &name, 1, 50)?));
+    }
+    if let Some(phone) = input.phone {
+        changes.phone = Set(Some(validate::phone("phone", &phone)?));
+    }
+    if let Some(address) = input.address {
+        changes.address = Set(Some(validate::text("address", &address, 1, 200)?));
+    }
+    if let Some(community_id) = input.community_id {
+        organisation::get_community(db, community_id).await?;
+        changes.community_id = Set(Some(community_id));
+    }
+    Ok(changes.update(db).await?)
+}
+
+fn scope_is_valid(role: Role, community: Option<Uuid>) -> AppResult<()> {
+    match (role, community) {
+        (Role::Resident, _) => Err(AppError::bad_input(
+            "everyone is a RESIDENT; there is nothing to grant or revoke",
+        )),
+        (Role::PartyMember | Role::Staff | Role::Merchant, None) => Err(AppError::bad_input(
+            "communityId is required for this role",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// ADMIN may grant anything; STAFF may grant community roles in their own community.
+fn may_manage_role(actor: &Actor, role: Role, community: Option<Uuid>) -> bool {
+    actor.roles.is_admin()
+        || (role != Role::Admin && community.is_some_and(|c| actor.roles.is_staff_of(c)))
+}
+
+/// Records a grant unless the user already holds it.
+async fn insert_grant(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    role: Role,
+    community: Option<Uuid>,
+    granted_by: Option<Uuid>,
+) -> AppResult<()> {
+    if roles_of(db, user_id).await?.has(role, community) {
+        return Ok(());
+    }
+    role_grant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        role: Set(role),
+        community_id: Set(community),
+        granted_by: Set(granted_by),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn grant_role(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+    role: Role,
+    community: Option<Uuid>,
+) -> AppResult<user::Model> {
+    scope_is_valid(role, community)?;
+    if !may_manage_role(actor, role, community) {
+        return Err(AppError::forbidden(
+            "only ADMIN, or STAFF of that community, may grant this role",
+        ));
+    }
+    if let Some(community) = community {
+        organisation::get_community(db, community).await?;
+    }
+    let user = get_user(db, user_id).await?;
+    let txn = begin_write(db).await?;
+    insert_grant(&txn, user_id, role, community, Some(actor.id)).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn revoke_role(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+    role: Role,
+    community: Option<Uuid>,
+) -> AppResult<user::Model> {
+    scope_is_valid(role, community)?;
+    if !may_manage_role(actor, role, community) {
+        return Err(AppError::forbidden(
+            "only ADMIN, or STAFF of that community, may revoke this role",
+        ));
+    }
+    let user = get_user(db, user_id).await?;
+    let scope = match community {
+        Some(community) => role_grant::Column::CommunityId.eq(community),
+        None => role_grant::Column::CommunityId.is_null(),
+    };
+    role_grant::Entity::delete_many()
+        .filter(role_grant::Column::UserId.eq(user_id))
+        .filter(role_grant::Column::Role.eq(role))
+        .filter(scope)
+        .exec(db)
+        .await?;
+    Ok(user)
+}
+
+/// Bootstrap for the first administrator (CLI `grant-role`): no actor to check.
+pub async fn grant_role_by_openid(
+    db: &DatabaseConnection,
+    openid: &str,
+    role: Role,
+    community: Option<Uuid>,
+) -> AppResult<user::Model> {
+    scope_is_valid(role, community)?;
+    if let Some(community) = community {
+        organisation::get_community(db, community).await?;
+    }
+    let txn = begin_write(db).await?;
+    let user = find_or_create_user(&txn, openid).await?;
+    insert_grant(&txn, user.id, role, community, None).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub struct PartyMemberApplicationInput {
+    pub branch: String,
+    pub employer: String,
+    pub community_id: Uuid,
+}
+
+pub async fn apply_party_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: PartyMemberApplicationInput,
+) -> AppResult<party_member_application::Model> {
+    let branch = validate::text("branch", &input.branch, 1, 100)?;
+    let employer = validate::text("employer", &input.employer, 1, 100)?;
+    organisation::get_community(db, input.community_id).await?;
+    if actor.roles.is_member_of(input.community_id) {
+        return Err(AppError::conflict(
+            "you are already a registered Party member of this community",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let pending = party_member_application::Entity::find()
+        .filter(party_member_application::Column::UserId.eq(actor.id))
+        .filter(party_member_application::Column::Status.eq(ApplicationStatus::Pending))
+        .one(&txn)
+        .await?;
+    if pending.is_some() {
+        return Err(AppError::conflict(
+            "you already have a registration waiting for review",
+        ));
+    }
+    let application = party_member_application::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(actor.id),
+        community_id: Set(input.community_id),
+        branch: Set(branch),
+        employer: Set(employer),
+        status: Set(ApplicationStatus::Pending),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(application)
+}
+
+pub async fn review_party_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    application_id: Uuid,
+    approve: bool,
+    note: Option<String>,
+) -> AppResult<party_member_application::Model> {
+    let note = validate::optional_text("note", note.as_deref(), 500)?;
+    let txn = begin_write(db).await?;
+    let application = party_member_application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("registration"))?;
+    if !actor.roles.is_staff_of(application.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may review its registrations",
+        ));
+    }
+    let status = if approve {
+        ApplicationStatus::Approved
+    } else {
+        ApplicationStatus::Rejected
+    };
+    let now = Utc::now();
+    // Compare-and-set on PENDING: two reviewers cannot both decide.
+    let updated = party_member_application::Entity::update_many()
+        .set(party_member_application::ActiveModel {
+            status: Set(status),
+            reviewed_by: Set(Some(actor.id)),
+            reviewed_at: Set(Some(now)),
+            review_note: Set(note),
+            ..Default::default()
+        })
+        .filter(party_member_application::Column::Id.eq(application_id))
+        .filter(party_member_application::Column::Status.eq(ApplicationStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("this registration was already reviewed"));
+    }
+    if approve {
+        insert_grant(
+            &txn,
+            application.user_id,
+            Role::PartyMember,
+            Some(application.community_id),
+            Some(actor.id),
+        )
+        .await?;
+    }
+    let reviewed = party_member_application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("registration"))?;
+    txn.commit().await?;
+    Ok(reviewed)
+}
+
+pub async fn party_member_applications(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    status: Option<ApplicationStatus>,
+) -> AppResult<Vec<party_member_application::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may list its registrations",
+        ));
+    }
+    let mut query = party_member_application::Entity::find()
+        .filter(party_member_application::Column::CommunityId.eq(community_id));
+    if let Some(status) = status {
+        query = query.filter(party_member_application::Column::Status.eq(status));
+    }
+    Ok(query
+        .order_by_desc(party_member_application::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn my_party_member_applications(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> AppResult<Vec<party_member_application::Model>> {
+    Ok(party_member_application::Entity::find()
+        .filter(party_member_application::Column::UserId.eq(actor.id))
+        .order_by_desc(party_member_application::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(grants: Vec<(Role, Option<Uuid>)>) -> Actor {
+        Actor {
+            id: Uuid::now_v7(),
+            roles: Roles(grants),
+        }
+    }
+
+    #[test]
+    fn staff_manage_community_roles_only_in_their_community() {
+        let here = Uuid::now_v7();
+        let there = Uuid::now_v7();
+        let staff = actor(vec![(Role::Staff, Some(here))]);
+        assert!(may_manage_role(&staff, Role::PartyMember, Some(here)));
+        assert!(!may_manage_role(&staff, Role::PartyMember, Some(there)));
+        assert!(!may_manage_role(&staff, Role::Admin, Some(here)));
+        assert!(!may_manage_role(&staff, Role::Admin, None));
+    }
+
+    #[test]
+    fn admins_act_as_staff_everywhere() {
+        let admin = actor(vec![(Role::Admin, None)]);
+        assert!(admin.roles.is_staff_of(Uuid::now_v7()));
+        assert!(may_manage_role(&admin, Role::Admin, None));
+        assert!(!admin.roles.is_member_of(Uuid::now_v7()));
+    }
+
+    #[test]
+    fn community_roles_need_a_community() {
+        assert!(scope_is_valid(Role::Staff, None).is_err());
+        assert!(scope_is_valid(Role::Resident, None).is_err());
+        assert!(scope_is_valid(Role::Admin, None).is_ok());
+    }
+}

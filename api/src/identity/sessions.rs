@@ -1,0 +1,172 @@
+//! Login sessions: WeChat login, refresh-token rotation with reuse detection, logout.
+//!
+//! A session is a family of refresh tokens. Each refresh spends its token and issues the next;
+//! presenting a spent token again means it was copied, so the whole family is revoked.
+use chrono::{DateTime, Utc};
+use entity::{refresh_token, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::{
+    find_or_create_user, get_user,
+    tokens::{Caller, TokenKeys, hash_refresh_token, new_refresh_token},
+    wechat::WechatLogin,
+};
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    shared_store::SharedStore,
+};
+
+/// What the session service needs, cloned cheaply from the app state.
+#[derive(Clone)]
+pub struct SessionService {
+    pub db: DatabaseConnection,
+    pub keys: TokenKeys,
+    pub wechat: WechatLogin,
+    pub store: SharedStore,
+    pub refresh_ttl: std::time::Duration,
+}
+
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: user::Model,
+}
+
+fn revoked_session_key(session_id: Uuid) -> String {
+    format!("revoked-session:{session_id}")
+}
+
+impl SessionService {
+    pub async fn login_with_wechat(&self, code: &str) -> AppResult<Session> {
+        let openid = self.wechat.openid_for_code(code).await?;
+        let txn = begin_write(&self.db).await?;
+        let user = find_or_create_user(&txn, &openid).await?;
+        let session = self.start_link(&txn, user, Uuid::now_v7()).await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    pub async fn refresh(&self, presented: &str) -> AppResult<Session> {
+        let invalid = || AppError::Unauthenticated("invalid refresh token; log in again".into());
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let token = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash_refresh_token(presented)))
+            .one(&txn)
+            .await?
+            .ok_or_else(invalid)?;
+        if token.revoked_at.is_some() || token.expires_at <= now {
+            return Err(invalid());
+        }
+        // Spend the token exactly once; a second spender is a replay.
+        let spent = refresh_token::Entity::update_many()
+            .set(refresh_token::ActiveModel {
+                used_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(refresh_token::Column::Id.eq(token.id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            revoke_family(&txn, token.family_id, now).await?;
+            txn.commit().await?;
+            self.revoke_access(token.family_id).await?;
+            tracing::warn!(family = %token.family_id, "refresh token reused; session revoked");
+            return Err(AppError::Unauthenticated(
+                "this refresh token was already used; the session is revoked, log in again"
+                    .into(),
+            ));
+        }
+        let user = get_user(&txn, token.user_id).await?;
+        let session = self.start_link(&txn, user, token.family_id).await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    pub async fn logout(&self, caller: Caller) -> AppResult<()> {
+        let txn = begin_write(&self.db).await?;
+        revoke_family(&txn, caller.session_id, Utc::now()).await?;
+        txn.commit().await?;
+        self.revoke_access(caller.session_id).await
+    }
+
+    /// Verifies an access token and that its session was not logged out or revoked.
+    pub async fn authenticate(&self, access_token: &str) -> AppResult<Caller> {
+        let caller = self.keys.verify_access(access_token)?;
+        let revoked = self
+            .store
+            .has_flag(&revoked_session_key(caller.session_id))
+            .await
+            .map_err(AppError::internal)?;
+        if revoked {
+            return Err(AppError::Unauthenticated(
+                "this session has ended; log in again".into(),
+            ));
+        }
+        Ok(caller)
+    }
+
+    /// Access tokens are not stored; a revoked session is remembered for as long as one of its
+    /// access tokens could still be valid.
+    async fn revoke_access(&self, session_id: Uuid) -> AppResult<()> {
+        self.store
+            .set_flag(&revoked_session_key(session_id), self.keys.access_ttl())
+            .await
+            .map_err(AppError::internal)
+    }
+
+    async fn start_link(
+        &self,
+        db: &impl ConnectionTrait,
+        user: user::Model,
+        family_id: Uuid,
+    ) -> AppResult<Session> {
+        let now = Utc::now();
+        let (refresh_token, hash) = new_refresh_token();
+        refresh_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            family_id: Set(family_id),
+            user_id: Set(user.id),
+            token_hash: Set(hash),
+            expires_at: Set(now
+                + chrono::Duration::from_std(self.refresh_ttl).map_err(AppError::internal)?),
+            created_at: Set(now),
+            used_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        let caller = Caller {
+            user_id: user.id,
+            session_id: family_id,
+        };
+        let (access_token, expires_at) = self.keys.issue_access(caller, now)?;
+        Ok(Session {
+            access_token,
+            refresh_token,
+            expires_at,
+            user,
+        })
+    }
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .set(refresh_token::ActiveModel {
+            revoked_at: Set(Some(now)),
+            ..Default::default()
+        })
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

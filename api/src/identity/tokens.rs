@@ -1,0 +1,151 @@
+//! Access tokens (short-lived JWTs) and refresh tokens (opaque, random, stored hashed).
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+const ISSUER: &str = "hongfan";
+const AUDIENCE: &str = "hongfan-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    /// The login session (refresh-token family) this token belongs to, so logout can revoke it.
+    sid: Uuid,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Who made a request, as proven by a valid access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    access_ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            access_ttl,
+        }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+
+    pub fn issue_access(&self, caller: Caller, now: DateTime<Utc>) -> AppResult<(String, DateTime<Utc>)> {
+        let expires_at = now
+            + chrono::Duration::from_std(self.access_ttl).map_err(AppError::internal)?;
+        let claims = Claims {
+            sub: caller.user_id,
+            sid: caller.session_id,
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)?;
+        Ok((token, expires_at))
+    }
+
+    pub fn verify_access(&self, token: &str) -> AppResult<Caller> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    AppError::Unauthenticated("access token expired; refresh the session".into())
+                }
+                _ => AppError::Unauthenticated("invalid access token".into()),
+            })?;
+        Ok(Caller {
+            user_id: data.claims.sub,
+            session_id: data.claims.sid,
+        })
+    }
+}
+
+/// A fresh refresh token and the hash under which it is stored.
+pub fn new_refresh_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+pub fn hash_refresh_token(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&[7u8; 32], Duration::from_secs(60))
+    }
+
+    fn caller() -> Caller {
+        Caller {
+            user_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+        }
+    }
+
+    #[test]
+    fn issued_token_verifies_to_the_same_caller() {
+        let caller = caller();
+        let (token, _) = keys().issue_access(caller, Utc::now()).expect("issue");
+        assert_eq!(keys().verify_access(&token).expect("verify"), caller);
+    }
+
+    #[test]
+    fn token_signed_with_another_secret_is_rejected() {
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(60));
+        let (token, _) = other.issue_access(caller(), Utc::now()).expect("issue");
+        assert!(matches!(keys().verify_access(&token), Err(AppError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn expired_token_is_rejected() {
+        let (token, _) = keys()
+            .issue_access(caller(), Utc::now() - chrono::Duration::hours(1))
+            .expect("issue");
+        assert!(matches!(keys().verify_access(&token), Err(AppError::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let (a, hash_a) = new_refresh_token();
+        let (b, _) = new_refresh_token();
+        assert_ne!(a, b);
+        assert_eq!(hash_refresh_token(&a), hash_a);
+        assert_ne!(a, hash_a);
+    }
+}

@@ -1,0 +1,15 @@
+//! Hongfan (红帆): the backend of a community-service mini-program. Layers, top to bottom:
+//! `graphql` (thin resolvers) → domain services (`identity`, `organisation`, `orders`) →
+//! `entity` (sea-orm). `startup` wires them together.
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod identity;
+pub mod orders;
+pub mod organisation;
+pub mod pagination;
+pub mod seed;
+pub mod shared_store;
+pub mod startup;
+pub mod validate;

@@ -1,0 +1,109 @@
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hongfan::{
+    config::{Environment, Settings},
+    db, graphql, identity, seed,
+    startup::Application,
+};
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "hongfan", about = "红帆 community-service backend", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (default). On an empty embedded SQLite database, loads the demo data.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo data (communities, categories, demo accounts) if the database has none.
+    SeedDemo,
+    /// Print the GraphQL schema (SDL) that schema.graphql must match.
+    PrintSchema,
+    /// Grant a role to the user with this openid, creating the account if needed.
+    /// Bootstraps the first ADMIN.
+    GrantRole {
+        #[arg(long)]
+        openid: String,
+        #[arg(long, value_parser = parse_role)]
+        role: entity::enums::Role,
+        #[arg(long)]
+        community: Option<Uuid>,
+    },
+}
+
+fn parse_role(value: &str) -> Result<entity::enums::Role, String> {
+    use entity::enums::Role;
+    match value.to_ascii_uppercase().as_str() {
+        "PARTY_MEMBER" => Ok(Role::PartyMember),
+        "STAFF" => Ok(Role::Staff),
+        "MERCHANT" => Ok(Role::Merchant),
+        "ADMIN" => Ok(Role::Admin),
+        _ => Err("expected PARTY_MEMBER, STAFF, MERCHANT or ADMIN".to_owned()),
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let registry = tracing_subscriber::registry().with(filter);
+    if settings.hongfan_env == Environment::Production {
+        registry.with(fmt::layer().json()).init();
+    } else {
+        registry.with(fmt::layer()).init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::PrintSchema) = cli.command {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    let settings = Settings::from_env()?;
+    init_tracing(&settings);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let db = db::connect(&settings.database_url).await?;
+            db::migrate(&db).await
+        }
+        Command::SeedDemo => {
+            let db = db::connect(&settings.database_url).await?;
+            db::migrate(&db).await?;
+            if seed::demo(&db).await? {
+                tracing::info!("demo data loaded");
+            } else {
+                tracing::info!("the database already has communities; nothing seeded");
+            }
+            Ok(())
+        }
+        Command::GrantRole { openid, role, community } => {
+            let db = db::connect(&settings.database_url).await?;
+            db::migrate(&db).await?;
+            let user = identity::grant_role_by_openid(&db, &openid, role, community)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("granted {role:?} to user {} ({openid})", user.id);
+            Ok(())
+        }
+        Command::PrintSchema => Ok(()),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(&settings).await?;
+    // Only the embedded database seeds itself: a production database is never touched unasked.
+    if !settings.is_postgres() && seed::demo(&app.state().db).await? {
+        tracing::info!("empty embedded database: demo data loaded (see README for demo accounts)");
+    }
+    let address = app.local_addr().context("reading the bound address")?;
+    tracing::info!("serving GraphQL on http://{address}/graphql");
+    app.serve().await.context("serving HTTP")
+}

@@ -1,0 +1,194 @@
+//! The four-list state machine (点单 → 派单 → 接单 → 评单) as a pure function: given the
+//! order's status, the step asked for and how the actor relates to the order, either the next
+//! status or the reason it is refused. The service applies the answer in a transaction.
+use entity::enums::OrderStatus::{self, *};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Dispatch,
+    Publish,
+    Take,
+    Decline,
+    Complete,
+    Rate,
+    Cancel,
+}
+
+impl Step {
+    /// Recorded in the order's event timeline.
+    pub fn action(self) -> &'static str {
+        match self {
+            Step::Dispatch => "DISPATCH",
+            Step::Publish => "PUBLISH",
+            Step::Take => "TAKE",
+            Step::Decline => "DECLINE",
+            Step::Complete => "COMPLETE",
+            Step::Rate => "RATE",
+            Step::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// How the actor relates to one order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Relation {
+    pub requester: bool,
+    /// STAFF of the order's community (or ADMIN).
+    pub staff: bool,
+    /// The member it is dispatched to.
+    pub assignee: bool,
+    /// The member who accepted it.
+    pub taker: bool,
+    /// An approved Party member of the order's community.
+    pub member: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The actor may never do this to this order.
+    Forbidden(&'static str),
+    /// The actor could, but not in the order's current state.
+    WrongState(String),
+}
+
+/// Orders still waiting for someone to accept them; their deadline is the response time.
+pub const AWAITING_ACCEPTANCE: [OrderStatus; 3] = [PendingDispatch, Dispatched, Open];
+
+fn label(status: OrderStatus) -> &'static str {
+    match status {
+        PendingDispatch => "waiting for dispatch",
+        Dispatched => "dispatched to a member",
+        Open => "open for members to take",
+        Accepted => "already accepted",
+        Completed => "already completed",
+        Rated => "already rated",
+        Cancelled => "cancelled",
+    }
+}
+
+fn wrong_state(step: Step, status: OrderStatus) -> Refusal {
+    Refusal::WrongState(format!(
+        "cannot {} this order: it is {}",
+        step.action().to_lowercase(),
+        label(status)
+    ))
+}
+
+pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<OrderStatus, Refusal> {
+    let allowed = |ok: bool, why: &'static str| if ok { Ok(()) } else { Err(Refusal::Forbidden(why)) };
+    match step {
+        Step::Dispatch => {
+            allowed(who.staff, "only STAFF of the order's community may dispatch it")?;
+            match status {
+                PendingDispatch | Open => Ok(Dispatched),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Publish => {
+            allowed(who.staff, "only STAFF of the order's community may publish it")?;
+            match status {
+                PendingDispatch => Ok(Open),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Take => {
+            allowed(
+                who.member || who.assignee,
+                "only approved Party members of the order's community may take it",
+            )?;
+            match status {
+                Open => Ok(Accepted),
+                Dispatched if who.assignee => Ok(Accepted),
+                Dispatched => Err(Refusal::Forbidden(
+                    "this order is dispatched to another member",
+                )),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Decline => {
+            allowed(who.assignee, "only the member it is dispatched to may decline it")?;
+            match status {
+                Dispatched => Ok(PendingDispatch),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Complete => {
+            allowed(who.taker, "only the member who took the order may complete it")?;
+            match status {
+                Accepted => Ok(Completed),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Rate => {
+            allowed(who.requester, "only the resident who placed the order may rate it")?;
+            match status {
+                Completed => Ok(Rated),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Cancel => {
+            allowed(
+                who.requester || who.staff,
+                "only the resident who placed the order, or STAFF, may cancel it",
+            )?;
+            match status {
+                PendingDispatch | Dispatched | Open => Ok(Cancelled),
+                // Once someone is on the way only staff, who can reach them, may call it off.
+                Accepted if who.staff => Ok(Cancelled),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAFF: Relation = Relation { requester: false, staff: true, assignee: false, taker: false, member: false };
+    const REQUESTER: Relation = Relation { requester: true, staff: false, assignee: false, taker: false, member: false };
+    const MEMBER: Relation = Relation { requester: false, staff: false, assignee: false, taker: false, member: true };
+    const ASSIGNEE: Relation = Relation { requester: false, staff: false, assignee: true, taker: false, member: true };
+    const TAKER: Relation = Relation { requester: false, staff: false, assignee: false, taker: true, member: true };
+
+    #[test]
+    fn the_happy_path_runs_from_order_to_rating() {
+        let dispatched = next_status(PendingDispatch, Step::Dispatch, STAFF);
+        assert_eq!(dispatched, Ok(Dispatched));
+        assert_eq!(next_status(Dispatched, Step::Take, ASSIGNEE), Ok(Accepted));
+        assert_eq!(next_status(Accepted, Step::Complete, TAKER), Ok(Completed));
+        assert_eq!(next_status(Completed, Step::Rate, REQUESTER), Ok(Rated));
+    }
+
+    #[test]
+    fn any_member_may_take_an_open_order_but_not_one_dispatched_to_another() {
+        assert_eq!(next_status(Open, Step::Take, MEMBER), Ok(Accepted));
+        assert!(matches!(next_status(Dispatched, Step::Take, MEMBER), Err(Refusal::Forbidden(_))));
+        assert!(matches!(next_status(Accepted, Step::Take, MEMBER), Err(Refusal::WrongState(_))));
+    }
+
+    #[test]
+    fn residents_cannot_dispatch_or_take() {
+        assert!(matches!(next_status(PendingDispatch, Step::Dispatch, REQUESTER), Err(Refusal::Forbidden(_))));
+        assert!(matches!(next_status(Open, Step::Take, REQUESTER), Err(Refusal::Forbidden(_))));
+    }
+
+    #[test]
+    fn declining_returns_the_order_to_dispatch() {
+        assert_eq!(next_status(Dispatched, Step::Decline, ASSIGNEE), Ok(PendingDispatch));
+        assert!(matches!(next_status(Dispatched, Step::Decline, MEMBER), Err(Refusal::Forbidden(_))));
+    }
+
+    #[test]
+    fn an_order_is_rated_once() {
+        assert!(matches!(next_status(Rated, Step::Rate, REQUESTER), Err(Refusal::WrongState(_))));
+    }
+
+    #[test]
+    fn only_staff_cancel_an_accepted_order() {
+        assert!(matches!(next_status(Accepted, Step::Cancel, REQUESTER), Err(Refusal::WrongState(_))));
+        assert_eq!(next_status(Accepted, Step::Cancel, STAFF), Ok(Cancelled));
+        assert!(matches!(next_status(Completed, Step::Cancel, STAFF), Err(Refusal::WrongState(_))));
+        assert!(matches!(next_status(Open, Step::Cancel, MEMBER), Err(Refusal::Forbidden(_))));
+    }
+}

@@ -1,0 +1,104 @@
+//! Keyset pagination over UUIDv7 ids: ids grow with time, so "newest first" is `id DESC` and
+//! the cursor is the last id seen. Pages stay fast however deep the list is.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub first: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageRequest {
+    pub fn parse(first: Option<i32>, after: Option<&str>) -> AppResult<Self> {
+        let first = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if (1..=MAX_PAGE_SIZE as i32).contains(&n) => n as u64,
+            Some(_) => {
+                return Err(AppError::bad_input(format!(
+                    "first must be between 1 and {MAX_PAGE_SIZE}"
+                )));
+            }
+        };
+        let after = after.map(decode_cursor).transpose()?;
+        Ok(Self { first, after })
+    }
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next_page: bool,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next_page: self.has_next_page,
+        }
+    }
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> AppResult<Uuid> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| AppError::bad_input("after is not a cursor this API returned"))
+}
+
+/// Fetches one page of `select`, newest first by `id_column`.
+pub async fn fetch_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    id_column: E::Column,
+    page: PageRequest,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select.order_by_desc(id_column).limit(page.first + 1);
+    if let Some(after) = page.after {
+        select = select.filter(id_column.lt(after));
+    }
+    let mut items = select.all(db).await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(page.first as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let id = Uuid::now_v7();
+        let page = PageRequest::parse(Some(5), Some(&encode_cursor(id))).expect("parse");
+        assert_eq!(page.after, Some(id));
+        assert_eq!(page.first, 5);
+    }
+
+    #[test]
+    fn bad_page_arguments_are_refused() {
+        assert!(PageRequest::parse(Some(0), None).is_err());
+        assert!(PageRequest::parse(Some(1000), None).is_err());
+        assert!(PageRequest::parse(None, Some("not a cursor")).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! Demo data for trying the product: one district and street, two communities with grids,
+//! the service categories and one account per role. README lists the demo openids.
+use chrono::Utc;
+use entity::{community, district, enums::Role, grid, street};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
+use uuid::Uuid;
+
+use crate::{
+    db::begin_write,
+    identity::{self, ProfileInput},
+    orders::categories::{self, CategoryInput},
+};
+
+/// (code, name, response time in minutes)
+pub const CATEGORIES: &[(&str, &str, i32)] = &[
+    ("REPAIR", "维修", 4 * 60),
+    ("HEALTH_CHECK", "健康体检", 24 * 60),
+    ("LEGAL_ADVICE", "法律咨询", 24 * 60),
+    ("ELDER_CARE", "助老服务", 12 * 60),
+    ("CLEANING", "清洁", 24 * 60),
+    ("MICRO_WISH", "微心愿", 3 * 24 * 60),
+    ("OTHER", "其他", 24 * 60),
+];
+
+pub struct DemoAccount {
+    pub openid: &'static str,
+    pub name: &'static str,
+    pub phone: &'static str,
+    pub role: Option<Role>,
+}
+
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { openid: "demo-resident", name: "张秀兰", phone: "13800000001", role: None },
+    DemoAccount { openid: "demo-member", name: "李建国", phone: "13800000002", role: Some(Role::PartyMember) },
+    DemoAccount { openid: "demo-member-2", name: "王红梅", phone: "13800000003", role: Some(Role::PartyMember) },
+    DemoAccount { openid: "demo-staff", name: "赵网格", phone: "13800000004", role: Some(Role::Staff) },
+    DemoAccount { openid: "demo-admin", name: "街道管理员", phone: "13800000005", role: Some(Role::Admin) },
+];
+
+/// Loads the demo data unless the database already has communities. Returns whether it did.
+pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    if community::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let district = district::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set("长清区".to_owned()),
+    }
+    .insert(&txn)
+    .await?;
+    let street = street::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        district_id: Set(district.id),
+        name: Set("文昌街道".to_owned()),
+    }
+    .insert(&txn)
+    .await?;
+    let mut communities = Vec::new();
+    for name in ["凤凰社区", "清河社区"] {
+        let community = community::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            street_id: Set(street.id),
+            name: Set(name.to_owned()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        for grid_name in ["第一网格", "第二网格", "第三网格"] {
+            grid::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                community_id: Set(community.id),
+                name: Set(grid_name.to_owned()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        communities.push(community.id);
+    }
+    for (code, name, response_minutes) in CATEGORIES {
+        categories::insert(
+            &txn,
+            CategoryInput {
+                code: (*code).to_owned(),
+                name: (*name).to_owned(),
+                response_minutes: *response_minutes,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+
+    let home = communities[0];
+    for account in DEMO_ACCOUNTS {
+        let community = match account.role {
+            Some(Role::Admin) => None,
+            _ => Some(home),
+        };
+        let user = match account.role {
+            Some(role) => identity::grant_role_by_openid(db, account.openid, role, community).await?,
+            None => {
+                let txn = begin_write(db).await?;
+                let user = identity::find_or_create_user(&txn, account.openid).await?;
+                txn.commit().await?;
+                user
+            }
+        };
+        let actor = identity::load_actor(db, user.id).await?;
+        identity::update_profile(
+            db,
+            &actor,
+            ProfileInput {
+                name: Some(account.name.to_owned()),
+                phone: Some(account.phone.to_owned()),
+                community_id: Some(home),
+                address: Some("凤凰社区3号楼2单元".to_owned()),
+            },
+        )
+        .await?;
+    }
+    Ok(true)
+}

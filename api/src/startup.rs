@@ -1,0 +1,178 @@
+//! Builds the whole application from settings: database, shared store, schema and router.
+//! Tests build it the same way, bound to port 0.
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    response::IntoResponse,
+    routing::get,
+};
+use rand::RngCore;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::{
+    config::{Environment, Settings},
+    db,
+    graphql::{self, http::GraphqlEndpoint},
+    identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
+    shared_store::SharedStore,
+};
+
+/// Large enough for any real form (a 1 MB description gets a clear validation error, not 413).
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What resolvers and handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub store: SharedStore,
+    pub sessions: SessionService,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds; `serve` then runs it.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings.database_url).await?;
+        db::migrate(&db).await?;
+        let store = match &settings.redis_url {
+            Some(url) => SharedStore::redis(url, &settings.redis_key_prefix).await?,
+            None => SharedStore::in_memory(),
+        };
+        let secret = match &settings.jwt_secret {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => {
+                tracing::warn!(
+                    "JWT_SECRET is not set: using a random secret, so sessions end when the \
+                     server restarts and are not shared between instances"
+                );
+                let mut secret = vec![0u8; 32];
+                rand::rng().fill_bytes(&mut secret);
+                secret
+            }
+        };
+        let wechat = match (&settings.wechat_appid, &settings.wechat_secret) {
+            (Some(appid), Some(secret)) => {
+                WechatLogin::api(appid.clone(), secret.clone(), settings.wechat_api_base.clone())?
+            }
+            _ => {
+                tracing::warn!(
+                    "WECHAT_APPID/WECHAT_SECRET are not set: dev-login mode, the login code is \
+                     taken as the openid. Never run like this in production."
+                );
+                WechatLogin::Dev
+            }
+        };
+        let sessions = SessionService {
+            db: db.clone(),
+            keys: TokenKeys::new(&secret, settings.access_token_ttl()),
+            wechat,
+            store: store.clone(),
+            refresh_ttl: settings.refresh_token_ttl(),
+        };
+        let state = AppState {
+            db,
+            store,
+            sessions: sessions.clone(),
+        };
+        let development = settings.hongfan_env == Environment::Development;
+        let endpoint = GraphqlEndpoint {
+            schema: graphql::build_schema(Some(state.clone()), development),
+            sessions,
+            graphiql: development,
+        };
+        let router = Router::new()
+            .route("/graphql", get(graphql::http::get).post(graphql::http::post))
+            .with_state(endpoint)
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(readiness).with_state(state.clone()))
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(TraceLayer::new_for_http());
+        let listener = TcpListener::bind(settings.hongfan_bind)
+            .await
+            .with_context(|| format!("binding {}", settings.hongfan_bind))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+    pub async fn serve(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// Ready when the database answers, and Redis too when one is configured.
+async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.db.ping().await.map_err(|e| e.to_string());
+    let redis = state.store.ping().await.map(|r| r.map_err(|e| e.to_string()));
+    let ready = database.is_ok() && !matches!(redis, Some(Err(_)));
+    let describe = |result: Result<(), String>| match result {
+        Ok(()) => "ok".to_owned(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            "unavailable".to_owned()
+        }
+    };
+    let body = serde_json::json!({
+        "database": describe(database),
+        "redis": redis.map(describe).unwrap_or_else(|| "not configured".to_owned()),
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,14 @@
+//! sea-orm entities: one module per table, plus the enums stored as strings.
+//! These are storage types only; the GraphQL layer has its own.
+pub mod community;
+pub mod district;
+pub mod enums;
+pub mod grid;
+pub mod order;
+pub mod order_event;
+pub mod party_member_application;
+pub mod refresh_token;
+pub mod role_grant;
+pub mod service_category;
+pub mod street;
+pub mod user;

@@ -1,0 +1,47 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{OrderStatus, Urgency};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub requester_id: Uuid,
+    pub category_id: Uuid,
+    pub title: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub address: String,
+    pub contact_phone: String,
+    pub preferred_time: Option<DateTimeUtc>,
+    pub urgency: Urgency,
+    pub status: OrderStatus,
+    /// The member staff dispatched it to (DISPATCHED), kept after acceptance.
+    pub assignee_id: Option<Uuid>,
+    /// The member who accepted it.
+    pub taker_id: Option<Uuid>,
+    pub response_due_at: DateTimeUtc,
+    pub accepted_at: Option<DateTimeUtc>,
+    pub completed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub completion_summary: Option<String>,
+    pub minutes_spent: Option<i32>,
+    pub photo_urls: Option<Json>,
+    pub rating_stars: Option<i16>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub cancel_reason: Option<String>,
+    /// Bumped by every transition: the optimistic lock that makes each step happen once.
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

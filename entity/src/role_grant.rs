@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::Role;
+
+/// A role held by a user; `community_id` is `None` for district-wide grants (ADMIN).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "role_grants")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub community_id: Option<Uuid>,
+    pub granted_by: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! Database schema, one migration per file, applied in order by `Migrator`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_organisation;
+mod m20261123_000002_create_identity;
+mod m20261123_000003_create_orders;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_organisation::Migration),
+            Box::new(m20261123_000002_create_identity::Migration),
+            Box::new(m20261123_000003_create_orders::Migration),
+        ]
+    }
+}
