@@ -1,1 +1,9 @@
-fn main(){}
+//! Integration tests through the real HTTP endpoint. One binary for all of them: each test
+//! binary links the whole stack.
+mod concurrency;
+mod helpers;
+mod http_protocol;
+mod identity;
+mod orders;
+mod schema_file;
+mod wechat_login;

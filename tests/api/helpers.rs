@@ -1,0 +1,208 @@
+//! Spawns the real application per test, on its own database: a fresh SQLite file by default,
+//! or a PostgreSQL database cloned from a migrated template when HONGFAN_TEST_DATABASE_URL
+//! points at a PostgreSQL server (and Redis when HONGFAN_TEST_REDIS_URL is set).
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use entity::{community, enums::Role, service_category};
+use hongfan::{
+    config::{Secret, Settings},
+    identity,
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub http: reqwest::Client,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+/// A logged-in user.
+pub struct Login {
+    pub token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
+
+/// Ids from the demo data every test starts from.
+pub struct Demo {
+    pub community: String,
+    pub other_community: String,
+    pub repair: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings {
+        hongfan_bind: "127.0.0.1:0".parse().expect("address"),
+        jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret!")),
+        ..Settings::default()
+    };
+    let sqlite_dir = match std::env::var("HONGFAN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            settings.database_url = postgres_database(&server).await;
+            None
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            settings.database_url =
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            Some(dir)
+        }
+    };
+    if let Ok(redis) = std::env::var("HONGFAN_TEST_REDIS_URL")
+        && !redis.is_empty()
+    {
+        settings.redis_url = Some(redis);
+        settings.redis_key_prefix = format!("hongfan-test:{}", uuid::Uuid::now_v7());
+    }
+    customise(&mut settings);
+    let app = Application::build(&settings).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    let db = app.state().db.clone();
+    tokio::spawn(app.serve());
+    TestApp {
+        address,
+        db,
+        http: reqwest::Client::new(),
+        _sqlite_dir: sqlite_dir,
+    }
+}
+
+static TEMPLATE: Mutex<Option<String>> = Mutex::const_new(None);
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+/// A new database cloned from a template migrated once per test process.
+async fn postgres_database(server: &str) -> String {
+    let server = server.trim_end_matches('/');
+    let pid = std::process::id();
+    let admin = sea_orm::Database::connect(format!("{server}/postgres"))
+        .await
+        .expect("connect to PostgreSQL (HONGFAN_TEST_DATABASE_URL)");
+    // Held while cloning too: PostgreSQL refuses to copy a template that is being copied.
+    let mut template = TEMPLATE.lock().await;
+    if template.is_none() {
+        let stale = admin
+            .query_all_raw(sea_orm::Statement::from_string(
+                admin.get_database_backend(),
+                "SELECT datname FROM pg_database WHERE datname LIKE 'hongfan\\_t%'",
+            ))
+            .await
+            .expect("list databases");
+        for row in stale {
+            let name: String = row.try_get("", "datname").expect("datname");
+            if !name.ends_with(&format!("_{pid}")) && !name.contains(&format!("_{pid}_")) {
+                execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+            }
+        }
+        let name = format!("hongfan_tpl_{pid}");
+        execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+        execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
+        let db = hongfan::db::connect(&format!("{server}/{name}")).await.expect("connect template");
+        hongfan::db::migrate(&db).await.expect("migrate template");
+        db.close().await.expect("close template");
+        *template = Some(name);
+    }
+    let name = format!("hongfan_test_{pid}_{}", DATABASES.fetch_add(1, Ordering::SeqCst));
+    let source = template.as_deref().expect("template");
+    execute(&admin, &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\"")).await;
+    drop(template);
+    admin.close().await.expect("close admin connection");
+    format!("{server}/{name}")
+}
+
+async fn execute(db: &DatabaseConnection, sql: &str) {
+    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+impl TestApp {
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Like `graphql`, but the request must succeed; returns `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.graphql(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn login(&self, openid: &str) -> Login {
+        let body = self
+            .graphql(
+                None,
+                "mutation($code: String!) { loginWithWechat(code: $code) { accessToken refreshToken user { id } } }",
+                json!({ "code": openid }),
+            )
+            .await;
+        let payload = &body["data"]["loginWithWechat"];
+        assert!(payload.is_object(), "login failed: {body}");
+        Login {
+            token: payload["accessToken"].as_str().expect("token").to_owned(),
+            refresh_token: payload["refreshToken"].as_str().expect("refresh").to_owned(),
+            user_id: payload["user"]["id"].as_str().expect("id").to_owned(),
+        }
+    }
+
+    pub async fn seed_demo(&self) -> Demo {
+        hongfan::seed::demo(&self.db).await.expect("seed");
+        let communities = community::Entity::find()
+            .order_by_asc(community::Column::Id)
+            .all(&self.db)
+            .await
+            .expect("communities");
+        let repair = service_category::Entity::find()
+            .order_by_asc(service_category::Column::Id)
+            .one(&self.db)
+            .await
+            .expect("categories")
+            .expect("a category");
+        Demo {
+            community: communities[0].id.to_string(),
+            other_community: communities[1].id.to_string(),
+            repair: repair.id.to_string(),
+        }
+    }
+
+    /// Test set-up shortcut, the same path as the `grant-role` command.
+    pub async fn grant(&self, openid: &str, role: Role, community: Option<&str>) {
+        let community = community.map(|c| c.parse().expect("uuid"));
+        identity::grant_role_by_openid(&self.db, openid, role, community)
+            .await
+            .expect("grant role");
+    }
+
+    /// Logs in a new user who lives in `community` (profile set through the API).
+    pub async fn resident(&self, openid: &str, community: &str) -> Login {
+        let login = self.login(openid).await;
+        self.ok(
+            &login.token,
+            "mutation($c: ID!) { updateMyProfile(input: { name: \"测试居民\", phone: \"13912345678\", communityId: $c }) { id } }",
+            json!({ "c": community }),
+        )
+        .await;
+        login
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code: {body}"))
+}

@@ -1,0 +1,98 @@
+//! GraphQL over HTTP: status codes, media types, health endpoints.
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn liveness_and_readiness_answer() {
+    let app = spawn_app().await;
+    let health = app.http.get(format!("{}/healthz", app.address)).send().await.expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.http.get(format!("{}/readyz", app.address)).send().await.expect("readyz");
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["database"], "ok");
+}
+
+#[tokio::test]
+async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
+    let app = spawn_app().await;
+    let send = |accept: &'static str| {
+        app.http
+            .post(format!("{}/graphql", app.address))
+            .header(header::ACCEPT, accept)
+            .json(&json!({ "query": "{ serviceCategories { nope } }" }))
+            .send()
+    };
+    let modern = send("application/graphql-response+json").await.expect("send");
+    assert_eq!(modern.status(), StatusCode::BAD_REQUEST);
+    assert!(modern.headers()[header::CONTENT_TYPE].to_str().expect("ct").starts_with("application/graphql-response+json"));
+    let legacy = send("application/json").await.expect("send");
+    assert_eq!(legacy.status(), StatusCode::OK);
+    let body: Value = legacy.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn malformed_and_batched_bodies_are_refused() {
+    let app = spawn_app().await;
+    let post = |body: &'static str| {
+        app.http
+            .post(format!("{}/graphql", app.address))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("{not json").await.expect("send").status(), StatusCode::BAD_REQUEST);
+    let batch = post(r#"[{"query":"{ communities { id } }"},{"query":"{ communities { id } }"}]"#)
+        .await
+        .expect("send");
+    assert_eq!(batch.status(), StatusCode::BAD_REQUEST);
+    let unsupported = app
+        .http
+        .post(format!("{}/graphql", app.address))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body("{ communities { id } }")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unsupported.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_not_mutations_and_serves_graphiql() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let query = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .query(&[("query", "{ communities { name } }")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(query.status(), StatusCode::OK);
+    let body: Value = query.json().await.expect("json");
+    assert_eq!(body["data"]["communities"].as_array().map(Vec::len), Some(2));
+    let mutation = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .query(&[("query", "mutation { logout }")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let graphiql = app.http.get(format!("{}/graphql", app.address)).send().await.expect("send");
+    assert!(graphiql.text().await.expect("html").contains("graphiql"));
+}
+
+#[tokio::test]
+async fn overly_deep_queries_are_refused_before_execution() {
+    let app = spawn_app().await;
+    let nested = format!("{}name{}", "ofType { ".repeat(12), " }".repeat(12));
+    let query = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
+    let body = app.graphql(None, &query, json!({})).await;
+    assert!(body["data"].is_null(), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{body}");
+}
