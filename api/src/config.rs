@@ -121,7 +121,10 @@ impl Settings {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+            return Err(invalid(
+                "REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
         }
         match &self.jwt_secret {
             Some(secret) if secret.expose().len() < 32 => {

@@ -84,7 +84,11 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::GrantRole { openid, role, community } => {
+        Command::GrantRole {
+            openid,
+            role,
+            community,
+        } => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
             let user = identity::grant_role_by_openid(&db, &openid, role, community)

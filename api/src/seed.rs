@@ -2,7 +2,9 @@
 //! the service categories and one account per role. README lists the demo openids.
 use chrono::Utc;
 use entity::{community, district, enums::Role, grid, street};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -30,11 +32,36 @@ pub struct DemoAccount {
 }
 
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { openid: "demo-resident", name: "张秀兰", phone: "13800000001", role: None },
-    DemoAccount { openid: "demo-member", name: "李建国", phone: "13800000002", role: Some(Role::PartyMember) },
-    DemoAccount { openid: "demo-member-2", name: "王红梅", phone: "13800000003", role: Some(Role::PartyMember) },
-    DemoAccount { openid: "demo-staff", name: "赵网格", phone: "13800000004", role: Some(Role::Staff) },
-    DemoAccount { openid: "demo-admin", name: "街道管理员", phone: "13800000005", role: Some(Role::Admin) },
+    DemoAccount {
+        openid: "demo-resident",
+        name: "张秀兰",
+        phone: "13800000001",
+        role: None,
+    },
+    DemoAccount {
+        openid: "demo-member",
+        name: "李建国",
+        phone: "13800000002",
+        role: Some(Role::PartyMember),
+    },
+    DemoAccount {
+        openid: "demo-member-2",
+        name: "王红梅",
+        phone: "13800000003",
+        role: Some(Role::PartyMember),
+    },
+    DemoAccount {
+        openid: "demo-staff",
+        name: "赵网格",
+        phone: "13800000004",
+        role: Some(Role::Staff),
+    },
+    DemoAccount {
+        openid: "demo-admin",
+        name: "街道管理员",
+        phone: "13800000005",
+        role: Some(Role::Admin),
+    },
 ];
 
 /// Loads the demo data unless the database already has communities. Returns whether it did.
@@ -98,7 +125,9 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
             _ => Some(home),
         };
         let user = match account.role {
-            Some(role) => identity::grant_role_by_openid(db, account.openid, role, community).await?,
+            Some(role) => {
+                identity::grant_role_by_openid(db, account.openid, role, community).await?
+            }
             None => {
                 let txn = begin_write(db).await?;
                 let user = identity::find_or_create_user(&txn, account.openid).await?;

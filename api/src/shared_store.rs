@@ -39,7 +39,9 @@ impl SharedStore {
     pub async fn set_flag(&self, key: &str, ttl: Duration) -> anyhow::Result<()> {
         match self {
             Self::Memory(flags) => {
-                let mut flags = flags.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut flags = flags
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 let now = Instant::now();
                 flags.retain(|_, expires| *expires > now);
                 flags.insert(key.to_owned(), now + ttl);
@@ -59,7 +61,9 @@ impl SharedStore {
     pub async fn has_flag(&self, key: &str) -> anyhow::Result<bool> {
         match self {
             Self::Memory(flags) => {
-                let flags = flags.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let flags = flags
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 Ok(flags
                     .get(key)
                     .is_some_and(|expires| *expires > Instant::now()))

@@ -3,13 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    response::IntoResponse,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use rand::RngCore;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -63,9 +57,11 @@ impl Application {
             }
         };
         let wechat = match (&settings.wechat_appid, &settings.wechat_secret) {
-            (Some(appid), Some(secret)) => {
-                WechatLogin::api(appid.clone(), secret.clone(), settings.wechat_api_base.clone())?
-            }
+            (Some(appid), Some(secret)) => WechatLogin::api(
+                appid.clone(),
+                secret.clone(),
+                settings.wechat_api_base.clone(),
+            )?,
             _ => {
                 tracing::warn!(
                     "WECHAT_APPID/WECHAT_SECRET are not set: dev-login mode, the login code is \
@@ -93,7 +89,10 @@ impl Application {
             graphiql: development,
         };
         let router = Router::new()
-            .route("/graphql", get(graphql::http::get).post(graphql::http::post))
+            .route(
+                "/graphql",
+                get(graphql::http::get).post(graphql::http::post),
+            )
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readiness).with_state(state.clone()))
@@ -132,7 +131,11 @@ impl Application {
 /// Ready when the database answers, and Redis too when one is configured.
 async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.db.ping().await.map_err(|e| e.to_string());
-    let redis = state.store.ping().await.map(|r| r.map_err(|e| e.to_string()));
+    let redis = state
+        .store
+        .ping()
+        .await
+        .map(|r| r.map_err(|e| e.to_string()));
     let ready = database.is_ok() && !matches!(redis, Some(Err(_)));
     let describe = |result: Result<(), String>| match result {
         Ok(()) => "ok".to_owned(),
@@ -145,7 +148,11 @@ async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
         "database": describe(database),
         "redis": redis.map(describe).unwrap_or_else(|| "not configured".to_owned()),
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body))
 }
 

@@ -135,7 +135,10 @@ impl MigrationTrait for Migration {
             .await?;
         // Every list is keyset-paginated newest first on the UUIDv7 id.
         for statement in [
-            orders_index("idx_orders_community_status", [Orders::CommunityId, Orders::Status, Orders::Id]),
+            orders_index(
+                "idx_orders_community_status",
+                [Orders::CommunityId, Orders::Status, Orders::Id],
+            ),
             orders_index("idx_orders_community", [Orders::CommunityId, Orders::Id]),
             orders_index("idx_orders_requester", [Orders::RequesterId, Orders::Id]),
             orders_index("idx_orders_taker", [Orders::TakerId, Orders::Id]),

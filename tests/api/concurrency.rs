@@ -16,13 +16,19 @@ async fn twenty_members_grab_one_open_order_and_exactly_one_wins() {
     let mut members = Vec::new();
     for i in 0..20 {
         let openid = format!("racer-{i}");
-        w.app.grant(&openid, Role::PartyMember, Some(&w.demo.community)).await;
+        w.app
+            .grant(&openid, Role::PartyMember, Some(&w.demo.community))
+            .await;
         members.push(w.app.login(&openid).await);
     }
-    let attempts = members.iter().map(|m| w.app.graphql(Some(&m.token), TAKE, json!({ "id": order })));
+    let attempts = members
+        .iter()
+        .map(|m| w.app.graphql(Some(&m.token), TAKE, json!({ "id": order })));
     let results = futures::future::join_all(attempts).await;
 
-    let winners: Vec<usize> = (0..results.len()).filter(|&i| results[i].get("errors").is_none()).collect();
+    let winners: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].get("errors").is_none())
+        .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     for (i, body) in results.iter().enumerate() {
         if i != winners[0] {
@@ -30,7 +36,10 @@ async fn twenty_members_grab_one_open_order_and_exactly_one_wins() {
         }
     }
     let winner = &members[winners[0]];
-    assert_eq!(results[winners[0]]["data"]["takeOrder"]["taker"]["id"], winner.user_id.as_str());
+    assert_eq!(
+        results[winners[0]]["data"]["takeOrder"]["taker"]["id"],
+        winner.user_id.as_str()
+    );
     let takes = order_event::Entity::find()
         .filter(order_event::Column::OrderId.eq(order.parse::<uuid::Uuid>().expect("uuid")))
         .filter(order_event::Column::Action.eq("TAKE"))

@@ -98,27 +98,42 @@ async fn postgres_database(server: &str) -> String {
         for row in stale {
             let name: String = row.try_get("", "datname").expect("datname");
             if !name.ends_with(&format!("_{pid}")) && !name.contains(&format!("_{pid}_")) {
-                execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                execute(
+                    &admin,
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                )
+                .await;
             }
         }
         let name = format!("hongfan_tpl_{pid}");
         execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
         execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
-        let db = hongfan::db::connect(&format!("{server}/{name}")).await.expect("connect template");
+        let db = hongfan::db::connect(&format!("{server}/{name}"))
+            .await
+            .expect("connect template");
         hongfan::db::migrate(&db).await.expect("migrate template");
         db.close().await.expect("close template");
         *template = Some(name);
     }
-    let name = format!("hongfan_test_{pid}_{}", DATABASES.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "hongfan_test_{pid}_{}",
+        DATABASES.fetch_add(1, Ordering::SeqCst)
+    );
     let source = template.as_deref().expect("template");
-    execute(&admin, &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\"")).await;
+    execute(
+        &admin,
+        &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\""),
+    )
+    .await;
     drop(template);
     admin.close().await.expect("close admin connection");
     format!("{server}/{name}")
 }
 
 async fn execute(db: &DatabaseConnection, sql: &str) {
-    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 impl TestApp {
@@ -154,7 +169,10 @@ impl TestApp {
         assert!(payload.is_object(), "login failed: {body}");
         Login {
             token: payload["accessToken"].as_str().expect("token").to_owned(),
-            refresh_token: payload["refreshToken"].as_str().expect("refresh").to_owned(),
+            refresh_token: payload["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
             user_id: payload["user"]["id"].as_str().expect("id").to_owned(),
         }
     }

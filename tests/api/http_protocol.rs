@@ -7,9 +7,19 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn liveness_and_readiness_answer() {
     let app = spawn_app().await;
-    let health = app.http.get(format!("{}/healthz", app.address)).send().await.expect("healthz");
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = app.http.get(format!("{}/readyz", app.address)).send().await.expect("readyz");
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("readyz");
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "ok");
@@ -25,9 +35,16 @@ async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
             .json(&json!({ "query": "{ serviceCategories { nope } }" }))
             .send()
     };
-    let modern = send("application/graphql-response+json").await.expect("send");
+    let modern = send("application/graphql-response+json")
+        .await
+        .expect("send");
     assert_eq!(modern.status(), StatusCode::BAD_REQUEST);
-    assert!(modern.headers()[header::CONTENT_TYPE].to_str().expect("ct").starts_with("application/graphql-response+json"));
+    assert!(
+        modern.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ct")
+            .starts_with("application/graphql-response+json")
+    );
     let legacy = send("application/json").await.expect("send");
     assert_eq!(legacy.status(), StatusCode::OK);
     let body: Value = legacy.json().await.expect("json");
@@ -44,7 +61,10 @@ async fn malformed_and_batched_bodies_are_refused() {
             .body(body)
             .send()
     };
-    assert_eq!(post("{not json").await.expect("send").status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        post("{not json").await.expect("send").status(),
+        StatusCode::BAD_REQUEST
+    );
     let batch = post(r#"[{"query":"{ communities { id } }"},{"query":"{ communities { id } }"}]"#)
         .await
         .expect("send");
@@ -73,7 +93,10 @@ async fn get_runs_queries_but_not_mutations_and_serves_graphiql() {
         .expect("send");
     assert_eq!(query.status(), StatusCode::OK);
     let body: Value = query.json().await.expect("json");
-    assert_eq!(body["data"]["communities"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        body["data"]["communities"].as_array().map(Vec::len),
+        Some(2)
+    );
     let mutation = app
         .http
         .get(format!("{}/graphql", app.address))
@@ -82,7 +105,12 @@ async fn get_runs_queries_but_not_mutations_and_serves_graphiql() {
         .await
         .expect("send");
     assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let graphiql = app.http.get(format!("{}/graphql", app.address)).send().await.expect("send");
+    let graphiql = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .expect("send");
     assert!(graphiql.text().await.expect("html").contains("graphiql"));
 }
 

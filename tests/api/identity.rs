@@ -37,17 +37,29 @@ const REFRESH: &str =
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
     let app = spawn_app().await;
     let login = app.login("openid-r").await;
-    let rotated = app.graphql(None, REFRESH, json!({ "t": login.refresh_token })).await;
-    let next_refresh = rotated["data"]["refreshSession"]["refreshToken"].as_str().expect("next").to_owned();
-    let next_access = rotated["data"]["refreshSession"]["accessToken"].as_str().expect("access").to_owned();
+    let rotated = app
+        .graphql(None, REFRESH, json!({ "t": login.refresh_token }))
+        .await;
+    let next_refresh = rotated["data"]["refreshSession"]["refreshToken"]
+        .as_str()
+        .expect("next")
+        .to_owned();
+    let next_access = rotated["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .expect("access")
+        .to_owned();
     assert_ne!(next_refresh, login.refresh_token);
     app.ok(&next_access, ME, json!({})).await;
 
     // The spent token is presented again: someone copied it.
-    let replay = app.graphql(None, REFRESH, json!({ "t": login.refresh_token })).await;
+    let replay = app
+        .graphql(None, REFRESH, json!({ "t": login.refresh_token }))
+        .await;
     assert_eq!(error_code(&replay), "UNAUTHENTICATED");
     // The whole family is gone: the newest refresh token and the access tokens too.
-    let after = app.graphql(None, REFRESH, json!({ "t": next_refresh })).await;
+    let after = app
+        .graphql(None, REFRESH, json!({ "t": next_refresh }))
+        .await;
     assert_eq!(error_code(&after), "UNAUTHENTICATED");
     let me = app.graphql(Some(&next_access), ME, json!({})).await;
     assert_eq!(error_code(&me), "UNAUTHENTICATED");
@@ -58,9 +70,17 @@ async fn logout_ends_the_session_but_not_other_sessions() {
     let app = spawn_app().await;
     let phone = app.login("openid-l").await;
     let tablet = app.login("openid-l").await;
-    assert_eq!(app.ok(&phone.token, "mutation { logout }", json!({})).await["logout"], true);
-    assert_eq!(error_code(&app.graphql(Some(&phone.token), ME, json!({})).await), "UNAUTHENTICATED");
-    let refresh = app.graphql(None, REFRESH, json!({ "t": phone.refresh_token })).await;
+    assert_eq!(
+        app.ok(&phone.token, "mutation { logout }", json!({})).await["logout"],
+        true
+    );
+    assert_eq!(
+        error_code(&app.graphql(Some(&phone.token), ME, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    let refresh = app
+        .graphql(None, REFRESH, json!({ "t": phone.refresh_token }))
+        .await;
     assert_eq!(error_code(&refresh), "UNAUTHENTICATED");
     app.ok(&tablet.token, ME, json!({})).await;
 }
@@ -88,7 +108,13 @@ async fn profile_updates_are_validated() {
         json!({ "name": "   " }),
         json!({ "communityId": "not-an-id" }),
     ] {
-        let body = app.graphql(Some(&login.token), UPDATE_PROFILE, json!({ "input": input })).await;
+        let body = app
+            .graphql(
+                Some(&login.token),
+                UPDATE_PROFILE,
+                json!({ "input": input }),
+            )
+            .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{input}");
     }
     let unknown = app
@@ -105,29 +131,57 @@ async fn profile_updates_are_validated() {
 async fn roles_are_granted_by_admins_and_by_staff_within_their_community() {
     let app = spawn_app().await;
     let demo = app.seed_demo().await;
-    app.grant("staff-1", Role::Staff, Some(&demo.community)).await;
+    app.grant("staff-1", Role::Staff, Some(&demo.community))
+        .await;
     let staff = app.login("staff-1").await;
     let target = app.login("target").await;
     let grant = "mutation($u: ID!, $r: Role!, $c: ID) { grantRole(userId: $u, role: $r, communityId: $c) { roles { role communityId } } }";
 
     let ok = app
-        .ok(&staff.token, grant, json!({ "u": target.user_id, "r": "PARTY_MEMBER", "c": demo.community }))
+        .ok(
+            &staff.token,
+            grant,
+            json!({ "u": target.user_id, "r": "PARTY_MEMBER", "c": demo.community }),
+        )
         .await;
-    assert_eq!(ok["grantRole"]["roles"], json!([{ "role": "PARTY_MEMBER", "communityId": demo.community }]));
+    assert_eq!(
+        ok["grantRole"]["roles"],
+        json!([{ "role": "PARTY_MEMBER", "communityId": demo.community }])
+    );
 
     let elsewhere = app
-        .graphql(Some(&staff.token), grant, json!({ "u": target.user_id, "r": "PARTY_MEMBER", "c": demo.other_community }))
+        .graphql(
+            Some(&staff.token),
+            grant,
+            json!({ "u": target.user_id, "r": "PARTY_MEMBER", "c": demo.other_community }),
+        )
         .await;
     assert_eq!(error_code(&elsewhere), "FORBIDDEN");
-    let admin = app.graphql(Some(&staff.token), grant, json!({ "u": target.user_id, "r": "ADMIN" })).await;
+    let admin = app
+        .graphql(
+            Some(&staff.token),
+            grant,
+            json!({ "u": target.user_id, "r": "ADMIN" }),
+        )
+        .await;
     assert_eq!(error_code(&admin), "FORBIDDEN");
     let by_resident = app
-        .graphql(Some(&target.token), grant, json!({ "u": target.user_id, "r": "STAFF", "c": demo.community }))
+        .graphql(
+            Some(&target.token),
+            grant,
+            json!({ "u": target.user_id, "r": "STAFF", "c": demo.community }),
+        )
         .await;
     assert_eq!(error_code(&by_resident), "FORBIDDEN");
 
     let revoke = "mutation($u: ID!, $c: ID) { revokeRole(userId: $u, role: PARTY_MEMBER, communityId: $c) { roles { role } } }";
-    let revoked = app.ok(&staff.token, revoke, json!({ "u": target.user_id, "c": demo.community })).await;
+    let revoked = app
+        .ok(
+            &staff.token,
+            revoke,
+            json!({ "u": target.user_id, "c": demo.community }),
+        )
+        .await;
     assert_eq!(revoked["revokeRole"]["roles"], json!([]));
 }
 
@@ -138,33 +192,61 @@ const REVIEW: &str = "mutation($id: ID!, $ok: Boolean!) { reviewPartyMemberAppli
 async fn party_members_register_with_a_community_and_staff_approve_them() {
     let app = spawn_app().await;
     let demo = app.seed_demo().await;
-    app.grant("staff-a", Role::Staff, Some(&demo.community)).await;
-    app.grant("staff-b", Role::Staff, Some(&demo.other_community)).await;
+    app.grant("staff-a", Role::Staff, Some(&demo.community))
+        .await;
+    app.grant("staff-b", Role::Staff, Some(&demo.other_community))
+        .await;
     let staff = app.login("staff-a").await;
     let other_staff = app.login("staff-b").await;
     let member = app.login("cadre").await;
 
-    let applied = app.ok(&member.token, APPLY, json!({ "c": demo.community })).await;
+    let applied = app
+        .ok(&member.token, APPLY, json!({ "c": demo.community }))
+        .await;
     assert_eq!(applied["applyPartyMember"]["status"], "PENDING");
     let id = applied["applyPartyMember"]["id"].as_str().expect("id");
-    let twice = app.graphql(Some(&member.token), APPLY, json!({ "c": demo.community })).await;
+    let twice = app
+        .graphql(Some(&member.token), APPLY, json!({ "c": demo.community }))
+        .await;
     assert_eq!(error_code(&twice), "CONFLICT");
 
     let queue = app
-        .ok(&staff.token, "query($c: ID!) { partyMemberApplications(communityId: $c, status: PENDING) { id } }", json!({ "c": demo.community }))
+        .ok(
+            &staff.token,
+            "query($c: ID!) { partyMemberApplications(communityId: $c, status: PENDING) { id } }",
+            json!({ "c": demo.community }),
+        )
         .await;
     assert_eq!(queue["partyMemberApplications"][0]["id"], id);
 
-    let wrong_staff = app.graphql(Some(&other_staff.token), REVIEW, json!({ "id": id, "ok": true })).await;
+    let wrong_staff = app
+        .graphql(
+            Some(&other_staff.token),
+            REVIEW,
+            json!({ "id": id, "ok": true }),
+        )
+        .await;
     assert_eq!(error_code(&wrong_staff), "FORBIDDEN");
-    let approved = app.ok(&staff.token, REVIEW, json!({ "id": id, "ok": true })).await;
-    assert_eq!(approved["reviewPartyMemberApplication"]["status"], "APPROVED");
+    let approved = app
+        .ok(&staff.token, REVIEW, json!({ "id": id, "ok": true }))
+        .await;
+    assert_eq!(
+        approved["reviewPartyMemberApplication"]["status"],
+        "APPROVED"
+    );
     assert_eq!(
         approved["reviewPartyMemberApplication"]["applicant"]["roles"],
         json!([{ "role": "PARTY_MEMBER", "communityId": demo.community }])
     );
-    let again = app.graphql(Some(&staff.token), REVIEW, json!({ "id": id, "ok": false })).await;
+    let again = app
+        .graphql(Some(&staff.token), REVIEW, json!({ "id": id, "ok": false }))
+        .await;
     assert_eq!(error_code(&again), "CONFLICT");
     // Now a member, the pool is open to them.
-    app.ok(&member.token, "{ orderPool { edges { node { id } } } }", json!({})).await;
+    app.ok(
+        &member.token,
+        "{ orderPool { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
 }

@@ -47,11 +47,16 @@ impl World {
     }
 
     pub async fn publish(&self, order: &str) {
-        self.app.ok(&self.staff.token, PUBLISH, json!({ "id": order })).await;
+        self.app
+            .ok(&self.staff.token, PUBLISH, json!({ "id": order }))
+            .await;
     }
 
     async fn status(&self, order: &str) -> Value {
-        let data = self.app.ok(&self.staff.token, ORDER, json!({ "id": order })).await;
+        let data = self
+            .app
+            .ok(&self.staff.token, ORDER, json!({ "id": order }))
+            .await;
         data["order"].clone()
     }
 }
@@ -71,40 +76,85 @@ async fn an_order_goes_from_placed_to_rated_with_a_full_timeline() {
     let w = World::new().await;
     let order = w.place().await;
 
-    let dispatched = w.app.ok(&w.staff.token, DISPATCH, json!({ "id": order, "to": w.member.user_id })).await;
+    let dispatched = w
+        .app
+        .ok(
+            &w.staff.token,
+            DISPATCH,
+            json!({ "id": order, "to": w.member.user_id }),
+        )
+        .await;
     assert_eq!(dispatched["dispatchOrder"]["status"], "DISPATCHED");
-    assert_eq!(dispatched["dispatchOrder"]["assignee"]["id"], w.member.user_id.as_str());
+    assert_eq!(
+        dispatched["dispatchOrder"]["assignee"]["id"],
+        w.member.user_id.as_str()
+    );
 
-    let tasks = w.app.ok(&w.member.token, "{ myTasks { edges { node { id status } } } }", json!({})).await;
+    let tasks = w
+        .app
+        .ok(
+            &w.member.token,
+            "{ myTasks { edges { node { id status } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(tasks["myTasks"]["edges"][0]["node"]["id"], order.as_str());
 
-    let taken = w.app.ok(&w.member.token, TAKE, json!({ "id": order })).await;
+    let taken = w
+        .app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
     assert_eq!(taken["takeOrder"]["status"], "ACCEPTED");
-    let completed = w.app.ok(&w.member.token, COMPLETE, json!({ "id": order })).await;
+    let completed = w
+        .app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
     assert_eq!(completed["completeOrder"]["status"], "COMPLETED");
     assert_eq!(completed["completeOrder"]["minutesSpent"], 45);
-    let rated = w.app.ok(&w.resident.token, RATE, json!({ "id": order, "stars": 5 })).await;
-    assert_eq!(rated["rateOrder"], json!({ "status": "RATED", "ratingStars": 5, "needsFollowUp": false }));
+    let rated = w
+        .app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "stars": 5 }))
+        .await;
+    assert_eq!(
+        rated["rateOrder"],
+        json!({ "status": "RATED", "ratingStars": 5, "needsFollowUp": false })
+    );
 
-    let timeline = w.app.ok(&w.resident.token, ORDER, json!({ "id": order })).await;
+    let timeline = w
+        .app
+        .ok(&w.resident.token, ORDER, json!({ "id": order }))
+        .await;
     let steps: Vec<(Value, Value, Value)> = timeline["order"]["events"]
         .as_array()
         .expect("events")
         .iter()
-        .map(|e| (e["action"].clone(), e["fromStatus"].clone(), e["toStatus"].clone()))
+        .map(|e| {
+            (
+                e["action"].clone(),
+                e["fromStatus"].clone(),
+                e["toStatus"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         steps,
         vec![
             (json!("PLACE"), Value::Null, json!("PENDING_DISPATCH")),
-            (json!("DISPATCH"), json!("PENDING_DISPATCH"), json!("DISPATCHED")),
+            (
+                json!("DISPATCH"),
+                json!("PENDING_DISPATCH"),
+                json!("DISPATCHED")
+            ),
             (json!("TAKE"), json!("DISPATCHED"), json!("ACCEPTED")),
             (json!("COMPLETE"), json!("ACCEPTED"), json!("COMPLETED")),
             (json!("RATE"), json!("COMPLETED"), json!("RATED")),
         ]
     );
     assert_eq!(timeline["order"]["events"][1]["note"], "请尽快处理");
-    assert_eq!(timeline["order"]["events"][1]["actor"]["id"], w.staff.user_id.as_str());
+    assert_eq!(
+        timeline["order"]["events"][1]["actor"]["id"],
+        w.staff.user_id.as_str()
+    );
 }
 
 #[tokio::test]
@@ -112,19 +162,53 @@ async fn published_orders_appear_in_the_pool_of_that_community_only() {
     let w = World::new().await;
     let order = w.place().await;
     w.publish(&order).await;
-    let pool = w.app.ok(&w.member.token, "{ orderPool { edges { node { id status contactPhone } } } }", json!({})).await;
+    let pool = w
+        .app
+        .ok(
+            &w.member.token,
+            "{ orderPool { edges { node { id status contactPhone } } } }",
+            json!({}),
+        )
+        .await;
     let node = &pool["orderPool"]["edges"][0]["node"];
     assert_eq!(node["id"], order.as_str());
     // Not theirs yet: the contact phone is masked.
     assert_eq!(node["contactPhone"], "138****0001");
 
-    w.app.grant("far-member", Role::PartyMember, Some(&w.demo.other_community)).await;
+    w.app
+        .grant(
+            "far-member",
+            Role::PartyMember,
+            Some(&w.demo.other_community),
+        )
+        .await;
     let far = w.app.login("far-member").await;
-    let far_pool = w.app.ok(&far.token, "{ orderPool { edges { node { id } } } }", json!({})).await;
+    let far_pool = w
+        .app
+        .ok(
+            &far.token,
+            "{ orderPool { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(far_pool["orderPool"]["edges"], json!([]));
-    assert_eq!(error_code(&w.app.graphql(Some(&far.token), TAKE, json!({ "id": order })).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&far.token), TAKE, json!({ "id": order }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
 
-    let resident_pool = w.app.graphql(Some(&w.resident.token), "{ orderPool { edges { node { id } } } }", json!({})).await;
+    let resident_pool = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            "{ orderPool { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&resident_pool), "FORBIDDEN");
 }
 
@@ -133,8 +217,13 @@ async fn a_member_cannot_take_an_order_already_taken() {
     let w = World::new().await;
     let order = w.place().await;
     w.publish(&order).await;
-    w.app.ok(&w.member.token, TAKE, json!({ "id": order })).await;
-    let late = w.app.graphql(Some(&w.other_member.token), TAKE, json!({ "id": order })).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    let late = w
+        .app
+        .graphql(Some(&w.other_member.token), TAKE, json!({ "id": order }))
+        .await;
     assert_eq!(error_code(&late), "CONFLICT");
     assert_eq!(w.status(&order).await["status"], "ACCEPTED");
 }
@@ -143,16 +232,34 @@ async fn a_member_cannot_take_an_order_already_taken() {
 async fn a_declined_order_returns_to_the_dispatch_queue() {
     let w = World::new().await;
     let order = w.place().await;
-    w.app.ok(&w.staff.token, DISPATCH, json!({ "id": order, "to": w.member.user_id })).await;
-    let not_theirs = w.app.graphql(Some(&w.other_member.token), TAKE, json!({ "id": order })).await;
+    w.app
+        .ok(
+            &w.staff.token,
+            DISPATCH,
+            json!({ "id": order, "to": w.member.user_id }),
+        )
+        .await;
+    let not_theirs = w
+        .app
+        .graphql(Some(&w.other_member.token), TAKE, json!({ "id": order }))
+        .await;
     assert_eq!(error_code(&not_theirs), "FORBIDDEN");
-    let declined = w.app.ok(&w.member.token, DECLINE, json!({ "id": order })).await;
-    assert_eq!(declined["declineOrder"], json!({ "status": "PENDING_DISPATCH", "assignee": null }));
+    let declined = w
+        .app
+        .ok(&w.member.token, DECLINE, json!({ "id": order }))
+        .await;
+    assert_eq!(
+        declined["declineOrder"],
+        json!({ "status": "PENDING_DISPATCH", "assignee": null })
+    );
     let queue = w
         .app
         .ok(&w.staff.token, "query($c: ID!) { dispatchQueue(communityId: $c, status: PENDING_DISPATCH) { edges { node { id } } } }", json!({ "c": w.demo.community }))
         .await;
-    assert_eq!(queue["dispatchQueue"]["edges"][0]["node"]["id"], order.as_str());
+    assert_eq!(
+        queue["dispatchQueue"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
 }
 
 #[tokio::test]
@@ -162,17 +269,45 @@ async fn refused_steps_change_nothing() {
     let before = w.status(&order).await;
 
     let cases = [
-        (&w.resident, DISPATCH, json!({ "id": order, "to": w.member.user_id }), "FORBIDDEN"),
+        (
+            &w.resident,
+            DISPATCH,
+            json!({ "id": order, "to": w.member.user_id }),
+            "FORBIDDEN",
+        ),
         (&w.member, TAKE, json!({ "id": order }), "CONFLICT"),
-        (&w.resident, RATE, json!({ "id": order, "stars": 5 }), "CONFLICT"),
-        (&w.resident, RATE, json!({ "id": order, "stars": 9 }), "BAD_USER_INPUT"),
+        (
+            &w.resident,
+            RATE,
+            json!({ "id": order, "stars": 5 }),
+            "CONFLICT",
+        ),
+        (
+            &w.resident,
+            RATE,
+            json!({ "id": order, "stars": 9 }),
+            "BAD_USER_INPUT",
+        ),
         (&w.member, COMPLETE, json!({ "id": order }), "FORBIDDEN"),
-        (&w.staff, DISPATCH, json!({ "id": order, "to": w.resident.user_id }), "BAD_USER_INPUT"),
-        (&w.staff, TAKE, json!({ "id": uuid::Uuid::now_v7().to_string() }), "NOT_FOUND"),
+        (
+            &w.staff,
+            DISPATCH,
+            json!({ "id": order, "to": w.resident.user_id }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            &w.staff,
+            TAKE,
+            json!({ "id": uuid::Uuid::now_v7().to_string() }),
+            "NOT_FOUND",
+        ),
         (&w.staff, TAKE, json!({ "id": "12345" }), "BAD_USER_INPUT"),
     ];
     for (who, mutation, variables, code) in cases {
-        let body = w.app.graphql(Some(&who.token), mutation, variables.clone()).await;
+        let body = w
+            .app
+            .graphql(Some(&who.token), mutation, variables.clone())
+            .await;
         assert_eq!(error_code(&body), code, "{mutation} {variables}: {body}");
     }
     assert_eq!(w.status(&order).await, before);
@@ -182,17 +317,44 @@ async fn refused_steps_change_nothing() {
 async fn staff_of_another_community_cannot_touch_the_order() {
     let w = World::new().await;
     let order = w.place().await;
-    w.app.grant("far-staff", Role::Staff, Some(&w.demo.other_community)).await;
+    w.app
+        .grant("far-staff", Role::Staff, Some(&w.demo.other_community))
+        .await;
     let far = w.app.login("far-staff").await;
-    assert_eq!(error_code(&w.app.graphql(Some(&far.token), PUBLISH, json!({ "id": order })).await), "FORBIDDEN");
-    assert_eq!(error_code(&w.app.graphql(Some(&far.token), ORDER, json!({ "id": order })).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&far.token), PUBLISH, json!({ "id": order }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&far.token), ORDER, json!({ "id": order }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
     let queue = w
         .app
-        .graphql(Some(&far.token), "query($c: ID!) { dispatchQueue(communityId: $c) { edges { node { id } } } }", json!({ "c": w.demo.community }))
+        .graphql(
+            Some(&far.token),
+            "query($c: ID!) { dispatchQueue(communityId: $c) { edges { node { id } } } }",
+            json!({ "c": w.demo.community }),
+        )
         .await;
     assert_eq!(error_code(&queue), "FORBIDDEN");
     let neighbour = w.app.resident("neighbour", &w.demo.community).await;
-    assert_eq!(error_code(&w.app.graphql(Some(&neighbour.token), ORDER, json!({ "id": order })).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&neighbour.token), ORDER, json!({ "id": order }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
 }
 
 #[tokio::test]
@@ -208,19 +370,35 @@ async fn bad_order_input_is_refused_with_a_clear_message() {
     };
     for (variables, needle) in [
         (with("title", json!("  ")), "title"),
-        (with("description", json!("a".repeat(1_000_000))), "description"),
+        (
+            with("description", json!("a".repeat(1_000_000))),
+            "description",
+        ),
         (with("contactPhone", json!("call me")), "contactPhone"),
         (with("categoryId", json!("nope")), "categoryId"),
     ] {
-        let body = w.app.graphql(Some(&w.resident.token), PLACE, variables).await;
+        let body = w
+            .app
+            .graphql(Some(&w.resident.token), PLACE, variables)
+            .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(message.contains(needle), "{message}");
     }
     let homeless = w.app.login("no-community").await;
-    let body = w.app.graphql(Some(&homeless.token), PLACE, json!({ "input": valid })).await;
+    let body = w
+        .app
+        .graphql(Some(&homeless.token), PLACE, json!({ "input": valid }))
+        .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    let mine = w.app.ok(&w.resident.token, "{ myOrders { edges { node { id } } } }", json!({})).await;
+    let mine = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myOrders { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(mine["myOrders"]["edges"], json!([]));
 }
 
@@ -228,15 +406,39 @@ async fn bad_order_input_is_refused_with_a_clear_message() {
 async fn requesters_cancel_before_acceptance_and_staff_after() {
     let w = World::new().await;
     let order = w.place().await;
-    let cancelled = w.app.ok(&w.resident.token, CANCEL, json!({ "id": order })).await;
-    assert_eq!(cancelled["cancelOrder"], json!({ "status": "CANCELLED", "cancelReason": "已自行解决" }));
-    assert_eq!(error_code(&w.app.graphql(Some(&w.staff.token), PUBLISH, json!({ "id": order })).await), "CONFLICT");
+    let cancelled = w
+        .app
+        .ok(&w.resident.token, CANCEL, json!({ "id": order }))
+        .await;
+    assert_eq!(
+        cancelled["cancelOrder"],
+        json!({ "status": "CANCELLED", "cancelReason": "已自行解决" })
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.staff.token), PUBLISH, json!({ "id": order }))
+                .await
+        ),
+        "CONFLICT"
+    );
 
     let accepted = w.place().await;
     w.publish(&accepted).await;
-    w.app.ok(&w.member.token, TAKE, json!({ "id": accepted })).await;
-    assert_eq!(error_code(&w.app.graphql(Some(&w.resident.token), CANCEL, json!({ "id": accepted })).await), "CONFLICT");
-    w.app.ok(&w.staff.token, CANCEL, json!({ "id": accepted })).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": accepted }))
+        .await;
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.resident.token), CANCEL, json!({ "id": accepted }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    w.app
+        .ok(&w.staff.token, CANCEL, json!({ "id": accepted }))
+        .await;
 }
 
 #[tokio::test]
@@ -244,17 +446,34 @@ async fn an_order_is_rated_once_and_low_ratings_are_flagged_for_follow_up() {
     let w = World::new().await;
     let order = w.place().await;
     w.publish(&order).await;
-    w.app.ok(&w.member.token, TAKE, json!({ "id": order })).await;
-    w.app.ok(&w.member.token, COMPLETE, json!({ "id": order })).await;
-    let rated = w.app.ok(&w.resident.token, RATE, json!({ "id": order, "stars": 2 })).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    let rated = w
+        .app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "stars": 2 }))
+        .await;
     assert_eq!(rated["rateOrder"]["needsFollowUp"], true);
-    let again = w.app.graphql(Some(&w.resident.token), RATE, json!({ "id": order, "stars": 5 })).await;
+    let again = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            RATE,
+            json!({ "id": order, "stars": 5 }),
+        )
+        .await;
     assert_eq!(error_code(&again), "CONFLICT");
     let flagged = w
         .app
         .ok(&w.staff.token, "query($c: ID!) { dispatchQueue(communityId: $c, needsFollowUp: true) { edges { node { id ratingStars } } } }", json!({ "c": w.demo.community }))
         .await;
-    assert_eq!(flagged["dispatchQueue"]["edges"], json!([{ "node": { "id": order, "ratingStars": 2 } }]));
+    assert_eq!(
+        flagged["dispatchQueue"]["edges"],
+        json!([{ "node": { "id": order, "ratingStars": 2 } }])
+    );
 }
 
 #[tokio::test]
@@ -274,9 +493,19 @@ async fn orders_past_their_response_time_show_as_overdue() {
         .app
         .ok(&w.staff.token, "query($c: ID!) { dispatchQueue(communityId: $c, overdueOnly: true) { edges { node { id isOverdue } } } }", json!({ "c": w.demo.community }))
         .await;
-    assert_eq!(queue["dispatchQueue"]["edges"], json!([{ "node": { "id": late, "isOverdue": true } }]));
+    assert_eq!(
+        queue["dispatchQueue"]["edges"],
+        json!([{ "node": { "id": late, "isOverdue": true } }])
+    );
     assert_eq!(w.status(&fresh).await["isOverdue"], false);
-    assert!(order::Entity::find().all(&w.app.db).await.expect("orders").len() == 2);
+    assert!(
+        order::Entity::find()
+            .all(&w.app.db)
+            .await
+            .expect("orders")
+            .len()
+            == 2
+    );
 }
 
 #[tokio::test]
@@ -288,14 +517,32 @@ async fn lists_are_paginated_newest_first() {
     }
     let query = "query($after: String) { myOrders(first: 2, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }";
     let first = w.app.ok(&w.resident.token, query, json!({})).await;
-    let ids: Vec<&str> = first["myOrders"]["edges"].as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().expect("id")).collect();
+    let ids: Vec<&str> = first["myOrders"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["id"].as_str().expect("id"))
+        .collect();
     assert_eq!(ids, vec![placed[2].as_str(), placed[1].as_str()]);
     assert_eq!(first["myOrders"]["pageInfo"]["hasNextPage"], true);
     let cursor = first["myOrders"]["pageInfo"]["endCursor"].clone();
-    let second = w.app.ok(&w.resident.token, query, json!({ "after": cursor })).await;
-    assert_eq!(second["myOrders"]["edges"], json!([{ "node": { "id": placed[0] } }]));
+    let second = w
+        .app
+        .ok(&w.resident.token, query, json!({ "after": cursor }))
+        .await;
+    assert_eq!(
+        second["myOrders"]["edges"],
+        json!([{ "node": { "id": placed[0] } }])
+    );
     assert_eq!(second["myOrders"]["pageInfo"]["hasNextPage"], false);
-    let too_many = w.app.graphql(Some(&w.resident.token), "{ myOrders(first: 1000) { edges { cursor } } }", json!({})).await;
+    let too_many = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            "{ myOrders(first: 1000) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
 }
 
@@ -304,12 +551,23 @@ async fn phones_are_masked_for_members_but_not_for_staff() {
     let w = World::new().await;
     let order = w.place().await;
     w.publish(&order).await;
-    let as_member = w.app.ok(&w.member.token, ORDER, json!({ "id": order })).await;
+    let as_member = w
+        .app
+        .ok(&w.member.token, ORDER, json!({ "id": order }))
+        .await;
     assert_eq!(as_member["order"]["requester"]["phone"], "138****0001");
     assert_eq!(as_member["order"]["contactPhone"], "138****0001");
-    let as_staff = w.app.ok(&w.staff.token, ORDER, json!({ "id": order })).await;
+    let as_staff = w
+        .app
+        .ok(&w.staff.token, ORDER, json!({ "id": order }))
+        .await;
     assert_eq!(as_staff["order"]["requester"]["phone"], "13800000001");
-    w.app.ok(&w.member.token, TAKE, json!({ "id": order })).await;
-    let as_taker = w.app.ok(&w.member.token, ORDER, json!({ "id": order })).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    let as_taker = w
+        .app
+        .ok(&w.member.token, ORDER, json!({ "id": order }))
+        .await;
     assert_eq!(as_taker["order"]["contactPhone"], "13800000001");
 }

@@ -1,7 +1,7 @@
 //! The real WeChat login path, against a local fake of WeChat's jscode2session endpoint.
 use axum::{Json, Router, extract::Query, routing::get};
-use serde::Deserialize;
 use sea_orm::EntityTrait;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::helpers::{error_code, spawn_app_with};
@@ -15,7 +15,10 @@ struct Code2Session {
 }
 
 async fn fake_code2session(Query(q): Query<Code2Session>) -> Json<Value> {
-    assert_eq!((q.appid.as_str(), q.secret.as_str(), q.grant_type.as_str()), ("wx-app", "wx-secret", "authorization_code"));
+    assert_eq!(
+        (q.appid.as_str(), q.secret.as_str(), q.grant_type.as_str()),
+        ("wx-app", "wx-secret", "authorization_code")
+    );
     Json(match q.js_code.as_str() {
         "good-code" => json!({ "openid": "wx-openid-1", "session_key": "never-sent-on" }),
         "used-code" => json!({ "errcode": 40163, "errmsg": "code been used" }),
@@ -27,7 +30,9 @@ async fn fake_code2session(Query(q): Query<Code2Session>) -> Json<Value> {
 
 #[tokio::test]
 async fn wechat_codes_are_exchanged_and_its_errors_mapped() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let fake = Router::new().route("/sns/jscode2session", get(fake_code2session));
     tokio::spawn(async move { axum::serve(listener, fake).await });
@@ -37,14 +42,23 @@ async fn wechat_codes_are_exchanged_and_its_errors_mapped() {
         settings.wechat_api_base = base;
     })
     .await;
-    let login = "mutation($code: String!) { loginWithWechat(code: $code) { accessToken user { id } } }";
+    let login =
+        "mutation($code: String!) { loginWithWechat(code: $code) { accessToken user { id } } }";
 
-    let ok = app.graphql(None, login, json!({ "code": "good-code" })).await;
-    let token = ok["data"]["loginWithWechat"]["accessToken"].as_str().expect("token");
+    let ok = app
+        .graphql(None, login, json!({ "code": "good-code" }))
+        .await;
+    let token = ok["data"]["loginWithWechat"]["accessToken"]
+        .as_str()
+        .expect("token");
     let me = app.ok(token, "{ me { id } }", json!({})).await;
     assert_eq!(me["me"]["id"], ok["data"]["loginWithWechat"]["user"]["id"]);
     let id: uuid::Uuid = me["me"]["id"].as_str().expect("id").parse().expect("uuid");
-    let user = entity::user::Entity::find_by_id(id).one(&app.db).await.expect("query").expect("user");
+    let user = entity::user::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("user");
     assert_eq!(user.openid, "wx-openid-1");
 
     for (code, expected) in [

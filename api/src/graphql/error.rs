@@ -22,7 +22,9 @@ pub fn add_codes(errors: &mut [ServerError]) {
             }
             None => ("BAD_USER_INPUT", None),
         };
-        let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
         extensions.set("code", code);
         if let Some(seconds) = retry_after {
             extensions.set("retryAfter", seconds);

@@ -64,16 +64,25 @@ fn errors_body(errors: &[ServerError]) -> serde_json::Value {
 }
 
 fn reply(status: StatusCode, media: MediaType, body: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
+    let body = serde_json::to_vec(body)
+        .unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
     (status, [(header::CONTENT_TYPE, media.header())], body).into_response()
 }
 
-fn request_error(media: MediaType, status_for_graphql_response: StatusCode, error: AppError) -> Response {
+fn request_error(
+    media: MediaType,
+    status_for_graphql_response: StatusCode,
+    error: AppError,
+) -> Response {
     let status = match media {
         MediaType::GraphqlResponseJson => status_for_graphql_response,
         MediaType::Json => StatusCode::OK,
     };
-    reply(status, media, &errors_body(&[super::error::request_error(error)]))
+    reply(
+        status,
+        media,
+        &errors_body(&[super::error::request_error(error)]),
+    )
 }
 
 /// A body that is not a GraphQL request at all is a 400 whatever the media type.
@@ -87,7 +96,12 @@ fn malformed(media: MediaType, message: impl Into<String>) -> Response {
 }
 
 impl GraphqlEndpoint {
-    async fn execute(&self, headers: &HeaderMap, media: MediaType, mut request: async_graphql::Request) -> Response {
+    async fn execute(
+        &self,
+        headers: &HeaderMap,
+        media: MediaType,
+        mut request: async_graphql::Request,
+    ) -> Response {
         let caller = match bearer_token(headers) {
             None => None,
             // An invalid token is an error, not "anonymous": the client must log in again.
@@ -118,7 +132,11 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-pub async fn post(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(endpoint): State<GraphqlEndpoint>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
@@ -126,19 +144,31 @@ pub async fn post(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, b
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "use Content-Type: application/json").into_response();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "use Content-Type: application/json",
+        )
+            .into_response();
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(error) => return malformed(media, format!("the body is not valid JSON: {error}")),
     };
     if value.is_array() {
-        return malformed(media, "batched requests are not supported; send one operation per request");
+        return malformed(
+            media,
+            "batched requests are not supported; send one operation per request",
+        );
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(request) => request,
-        Err(error) => return malformed(media, format!("the body is not a GraphQL request: {error}")),
+        Err(error) => {
+            return malformed(media, format!("the body is not a GraphQL request: {error}"));
+        }
     };
     if request.query.trim().is_empty() {
         return malformed(media, "the request has no query");
@@ -147,13 +177,22 @@ pub async fn post(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, b
 }
 
 /// GET runs queries given in the URL (cacheable); without a query it serves GraphiQL.
-pub async fn get(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(endpoint): State<GraphqlEndpoint>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let query = query.unwrap_or_default();
     if query.is_empty() {
         return if endpoint.graphiql {
             Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
         } else {
-            (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "POST GraphQL requests here").into_response()
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(header::ALLOW, "POST")],
+                "POST GraphQL requests here",
+            )
+                .into_response()
         };
     }
     let Some(media) = negotiate(&headers) else {
@@ -165,20 +204,23 @@ pub async fn get(State(endpoint): State<GraphqlEndpoint>, headers: HeaderMap, Ra
     };
     let name = request.operation_name.clone();
     let is_mutation = match request.parsed_query() {
-        Ok(document) => {
-            match (&document.operations, name) {
-                (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Mutation,
-                (DocumentOperations::Multiple(ops), Some(name)) => ops
-                    .get(name.as_str())
-                    .is_some_and(|op| op.node.ty == OperationType::Mutation),
-                (DocumentOperations::Multiple(_), None) => false,
-            }
-        }
+        Ok(document) => match (&document.operations, name) {
+            (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Mutation,
+            (DocumentOperations::Multiple(ops), Some(name)) => ops
+                .get(name.as_str())
+                .is_some_and(|op| op.node.ty == OperationType::Mutation),
+            (DocumentOperations::Multiple(_), None) => false,
+        },
         // Let execution report the syntax error in the usual shape.
         Err(_) => false,
     };
     if is_mutation {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "mutations must use POST").into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            "mutations must use POST",
+        )
+            .into_response();
     }
     endpoint.execute(&headers, media, request).await
 }
@@ -189,7 +231,10 @@ mod tests {
 
     fn accept(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("header"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).expect("header"),
+        );
         headers
     }
 
@@ -197,10 +242,15 @@ mod tests {
     fn negotiation_follows_the_clients_order() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
         assert_eq!(
-            negotiate(&accept("application/graphql-response+json, application/json")),
+            negotiate(&accept(
+                "application/graphql-response+json, application/json"
+            )),
             Some(MediaType::GraphqlResponseJson)
         );
-        assert_eq!(negotiate(&accept("application/json")), Some(MediaType::Json));
+        assert_eq!(
+            negotiate(&accept("application/json")),
+            Some(MediaType::Json)
+        );
         assert_eq!(negotiate(&accept("text/html")), None);
     }
 }

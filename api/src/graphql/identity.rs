@@ -47,17 +47,22 @@ impl User {
                 .community_id
                 .is_some_and(|c| viewer.roles.is_staff_of(c))
             || viewer.roles.is_admin();
-        Ok(self
-            .0
-            .phone
-            .as_deref()
-            .map(|phone| if full { phone.to_owned() } else { validate::mask_phone(phone) }))
+        Ok(self.0.phone.as_deref().map(|phone| {
+            if full {
+                phone.to_owned()
+            } else {
+                validate::mask_phone(phone)
+            }
+        }))
     }
 
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let viewer = actor(ctx).await?;
         let visible = viewer.id == self.0.id
-            || self.0.community_id.is_some_and(|c| viewer.roles.is_staff_of(c));
+            || self
+                .0
+                .community_id
+                .is_some_and(|c| viewer.roles.is_staff_of(c));
         Ok(self.0.address.as_deref().filter(|_| visible))
     }
 
@@ -65,7 +70,9 @@ impl User {
         let Some(id) = self.0.community_id else {
             return Ok(None);
         };
-        Ok(Some(Community(organisation::get_community(&state(ctx)?.db, id).await?)))
+        Ok(Some(Community(
+            organisation::get_community(&state(ctx)?.db, id).await?,
+        )))
     }
 
     /// RESIDENT is implied for everyone and not listed.
@@ -122,7 +129,9 @@ impl PartyMemberApplication {
         to_id(self.0.id)
     }
     async fn applicant(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(identity::get_user(&state(ctx)?.db, self.0.user_id).await?))
+        Ok(User(
+            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
+        ))
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
         Ok(Community(
@@ -197,7 +206,10 @@ impl IdentityQuery {
         Ok(list.into_iter().map(PartyMemberApplication).collect())
     }
 
-    async fn my_party_member_applications(&self, ctx: &Context<'_>) -> Result<Vec<PartyMemberApplication>> {
+    async fn my_party_member_applications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<PartyMemberApplication>> {
         let actor = actor(ctx).await?;
         let list = identity::my_party_member_applications(&state(ctx)?.db, actor).await?;
         Ok(list.into_iter().map(PartyMemberApplication).collect())
@@ -217,7 +229,11 @@ impl IdentityMutation {
 
     /// Spends a refresh token for a new access and refresh token. Presenting a spent refresh
     /// token revokes the whole session.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> Result<AuthPayload> {
         Ok(state(ctx)?.sessions.refresh(&refresh_token).await?.into())
     }
 
@@ -227,7 +243,11 @@ impl IdentityMutation {
         Ok(true)
     }
 
-    async fn update_my_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
+    async fn update_my_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> Result<User> {
         let actor = actor(ctx).await?;
         let community_id = input
             .community_id
@@ -239,7 +259,9 @@ impl IdentityMutation {
             community_id,
             address: input.address,
         };
-        Ok(User(identity::update_profile(&state(ctx)?.db, actor, input).await?))
+        Ok(User(
+            identity::update_profile(&state(ctx)?.db, actor, input).await?,
+        ))
     }
 
     /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
@@ -252,9 +274,11 @@ impl IdentityMutation {
     ) -> Result<User> {
         let actor = actor(ctx).await?;
         let user_id = parse_id("userId", &user_id)?;
-        let community_id = community_id.map(|id| parse_id("communityId", &id)).transpose()?;
-        let user =
-            identity::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        let community_id = community_id
+            .map(|id| parse_id("communityId", &id))
+            .transpose()?;
+        let user = identity::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id)
+            .await?;
         Ok(User(user))
     }
 
@@ -267,9 +291,12 @@ impl IdentityMutation {
     ) -> Result<User> {
         let actor = actor(ctx).await?;
         let user_id = parse_id("userId", &user_id)?;
-        let community_id = community_id.map(|id| parse_id("communityId", &id)).transpose()?;
+        let community_id = community_id
+            .map(|id| parse_id("communityId", &id))
+            .transpose()?;
         let user =
-            identity::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+            identity::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id)
+                .await?;
         Ok(User(user))
     }
 

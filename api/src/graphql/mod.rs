@@ -33,9 +33,13 @@ const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 2_000;
 
 pub fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY);
     if let Some(state) = state {
         builder = builder.data(state);
     }

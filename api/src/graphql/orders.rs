@@ -98,7 +98,9 @@ impl Order {
         ))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(identity::get_user(&state(ctx)?.db, self.0.requester_id).await?))
+        Ok(User(
+            identity::get_user(&state(ctx)?.db, self.0.requester_id).await?,
+        ))
     }
     /// The member STAFF dispatched the order to.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -187,7 +189,9 @@ impl OrderEvent {
         self.0.to_status.into()
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(identity::get_user(&state(ctx)?.db, self.0.actor_id).await?))
+        Ok(User(
+            identity::get_user(&state(ctx)?.db, self.0.actor_id).await?,
+        ))
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -272,7 +276,10 @@ impl OrderQuery {
     ) -> Result<OrderConnection> {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
-        let filter = OrderFilter { status: status.map(Into::into), ..OrderFilter::default() };
+        let filter = OrderFilter {
+            status: status.map(Into::into),
+            ..OrderFilter::default()
+        };
         let page = orders::my_orders(&state(ctx)?.db, actor, filter, request).await?;
         Ok(connection(page, request))
     }
@@ -297,12 +304,18 @@ impl OrderQuery {
             overdue_only,
             needs_follow_up,
         };
-        let page = orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
+        let page =
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
         Ok(connection(page, request))
     }
 
     /// Party members: OPEN orders of their communities, up for grabs.
-    async fn order_pool(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<OrderConnection> {
+    async fn order_pool(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let page = orders::order_pool(&state(ctx)?.db, actor, request).await?;
@@ -319,7 +332,10 @@ impl OrderQuery {
     ) -> Result<OrderConnection> {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
-        let filter = OrderFilter { status: status.map(Into::into), ..OrderFilter::default() };
+        let filter = OrderFilter {
+            status: status.map(Into::into),
+            ..OrderFilter::default()
+        };
         let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request).await?;
         Ok(connection(page, request))
     }
@@ -331,14 +347,20 @@ pub struct OrderMutation;
 #[Object]
 impl OrderMutation {
     /// STAFF or ADMIN.
-    async fn create_service_category(&self, ctx: &Context<'_>, input: NewServiceCategoryInput) -> Result<ServiceCategory> {
+    async fn create_service_category(
+        &self,
+        ctx: &Context<'_>,
+        input: NewServiceCategoryInput,
+    ) -> Result<ServiceCategory> {
         let actor = actor(ctx).await?;
         let input = categories::CategoryInput {
             code: input.code,
             name: input.name,
             response_minutes: input.response_minutes,
         };
-        Ok(ServiceCategory(categories::create(&state(ctx)?.db, actor, input).await?))
+        Ok(ServiceCategory(
+            categories::create(&state(ctx)?.db, actor, input).await?,
+        ))
     }
 
     /// 群众点单: a resident asks for a service in their community.
@@ -367,14 +389,18 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let assignee_id = parse_id("assigneeId", &assignee_id)?;
-        Ok(Order(orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?))
+        Ok(Order(
+            orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?,
+        ))
     }
 
     /// STAFF put an order in the community pool for any approved Party member to take.
     async fn publish_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(orders::publish(&state(ctx)?.db, actor, order_id).await?))
+        Ok(Order(
+            orders::publish(&state(ctx)?.db, actor, order_id).await?,
+        ))
     }
 
     /// 党员接单: exactly one member wins an OPEN order; the others get CONFLICT.
@@ -385,13 +411,25 @@ impl OrderMutation {
     }
 
     /// The assignee hands a dispatched order back to STAFF.
-    async fn decline_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+    async fn decline_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        reason: String,
+    ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(orders::decline(&state(ctx)?.db, actor, order_id, reason).await?))
+        Ok(Order(
+            orders::decline(&state(ctx)?.db, actor, order_id, reason).await?,
+        ))
     }
 
-    async fn complete_order(&self, ctx: &Context<'_>, order_id: ID, input: CompleteOrderInputGql) -> Result<Order> {
+    async fn complete_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        input: CompleteOrderInputGql,
+    ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let input = CompleteOrderInput {
@@ -399,11 +437,18 @@ impl OrderMutation {
             minutes_spent: input.minutes_spent,
             photo_urls: input.photo_urls,
         };
-        Ok(Order(orders::complete(&state(ctx)?.db, actor, order_id, input).await?))
+        Ok(Order(
+            orders::complete(&state(ctx)?.db, actor, order_id, input).await?,
+        ))
     }
 
     /// 群众评单: the requester rates a completed order, once.
-    async fn rate_order(&self, ctx: &Context<'_>, order_id: ID, input: RateOrderInput) -> Result<Order> {
+    async fn rate_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        input: RateOrderInput,
+    ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         Ok(Order(
@@ -415,6 +460,8 @@ impl OrderMutation {
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?))
+        Ok(Order(
+            orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?,
+        ))
     }
 }

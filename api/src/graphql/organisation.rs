@@ -15,7 +15,9 @@ impl Community {
         &self.0.name
     }
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
-        Ok(Street(organisation::get_street(&state(ctx)?.db, self.0.street_id).await?))
+        Ok(Street(
+            organisation::get_street(&state(ctx)?.db, self.0.street_id).await?,
+        ))
     }
     /// The grids (网格) the community is divided into.
     async fn grids(&self, ctx: &Context<'_>) -> Result<Vec<Grid>> {
@@ -78,6 +80,8 @@ impl OrganisationQuery {
 
     async fn community(&self, ctx: &Context<'_>, id: ID) -> Result<Community> {
         let id = parse_id("id", &id)?;
-        Ok(Community(organisation::get_community(&state(ctx)?.db, id).await?))
+        Ok(Community(
+            organisation::get_community(&state(ctx)?.db, id).await?,
+        ))
     }
 }

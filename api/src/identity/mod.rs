@@ -107,7 +107,10 @@ pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Mo
 }
 
 /// Finds the user with this openid, creating a bare account on first login.
-pub async fn find_or_create_user(db: &impl ConnectionTrait, openid: &str) -> AppResult<user::Model> {
+pub async fn find_or_create_user(
+    db: &impl ConnectionTrait,
+    openid: &str,
+) -> AppResult<user::Model> {
     let now = Utc::now();
     // ON CONFLICT DO NOTHING: two first logins racing each other both end with one account.
     user::Entity::insert(user::ActiveModel {
@@ -173,9 +176,9 @@ fn scope_is_valid(role: Role, community: Option<Uuid>) -> AppResult<()> {
         (Role::Resident, _) => Err(AppError::bad_input(
             "everyone is a RESIDENT; there is nothing to grant or revoke",
         )),
-        (Role::PartyMember | Role::Staff | Role::Merchant, None) => Err(AppError::bad_input(
-            "communityId is required for this role",
-        )),
+        (Role::PartyMember | Role::Staff | Role::Merchant, None) => {
+            Err(AppError::bad_input("communityId is required for this role"))
+        }
         _ => Ok(()),
     }
 }

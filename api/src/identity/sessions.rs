@@ -81,8 +81,7 @@ impl SessionService {
             self.revoke_access(token.family_id).await?;
             tracing::warn!(family = %token.family_id, "refresh token reused; session revoked");
             return Err(AppError::Unauthenticated(
-                "this refresh token was already used; the session is revoked, log in again"
-                    .into(),
+                "this refresh token was already used; the session is revoked, log in again".into(),
             ));
         }
         let user = get_user(&txn, token.user_id).await?;
@@ -136,8 +135,9 @@ impl SessionService {
             family_id: Set(family_id),
             user_id: Set(user.id),
             token_hash: Set(hash),
-            expires_at: Set(now
-                + chrono::Duration::from_std(self.refresh_ttl).map_err(AppError::internal)?),
+            expires_at: Set(
+                now + chrono::Duration::from_std(self.refresh_ttl).map_err(AppError::internal)?
+            ),
             created_at: Set(now),
             used_at: Set(None),
             revoked_at: Set(None),
@@ -158,7 +158,11 @@ impl SessionService {
     }
 }
 
-async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .set(refresh_token::ActiveModel {
             revoked_at: Set(Some(now)),

@@ -59,9 +59,13 @@ impl TokenKeys {
         self.access_ttl
     }
 
-    pub fn issue_access(&self, caller: Caller, now: DateTime<Utc>) -> AppResult<(String, DateTime<Utc>)> {
-        let expires_at = now
-            + chrono::Duration::from_std(self.access_ttl).map_err(AppError::internal)?;
+    pub fn issue_access(
+        &self,
+        caller: Caller,
+        now: DateTime<Utc>,
+    ) -> AppResult<(String, DateTime<Utc>)> {
+        let expires_at =
+            now + chrono::Duration::from_std(self.access_ttl).map_err(AppError::internal)?;
         let claims = Claims {
             sub: caller.user_id,
             sid: caller.session_id,
@@ -129,7 +133,10 @@ mod tests {
     fn token_signed_with_another_secret_is_rejected() {
         let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(60));
         let (token, _) = other.issue_access(caller(), Utc::now()).expect("issue");
-        assert!(matches!(keys().verify_access(&token), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(
+            keys().verify_access(&token),
+            Err(AppError::Unauthenticated(_))
+        ));
     }
 
     #[test]
@@ -137,7 +144,10 @@ mod tests {
         let (token, _) = keys()
             .issue_access(caller(), Utc::now() - chrono::Duration::hours(1))
             .expect("issue");
-        assert!(matches!(keys().verify_access(&token), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(
+            keys().verify_access(&token),
+            Err(AppError::Unauthenticated(_))
+        ));
     }
 
     #[test]

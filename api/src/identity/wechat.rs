@@ -146,11 +146,29 @@ mod tests {
 
     #[test]
     fn wechat_error_codes_map_to_stable_codes() {
-        assert_eq!(interpret(answer(40029, None)).unwrap_err().code(), "BAD_USER_INPUT");
-        assert_eq!(interpret(answer(40163, None)).unwrap_err().code(), "BAD_USER_INPUT");
-        assert_eq!(interpret(answer(45011, None)).unwrap_err().code(), "RATE_LIMITED");
-        assert_eq!(interpret(answer(40226, None)).unwrap_err().code(), "FORBIDDEN");
-        assert_eq!(interpret(answer(-1, None)).unwrap_err().code(), "SERVICE_UNAVAILABLE");
-        assert_eq!(interpret(answer(0, None)).unwrap_err().code(), "SERVICE_UNAVAILABLE");
+        assert_eq!(
+            interpret(answer(40029, None)).unwrap_err().code(),
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            interpret(answer(40163, None)).unwrap_err().code(),
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            interpret(answer(45011, None)).unwrap_err().code(),
+            "RATE_LIMITED"
+        );
+        assert_eq!(
+            interpret(answer(40226, None)).unwrap_err().code(),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            interpret(answer(-1, None)).unwrap_err().code(),
+            "SERVICE_UNAVAILABLE"
+        );
+        assert_eq!(
+            interpret(answer(0, None)).unwrap_err().code(),
+            "SERVICE_UNAVAILABLE"
+        );
     }
 }

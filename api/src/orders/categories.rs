@@ -36,13 +36,18 @@ pub async fn create(
     input: CategoryInput,
 ) -> AppResult<service_category::Model> {
     if !actor.roles.is_staff_anywhere() {
-        return Err(AppError::forbidden("only STAFF or ADMIN may add service categories"));
+        return Err(AppError::forbidden(
+            "only STAFF or ADMIN may add service categories",
+        ));
     }
     insert(db, input).await
 }
 
 /// Used by `create` and by the demo seed.
-pub async fn insert(db: &impl ConnectionTrait, input: CategoryInput) -> AppResult<service_category::Model> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    input: CategoryInput,
+) -> AppResult<service_category::Model> {
     let code = validate::text("code", &input.code, 1, 40)?.to_uppercase();
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(AppError::bad_input("code may contain only A–Z, 0–9 and _"));

@@ -99,7 +99,11 @@ pub struct PlaceOrderInput {
     pub urgency: Option<Urgency>,
 }
 
-pub async fn place(db: &DatabaseConnection, actor: &Actor, input: PlaceOrderInput) -> AppResult<order::Model> {
+pub async fn place(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: PlaceOrderInput,
+) -> AppResult<order::Model> {
     let title = validate::text("title", &input.title, 1, 100)?;
     let description = validate::text("description", &input.description, 0, 2000)?;
     let address = validate::text("address", &input.address, 1, 200)?;
@@ -164,32 +168,57 @@ pub async fn dispatch(
         assignee_id: Set(Some(assignee_id)),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Dispatch, note, changes, |txn, order| {
-        Box::pin(async move {
-            let assignee_is_member = role_grant::Entity::find()
-                .filter(role_grant::Column::UserId.eq(assignee_id))
-                .filter(role_grant::Column::Role.eq(Role::PartyMember))
-                .filter(role_grant::Column::CommunityId.eq(order.community_id))
-                .one(txn)
-                .await?
-                .is_some();
-            if assignee_is_member {
-                Ok(())
-            } else {
-                Err(AppError::bad_input(
-                    "the assignee is not an approved Party member of this community",
-                ))
-            }
-        })
-    })
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Dispatch,
+        note,
+        changes,
+        |txn, order| {
+            Box::pin(async move {
+                let assignee_is_member = role_grant::Entity::find()
+                    .filter(role_grant::Column::UserId.eq(assignee_id))
+                    .filter(role_grant::Column::Role.eq(Role::PartyMember))
+                    .filter(role_grant::Column::CommunityId.eq(order.community_id))
+                    .one(txn)
+                    .await?
+                    .is_some();
+                if assignee_is_member {
+                    Ok(())
+                } else {
+                    Err(AppError::bad_input(
+                        "the assignee is not an approved Party member of this community",
+                    ))
+                }
+            })
+        },
+    )
     .await
 }
 
-pub async fn publish(db: &DatabaseConnection, actor: &Actor, order_id: Uuid) -> AppResult<order::Model> {
-    transition(db, actor, order_id, Step::Publish, None, Default::default(), no_check).await
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+) -> AppResult<order::Model> {
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Publish,
+        None,
+        Default::default(),
+        no_check,
+    )
+    .await
 }
 
-pub async fn take(db: &DatabaseConnection, actor: &Actor, order_id: Uuid) -> AppResult<order::Model> {
+pub async fn take(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+) -> AppResult<order::Model> {
     let changes = order::ActiveModel {
         taker_id: Set(Some(actor.id)),
         accepted_at: Set(Some(Utc::now())),
@@ -209,7 +238,16 @@ pub async fn decline(
         assignee_id: Set(None),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Decline, Some(reason), changes, no_check).await
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Decline,
+        Some(reason),
+        changes,
+        no_check,
+    )
+    .await
 }
 
 pub struct CompleteOrderInput {
@@ -235,7 +273,9 @@ pub async fn complete(
     }
     for url in &input.photo_urls {
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
-            return Err(AppError::bad_input("photoUrls must be http(s) URLs of at most 500 characters"));
+            return Err(AppError::bad_input(
+                "photoUrls must be http(s) URLs of at most 500 characters",
+            ));
         }
     }
     let changes = order::ActiveModel {
@@ -279,7 +319,16 @@ pub async fn cancel(
         cancel_reason: Set(Some(reason.clone())),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Cancel, Some(reason), changes, no_check).await
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Cancel,
+        Some(reason),
+        changes,
+        no_check,
+    )
+    .await
 }
 
 fn no_check<'a>(
@@ -308,10 +357,13 @@ where
 {
     let txn = begin_write(db).await?;
     let order = find(&txn, order_id).await?;
-    let to = workflow::next_status(order.status, step, relation(actor, &order)).map_err(|refusal| match refusal {
-        Refusal::Forbidden(why) => AppError::forbidden(why),
-        Refusal::WrongState(why) => AppError::Conflict(why),
-    })?;
+    let to =
+        workflow::next_status(order.status, step, relation(actor, &order)).map_err(|refusal| {
+            match refusal {
+                Refusal::Forbidden(why) => AppError::forbidden(why),
+                Refusal::WrongState(why) => AppError::Conflict(why),
+            }
+        })?;
     check(&txn, &order).await?;
     let now = Utc::now();
     changes.status = Set(to);
@@ -423,7 +475,11 @@ pub async fn dispatch_queue(
     list(db, scope, filter, page).await
 }
 
-pub async fn order_pool(db: &DatabaseConnection, actor: &Actor, page: PageRequest) -> AppResult<Page<order::Model>> {
+pub async fn order_pool(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
     let communities = actor.roles.member_communities();
     if communities.is_empty() {
         return Err(AppError::forbidden(

@@ -75,17 +75,29 @@ fn wrong_state(step: Step, status: OrderStatus) -> Refusal {
 }
 
 pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<OrderStatus, Refusal> {
-    let allowed = |ok: bool, why: &'static str| if ok { Ok(()) } else { Err(Refusal::Forbidden(why)) };
+    let allowed = |ok: bool, why: &'static str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden(why))
+        }
+    };
     match step {
         Step::Dispatch => {
-            allowed(who.staff, "only STAFF of the order's community may dispatch it")?;
+            allowed(
+                who.staff,
+                "only STAFF of the order's community may dispatch it",
+            )?;
             match status {
                 PendingDispatch | Open => Ok(Dispatched),
                 _ => Err(wrong_state(step, status)),
             }
         }
         Step::Publish => {
-            allowed(who.staff, "only STAFF of the order's community may publish it")?;
+            allowed(
+                who.staff,
+                "only STAFF of the order's community may publish it",
+            )?;
             match status {
                 PendingDispatch => Ok(Open),
                 _ => Err(wrong_state(step, status)),
@@ -106,21 +118,30 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
             }
         }
         Step::Decline => {
-            allowed(who.assignee, "only the member it is dispatched to may decline it")?;
+            allowed(
+                who.assignee,
+                "only the member it is dispatched to may decline it",
+            )?;
             match status {
                 Dispatched => Ok(PendingDispatch),
                 _ => Err(wrong_state(step, status)),
             }
         }
         Step::Complete => {
-            allowed(who.taker, "only the member who took the order may complete it")?;
+            allowed(
+                who.taker,
+                "only the member who took the order may complete it",
+            )?;
             match status {
                 Accepted => Ok(Completed),
                 _ => Err(wrong_state(step, status)),
             }
         }
         Step::Rate => {
-            allowed(who.requester, "only the resident who placed the order may rate it")?;
+            allowed(
+                who.requester,
+                "only the resident who placed the order may rate it",
+            )?;
             match status {
                 Completed => Ok(Rated),
                 _ => Err(wrong_state(step, status)),
@@ -145,11 +166,41 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
 mod tests {
     use super::*;
 
-    const STAFF: Relation = Relation { requester: false, staff: true, assignee: false, taker: false, member: false };
-    const REQUESTER: Relation = Relation { requester: true, staff: false, assignee: false, taker: false, member: false };
-    const MEMBER: Relation = Relation { requester: false, staff: false, assignee: false, taker: false, member: true };
-    const ASSIGNEE: Relation = Relation { requester: false, staff: false, assignee: true, taker: false, member: true };
-    const TAKER: Relation = Relation { requester: false, staff: false, assignee: false, taker: true, member: true };
+    const STAFF: Relation = Relation {
+        requester: false,
+        staff: true,
+        assignee: false,
+        taker: false,
+        member: false,
+    };
+    const REQUESTER: Relation = Relation {
+        requester: true,
+        staff: false,
+        assignee: false,
+        taker: false,
+        member: false,
+    };
+    const MEMBER: Relation = Relation {
+        requester: false,
+        staff: false,
+        assignee: false,
+        taker: false,
+        member: true,
+    };
+    const ASSIGNEE: Relation = Relation {
+        requester: false,
+        staff: false,
+        assignee: true,
+        taker: false,
+        member: true,
+    };
+    const TAKER: Relation = Relation {
+        requester: false,
+        staff: false,
+        assignee: false,
+        taker: true,
+        member: true,
+    };
 
     #[test]
     fn the_happy_path_runs_from_order_to_rating() {
@@ -163,32 +214,62 @@ mod tests {
     #[test]
     fn any_member_may_take_an_open_order_but_not_one_dispatched_to_another() {
         assert_eq!(next_status(Open, Step::Take, MEMBER), Ok(Accepted));
-        assert!(matches!(next_status(Dispatched, Step::Take, MEMBER), Err(Refusal::Forbidden(_))));
-        assert!(matches!(next_status(Accepted, Step::Take, MEMBER), Err(Refusal::WrongState(_))));
+        assert!(matches!(
+            next_status(Dispatched, Step::Take, MEMBER),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert!(matches!(
+            next_status(Accepted, Step::Take, MEMBER),
+            Err(Refusal::WrongState(_))
+        ));
     }
 
     #[test]
     fn residents_cannot_dispatch_or_take() {
-        assert!(matches!(next_status(PendingDispatch, Step::Dispatch, REQUESTER), Err(Refusal::Forbidden(_))));
-        assert!(matches!(next_status(Open, Step::Take, REQUESTER), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            next_status(PendingDispatch, Step::Dispatch, REQUESTER),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert!(matches!(
+            next_status(Open, Step::Take, REQUESTER),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 
     #[test]
     fn declining_returns_the_order_to_dispatch() {
-        assert_eq!(next_status(Dispatched, Step::Decline, ASSIGNEE), Ok(PendingDispatch));
-        assert!(matches!(next_status(Dispatched, Step::Decline, MEMBER), Err(Refusal::Forbidden(_))));
+        assert_eq!(
+            next_status(Dispatched, Step::Decline, ASSIGNEE),
+            Ok(PendingDispatch)
+        );
+        assert!(matches!(
+            next_status(Dispatched, Step::Decline, MEMBER),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 
     #[test]
     fn an_order_is_rated_once() {
-        assert!(matches!(next_status(Rated, Step::Rate, REQUESTER), Err(Refusal::WrongState(_))));
+        assert!(matches!(
+            next_status(Rated, Step::Rate, REQUESTER),
+            Err(Refusal::WrongState(_))
+        ));
     }
 
     #[test]
     fn only_staff_cancel_an_accepted_order() {
-        assert!(matches!(next_status(Accepted, Step::Cancel, REQUESTER), Err(Refusal::WrongState(_))));
+        assert!(matches!(
+            next_status(Accepted, Step::Cancel, REQUESTER),
+            Err(Refusal::WrongState(_))
+        ));
         assert_eq!(next_status(Accepted, Step::Cancel, STAFF), Ok(Cancelled));
-        assert!(matches!(next_status(Completed, Step::Cancel, STAFF), Err(Refusal::WrongState(_))));
-        assert!(matches!(next_status(Open, Step::Cancel, MEMBER), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            next_status(Completed, Step::Cancel, STAFF),
+            Err(Refusal::WrongState(_))
+        ));
+        assert!(matches!(
+            next_status(Open, Step::Cancel, MEMBER),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 }

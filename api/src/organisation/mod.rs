@@ -19,7 +19,10 @@ pub async fn get_community(db: &impl ConnectionTrait, id: Uuid) -> AppResult<com
         .ok_or(AppError::NotFound("community"))
 }
 
-pub async fn grids_of(db: &impl ConnectionTrait, community_id: Uuid) -> AppResult<Vec<grid::Model>> {
+pub async fn grids_of(
+    db: &impl ConnectionTrait,
+    community_id: Uuid,
+) -> AppResult<Vec<grid::Model>> {
     Ok(grid::Entity::find()
         .filter(grid::Column::CommunityId.eq(community_id))
         .order_by_asc(grid::Column::Id)
