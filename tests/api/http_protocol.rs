@@ -49,6 +49,10 @@ async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
     assert_eq!(legacy.status(), StatusCode::OK);
     let body: Value = legacy.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body.get("data").is_none(),
+        "a request that never ran has no data entry: {body}"
+    );
 }
 
 #[tokio::test]
@@ -120,7 +124,7 @@ async fn overly_deep_queries_are_refused_before_execution() {
     let nested = format!("{}name{}", "ofType { ".repeat(12), " }".repeat(12));
     let query = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
     let body = app.graphql(None, &query, json!({})).await;
-    assert!(body["data"].is_null(), "{body}");
+    assert!(body.get("data").is_none(), "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("nested too deep"), "{body}");
 }

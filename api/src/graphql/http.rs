@@ -14,7 +14,7 @@ use axum::{
 };
 
 use super::{AppSchema, RequestContext};
-use crate::{error::AppError, identity::sessions::SessionService};
+use crate::identity::sessions::SessionService;
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
@@ -69,20 +69,18 @@ fn reply(status: StatusCode, media: MediaType, body: &impl serde::Serialize) -> 
     (status, [(header::CONTENT_TYPE, media.header())], body).into_response()
 }
 
-fn request_error(
+/// A request that never executed: no `data` entry; a 4xx status only for clients that
+/// understand `application/graphql-response+json`.
+fn not_executed(
     media: MediaType,
     status_for_graphql_response: StatusCode,
-    error: AppError,
+    errors: &[ServerError],
 ) -> Response {
     let status = match media {
         MediaType::GraphqlResponseJson => status_for_graphql_response,
         MediaType::Json => StatusCode::OK,
     };
-    reply(
-        status,
-        media,
-        &errors_body(&[super::error::request_error(error)]),
-    )
+    reply(status, media, &errors_body(errors))
 }
 
 /// A body that is not a GraphQL request at all is a 400 whatever the media type.
@@ -107,7 +105,10 @@ impl GraphqlEndpoint {
             // An invalid token is an error, not "anonymous": the client must log in again.
             Some(token) => match self.sessions.authenticate(token).await {
                 Ok(caller) => Some(caller),
-                Err(error) => return request_error(media, StatusCode::UNAUTHORIZED, error),
+                Err(error) => {
+                    let errors = [super::error::request_error(error)];
+                    return not_executed(media, StatusCode::UNAUTHORIZED, &errors);
+                }
             },
         };
         request = request.data(RequestContext::new(caller));
@@ -117,12 +118,11 @@ impl GraphqlEndpoint {
         let never_executed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
             && response.errors.iter().all(|e| e.path.is_empty());
-        let status = if never_executed && media == MediaType::GraphqlResponseJson {
-            StatusCode::BAD_REQUEST
+        if never_executed {
+            not_executed(media, StatusCode::BAD_REQUEST, &response.errors)
         } else {
-            StatusCode::OK
-        };
-        reply(status, media, &response)
+            reply(StatusCode::OK, media, &response)
+        }
     }
 }
 
