@@ -18,6 +18,7 @@ const VARIABLES: &[&str] = &[
     "WECHAT_APPID",
     "WECHAT_SECRET",
     "WECHAT_API_BASE",
+    "ORDER_MINUTES_CAP",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,8 @@ pub struct Settings {
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<Secret>,
     pub wechat_api_base: String,
+    /// Most minutes one order may credit to its taker (default 8 h).
+    pub order_minutes_cap: i32,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             wechat_appid: None,
             wechat_secret: None,
             wechat_api_base: "https://api.weixin.qq.com".to_owned(),
+            order_minutes_cap: 8 * 60,
         }
     }
 }
@@ -140,6 +144,9 @@ impl Settings {
         }
         if self.refresh_token_ttl_days == 0 {
             return Err(invalid("REFRESH_TOKEN_TTL_DAYS", "must be positive"));
+        }
+        if !(1..=24 * 60).contains(&self.order_minutes_cap) {
+            return Err(invalid("ORDER_MINUTES_CAP", "must be between 1 and 1440"));
         }
         if self.wechat_appid.is_some() != self.wechat_secret.is_some() {
             return Err(invalid(

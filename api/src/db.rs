@@ -6,6 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sea_query::{Alias, Expr, Func, IntoColumnRef},
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -46,6 +47,11 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// `SUM(column)` as a 64-bit integer on every backend: PostgreSQL sums BIGINT to NUMERIC.
+pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
+    Func::cast_as(Func::sum(Expr::col(column)), Alias::new("bigint")).into()
 }
 
 /// Hides the password of a connection URL for logs.

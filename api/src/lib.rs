@@ -9,6 +9,7 @@ pub mod identity;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;
+pub mod points;
 pub mod seed;
 pub mod shared_store;
 pub mod startup;

@@ -11,6 +11,7 @@ use crate::{
     db::begin_write,
     identity::{self, ProfileInput},
     orders::categories::{self, CategoryInput},
+    points::rules::DEFAULT_POINTS_PER_HOUR,
 };
 
 /// (code, name, response time in minutes)
@@ -91,6 +92,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
             street_id: Set(street.id),
             name: Set(name.to_owned()),
             created_at: Set(now),
+            points_per_hour: Set(DEFAULT_POINTS_PER_HOUR),
         }
         .insert(&txn)
         .await?;
@@ -144,6 +146,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 phone: Some(account.phone.to_owned()),
                 community_id: Some(home),
                 address: Some("凤凰社区3号楼2单元".to_owned()),
+                show_on_leaderboard: None,
             },
         )
         .await?;

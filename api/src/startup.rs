@@ -27,6 +27,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub store: SharedStore,
     pub sessions: SessionService,
+    pub order_minutes_cap: i32,
 }
 
 pub struct Application {
@@ -81,6 +82,7 @@ impl Application {
             db,
             store,
             sessions: sessions.clone(),
+            order_minutes_cap: settings.order_minutes_cap,
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {

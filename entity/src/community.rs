@@ -8,6 +8,8 @@ pub struct Model {
     pub street_id: Uuid,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// Points earned per hour of confirmed volunteer time (以时长认定积分).
+    pub points_per_hour: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

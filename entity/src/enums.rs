@@ -62,3 +62,55 @@ pub enum ApplicationStatus {
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SignupStatus {
+    #[sea_orm(string_value = "SIGNED_UP")]
+    SignedUp,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ServiceSource {
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    #[sea_orm(string_value = "ACTIVITY")]
+    Activity,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RecordStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EntryKind {
+    #[sea_orm(string_value = "EARN")]
+    Earn,
+    #[sea_orm(string_value = "SPEND")]
+    Spend,
+    #[sea_orm(string_value = "REFUND")]
+    Refund,
+    #[sea_orm(string_value = "ADJUST")]
+    Adjust,
+    #[sea_orm(string_value = "REVERSAL")]
+    Reversal,
+}

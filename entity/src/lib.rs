@@ -1,5 +1,7 @@
 //! sea-orm entities: one module per table, plus the enums stored as strings.
 //! These are storage types only; the GraphQL layer has its own.
+pub mod activity;
+pub mod activity_signup;
 pub mod community;
 pub mod district;
 pub mod enums;
@@ -7,8 +9,11 @@ pub mod grid;
 pub mod order;
 pub mod order_event;
 pub mod party_member_application;
+pub mod points_account;
+pub mod points_entry;
 pub mod refresh_token;
 pub mod role_grant;
 pub mod service_category;
+pub mod service_record;
 pub mod street;
 pub mod user;

@@ -13,6 +13,8 @@ pub struct Model {
     pub address: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Whether the name may appear on leaderboards and public notices.
+    pub show_on_leaderboard: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

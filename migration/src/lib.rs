@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_organisation;
 mod m20261123_000002_create_identity;
 mod m20261123_000003_create_orders;
+mod m20261123_000004_create_points;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_organisation::Migration),
             Box::new(m20261123_000002_create_identity::Migration),
             Box::new(m20261123_000003_create_orders::Migration),
+            Box::new(m20261123_000004_create_points::Migration),
         ]
     }
 }

@@ -4,6 +4,8 @@ mod concurrency;
 mod helpers;
 mod http_protocol;
 mod identity;
+mod ledger_properties;
 mod orders;
+mod points;
 mod schema_file;
 mod wechat_login;

@@ -16,7 +16,10 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let app = spawn_app().await;
+        Self::on(spawn_app().await).await
+    }
+
+    pub async fn on(app: TestApp) -> Self {
         let demo = app.seed_demo().await;
         Self {
             resident: app.login("demo-resident").await,

@@ -88,6 +88,10 @@ impl User {
             .collect())
     }
 
+    async fn show_on_leaderboard(&self) -> bool {
+        self.0.show_on_leaderboard
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -165,6 +169,8 @@ pub struct UpdateProfileInput {
     phone: Option<String>,
     community_id: Option<ID>,
     address: Option<String>,
+    /// Whether your name may appear on leaderboards and public notices (default yes).
+    show_on_leaderboard: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -258,6 +264,7 @@ impl IdentityMutation {
             phone: input.phone,
             community_id,
             address: input.address,
+            show_on_leaderboard: input.show_on_leaderboard,
         };
         Ok(User(
             identity::update_profile(&state(ctx)?.db, actor, input).await?,

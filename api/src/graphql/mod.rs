@@ -5,14 +5,19 @@ pub mod http;
 mod identity;
 mod orders;
 mod organisation;
+mod points;
 
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use async_graphql::{
+    Context, EmptySubscription, ID, MergedObject, OutputType, Schema,
+    connection::{Connection, Edge},
+};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
     error::AppError,
     identity::{Actor, load_actor, tokens::Caller},
+    pagination::{Page, PageRequest, encode_cursor},
     startup::AppState,
 };
 
@@ -21,10 +26,15 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     organisation::OrganisationQuery,
     orders::OrderQuery,
+    points::PointsQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(identity::IdentityMutation, orders::OrderMutation);
+pub struct MutationRoot(
+    identity::IdentityMutation,
+    orders::OrderMutation,
+    points::PointsMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -98,4 +108,20 @@ fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {
 
 fn to_id(id: Uuid) -> ID {
     ID(id.to_string())
+}
+
+/// A page of models as a Relay connection of their GraphQL nodes.
+fn connection<M, N: OutputType>(
+    page: Page<M>,
+    request: PageRequest,
+    id: impl Fn(&M) -> Uuid,
+    node: impl Fn(M) -> N,
+) -> Connection<String, N> {
+    let mut connection = Connection::new(request.after.is_some(), page.has_next_page);
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|model| Edge::new(encode_cursor(id(&model)), node(model))),
+    );
+    connection
 }

@@ -1,16 +1,13 @@
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, Result,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
-use super::{actor, identity::User, organisation::Community, parse_id, state, to_id};
+use super::{actor, connection, identity::User, organisation::Community, parse_id, state, to_id};
 use crate::{
     identity,
     orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories},
     organisation,
-    pagination::{Page, PageRequest, encode_cursor},
+    pagination::{Page, PageRequest},
     validate,
 };
 
@@ -203,14 +200,8 @@ impl OrderEvent {
 
 type OrderConnection = Connection<String, Order>;
 
-fn connection(page: Page<order::Model>, request: PageRequest) -> OrderConnection {
-    let mut connection = Connection::new(request.after.is_some(), page.has_next_page);
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .map(|order| Edge::new(encode_cursor(order.id), Order(order))),
-    );
-    connection
+fn order_connection(page: Page<order::Model>, request: PageRequest) -> OrderConnection {
+    connection(page, request, |order| order.id, Order)
 }
 
 #[derive(InputObject)]
@@ -281,7 +272,7 @@ impl OrderQuery {
             ..OrderFilter::default()
         };
         let page = orders::my_orders(&state(ctx)?.db, actor, filter, request).await?;
-        Ok(connection(page, request))
+        Ok(order_connection(page, request))
     }
 
     /// STAFF: the community's orders, newest first.
@@ -306,7 +297,7 @@ impl OrderQuery {
         };
         let page =
             orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
-        Ok(connection(page, request))
+        Ok(order_connection(page, request))
     }
 
     /// Party members: OPEN orders of their communities, up for grabs.
@@ -319,7 +310,7 @@ impl OrderQuery {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let page = orders::order_pool(&state(ctx)?.db, actor, request).await?;
-        Ok(connection(page, request))
+        Ok(order_connection(page, request))
     }
 
     /// Party members: orders I took, and those dispatched to me awaiting my answer.
@@ -337,7 +328,7 @@ impl OrderQuery {
             ..OrderFilter::default()
         };
         let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request).await?;
-        Ok(connection(page, request))
+        Ok(order_connection(page, request))
     }
 }
 
@@ -451,9 +442,17 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(
-            orders::rate(&state(ctx)?.db, actor, order_id, input.stars, input.comment).await?,
-        ))
+        let state = state(ctx)?;
+        let order = orders::rate(
+            &state.db,
+            actor,
+            order_id,
+            input.stars,
+            input.comment,
+            state.order_minutes_cap,
+        )
+        .await?;
+        Ok(Order(order))
     }
 
     /// The requester before acceptance, or STAFF until completion.

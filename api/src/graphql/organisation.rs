@@ -14,6 +14,10 @@ impl Community {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Points earned per hour of confirmed volunteer time.
+    async fn points_per_hour(&self) -> i32 {
+        self.0.points_per_hour
+    }
     async fn street(&self, ctx: &Context<'_>) -> Result<Street> {
         Ok(Street(
             organisation::get_street(&state(ctx)?.db, self.0.street_id).await?,

@@ -122,6 +122,7 @@ pub async fn find_or_create_user(
         address: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        show_on_leaderboard: Set(true),
     })
     .on_conflict(
         OnConflict::column(user::Column::Openid)
@@ -137,11 +138,23 @@ pub async fn find_or_create_user(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("user vanished after insert")))
 }
 
+/// The name shown on leaderboards and public notices: masked (张**) when the user opted out.
+pub fn public_name(user: &user::Model) -> String {
+    let name = user.name.as_deref().unwrap_or("志愿者");
+    if user.show_on_leaderboard {
+        name.to_owned()
+    } else {
+        let first: String = name.chars().take(1).collect();
+        format!("{first}**")
+    }
+}
+
 pub struct ProfileInput {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub community_id: Option<Uuid>,
     pub address: Option<String>,
+    pub show_on_leaderboard: Option<bool>,
 }
 
 /// Absent fields are left as they are.
@@ -163,6 +176,9 @@ pub async fn update_profile(
     }
     if let Some(address) = input.address {
         changes.address = Set(Some(validate::text("address", &address, 1, 200)?));
+    }
+    if let Some(show) = input.show_on_leaderboard {
+        changes.show_on_leaderboard = Set(show);
     }
     if let Some(community_id) = input.community_id {
         organisation::get_community(db, community_id).await?;

@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{self, Actor},
     pagination::{Page, PageRequest, fetch_page},
-    validate,
+    points, validate,
 };
 
 /// Longest a completion report may claim: one day of work.
@@ -194,6 +194,8 @@ pub async fn dispatch(
             })
         },
     )
+    .await?
+    .commit()
     .await
 }
 
@@ -211,6 +213,8 @@ pub async fn publish(
         Default::default(),
         no_check,
     )
+    .await?
+    .commit()
     .await
 }
 
@@ -224,7 +228,10 @@ pub async fn take(
         accepted_at: Set(Some(Utc::now())),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Take, None, changes, no_check).await
+    transition(db, actor, order_id, Step::Take, None, changes, no_check)
+        .await?
+        .commit()
+        .await
 }
 
 pub async fn decline(
@@ -247,6 +254,8 @@ pub async fn decline(
         changes,
         no_check,
     )
+    .await?
+    .commit()
     .await
 }
 
@@ -285,15 +294,21 @@ pub async fn complete(
         completed_at: Set(Some(Utc::now())),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Complete, None, changes, no_check).await
+    transition(db, actor, order_id, Step::Complete, None, changes, no_check)
+        .await?
+        .commit()
+        .await
 }
 
+/// Rating also credits the taker's time (see `points::records::record_order_service`),
+/// at most `minutes_cap` of it, in the same transaction.
 pub async fn rate(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
     stars: i32,
     comment: Option<String>,
+    minutes_cap: i32,
 ) -> AppResult<order::Model> {
     if !(1..=5).contains(&stars) {
         return Err(AppError::bad_input("stars must be between 1 and 5"));
@@ -305,7 +320,9 @@ pub async fn rate(
         rated_at: Set(Some(Utc::now())),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Rate, comment, changes, no_check).await
+    let applied = transition(db, actor, order_id, Step::Rate, comment, changes, no_check).await?;
+    points::records::record_order_service(&applied.txn, &applied.order, stars, minutes_cap).await?;
+    applied.commit().await
 }
 
 pub async fn cancel(
@@ -328,6 +345,8 @@ pub async fn cancel(
         changes,
         no_check,
     )
+    .await?
+    .commit()
     .await
 }
 
@@ -336,6 +355,20 @@ fn no_check<'a>(
     _: &'a order::Model,
 ) -> futures::future::BoxFuture<'a, AppResult<()>> {
     Box::pin(async { Ok(()) })
+}
+
+/// A step applied inside a still-open transaction, so that its consequences (points for a
+/// rated order) commit with it.
+struct Applied {
+    txn: DatabaseTransaction,
+    order: order::Model,
+}
+
+impl Applied {
+    async fn commit(self) -> AppResult<order::Model> {
+        self.txn.commit().await?;
+        Ok(self.order)
+    }
 }
 
 /// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs
@@ -348,7 +381,7 @@ async fn transition<F>(
     note: Option<String>,
     mut changes: order::ActiveModel,
     check: F,
-) -> AppResult<order::Model>
+) -> AppResult<Applied>
 where
     F: for<'a> FnOnce(
         &'a DatabaseTransaction,
@@ -385,8 +418,7 @@ where
     let from = order.status;
     let order = find(&txn, order_id).await?;
     record_event(&txn, &order, actor.id, step.action(), Some(from), note).await?;
-    txn.commit().await?;
-    Ok(order)
+    Ok(Applied { txn, order })
 }
 
 async fn record_event(

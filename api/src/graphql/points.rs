@@ -1,0 +1,594 @@
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject,
+    connection::Connection,
+};
+use chrono::{DateTime, Utc};
+use entity::{activity, activity_signup, enums, points_entry, service_record};
+
+use super::{actor, connection, identity::User, organisation::Community, parse_id, state, to_id};
+use crate::{
+    error::AppError,
+    identity, organisation,
+    pagination::{MAX_PAGE_SIZE, PageRequest},
+    points::{
+        self,
+        activities::{self, Attendance, NewActivity, When},
+        records, rules,
+    },
+};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::SignupStatus")]
+pub enum SignupStatus {
+    SignedUp,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::ServiceSource")]
+pub enum ServiceSource {
+    Order,
+    Activity,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::RecordStatus")]
+pub enum RecordStatus {
+    Pending,
+    Confirmed,
+    Rejected,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::EntryKind")]
+pub enum EntryKind {
+    Earn,
+    Spend,
+    Refund,
+    Adjust,
+    Reversal,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "rules::Period")]
+pub enum LeaderboardPeriod {
+    Month,
+    Year,
+    All,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "When")]
+pub enum ActivityTime {
+    /// Not over yet.
+    Upcoming,
+    Past,
+}
+
+pub struct Activity(activity::Model);
+
+#[Object]
+impl Activity {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        Ok(Community(
+            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
+        ))
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn place(&self) -> &str {
+        &self.0.place
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn capacity(&self) -> i32 {
+        self.0.capacity
+    }
+    async fn signed_up(&self) -> i32 {
+        self.0.signed_up
+    }
+    async fn places_left(&self) -> i32 {
+        (self.0.capacity - self.0.signed_up).max(0)
+    }
+    /// Replaces the community's rate for time at this activity.
+    async fn points_per_hour_override(&self) -> Option<i32> {
+        self.0.points_per_hour_override
+    }
+    /// Your sign-up, if any.
+    async fn my_sign_up(&self, ctx: &Context<'_>) -> Result<Option<ActivitySignUp>> {
+        let actor = actor(ctx).await?;
+        let signup = activities::signup_of(&state(ctx)?.db, self.0.id, actor.id).await?;
+        Ok(signup.map(ActivitySignUp))
+    }
+}
+
+pub struct ActivitySignUp(activity_signup::Model);
+
+#[Object]
+impl ActivitySignUp {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn activity_id(&self) -> ID {
+        to_id(self.0.activity_id)
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(
+            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
+        ))
+    }
+    async fn status(&self) -> SignupStatus {
+        self.0.status.into()
+    }
+    async fn checked_in_at(&self) -> Option<DateTime<Utc>> {
+        self.0.checked_in_at
+    }
+    async fn checked_out_at(&self) -> Option<DateTime<Utc>> {
+        self.0.checked_out_at
+    }
+}
+
+pub struct ServiceRecord(service_record::Model);
+
+#[Object]
+impl ServiceRecord {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(
+            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
+        ))
+    }
+    async fn community_id(&self) -> ID {
+        to_id(self.0.community_id)
+    }
+    async fn source(&self) -> ServiceSource {
+        self.0.source.into()
+    }
+    async fn order_id(&self) -> Option<ID> {
+        self.0.order_id.map(to_id)
+    }
+    async fn activity_id(&self) -> Option<ID> {
+        self.0.activity_id.map(to_id)
+    }
+    async fn minutes(&self) -> i32 {
+        self.0.minutes
+    }
+    async fn status(&self) -> RecordStatus {
+        self.0.status.into()
+    }
+    /// Points per hour applied when it was confirmed.
+    async fn rate(&self) -> Option<i32> {
+        self.0.rate
+    }
+    async fn points(&self) -> Option<i64> {
+        self.0.points
+    }
+    async fn review_reason(&self) -> Option<&str> {
+        self.0.review_reason.as_deref()
+    }
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.confirmed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct PointsEntry(points_entry::Model);
+
+#[Object]
+impl PointsEntry {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn kind(&self) -> EntryKind {
+        self.0.kind.into()
+    }
+    /// Positive for credits, negative for debits.
+    async fn amount(&self) -> i64 {
+        self.0.amount
+    }
+    async fn balance_after(&self) -> i64 {
+        self.0.balance_after
+    }
+    /// What caused it (`service_record`, `points_entry`, …) and its id.
+    async fn reference_type(&self) -> Option<&str> {
+        self.0.reference_type.as_deref()
+    }
+    async fn reference_id(&self) -> Option<ID> {
+        self.0.reference_id.map(to_id)
+    }
+    async fn rate(&self) -> Option<i32> {
+        self.0.rate
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PointsSummary {
+    balance: i64,
+    /// Points earned, less reversals.
+    lifetime_earned: i64,
+    /// Points spent, less refunds.
+    lifetime_spent: i64,
+    confirmed_hours: f64,
+    /// 0–5 stars by cumulative confirmed hours (100, 300, 600, 1000, 1500 h).
+    star_level: i32,
+    #[graphql(skip)]
+    user_id: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl PointsSummary {
+    /// The ledger, newest first.
+    async fn ledger(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, PointsEntry>> {
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = points::entries(&state(ctx)?.db, self.user_id, request).await?;
+        Ok(connection(page, request, |entry| entry.id, PointsEntry))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LeaderboardEntry {
+    rank: i32,
+    /// As the volunteer allows: masked (张**) when they opted out.
+    name: String,
+    confirmed_minutes: i64,
+    confirmed_hours: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct PointsNoticeLine {
+    name: String,
+    source: ServiceSource,
+    minutes: i32,
+    points: i64,
+    confirmed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct PointsNotice {
+    community_id: ID,
+    /// YYYY-MM, China time.
+    month: String,
+    total_minutes: i64,
+    total_points: i64,
+    lines: Vec<PointsNoticeLine>,
+}
+
+#[derive(InputObject)]
+pub struct CreateActivityInput {
+    community_id: ID,
+    title: String,
+    #[graphql(default)]
+    description: String,
+    place: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    capacity: i32,
+    points_per_hour_override: Option<i32>,
+}
+
+fn hours(minutes: i64) -> f64 {
+    minutes as f64 / 60.0
+}
+
+#[derive(Default)]
+pub struct PointsQuery;
+
+#[Object]
+impl PointsQuery {
+    /// My balance, totals, volunteer star level and ledger.
+    async fn my_points(&self, ctx: &Context<'_>) -> Result<PointsSummary> {
+        let actor = actor(ctx).await?;
+        let summary = points::summary(&state(ctx)?.db, actor.id).await?;
+        Ok(PointsSummary {
+            balance: summary.balance,
+            lifetime_earned: summary.lifetime_earned,
+            lifetime_spent: summary.lifetime_spent,
+            confirmed_hours: hours(summary.confirmed_minutes),
+            star_level: rules::star_level(summary.confirmed_minutes),
+            user_id: actor.id,
+        })
+    }
+
+    async fn my_service_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ServiceRecord>> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = records::mine(&state(ctx)?.db, actor.id, request).await?;
+        Ok(connection(page, request, |r| r.id, ServiceRecord))
+    }
+
+    /// STAFF: records waiting for review (low-rated orders).
+    async fn pending_service_records(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ServiceRecord>> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = records::pending(&state(ctx)?.db, actor, community_id, request).await?;
+        Ok(connection(page, request, |r| r.id, ServiceRecord))
+    }
+
+    /// A community's volunteer activities, newest first.
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        #[graphql(default_with = "ActivityTime::Upcoming")] when: ActivityTime,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Activity>> {
+        actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = activities::list(&state(ctx)?.db, community_id, when.into(), request).await?;
+        Ok(connection(page, request, |a| a.id, Activity))
+    }
+
+    async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Activity> {
+        actor(ctx).await?;
+        let id = parse_id("id", &id)?;
+        Ok(Activity(activities::get(&state(ctx)?.db, id).await?))
+    }
+
+    /// Top volunteers of a community by confirmed hours.
+    async fn volunteer_leaderboard(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        #[graphql(default_with = "LeaderboardPeriod::Month")] period: LeaderboardPeriod,
+        #[graphql(default = 10)] first: i32,
+    ) -> Result<Vec<LeaderboardEntry>> {
+        actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        if !(1..=MAX_PAGE_SIZE as i32).contains(&first) {
+            return Err(AppError::bad_input(format!(
+                "first must be between 1 and {MAX_PAGE_SIZE}"
+            ))
+            .into());
+        }
+        let since = rules::period_start(period.into(), Utc::now());
+        let board =
+            records::leaderboard(&state(ctx)?.db, community_id, since, first as u64).await?;
+        Ok(board
+            .into_iter()
+            .enumerate()
+            .map(|(i, (user, minutes))| LeaderboardEntry {
+                rank: i as i32 + 1,
+                name: identity::public_name(&user),
+                confirmed_minutes: minutes,
+                confirmed_hours: hours(minutes),
+            })
+            .collect())
+    }
+
+    /// The monthly public notice (公示) of confirmed volunteer time and points.
+    async fn community_points_notice(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        month: String,
+    ) -> Result<PointsNotice> {
+        actor(ctx).await?;
+        let community = parse_id("communityId", &community_id)?;
+        let (from, to) = rules::month_range(&month)
+            .ok_or_else(|| AppError::bad_input("month must look like 2026-11"))?;
+        let db = &state(ctx)?.db;
+        organisation::get_community(db, community).await?;
+        let lines: Vec<PointsNoticeLine> = records::confirmed_between(db, community, from, to)
+            .await?
+            .into_iter()
+            .map(|(record, user)| PointsNoticeLine {
+                name: identity::public_name(&user),
+                source: record.source.into(),
+                minutes: record.minutes,
+                points: record.points.unwrap_or(0),
+                confirmed_at: record.confirmed_at,
+            })
+            .collect();
+        Ok(PointsNotice {
+            community_id,
+            month,
+            total_minutes: lines.iter().map(|l| i64::from(l.minutes)).sum(),
+            total_points: lines.iter().map(|l| l.points).sum(),
+            lines,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct PointsMutation;
+
+#[Object]
+impl PointsMutation {
+    /// STAFF/ADMIN: points per hour of confirmed time in a community (default 10).
+    async fn set_points_rate(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        points_per_hour: i32,
+    ) -> Result<Community> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        Ok(Community(
+            points::set_rate(&state(ctx)?.db, actor, community_id, points_per_hour).await?,
+        ))
+    }
+
+    /// STAFF: a manual correction with a reason the user sees. A retry with the same
+    /// idempotencyKey returns the first entry and moves nothing again.
+    async fn adjust_points(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        amount: i64,
+        reason: String,
+        idempotency_key: Option<String>,
+    ) -> Result<PointsEntry> {
+        let actor = actor(ctx).await?;
+        let user_id = parse_id("userId", &user_id)?;
+        let entry = points::adjust(
+            &state(ctx)?.db,
+            actor,
+            user_id,
+            amount,
+            reason,
+            idempotency_key,
+        )
+        .await?;
+        Ok(PointsEntry(entry))
+    }
+
+    /// STAFF: undo a mistaken EARN with a REVERSAL entry (never by deleting).
+    async fn reverse_points_entry(
+        &self,
+        ctx: &Context<'_>,
+        entry_id: ID,
+        reason: String,
+    ) -> Result<PointsEntry> {
+        let actor = actor(ctx).await?;
+        let entry_id = parse_id("entryId", &entry_id)?;
+        Ok(PointsEntry(
+            points::reverse(&state(ctx)?.db, actor, entry_id, reason).await?,
+        ))
+    }
+
+    /// STAFF: confirm or reject a PENDING record, optionally correcting its minutes.
+    async fn review_service_record(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        approve: bool,
+        minutes: Option<i32>,
+        reason: Option<String>,
+    ) -> Result<ServiceRecord> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("id", &id)?;
+        Ok(ServiceRecord(
+            records::review(&state(ctx)?.db, actor, id, approve, minutes, reason).await?,
+        ))
+    }
+
+    /// STAFF: a volunteer activity (志愿活动) of their community.
+    async fn create_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateActivityInput,
+    ) -> Result<Activity> {
+        let actor = actor(ctx).await?;
+        let new = NewActivity {
+            community_id: parse_id("communityId", &input.community_id)?,
+            title: input.title,
+            description: input.description,
+            place: input.place,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            capacity: input.capacity,
+            points_per_hour_override: input.points_per_hour_override,
+        };
+        Ok(Activity(
+            activities::create(&state(ctx)?.db, actor, new).await?,
+        ))
+    }
+
+    /// Takes a place; CONFLICT when the activity is full.
+    async fn sign_up_activity(&self, ctx: &Context<'_>, activity_id: ID) -> Result<ActivitySignUp> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("activityId", &activity_id)?;
+        Ok(ActivitySignUp(
+            activities::sign_up(&state(ctx)?.db, actor, id).await?,
+        ))
+    }
+
+    async fn cancel_sign_up(&self, ctx: &Context<'_>, activity_id: ID) -> Result<ActivitySignUp> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("activityId", &activity_id)?;
+        Ok(ActivitySignUp(
+            activities::cancel_sign_up(&state(ctx)?.db, actor, id).await?,
+        ))
+    }
+
+    /// Yourself, or (STAFF) someone else with userId.
+    async fn check_in(
+        &self,
+        ctx: &Context<'_>,
+        activity_id: ID,
+        user_id: Option<ID>,
+    ) -> Result<ActivitySignUp> {
+        attendance(ctx, activity_id, user_id, Attendance::CheckIn).await
+    }
+
+    async fn check_out(
+        &self,
+        ctx: &Context<'_>,
+        activity_id: ID,
+        user_id: Option<ID>,
+    ) -> Result<ActivitySignUp> {
+        attendance(ctx, activity_id, user_id, Attendance::CheckOut).await
+    }
+
+    /// STAFF: turn someone's attendance into a CONFIRMED record and its points.
+    async fn confirm_attendance(
+        &self,
+        ctx: &Context<'_>,
+        activity_id: ID,
+        user_id: ID,
+        minutes: i32,
+    ) -> Result<ServiceRecord> {
+        let actor = actor(ctx).await?;
+        let activity_id = parse_id("activityId", &activity_id)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let record =
+            activities::confirm_attendance(&state(ctx)?.db, actor, activity_id, user_id, minutes)
+                .await?;
+        Ok(ServiceRecord(record))
+    }
+}
+
+async fn attendance(
+    ctx: &Context<'_>,
+    activity_id: ID,
+    user_id: Option<ID>,
+    step: Attendance,
+) -> Result<ActivitySignUp> {
+    let actor = actor(ctx).await?;
+    let activity_id = parse_id("activityId", &activity_id)?;
+    let user_id = user_id.map(|id| parse_id("userId", &id)).transpose()?;
+    let signup =
+        activities::record_attendance(&state(ctx)?.db, actor, activity_id, user_id, step).await?;
+    Ok(ActivitySignUp(signup))
+}

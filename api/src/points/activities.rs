@@ -1,0 +1,317 @@
+//! Volunteer activities (志愿活动): sign-up within capacity, check-in/out, confirmed attendance.
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    activity, activity_signup,
+    enums::{ServiceSource, SignupStatus},
+    service_record,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    identity::Actor,
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+
+/// Check-in opens this long before the start.
+const CHECK_IN_OPENS_BEFORE: Duration = Duration::hours(1);
+
+pub struct NewActivity {
+    pub community_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub points_per_hour_override: Option<i32>,
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewActivity,
+) -> AppResult<activity::Model> {
+    if !actor.roles.is_staff_of(new.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may create its activities",
+        ));
+    }
+    organisation::get_community(db, new.community_id).await?;
+    if new.ends_at <= new.starts_at {
+        return Err(AppError::bad_input("endsAt must be after startsAt"));
+    }
+    if !(1..=10_000).contains(&new.capacity) {
+        return Err(AppError::bad_input("capacity must be between 1 and 10000"));
+    }
+    if new
+        .points_per_hour_override
+        .is_some_and(|rate| !(1..=1000).contains(&rate))
+    {
+        return Err(AppError::bad_input(
+            "pointsPerHourOverride must be between 1 and 1000",
+        ));
+    }
+    Ok(activity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        community_id: Set(new.community_id),
+        title: Set(validate::text("title", &new.title, 1, 100)?),
+        description: Set(validate::text("description", &new.description, 0, 2000)?),
+        place: Set(validate::text("place", &new.place, 1, 200)?),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        capacity: Set(new.capacity),
+        signed_up: Set(0),
+        points_per_hour_override: Set(new.points_per_hour_override),
+        created_by: Set(actor.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<activity::Model> {
+    activity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("activity"))
+}
+
+pub async fn signup_of(
+    db: &impl ConnectionTrait,
+    activity_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<activity_signup::Model>> {
+    Ok(activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity_id))
+        .filter(activity_signup::Column::UserId.eq(user_id))
+        .one(db)
+        .await?)
+}
+
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+) -> AppResult<activity_signup::Model> {
+    let txn = begin_write(db).await?;
+    let activity = get(&txn, activity_id).await?;
+    if activity.ends_at <= Utc::now() {
+        return Err(AppError::conflict("this activity is over"));
+    }
+    let existing = signup_of(&txn, activity_id, actor.id).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|s| s.status == SignupStatus::SignedUp)
+    {
+        return Err(AppError::conflict("you are already signed up"));
+    }
+    // Take a place only while one is free, in one statement: capacity holds under any race.
+    let placed = activity::Entity::update_many()
+        .col_expr(
+            activity::Column::SignedUp,
+            Expr::col(activity::Column::SignedUp).add(1),
+        )
+        .filter(activity::Column::Id.eq(activity_id))
+        .filter(Expr::col(activity::Column::SignedUp).lt(Expr::col(activity::Column::Capacity)))
+        .exec(&txn)
+        .await?;
+    if placed.rows_affected != 1 {
+        return Err(AppError::conflict("this activity is full"));
+    }
+    let signup = match existing {
+        Some(cancelled) => {
+            let mut signup: activity_signup::ActiveModel = cancelled.into();
+            signup.status = Set(SignupStatus::SignedUp);
+            signup.update(&txn).await?
+        }
+        None => {
+            activity_signup::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                activity_id: Set(activity_id),
+                user_id: Set(actor.id),
+                status: Set(SignupStatus::SignedUp),
+                checked_in_at: Set(None),
+                checked_out_at: Set(None),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(signup)
+}
+
+pub async fn cancel_sign_up(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+) -> AppResult<activity_signup::Model> {
+    let txn = begin_write(db).await?;
+    let signup = signup_of(&txn, activity_id, actor.id)
+        .await?
+        .filter(|s| s.status == SignupStatus::SignedUp)
+        .ok_or_else(|| AppError::conflict("you are not signed up for this activity"))?;
+    if signup.checked_in_at.is_some() {
+        return Err(AppError::conflict(
+            "you already checked in; ask STAFF instead",
+        ));
+    }
+    let cancelled = activity_signup::Entity::update_many()
+        .col_expr(
+            activity_signup::Column::Status,
+            Expr::value(SignupStatus::Cancelled),
+        )
+        .filter(activity_signup::Column::Id.eq(signup.id))
+        .filter(activity_signup::Column::Status.eq(SignupStatus::SignedUp))
+        .exec(&txn)
+        .await?;
+    if cancelled.rows_affected != 1 {
+        return Err(AppError::conflict(
+            "you are not signed up for this activity",
+        ));
+    }
+    activity::Entity::update_many()
+        .col_expr(
+            activity::Column::SignedUp,
+            Expr::col(activity::Column::SignedUp).sub(1),
+        )
+        .filter(activity::Column::Id.eq(activity_id))
+        .exec(&txn)
+        .await?;
+    let signup = signup_of(&txn, activity_id, actor.id)
+        .await?
+        .ok_or(AppError::NotFound("sign-up"))?;
+    txn.commit().await?;
+    Ok(signup)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attendance {
+    CheckIn,
+    CheckOut,
+}
+
+/// Checks the participant in or out; `participant` other than the actor needs STAFF.
+pub async fn record_attendance(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+    participant: Option<Uuid>,
+    step: Attendance,
+) -> AppResult<activity_signup::Model> {
+    let txn = begin_write(db).await?;
+    let activity = get(&txn, activity_id).await?;
+    let participant = participant.unwrap_or(actor.id);
+    if participant != actor.id && !actor.roles.is_staff_of(activity.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF may record attendance for someone else",
+        ));
+    }
+    let now = Utc::now();
+    if now < activity.starts_at - CHECK_IN_OPENS_BEFORE {
+        return Err(AppError::conflict(
+            "check-in opens one hour before the activity starts",
+        ));
+    }
+    let signup = signup_of(&txn, activity_id, participant)
+        .await?
+        .filter(|s| s.status == SignupStatus::SignedUp)
+        .ok_or_else(|| AppError::conflict("not signed up for this activity"))?;
+    let mut change: activity_signup::ActiveModel = signup.clone().into();
+    match step {
+        Attendance::CheckIn if signup.checked_in_at.is_some() => {
+            return Err(AppError::conflict("already checked in"));
+        }
+        Attendance::CheckIn => change.checked_in_at = Set(Some(now)),
+        Attendance::CheckOut if signup.checked_in_at.is_none() => {
+            return Err(AppError::conflict("check in first"));
+        }
+        Attendance::CheckOut if signup.checked_out_at.is_some() => {
+            return Err(AppError::conflict("already checked out"));
+        }
+        Attendance::CheckOut => change.checked_out_at = Set(Some(now)),
+    }
+    let signup = change.update(&txn).await?;
+    txn.commit().await?;
+    Ok(signup)
+}
+
+/// STAFF confirm someone's time at an activity: a CONFIRMED record and its points, once.
+pub async fn confirm_attendance(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+    participant: Uuid,
+    minutes: i32,
+) -> AppResult<service_record::Model> {
+    if !(1..=MAX_RECORD_MINUTES).contains(&minutes) {
+        return Err(AppError::bad_input(format!(
+            "minutes must be between 1 and {MAX_RECORD_MINUTES}"
+        )));
+    }
+    let txn = begin_write(db).await?;
+    let activity = get(&txn, activity_id).await?;
+    if !actor.roles.is_staff_of(activity.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may confirm attendance",
+        ));
+    }
+    signup_of(&txn, activity_id, participant)
+        .await?
+        .filter(|s| s.status == SignupStatus::SignedUp)
+        .ok_or_else(|| AppError::bad_input("this person is not signed up for the activity"))?;
+    let already = service_record::Entity::find()
+        .filter(service_record::Column::ActivityId.eq(activity_id))
+        .filter(service_record::Column::UserId.eq(participant))
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Err(AppError::conflict("attendance was already confirmed"));
+    }
+    let new = NewRecord {
+        user_id: participant,
+        community_id: activity.community_id,
+        source: ServiceSource::Activity,
+        order_id: None,
+        activity_id: Some(activity_id),
+        minutes,
+    };
+    let record = records::create(&txn, new, Some(Some(actor.id))).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Upcoming,
+    Past,
+}
+
+/// A community's activities, newest first; `Upcoming` = not yet over.
+pub async fn list(
+    db: &DatabaseConnection,
+    community_id: Uuid,
+    when: When,
+    page: PageRequest,
+) -> AppResult<Page<activity::Model>> {
+    let now = Utc::now();
+    let select = activity::Entity::find()
+        .filter(activity::Column::CommunityId.eq(community_id))
+        .filter(match when {
+            When::Upcoming => activity::Column::EndsAt.gt(now),
+            When::Past => activity::Column::EndsAt.lte(now),
+        });
+    fetch_page(db, select, activity::Column::Id, page).await
+}

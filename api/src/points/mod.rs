@@ -1,0 +1,241 @@
+//! Volunteer time → points (以时长认定积分): service records from rated orders and attended
+//! activities, each community's rate, and the append-only ledger the balances derive from.
+pub mod activities;
+pub mod ledger;
+pub mod records;
+pub mod rules;
+
+use entity::{
+    community,
+    enums::{EntryKind, RecordStatus},
+    points_entry, service_record,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::{
+    db::{begin_write, sum_i64},
+    error::{AppError, AppResult},
+    identity::{self, Actor},
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+use ledger::Posting;
+
+const MAX_ADJUSTMENT: i64 = 100_000;
+
+pub async fn set_rate(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    points_per_hour: i32,
+) -> AppResult<community::Model> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may set its points rate",
+        ));
+    }
+    if !(1..=1000).contains(&points_per_hour) {
+        return Err(AppError::bad_input(
+            "pointsPerHour must be between 1 and 1000",
+        ));
+    }
+    let community = organisation::get_community(db, community_id).await?;
+    let mut community: community::ActiveModel = community.into();
+    community.points_per_hour = Set(points_per_hour);
+    Ok(community.update(db).await?)
+}
+
+/// STAFF act on the points of people in their community; ADMIN on anyone's.
+async fn may_manage_points_of(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+) -> AppResult<()> {
+    let user = identity::get_user(db, user_id).await?;
+    let allowed = actor.roles.is_admin()
+        || user
+            .community_id
+            .is_some_and(|c| actor.roles.is_staff_of(c));
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only STAFF of the user's community may change their points",
+        ))
+    }
+}
+
+/// Runs a posting; if it lost a race to a concurrent request with the same idempotency key,
+/// returns the winner's entry instead of an error.
+async fn idempotently(
+    db: &DatabaseConnection,
+    key: Option<&str>,
+    result: AppResult<points_entry::Model>,
+) -> AppResult<points_entry::Model> {
+    match (result, key) {
+        (Err(AppError::Conflict(message)), Some(key)) => {
+            match ledger::find_by_key(db, key).await? {
+                Some(existing) => Ok(existing),
+                None => Err(AppError::Conflict(message)),
+            }
+        }
+        (result, _) => result,
+    }
+}
+
+/// Client keys are namespaced by who sent them, so two callers cannot collide.
+fn client_key(actor: &Actor, purpose: &str, key: Option<String>) -> AppResult<Option<String>> {
+    key.map(|key| {
+        let key = validate::text("idempotencyKey", &key, 8, 100)?;
+        Ok(format!("{purpose}:{}:{key}", actor.id))
+    })
+    .transpose()
+}
+
+fn same_request(entry: &points_entry::Model, user_id: Uuid, amount: i64) -> AppResult<()> {
+    if entry.user_id == user_id && entry.amount == amount {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "this idempotencyKey was already used for a different request",
+        ))
+    }
+}
+
+pub async fn adjust(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+    amount: i64,
+    reason: String,
+    idempotency_key: Option<String>,
+) -> AppResult<points_entry::Model> {
+    if amount == 0 || amount.abs() > MAX_ADJUSTMENT {
+        return Err(AppError::bad_input(format!(
+            "amount must be non-zero and at most {MAX_ADJUSTMENT} either way"
+        )));
+    }
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    may_manage_points_of(db, actor, user_id).await?;
+    let key = client_key(actor, "adjust", idempotency_key)?;
+    let posted = async {
+        let txn = begin_write(db).await?;
+        let entry = ledger::post(
+            &txn,
+            Posting {
+                user_id,
+                kind: EntryKind::Adjust,
+                amount,
+                reference: None,
+                rate: None,
+                reason: Some(reason),
+                idempotency_key: key.clone(),
+                created_by: Some(actor.id),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(entry)
+    }
+    .await;
+    let entry = idempotently(db, key.as_deref(), posted).await?;
+    same_request(&entry, user_id, amount)?;
+    Ok(entry)
+}
+
+/// Undoes a mistaken EARN with a REVERSAL entry; an entry is reversed at most once.
+pub async fn reverse(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    entry_id: Uuid,
+    reason: String,
+) -> AppResult<points_entry::Model> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let original = points_entry::Entity::find_by_id(entry_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("points entry"))?;
+    may_manage_points_of(db, actor, original.user_id).await?;
+    if original.kind != EntryKind::Earn {
+        return Err(AppError::bad_input("only EARN entries can be reversed"));
+    }
+    let key = format!("reversal:{entry_id}");
+    if ledger::find_by_key(db, &key).await?.is_some() {
+        return Err(AppError::conflict("this entry was already reversed"));
+    }
+    let posted = async {
+        let txn = begin_write(db).await?;
+        let entry = ledger::post(
+            &txn,
+            Posting {
+                user_id: original.user_id,
+                kind: EntryKind::Reversal,
+                amount: -original.amount,
+                reference: Some(("points_entry", original.id)),
+                rate: None,
+                reason: Some(reason),
+                idempotency_key: Some(key.clone()),
+                created_by: Some(actor.id),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(entry)
+    }
+    .await;
+    idempotently(db, Some(&key), posted).await
+}
+
+pub struct PointsSummary {
+    pub balance: i64,
+    pub lifetime_earned: i64,
+    pub lifetime_spent: i64,
+    pub confirmed_minutes: i64,
+}
+
+async fn sum_of_kinds(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    kinds: &[EntryKind],
+) -> AppResult<i64> {
+    let sum: Option<Option<i64>> = points_entry::Entity::find()
+        .select_only()
+        .column_as(sum_i64(points_entry::Column::Amount), "total")
+        .filter(points_entry::Column::UserId.eq(user_id))
+        .filter(points_entry::Column::Kind.is_in(kinds.iter().copied()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().unwrap_or(0))
+}
+
+pub async fn summary(db: &DatabaseConnection, user_id: Uuid) -> AppResult<PointsSummary> {
+    let confirmed: Option<Option<i64>> = service_record::Entity::find()
+        .select_only()
+        .column_as(sum_i64(service_record::Column::Minutes), "total")
+        .filter(service_record::Column::UserId.eq(user_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Confirmed))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(PointsSummary {
+        balance: ledger::balance(db, user_id).await?,
+        lifetime_earned: sum_of_kinds(db, user_id, &[EntryKind::Earn, EntryKind::Reversal]).await?,
+        lifetime_spent: -sum_of_kinds(db, user_id, &[EntryKind::Spend, EntryKind::Refund]).await?,
+        confirmed_minutes: confirmed.flatten().unwrap_or(0),
+    })
+}
+
+pub async fn entries(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<points_entry::Model>> {
+    let select = points_entry::Entity::find().filter(points_entry::Column::UserId.eq(user_id));
+    fetch_page(db, select, points_entry::Column::Id, page).await
+}

@@ -1,0 +1,344 @@
+//! Service records: verified volunteer time, and the EARN entries they turn into.
+use chrono::{DateTime, Utc};
+use entity::{
+    activity,
+    enums::{EntryKind, RecordStatus, ServiceSource},
+    order, service_record, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::{
+    ledger::{self, Posting},
+    rules,
+};
+use crate::{
+    db::{begin_write, sum_i64},
+    error::{AppError, AppResult},
+    identity::Actor,
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+
+/// Longest a single record may credit: one day.
+pub const MAX_RECORD_MINUTES: i32 = 24 * 60;
+/// Ratings at or above this confirm an order's time without review.
+const AUTO_CONFIRM_STARS: i32 = 3;
+
+pub struct NewRecord {
+    pub user_id: Uuid,
+    pub community_id: Uuid,
+    pub source: ServiceSource,
+    pub order_id: Option<Uuid>,
+    pub activity_id: Option<Uuid>,
+    pub minutes: i32,
+}
+
+/// Points per hour for a record: the activity's override, else the community's rate.
+async fn rate_for(
+    db: &impl ConnectionTrait,
+    community_id: Uuid,
+    activity_id: Option<Uuid>,
+) -> AppResult<i32> {
+    if let Some(activity_id) = activity_id
+        && let Some(rate) = activity::Entity::find_by_id(activity_id)
+            .one(db)
+            .await?
+            .and_then(|activity| activity.points_per_hour_override)
+    {
+        return Ok(rate);
+    }
+    Ok(organisation::get_community(db, community_id)
+        .await?
+        .points_per_hour)
+}
+
+/// Inserts a record, confirmed (and credited) at once when `confirmed_by` is given
+/// (`Some(None)`: confirmed by a rule rather than a person).
+pub async fn create(
+    txn: &impl ConnectionTrait,
+    new: NewRecord,
+    confirmed_by: Option<Option<Uuid>>,
+) -> AppResult<service_record::Model> {
+    let now = Utc::now();
+    let record = service_record::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(new.user_id),
+        community_id: Set(new.community_id),
+        source: Set(new.source),
+        order_id: Set(new.order_id),
+        activity_id: Set(new.activity_id),
+        minutes: Set(new.minutes),
+        status: Set(RecordStatus::Pending),
+        rate: Set(None),
+        points: Set(None),
+        reviewed_by: Set(None),
+        review_reason: Set(None),
+        confirmed_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    match confirmed_by {
+        Some(reviewer) => confirm(txn, record, new.minutes, reviewer, None).await,
+        None => Ok(record),
+    }
+}
+
+/// PENDING → CONFIRMED at the rate in force now, and the EARN entry, in the caller's transaction.
+async fn confirm(
+    txn: &impl ConnectionTrait,
+    record: service_record::Model,
+    minutes: i32,
+    reviewer: Option<Uuid>,
+    reason: Option<String>,
+) -> AppResult<service_record::Model> {
+    let rate = rate_for(txn, record.community_id, record.activity_id).await?;
+    let points = rules::points_for(minutes, rate);
+    let confirmed = decide(
+        txn,
+        &record,
+        RecordStatus::Confirmed,
+        minutes,
+        Some((rate, points)),
+        reviewer,
+        reason,
+    )
+    .await?;
+    if points > 0 {
+        ledger::post(
+            txn,
+            Posting {
+                user_id: record.user_id,
+                kind: EntryKind::Earn,
+                amount: points,
+                reference: Some(("service_record", record.id)),
+                rate: Some(rate),
+                reason: None,
+                // One EARN per record, however often confirmation is attempted.
+                idempotency_key: Some(format!("earn:{}", record.id)),
+                created_by: reviewer,
+            },
+        )
+        .await?;
+    }
+    Ok(confirmed)
+}
+
+/// Compare-and-set from PENDING, so two reviewers cannot both decide.
+async fn decide(
+    txn: &impl ConnectionTrait,
+    record: &service_record::Model,
+    status: RecordStatus,
+    minutes: i32,
+    rate_and_points: Option<(i32, i64)>,
+    reviewer: Option<Uuid>,
+    reason: Option<String>,
+) -> AppResult<service_record::Model> {
+    let now = Utc::now();
+    let decided = service_record::Entity::update_many()
+        .set(service_record::ActiveModel {
+            status: Set(status),
+            minutes: Set(minutes),
+            rate: Set(rate_and_points.map(|(rate, _)| rate)),
+            points: Set(rate_and_points.map(|(_, points)| points)),
+            reviewed_by: Set(reviewer),
+            review_reason: Set(reason),
+            confirmed_at: Set((status == RecordStatus::Confirmed).then_some(now)),
+            ..Default::default()
+        })
+        .filter(service_record::Column::Id.eq(record.id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Pending))
+        .exec(txn)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Err(AppError::conflict(
+            "this service record was already reviewed",
+        ));
+    }
+    service_record::Entity::find_by_id(record.id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("service record"))
+}
+
+/// A rated order credits its taker's time, capped: confirmed at once for a good rating,
+/// left PENDING for STAFF review after a poor one.
+pub async fn record_order_service(
+    txn: &impl ConnectionTrait,
+    order: &order::Model,
+    stars: i32,
+    cap_minutes: i32,
+) -> AppResult<()> {
+    let (Some(taker), Some(minutes)) = (order.taker_id, order.minutes_spent) else {
+        return Ok(());
+    };
+    let minutes = minutes.min(cap_minutes);
+    if minutes <= 0 {
+        return Ok(());
+    }
+    let new = NewRecord {
+        user_id: taker,
+        community_id: order.community_id,
+        source: ServiceSource::Order,
+        order_id: Some(order.id),
+        activity_id: None,
+        minutes,
+    };
+    let confirmed_by = (stars >= AUTO_CONFIRM_STARS).then_some(None);
+    create(txn, new, confirmed_by).await?;
+    Ok(())
+}
+
+pub async fn review(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    record_id: Uuid,
+    approve: bool,
+    minutes: Option<i32>,
+    reason: Option<String>,
+) -> AppResult<service_record::Model> {
+    let reason = validate::optional_text("reason", reason.as_deref(), 500)?;
+    if !approve && reason.is_none() {
+        return Err(AppError::bad_input(
+            "a reason is required to reject a record",
+        ));
+    }
+    if let Some(minutes) = minutes
+        && !(1..=MAX_RECORD_MINUTES).contains(&minutes)
+    {
+        return Err(AppError::bad_input(format!(
+            "minutes must be between 1 and {MAX_RECORD_MINUTES}"
+        )));
+    }
+    let txn = begin_write(db).await?;
+    let record = service_record::Entity::find_by_id(record_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("service record"))?;
+    if !actor.roles.is_staff_of(record.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may review its records",
+        ));
+    }
+    let minutes = minutes.unwrap_or(record.minutes);
+    let reviewed = if approve {
+        confirm(&txn, record, minutes, Some(actor.id), reason).await?
+    } else {
+        decide(
+            &txn,
+            &record,
+            RecordStatus::Rejected,
+            minutes,
+            None,
+            Some(actor.id),
+            reason,
+        )
+        .await?
+    };
+    txn.commit().await?;
+    Ok(reviewed)
+}
+
+pub async fn mine(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<service_record::Model>> {
+    let select = service_record::Entity::find().filter(service_record::Column::UserId.eq(user_id));
+    fetch_page(db, select, service_record::Column::Id, page).await
+}
+
+pub async fn pending(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<service_record::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may see its pending records",
+        ));
+    }
+    let select = service_record::Entity::find()
+        .filter(service_record::Column::CommunityId.eq(community_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Pending));
+    fetch_page(db, select, service_record::Column::Id, page).await
+}
+
+/// Top volunteers of a community by confirmed minutes since `since` (all time when `None`).
+pub async fn leaderboard(
+    db: &DatabaseConnection,
+    community_id: Uuid,
+    since: Option<DateTime<Utc>>,
+    first: u64,
+) -> AppResult<Vec<(user::Model, i64)>> {
+    let mut query = service_record::Entity::find()
+        .select_only()
+        .column(service_record::Column::UserId)
+        .column_as(sum_i64(service_record::Column::Minutes), "minutes")
+        .filter(service_record::Column::CommunityId.eq(community_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Confirmed));
+    if let Some(since) = since {
+        query = query.filter(service_record::Column::ConfirmedAt.gte(since));
+    }
+    let totals: Vec<(Uuid, i64)> = query
+        .group_by(service_record::Column::UserId)
+        .order_by(sum_i64(service_record::Column::Minutes), Order::Desc)
+        .order_by_asc(service_record::Column::UserId)
+        .limit(first)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let users = users_by_id(db, totals.iter().map(|(id, _)| *id)).await?;
+    Ok(totals
+        .into_iter()
+        .filter_map(|(id, minutes)| {
+            users
+                .iter()
+                .find(|u| u.id == id)
+                .cloned()
+                .map(|u| (u, minutes))
+        })
+        .collect())
+}
+
+async fn users_by_id(
+    db: &DatabaseConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// Confirmed records of a community in `[from, to)`, for the monthly public notice (公示).
+pub async fn confirmed_between(
+    db: &DatabaseConnection,
+    community_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<(service_record::Model, user::Model)>> {
+    let records = service_record::Entity::find()
+        .filter(service_record::Column::CommunityId.eq(community_id))
+        .filter(service_record::Column::Status.eq(RecordStatus::Confirmed))
+        .filter(service_record::Column::ConfirmedAt.gte(from))
+        .filter(service_record::Column::ConfirmedAt.lt(to))
+        .order_by_asc(service_record::Column::ConfirmedAt)
+        .limit(2000)
+        .all(db)
+        .await?;
+    let users = users_by_id(db, records.iter().map(|r| r.user_id)).await?;
+    Ok(records
+        .into_iter()
+        .filter_map(|record| {
+            let user = users.iter().find(|u| u.id == record.user_id)?.clone();
+            Some((record, user))
+        })
+        .collect())
+}
