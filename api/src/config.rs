@@ -19,6 +19,7 @@ const VARIABLES: &[&str] = &[
     "WECHAT_SECRET",
     "WECHAT_API_BASE",
     "ORDER_MINUTES_CAP",
+    "REDEMPTION_VALID_DAYS",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +67,8 @@ pub struct Settings {
     pub wechat_api_base: String,
     /// Most minutes one order may credit to its taker (default 8 h).
     pub order_minutes_cap: i32,
+    /// How long a redemption code stays valid before it expires and is refunded.
+    pub redemption_valid_days: i64,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             wechat_secret: None,
             wechat_api_base: "https://api.weixin.qq.com".to_owned(),
             order_minutes_cap: 8 * 60,
+            redemption_valid_days: 7,
         }
     }
 }
@@ -147,6 +151,12 @@ impl Settings {
         }
         if !(1..=24 * 60).contains(&self.order_minutes_cap) {
             return Err(invalid("ORDER_MINUTES_CAP", "must be between 1 and 1440"));
+        }
+        if !(1..=365).contains(&self.redemption_valid_days) {
+            return Err(invalid(
+                "REDEMPTION_VALID_DAYS",
+                "must be between 1 and 365",
+            ));
         }
         if self.wechat_appid.is_some() != self.wechat_secret.is_some() {
             return Err(invalid(

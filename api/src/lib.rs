@@ -6,6 +6,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod identity;
+pub mod merchants;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;

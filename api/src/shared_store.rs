@@ -1,5 +1,5 @@
-//! State that every API instance must see at once (session revocations now; rate limits
-//! and caches later). Redis when `REDIS_URL` is set; an in-process stand-in otherwise, which is
+//! State that every API instance must see at once: session revocations and rate-limit
+//! counters. Redis when `REDIS_URL` is set; an in-process stand-in otherwise, which is
 //! only correct for a single instance — the embedded default.
 use std::{
     collections::HashMap,
@@ -12,7 +12,8 @@ use redis::{AsyncCommands, aio::ConnectionManager};
 
 #[derive(Clone)]
 pub enum SharedStore {
-    Memory(Arc<Mutex<HashMap<String, Instant>>>),
+    /// Counters with their expiry; a flag is a counter of 1.
+    Memory(Arc<Mutex<HashMap<String, (u64, Instant)>>>),
     Redis {
         connection: ConnectionManager,
         prefix: String,
@@ -38,13 +39,11 @@ impl SharedStore {
     /// Marks `key` for `ttl`; marks outlive nothing they guard, so they expire on their own.
     pub async fn set_flag(&self, key: &str, ttl: Duration) -> anyhow::Result<()> {
         match self {
-            Self::Memory(flags) => {
-                let mut flags = flags
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Self::Memory(entries) => {
+                let mut entries = lock(entries);
                 let now = Instant::now();
-                flags.retain(|_, expires| *expires > now);
-                flags.insert(key.to_owned(), now + ttl);
+                entries.retain(|_, (_, expires)| *expires > now);
+                entries.insert(key.to_owned(), (1, now + ttl));
                 Ok(())
             }
             Self::Redis { connection, prefix } => {
@@ -59,20 +58,54 @@ impl SharedStore {
     }
 
     pub async fn has_flag(&self, key: &str) -> anyhow::Result<bool> {
+        Ok(self.count(key).await? > 0)
+    }
+
+    /// Counts one event in a fixed window that starts with the first event; returns the count.
+    pub async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<u64> {
         match self {
-            Self::Memory(flags) => {
-                let flags = flags
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                Ok(flags
-                    .get(key)
-                    .is_some_and(|expires| *expires > Instant::now()))
+            Self::Memory(entries) => {
+                let mut entries = lock(entries);
+                let now = Instant::now();
+                let entry = entries.entry(key.to_owned()).or_insert((0, now + window));
+                if entry.1 <= now {
+                    *entry = (0, now + window);
+                }
+                entry.0 += 1;
+                Ok(entry.0)
             }
-            Self::Redis { connection, prefix } => connection
-                .clone()
-                .exists(format!("{prefix}:{key}"))
-                .await
-                .context("reading a flag from Redis"),
+            Self::Redis { connection, prefix } => {
+                let key = format!("{prefix}:{key}");
+                let (count,): (u64,) = redis::pipe()
+                    .atomic()
+                    .incr(&key, 1)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(window.as_secs().max(1))
+                    .arg("NX")
+                    .ignore()
+                    .query_async(&mut connection.clone())
+                    .await
+                    .context("counting in Redis")?;
+                Ok(count)
+            }
+        }
+    }
+
+    pub async fn count(&self, key: &str) -> anyhow::Result<u64> {
+        match self {
+            Self::Memory(entries) => Ok(lock(entries)
+                .get(key)
+                .filter(|(_, expires)| *expires > Instant::now())
+                .map_or(0, |(count, _)| *count)),
+            Self::Redis { connection, prefix } => {
+                let count: Option<u64> = connection
+                    .clone()
+                    .get(format!("{prefix}:{key}"))
+                    .await
+                    .context("reading a counter from Redis")?;
+                Ok(count.unwrap_or(0))
+            }
         }
     }
 
@@ -91,6 +124,15 @@ impl SharedStore {
     }
 }
 
+fn lock(
+    entries: &Mutex<HashMap<String, (u64, Instant)>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Instant)>> {
+    // A panic while holding the lock cannot leave a counter half-written.
+    entries
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +147,17 @@ mod tests {
         assert!(store.has_flag("a").await.expect("get"));
         tokio::time::sleep(Duration::from_millis(30)).await;
         assert!(!store.has_flag("a").await.expect("get"));
+    }
+
+    #[tokio::test]
+    async fn memory_counters_restart_after_their_window() {
+        let store = SharedStore::in_memory();
+        let window = Duration::from_millis(30);
+        assert_eq!(store.hit("k", window).await.expect("hit"), 1);
+        assert_eq!(store.hit("k", window).await.expect("hit"), 2);
+        assert_eq!(store.count("k").await.expect("count"), 2);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(store.count("k").await.expect("count"), 0);
+        assert_eq!(store.hit("k", window).await.expect("hit"), 1);
     }
 }

@@ -14,12 +14,14 @@ use crate::{
     db,
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
+    merchants::redemptions,
     shared_store::SharedStore,
 };
 
 /// Large enough for any real form (a 1 MB description gets a clear validation error, not 413).
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 
 /// What resolvers and handlers share.
 #[derive(Clone)]
@@ -28,6 +30,7 @@ pub struct AppState {
     pub store: SharedStore,
     pub sessions: SessionService,
     pub order_minutes_cap: i32,
+    pub redemption_valid_for: chrono::Duration,
 }
 
 pub struct Application {
@@ -83,6 +86,7 @@ impl Application {
             store,
             sessions: sessions.clone(),
             order_minutes_cap: settings.order_minutes_cap,
+            redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {
@@ -124,6 +128,10 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
     pub async fn serve(self) -> std::io::Result<()> {
+        tokio::spawn(redemptions::sweep_expired(
+            self.state.db.clone(),
+            EXPIRY_SWEEP_PERIOD,
+        ));
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -114,3 +114,59 @@ pub enum EntryKind {
     #[sea_orm(string_value = "REVERSAL")]
     Reversal,
 }
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum MerchantKind {
+    #[sea_orm(string_value = "MERCHANT")]
+    Merchant,
+    /// A community-run store (红领超市).
+    #[sea_orm(string_value = "COMMUNITY_STORE")]
+    CommunityStore,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum MerchantStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Badge {
+    /// 党员经营示范户
+    #[sea_orm(string_value = "PARTY_MEMBER_MODEL")]
+    PartyMemberModel,
+    /// 志愿爱心商家
+    #[sea_orm(string_value = "VOLUNTEER_FRIENDLY")]
+    VolunteerFriendly,
+    /// 文明诚信经营户
+    #[sea_orm(string_value = "HONEST_BUSINESS")]
+    HonestBusiness,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RedemptionStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "VERIFIED")]
+    Verified,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+}

@@ -5,6 +5,25 @@ mod m20261123_000001_create_organisation;
 mod m20261123_000002_create_identity;
 mod m20261123_000003_create_orders;
 mod m20261123_000004_create_points;
+mod m20261123_000005_create_merchants;
+
+/// An index named `name` on `columns` of `table`.
+fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    index.to_owned()
+}
+
+fn unique_index<T: IntoIden + 'static>(
+    name: &str,
+    table: T,
+    columns: Vec<T>,
+) -> IndexCreateStatement {
+    index(name, table, columns).unique().to_owned()
+}
 
 pub struct Migrator;
 
@@ -16,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_identity::Migration),
             Box::new(m20261123_000003_create_orders::Migration),
             Box::new(m20261123_000004_create_points::Migration),
+            Box::new(m20261123_000005_create_merchants::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The four-list workflow: service categories, orders and their event timeline.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
 use crate::m20261123_000001_create_organisation::Communities;
 use crate::m20261123_000002_create_identity::Users;
 
@@ -59,15 +60,6 @@ enum OrderEvents {
     ToStatus,
     Note,
     CreatedAt,
-}
-
-fn orders_index<const N: usize>(name: &str, cols: [Orders; N]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(Orders::Table);
-    for col in cols {
-        index.col(col);
-    }
-    index.to_owned()
 }
 
 #[async_trait::async_trait]
@@ -135,14 +127,31 @@ impl MigrationTrait for Migration {
             .await?;
         // Every list is keyset-paginated newest first on the UUIDv7 id.
         for statement in [
-            orders_index(
+            index(
                 "idx_orders_community_status",
-                [Orders::CommunityId, Orders::Status, Orders::Id],
+                Orders::Table,
+                vec![Orders::CommunityId, Orders::Status, Orders::Id],
             ),
-            orders_index("idx_orders_community", [Orders::CommunityId, Orders::Id]),
-            orders_index("idx_orders_requester", [Orders::RequesterId, Orders::Id]),
-            orders_index("idx_orders_taker", [Orders::TakerId, Orders::Id]),
-            orders_index("idx_orders_assignee", [Orders::AssigneeId, Orders::Id]),
+            index(
+                "idx_orders_community",
+                Orders::Table,
+                vec![Orders::CommunityId, Orders::Id],
+            ),
+            index(
+                "idx_orders_requester",
+                Orders::Table,
+                vec![Orders::RequesterId, Orders::Id],
+            ),
+            index(
+                "idx_orders_taker",
+                Orders::Table,
+                vec![Orders::TakerId, Orders::Id],
+            ),
+            index(
+                "idx_orders_assignee",
+                Orders::Table,
+                vec![Orders::AssigneeId, Orders::Id],
+            ),
         ] {
             manager.create_index(statement).await?;
         }

@@ -3,6 +3,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::m20261123_000001_create_organisation::Communities;
 use crate::m20261123_000002_create_identity::Users;
+use crate::{index, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -213,27 +214,25 @@ impl MigrationTrait for Migration {
             .await?;
         // One record per order, and per person per activity: the last guard against a
         // double-credit race.
-        for (name, cols) in [
-            ("uq_service_records_order", vec![ServiceRecords::OrderId]),
-            (
+        for statement in [
+            unique_index(
+                "uq_service_records_order",
+                ServiceRecords::Table,
+                vec![ServiceRecords::OrderId],
+            ),
+            unique_index(
                 "uq_service_records_activity_user",
+                ServiceRecords::Table,
                 vec![ServiceRecords::ActivityId, ServiceRecords::UserId],
             ),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(ServiceRecords::Table).unique();
-            for col in cols {
-                index.col(col);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
-        for (name, cols) in [
-            (
+            index(
                 "idx_service_records_user",
+                ServiceRecords::Table,
                 vec![ServiceRecords::UserId, ServiceRecords::Id],
             ),
-            (
+            index(
                 "idx_service_records_community_status",
+                ServiceRecords::Table,
                 vec![
                     ServiceRecords::CommunityId,
                     ServiceRecords::Status,
@@ -241,12 +240,7 @@ impl MigrationTrait for Migration {
                 ],
             ),
         ] {
-            let mut index = Index::create();
-            index.name(name).table(ServiceRecords::Table);
-            for col in cols {
-                index.col(col);
-            }
-            manager.create_index(index.to_owned()).await?;
+            manager.create_index(statement).await?;
         }
         manager
             .create_table(

@@ -3,6 +3,7 @@
 mod error;
 pub mod http;
 mod identity;
+mod merchants;
 mod orders;
 mod organisation;
 mod points;
@@ -27,6 +28,7 @@ pub struct QueryRoot(
     organisation::OrganisationQuery,
     orders::OrderQuery,
     points::PointsQuery,
+    merchants::MerchantQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct MutationRoot(
     identity::IdentityMutation,
     orders::OrderMutation,
     points::PointsMutation,
+    merchants::MerchantMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

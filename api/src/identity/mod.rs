@@ -206,7 +206,7 @@ fn may_manage_role(actor: &Actor, role: Role, community: Option<Uuid>) -> bool {
 }
 
 /// Records a grant unless the user already holds it.
-async fn insert_grant(
+pub async fn insert_grant(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     role: Role,

@@ -13,6 +13,9 @@ use crate::error::{AppError, AppResult};
 
 const ISSUER: &str = "hongfan";
 const AUDIENCE: &str = "hongfan-api";
+/// QR payloads are signed with the same key but for another audience, so neither kind of
+/// token is accepted where the other is expected.
+const REDEMPTION_AUDIENCE: &str = "hongfan-redemption";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -32,11 +35,21 @@ pub struct Caller {
     pub session_id: Uuid,
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+struct RedemptionClaims {
+    /// The redemption code.
+    code: String,
+    iss: String,
+    aud: String,
+    exp: i64,
+}
+
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    redemption_validation: Validation,
     access_ttl: Duration,
 }
 
@@ -47,10 +60,14 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
+        let mut redemption_validation = validation.clone();
+        redemption_validation.set_audience(&[REDEMPTION_AUDIENCE]);
+        redemption_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            redemption_validation,
             access_ttl,
         }
     }
@@ -91,6 +108,31 @@ impl TokenKeys {
             user_id: data.claims.sub,
             session_id: data.claims.sid,
         })
+    }
+}
+
+impl TokenKeys {
+    /// The signed payload of a redemption's QR code, valid until the redemption expires.
+    pub fn sign_redemption(&self, code: &str, expires_at: DateTime<Utc>) -> AppResult<String> {
+        let claims = RedemptionClaims {
+            code: code.to_owned(),
+            iss: ISSUER.to_owned(),
+            aud: REDEMPTION_AUDIENCE.to_owned(),
+            exp: expires_at.timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    /// The code inside a QR payload this server signed.
+    pub fn redemption_code(&self, payload: &str) -> AppResult<String> {
+        jsonwebtoken::decode::<RedemptionClaims>(
+            payload,
+            &self.decoding,
+            &self.redemption_validation,
+        )
+        .map(|data| data.claims.code)
+        .map_err(|_| AppError::bad_input("this QR code is not a valid or current redemption"))
     }
 }
 
@@ -148,6 +190,17 @@ mod tests {
             keys().verify_access(&token),
             Err(AppError::Unauthenticated(_))
         ));
+    }
+
+    #[test]
+    fn qr_payloads_and_access_tokens_are_not_interchangeable() {
+        let qr = keys()
+            .sign_redemption("0123456789", Utc::now() + chrono::Duration::days(1))
+            .expect("sign");
+        assert_eq!(keys().redemption_code(&qr).expect("code"), "0123456789");
+        assert!(keys().verify_access(&qr).is_err());
+        let (access, _) = keys().issue_access(caller(), Utc::now()).expect("issue");
+        assert!(keys().redemption_code(&access).is_err());
     }
 
     #[test]

@@ -1,0 +1,463 @@
+//! The merchant alliance (商圈服务联盟): merchants apply, community STAFF approve, suspend and
+//! award badges; owners add cashiers; residents find merchants near them.
+pub mod geo;
+pub mod offers;
+pub mod redemptions;
+
+use chrono::Utc;
+use entity::{
+    enums::{Badge, MerchantKind, MerchantStatus, Role},
+    merchant, merchant_badge, merchant_staff,
+};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    identity::{self, Actor},
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+use geo::Point;
+
+/// Most merchants a "near me" search ranks; a neighbourhood has far fewer.
+const MAX_NEARBY: u64 = 2_000;
+const MAX_RADIUS_METERS: f64 = 50_000.0;
+
+pub struct MerchantApplication {
+    pub community_id: Uuid,
+    pub kind: MerchantKind,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub address: String,
+    pub location: Point,
+    pub phone: String,
+    pub opening_hours: String,
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<merchant::Model> {
+    merchant::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("merchant"))
+}
+
+/// The caller's place at a merchant: `Some(true)` owner, `Some(false)` cashier.
+pub async fn staff_role(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    merchant_id: Uuid,
+) -> AppResult<Option<bool>> {
+    Ok(merchant_staff::Entity::find()
+        .filter(merchant_staff::Column::MerchantId.eq(merchant_id))
+        .filter(merchant_staff::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .map(|staff| staff.is_owner))
+}
+
+/// ACTIVE merchants are public; others only to their own people and community STAFF.
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<merchant::Model> {
+    let merchant = get(db, id).await?;
+    if merchant.status == MerchantStatus::Active
+        || actor.roles.is_staff_of(merchant.community_id)
+        || staff_role(db, actor.id, id).await?.is_some()
+    {
+        Ok(merchant)
+    } else {
+        Err(AppError::NotFound("merchant"))
+    }
+}
+
+pub async fn apply(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: MerchantApplication,
+) -> AppResult<merchant::Model> {
+    organisation::get_community(db, input.community_id).await?;
+    if input.kind == MerchantKind::CommunityStore && !actor.roles.is_staff_of(input.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may open its community store",
+        ));
+    }
+    if !input.location.is_valid() {
+        return Err(AppError::bad_input(
+            "latitude must be within ±90 and longitude within ±180",
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let merchant = merchant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        community_id: Set(input.community_id),
+        owner_id: Set(actor.id),
+        kind: Set(input.kind),
+        name: Set(validate::text("name", &input.name, 1, 60)?),
+        description: Set(validate::text("description", &input.description, 0, 1000)?),
+        category: Set(validate::text("category", &input.category, 1, 30)?),
+        address: Set(validate::text("address", &input.address, 1, 200)?),
+        latitude: Set(input.location.latitude),
+        longitude: Set(input.location.longitude),
+        phone: Set(validate::phone("phone", &input.phone)?),
+        opening_hours: Set(validate::text(
+            "openingHours",
+            &input.opening_hours,
+            1,
+            100,
+        )?),
+        status: Set(MerchantStatus::Pending),
+        status_reason: Set(None),
+        reviewed_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    add_staff_row(&txn, merchant.id, actor.id, true).await?;
+    txn.commit().await?;
+    Ok(merchant)
+}
+
+async fn add_staff_row(
+    db: &impl ConnectionTrait,
+    merchant_id: Uuid,
+    user_id: Uuid,
+    is_owner: bool,
+) -> AppResult<()> {
+    merchant_staff::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        merchant_id: Set(merchant_id),
+        user_id: Set(user_id),
+        is_owner: Set(is_owner),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a merchant between statuses with a compare-and-set on the statuses it may leave.
+async fn set_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    from: &[MerchantStatus],
+    to: MerchantStatus,
+    reason: Option<String>,
+) -> AppResult<merchant::Model> {
+    let txn = begin_write(db).await?;
+    let merchant = get(&txn, merchant_id).await?;
+    if !actor.roles.is_staff_of(merchant.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the merchant's community may do this",
+        ));
+    }
+    let changed = merchant::Entity::update_many()
+        .set(merchant::ActiveModel {
+            status: Set(to),
+            status_reason: Set(reason),
+            reviewed_by: Set(Some(actor.id)),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .filter(merchant::Column::Id.eq(merchant_id))
+        .filter(merchant::Column::Status.is_in(from.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::conflict(
+            format!("the merchant is {:?}", merchant.status).to_uppercase(),
+        ));
+    }
+    if to == MerchantStatus::Active {
+        let people = merchant_staff::Entity::find()
+            .filter(merchant_staff::Column::MerchantId.eq(merchant_id))
+            .all(&txn)
+            .await?;
+        for person in people {
+            identity::insert_grant(
+                &txn,
+                person.user_id,
+                Role::Merchant,
+                Some(merchant.community_id),
+                Some(actor.id),
+            )
+            .await?;
+        }
+    }
+    let merchant = get(&txn, merchant_id).await?;
+    txn.commit().await?;
+    Ok(merchant)
+}
+
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+) -> AppResult<merchant::Model> {
+    set_status(
+        db,
+        actor,
+        merchant_id,
+        &[MerchantStatus::Pending, MerchantStatus::Suspended],
+        MerchantStatus::Active,
+        None,
+    )
+    .await
+}
+
+pub async fn suspend(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    reason: String,
+) -> AppResult<merchant::Model> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    set_status(
+        db,
+        actor,
+        merchant_id,
+        &[MerchantStatus::Pending, MerchantStatus::Active],
+        MerchantStatus::Suspended,
+        Some(reason),
+    )
+    .await
+}
+
+/// The owner adds a cashier account, who may then verify redemptions.
+pub async fn add_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    openid: &str,
+) -> AppResult<merchant::Model> {
+    let openid = validate::text("openid", openid, 1, 128)?;
+    let txn = begin_write(db).await?;
+    let merchant = get(&txn, merchant_id).await?;
+    if staff_role(&txn, actor.id, merchant_id).await? != Some(true) {
+        return Err(AppError::forbidden(
+            "only the merchant's owner may add staff",
+        ));
+    }
+    let user = identity::find_or_create_user(&txn, &openid).await?;
+    if staff_role(&txn, user.id, merchant_id).await?.is_some() {
+        return Err(AppError::conflict(
+            "this person already works for the merchant",
+        ));
+    }
+    add_staff_row(&txn, merchant_id, user.id, false).await?;
+    if merchant.status == MerchantStatus::Active {
+        identity::insert_grant(
+            &txn,
+            user.id,
+            Role::Merchant,
+            Some(merchant.community_id),
+            Some(actor.id),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(merchant)
+}
+
+pub async fn award_badge(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    badge: Badge,
+) -> AppResult<merchant::Model> {
+    let merchant = get(db, merchant_id).await?;
+    if !actor.roles.is_staff_of(merchant.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the merchant's community may award badges",
+        ));
+    }
+    if badges_of(db, merchant_id).await?.contains(&badge) {
+        return Ok(merchant);
+    }
+    merchant_badge::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        merchant_id: Set(merchant_id),
+        badge: Set(badge),
+        awarded_by: Set(actor.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(merchant)
+}
+
+pub async fn revoke_badge(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    badge: Badge,
+) -> AppResult<merchant::Model> {
+    let merchant = get(db, merchant_id).await?;
+    if !actor.roles.is_staff_of(merchant.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the merchant's community may revoke badges",
+        ));
+    }
+    merchant_badge::Entity::delete_many()
+        .filter(merchant_badge::Column::MerchantId.eq(merchant_id))
+        .filter(merchant_badge::Column::Badge.eq(badge))
+        .exec(db)
+        .await?;
+    Ok(merchant)
+}
+
+pub async fn badges_of(db: &impl ConnectionTrait, merchant_id: Uuid) -> AppResult<Vec<Badge>> {
+    Ok(merchant_badge::Entity::find()
+        .filter(merchant_badge::Column::MerchantId.eq(merchant_id))
+        .order_by_asc(merchant_badge::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.badge)
+        .collect())
+}
+
+/// Merchants the caller owns or works for, in any status.
+pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<merchant::Model>> {
+    let ids = Query::select()
+        .column(merchant_staff::Column::MerchantId)
+        .from(merchant_staff::Entity)
+        .and_where(merchant_staff::Column::UserId.eq(actor.id))
+        .to_owned();
+    Ok(merchant::Entity::find()
+        .filter(merchant::Column::Id.in_subquery(ids))
+        .order_by_desc(merchant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MerchantFilter {
+    pub community_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub badge: Option<Badge>,
+    pub near: Option<(Point, f64)>,
+    pub search: Option<String>,
+}
+
+/// `LIKE` pattern matching `text` anywhere, with its wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// ACTIVE merchants matching the filter: newest first, or nearest first with `near`.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: MerchantFilter,
+    page: PageRequest,
+) -> AppResult<Page<(merchant::Model, Option<f64>)>> {
+    let mut condition = Condition::all().add(merchant::Column::Status.eq(MerchantStatus::Active));
+    if let Some(community) = filter.community_id {
+        condition = condition.add(merchant::Column::CommunityId.eq(community));
+    }
+    if let Some(category) = &filter.category {
+        condition = condition.add(merchant::Column::Category.eq(category.trim()));
+    }
+    if let Some(badge) = filter.badge {
+        let with_badge = Query::select()
+            .column(merchant_badge::Column::MerchantId)
+            .from(merchant_badge::Entity)
+            .and_where(merchant_badge::Column::Badge.eq(badge))
+            .to_owned();
+        condition = condition.add(merchant::Column::Id.in_subquery(with_badge));
+    }
+    if let Some(search) = validate::optional_text("search", filter.search.as_deref(), 50)? {
+        let pattern = contains_pattern(&search);
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::col(merchant::Column::Name)
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                )
+                .add(
+                    Expr::col(merchant::Column::Description)
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                ),
+        );
+    }
+    let Some((center, radius)) = filter.near else {
+        let select = merchant::Entity::find().filter(condition);
+        return Ok(fetch_page(db, select, merchant::Column::Id, page)
+            .await?
+            .map(|m| (m, None)));
+    };
+    if !center.is_valid() || !(1.0..=MAX_RADIUS_METERS).contains(&radius) {
+        return Err(AppError::bad_input(format!(
+            "near needs a valid latitude/longitude and radiusMeters between 1 and {MAX_RADIUS_METERS}"
+        )));
+    }
+    let ((lat_min, lat_max), (lon_min, lon_max)) = geo::bounding_box(center, radius);
+    let candidates = merchant::Entity::find()
+        .filter(condition)
+        .filter(merchant::Column::Latitude.between(lat_min, lat_max))
+        .filter(merchant::Column::Longitude.between(lon_min, lon_max))
+        .limit(MAX_NEARBY)
+        .all(db)
+        .await?;
+    let mut ranked: Vec<(merchant::Model, f64)> = candidates
+        .into_iter()
+        .map(|m| {
+            let d = geo::distance_meters(
+                center,
+                Point {
+                    latitude: m.latitude,
+                    longitude: m.longitude,
+                },
+            );
+            (m, d)
+        })
+        .filter(|(_, d)| *d <= radius)
+        .collect();
+    ranked.sort_by(|(a, da), (b, db)| da.total_cmp(db).then(a.id.cmp(&b.id)));
+    // The cursor is the last merchant seen; the order is stable for the same search.
+    let start = match page.after {
+        Some(after) => ranked
+            .iter()
+            .position(|(m, _)| m.id == after)
+            .map_or(ranked.len(), |i| i + 1),
+        None => 0,
+    };
+    let rest: Vec<_> = ranked.into_iter().skip(start).collect();
+    let has_next_page = rest.len() as u64 > page.first;
+    Ok(Page {
+        items: rest
+            .into_iter()
+            .take(page.first as usize)
+            .map(|(m, d)| (m, Some(d)))
+            .collect(),
+        has_next_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn search_wildcards_are_literal() {
+        assert_eq!(contains_pattern("50%_off"), "%50\\%\\_off%");
+    }
+}

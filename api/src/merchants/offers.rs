@@ -1,0 +1,227 @@
+//! What merchants give for points.
+use chrono::{DateTime, Utc};
+use entity::{enums::MerchantStatus, merchant, offer};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
+};
+use uuid::Uuid;
+
+use super::{get as get_merchant, staff_role};
+use crate::{
+    error::{AppError, AppResult},
+    identity::Actor,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+
+/// Offer fields; on update, `None` leaves a field as it is (stock and the per-user limit are
+/// cleared with `Some(None)`).
+#[derive(Default)]
+pub struct OfferInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub points_cost: Option<i64>,
+    pub stock: Option<Option<i32>>,
+    pub per_user_limit: Option<Option<i32>>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<offer::Model> {
+    offer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("offer"))
+}
+
+async fn ensure_owner(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+) -> AppResult<merchant::Model> {
+    let merchant = get_merchant(db, merchant_id).await?;
+    if staff_role(db, actor.id, merchant_id).await? != Some(true) {
+        return Err(AppError::forbidden(
+            "only the merchant's owner may manage its offers",
+        ));
+    }
+    Ok(merchant)
+}
+
+/// Applies and validates `input` over `offer`.
+fn apply_input(offer: &mut offer::ActiveModel, input: OfferInput) -> AppResult<()> {
+    if let Some(title) = input.title {
+        offer.title = Set(validate::text("title", &title, 1, 100)?);
+    }
+    if let Some(description) = input.description {
+        offer.description = Set(validate::text("description", &description, 0, 1000)?);
+    }
+    if let Some(cost) = input.points_cost {
+        if !(1..=1_000_000).contains(&cost) {
+            return Err(AppError::bad_input(
+                "pointsCost must be between 1 and 1000000",
+            ));
+        }
+        offer.points_cost = Set(cost);
+    }
+    if let Some(stock) = input.stock {
+        if stock.is_some_and(|s| !(0..=1_000_000).contains(&s)) {
+            return Err(AppError::bad_input(
+                "stock must be between 0 and 1000000, or null for unlimited",
+            ));
+        }
+        offer.stock = Set(stock);
+    }
+    if let Some(limit) = input.per_user_limit {
+        if limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+            return Err(AppError::bad_input(
+                "perUserLimit must be between 1 and 1000, or null",
+            ));
+        }
+        offer.per_user_limit = Set(limit);
+    }
+    if let Some(from) = input.valid_from {
+        offer.valid_from = Set(from);
+    }
+    if let Some(until) = input.valid_until {
+        offer.valid_until = Set(until);
+    }
+    let window = (
+        offer.valid_from.try_as_ref(),
+        offer.valid_until.try_as_ref(),
+    );
+    if let (Some(from), Some(until)) = window
+        && until <= from
+    {
+        return Err(AppError::bad_input("validUntil must be after validFrom"));
+    }
+    offer.updated_at = Set(Utc::now());
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    input: OfferInput,
+) -> AppResult<offer::Model> {
+    let merchant = ensure_owner(db, actor, merchant_id).await?;
+    if merchant.status != MerchantStatus::Active {
+        return Err(AppError::conflict(
+            "the merchant must be approved before it makes offers",
+        ));
+    }
+    let (Some(_), Some(_), Some(_), Some(_)) = (
+        &input.title,
+        &input.points_cost,
+        &input.valid_from,
+        &input.valid_until,
+    ) else {
+        return Err(AppError::bad_input(
+            "title, pointsCost, validFrom and validUntil are required",
+        ));
+    };
+    let now = Utc::now();
+    let mut offer = offer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        merchant_id: Set(merchant_id),
+        description: Set(String::new()),
+        stock: Set(None),
+        per_user_limit: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    apply_input(&mut offer, input)?;
+    Ok(offer.insert(db).await?)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    offer_id: Uuid,
+    input: OfferInput,
+) -> AppResult<offer::Model> {
+    let offer = get(db, offer_id).await?;
+    ensure_owner(db, actor, offer.merchant_id).await?;
+    let mut offer: offer::ActiveModel = offer.into();
+    apply_input(&mut offer, input)?;
+    Ok(offer.update(db).await?)
+}
+
+pub async fn deactivate(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    offer_id: Uuid,
+) -> AppResult<offer::Model> {
+    let offer = get(db, offer_id).await?;
+    ensure_owner(db, actor, offer.merchant_id).await?;
+    let mut offer: offer::ActiveModel = offer.into();
+    offer.active = Set(false);
+    offer.updated_at = Set(Utc::now());
+    Ok(offer.update(db).await?)
+}
+
+/// Offers a resident can redeem now: active, in their window, in stock, at an ACTIVE merchant.
+fn redeemable_now() -> Condition {
+    let now = Utc::now();
+    let active_merchants = Query::select()
+        .column(merchant::Column::Id)
+        .from(merchant::Entity)
+        .and_where(merchant::Column::Status.eq(MerchantStatus::Active))
+        .to_owned();
+    Condition::all()
+        .add(offer::Column::Active.eq(true))
+        .add(offer::Column::ValidFrom.lte(now))
+        .add(offer::Column::ValidUntil.gt(now))
+        .add(
+            Condition::any()
+                .add(offer::Column::Stock.is_null())
+                .add(offer::Column::Stock.gt(0)),
+        )
+        .add(offer::Column::MerchantId.in_subquery(active_merchants))
+}
+
+pub async fn of_merchant(
+    db: &DatabaseConnection,
+    merchant_id: Uuid,
+) -> AppResult<Vec<offer::Model>> {
+    Ok(offer::Entity::find()
+        .filter(redeemable_now())
+        .filter(offer::Column::MerchantId.eq(merchant_id))
+        .order_by_desc(offer::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OfferFilter {
+    pub community_id: Option<Uuid>,
+    pub merchant_id: Option<Uuid>,
+    /// Only offers costing at most this many points.
+    pub max_cost: Option<i64>,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: OfferFilter,
+    page: PageRequest,
+) -> AppResult<Page<offer::Model>> {
+    let mut select = offer::Entity::find().filter(redeemable_now());
+    if let Some(community) = filter.community_id {
+        let in_community = Query::select()
+            .column(merchant::Column::Id)
+            .from(merchant::Entity)
+            .and_where(merchant::Column::CommunityId.eq(community))
+            .to_owned();
+        select = select.filter(offer::Column::MerchantId.in_subquery(in_community));
+    }
+    if let Some(merchant_id) = filter.merchant_id {
+        select = select.filter(offer::Column::MerchantId.eq(merchant_id));
+    }
+    if let Some(max_cost) = filter.max_cost {
+        select = select.filter(offer::Column::PointsCost.lte(max_cost));
+    }
+    fetch_page(db, select, offer::Column::Id, page).await
+}

@@ -1,0 +1,473 @@
+//! Spending points on an offer and verifying the redemption at the counter (核销).
+//!
+//! Redeeming locks the resident's points account first (the SPEND posting), so a resident's
+//! redemptions are serialised and the per-user limit is counted safely; stock is taken with a
+//! compare-and-set. Verification is a compare-and-set from PENDING: exactly once.
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    enums::{EntryKind, MerchantStatus, RedemptionStatus},
+    offer, redemption,
+};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::{get as get_merchant, offers, staff_role};
+use crate::{
+    db::{begin_write, sum_i64},
+    error::{AppError, AppResult},
+    identity::{Actor, tokens::TokenKeys},
+    pagination::{Page, PageRequest, fetch_page},
+    points::ledger::{self, Posting},
+    shared_store::SharedStore,
+    validate,
+};
+
+/// Failed verifications one cashier account may make per window before it must wait.
+const MAX_FAILED_VERIFICATIONS: u64 = 10;
+const FAILED_VERIFICATION_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<redemption::Model> {
+    redemption::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("redemption"))
+}
+
+async fn find_by_key(db: &impl ConnectionTrait, key: &str) -> AppResult<Option<redemption::Model>> {
+    Ok(redemption::Entity::find()
+        .filter(redemption::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Ten digits: short enough to read aloud, and with 10¹⁰ possibilities and rate-limited
+/// guessing, not worth guessing.
+fn new_code() -> String {
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
+}
+
+fn returned(existing: redemption::Model, offer_id: Uuid) -> AppResult<redemption::Model> {
+    if existing.offer_id == offer_id {
+        Ok(existing)
+    } else {
+        Err(AppError::conflict(
+            "this idempotencyKey was already used for another offer",
+        ))
+    }
+}
+
+pub async fn redeem(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    offer_id: Uuid,
+    idempotency_key: &str,
+    valid_for: chrono::Duration,
+) -> AppResult<redemption::Model> {
+    let key = format!(
+        "redeem:{}:{}",
+        actor.id,
+        validate::text("idempotencyKey", idempotency_key, 8, 100)?
+    );
+    if let Some(existing) = find_by_key(db, &key).await? {
+        return returned(existing, offer_id);
+    }
+    match redeem_once(db, actor, offer_id, &key, valid_for).await {
+        // A concurrent retry with the same key won: answer with its redemption.
+        Err(AppError::Conflict(message)) => match find_by_key(db, &key).await? {
+            Some(existing) => returned(existing, offer_id),
+            None => Err(AppError::Conflict(message)),
+        },
+        result => result,
+    }
+}
+
+async fn redeem_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    offer_id: Uuid,
+    key: &str,
+    valid_for: chrono::Duration,
+) -> AppResult<redemption::Model> {
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let offer = offers::get(&txn, offer_id).await?;
+    let merchant = get_merchant(&txn, offer.merchant_id).await?;
+    if !offer.active || merchant.status != MerchantStatus::Active {
+        return Err(AppError::conflict("this offer is no longer available"));
+    }
+    if now < offer.valid_from || now >= offer.valid_until {
+        return Err(AppError::conflict(
+            "this offer is outside its validity period",
+        ));
+    }
+    let redemption_id = Uuid::now_v7();
+    ledger::post(
+        &txn,
+        Posting {
+            user_id: actor.id,
+            kind: EntryKind::Spend,
+            amount: -offer.points_cost,
+            reference: Some(("redemption", redemption_id)),
+            rate: None,
+            reason: Some(offer.title.clone()),
+            idempotency_key: Some(format!("spend:{redemption_id}")),
+            created_by: Some(actor.id),
+        },
+    )
+    .await?;
+    if let Some(limit) = offer.per_user_limit {
+        let held = redemption::Entity::find()
+            .filter(redemption::Column::UserId.eq(actor.id))
+            .filter(redemption::Column::OfferId.eq(offer.id))
+            .filter(
+                redemption::Column::Status
+                    .is_in([RedemptionStatus::Pending, RedemptionStatus::Verified]),
+            )
+            .count(&txn)
+            .await?;
+        if held >= limit as u64 {
+            return Err(AppError::conflict(format!(
+                "you may redeem this offer at most {limit} times"
+            )));
+        }
+    }
+    if offer.stock.is_some() {
+        let taken = offer::Entity::update_many()
+            .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
+            .filter(offer::Column::Id.eq(offer.id))
+            .filter(offer::Column::Stock.gt(0))
+            .exec(&txn)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(AppError::conflict("this offer is sold out"));
+        }
+    }
+    let mut code = new_code();
+    while redemption::Entity::find()
+        .filter(redemption::Column::Code.eq(&code))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        code = new_code();
+    }
+    let redemption = redemption::ActiveModel {
+        id: Set(redemption_id),
+        offer_id: Set(offer.id),
+        merchant_id: Set(offer.merchant_id),
+        user_id: Set(actor.id),
+        points_cost: Set(offer.points_cost),
+        code: Set(code),
+        status: Set(RedemptionStatus::Pending),
+        expires_at: Set(now + valid_for),
+        verified_at: Set(None),
+        verified_by: Set(None),
+        closed_at: Set(None),
+        idempotency_key: Set(Some(key.to_owned())),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(redemption)
+}
+
+/// Verifies a code (or the QR payload carrying it) for the cashier's merchant, once.
+pub async fn verify(
+    db: &DatabaseConnection,
+    store: &SharedStore,
+    keys: &TokenKeys,
+    actor: &Actor,
+    code_or_qr: &str,
+) -> AppResult<redemption::Model> {
+    let failures = format!("verify-failures:{}", actor.id);
+    if store.count(&failures).await.map_err(AppError::internal)? >= MAX_FAILED_VERIFICATIONS {
+        return Err(AppError::RateLimited {
+            message: "too many wrong codes; wait before trying again".into(),
+            retry_after: Some(FAILED_VERIFICATION_WINDOW),
+        });
+    }
+    match find_verifiable(db, keys, actor, code_or_qr.trim()).await {
+        Ok(redemption) => claim(db, actor, redemption).await,
+        Err(error) => {
+            store
+                .hit(&failures, FAILED_VERIFICATION_WINDOW)
+                .await
+                .map_err(AppError::internal)?;
+            Err(error)
+        }
+    }
+}
+
+/// The redemption a code names, if this cashier may verify it: anything else counts as a guess.
+async fn find_verifiable(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    actor: &Actor,
+    code_or_qr: &str,
+) -> AppResult<redemption::Model> {
+    let code = if code_or_qr.contains('.') {
+        keys.redemption_code(code_or_qr)?
+    } else if code_or_qr.len() == 10 && code_or_qr.bytes().all(|b| b.is_ascii_digit()) {
+        code_or_qr.to_owned()
+    } else {
+        return Err(AppError::bad_input("a redemption code has 10 digits"));
+    };
+    let redemption = redemption::Entity::find()
+        .filter(redemption::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("redemption code"))?;
+    if staff_role(db, actor.id, redemption.merchant_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::forbidden("this code belongs to another merchant"));
+    }
+    Ok(redemption)
+}
+
+async fn claim(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    redemption: redemption::Model,
+) -> AppResult<redemption::Model> {
+    let merchant = get_merchant(db, redemption.merchant_id).await?;
+    if merchant.status != MerchantStatus::Active {
+        return Err(AppError::conflict(
+            "the merchant is suspended and cannot verify redemptions",
+        ));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let claimed = redemption::Entity::update_many()
+        .set(redemption::ActiveModel {
+            status: Set(RedemptionStatus::Verified),
+            verified_at: Set(Some(now)),
+            verified_by: Set(Some(actor.id)),
+            ..Default::default()
+        })
+        .filter(redemption::Column::Id.eq(redemption.id))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
+        .filter(redemption::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    let current = get(&txn, redemption.id).await?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::conflict(match current.status {
+            RedemptionStatus::Verified => format!(
+                "already verified at {}",
+                current
+                    .verified_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            ),
+            RedemptionStatus::Cancelled => "this redemption was cancelled".to_owned(),
+            RedemptionStatus::Expired | RedemptionStatus::Pending => {
+                "this redemption has expired".to_owned()
+            }
+        }));
+    }
+    txn.commit().await?;
+    Ok(current)
+}
+
+/// PENDING → CANCELLED or EXPIRED: the points come back (REFUND) and so does the stock.
+/// `Ok(false)` when it was no longer PENDING.
+async fn close(
+    txn: &impl ConnectionTrait,
+    redemption: &redemption::Model,
+    to: RedemptionStatus,
+) -> AppResult<bool> {
+    let closed = redemption::Entity::update_many()
+        .set(redemption::ActiveModel {
+            status: Set(to),
+            closed_at: Set(Some(Utc::now())),
+            ..Default::default()
+        })
+        .filter(redemption::Column::Id.eq(redemption.id))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
+        .exec(txn)
+        .await?;
+    if closed.rows_affected != 1 {
+        return Ok(false);
+    }
+    ledger::post(
+        txn,
+        Posting {
+            user_id: redemption.user_id,
+            kind: EntryKind::Refund,
+            amount: redemption.points_cost,
+            reference: Some(("redemption", redemption.id)),
+            rate: None,
+            reason: None,
+            idempotency_key: Some(format!("refund:{}", redemption.id)),
+            created_by: None,
+        },
+    )
+    .await?;
+    offer::Entity::update_many()
+        .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).add(1))
+        .filter(offer::Column::Id.eq(redemption.offer_id))
+        .filter(offer::Column::Stock.is_not_null())
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<redemption::Model> {
+    let txn = begin_write(db).await?;
+    let redemption = get(&txn, id).await?;
+    if redemption.user_id != actor.id {
+        return Err(AppError::forbidden(
+            "only the resident who redeemed may cancel",
+        ));
+    }
+    if !close(&txn, &redemption, RedemptionStatus::Cancelled).await? {
+        return Err(AppError::conflict(
+            "only a PENDING redemption can be cancelled",
+        ));
+    }
+    let redemption = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(redemption)
+}
+
+/// Expires PENDING redemptions past their time, refunding them. Safe to run on every
+/// instance at once: each close is a compare-and-set. Returns how many it expired.
+pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let due = redemption::Entity::find()
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
+        .filter(redemption::Column::ExpiresAt.lte(now))
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut expired = 0;
+    for redemption in due {
+        let txn = begin_write(db).await?;
+        if close(&txn, &redemption, RedemptionStatus::Expired).await? {
+            expired += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(expired)
+}
+
+/// Runs `expire_due` every `period` until the process ends.
+pub async fn sweep_expired(db: DatabaseConnection, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        match expire_due(&db, Utc::now()).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "expired pending redemptions"),
+            Err(error) => tracing::warn!(%error, "redemption expiry sweep failed"),
+        }
+    }
+}
+
+pub async fn mine(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: PageRequest,
+) -> AppResult<Page<redemption::Model>> {
+    let select = redemption::Entity::find().filter(redemption::Column::UserId.eq(actor.id));
+    fetch_page(db, select, redemption::Column::Id, page).await
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RedemptionFilter {
+    pub status: Option<RedemptionStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+pub struct Settlement {
+    pub verified_count: i64,
+    pub verified_points: i64,
+}
+
+async fn ensure_merchant_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+) -> AppResult<()> {
+    let merchant = get_merchant(db, merchant_id).await?;
+    if actor.roles.is_staff_of(merchant.community_id)
+        || staff_role(db, actor.id, merchant_id).await?.is_some()
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only the merchant's people or community STAFF may see its redemptions",
+        ))
+    }
+}
+
+/// A merchant's redemptions created in `[from, to)`, newest first.
+pub async fn of_merchant(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    filter: RedemptionFilter,
+    page: PageRequest,
+) -> AppResult<Page<redemption::Model>> {
+    ensure_merchant_view(db, actor, merchant_id).await?;
+    let mut select =
+        redemption::Entity::find().filter(redemption::Column::MerchantId.eq(merchant_id));
+    if let Some(status) = filter.status {
+        select = select.filter(redemption::Column::Status.eq(status));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(redemption::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(redemption::Column::CreatedAt.lt(to));
+    }
+    fetch_page(db, select, redemption::Column::Id, page).await
+}
+
+/// What the merchant is owed for: redemptions verified in `[from, to)`.
+pub async fn settlement(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> AppResult<Settlement> {
+    ensure_merchant_view(db, actor, merchant_id).await?;
+    let mut select = redemption::Entity::find()
+        .select_only()
+        .column_as(Expr::col(redemption::Column::Id).count(), "count")
+        .column_as(sum_i64(redemption::Column::PointsCost), "points")
+        .filter(redemption::Column::MerchantId.eq(merchant_id))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Verified));
+    if let Some(from) = from {
+        select = select.filter(redemption::Column::VerifiedAt.gte(from));
+    }
+    if let Some(to) = to {
+        select = select.filter(redemption::Column::VerifiedAt.lt(to));
+    }
+    let (count, points): (i64, Option<i64>) =
+        select.into_tuple().one(db).await?.unwrap_or((0, None));
+    Ok(Settlement {
+        verified_count: count,
+        verified_points: points.unwrap_or(0),
+    })
+}
