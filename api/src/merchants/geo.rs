@@ -1,7 +1,8 @@
 //! Distances on the Earth's surface, for "merchants near me".
 
 const EARTH_RADIUS_METERS: f64 = 6_371_008.8;
-const METERS_PER_DEGREE_LATITUDE: f64 = 111_320.0;
+/// A little under the true ~111.2 km, so the box errs on the large side.
+const METERS_PER_DEGREE_LATITUDE: f64 = 111_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
