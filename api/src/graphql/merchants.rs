@@ -335,12 +335,13 @@ impl MerchantQuery {
     async fn merchants(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: MerchantFilterInput,
+        filter: Option<MerchantFilterInput>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Merchant>> {
         actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
         let filter = MerchantFilter {
             community_id: optional_id("communityId", filter.community_id)?,
             category: filter.category,
@@ -387,13 +388,14 @@ impl MerchantQuery {
     async fn offers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: OfferFilterInput,
+        filter: Option<OfferFilterInput>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Offer>> {
         let actor = actor(ctx).await?;
         let db = &state(ctx)?.db;
         let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
         let max_cost = if filter.affordable {
             Some(ledger::balance(db, actor.id).await?)
         } else {

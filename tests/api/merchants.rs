@@ -1,0 +1,687 @@
+//! The merchant alliance: listings, offers, and redemptions verified at the counter.
+use entity::{enums::Role, redemption};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Login, error_code},
+    orders::World,
+};
+
+const APPLY: &str =
+    "mutation($input: ApplyMerchantInput!) { applyMerchant(input: $input) { id status } }";
+const APPROVE: &str = "mutation($m: ID!) { approveMerchant(merchantId: $m) { status } }";
+const CREATE_OFFER: &str =
+    "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id stock pointsCost } }";
+const REDEEM: &str = "mutation($o: ID!, $k: String!) { redeemOffer(offerId: $o, idempotencyKey: $k) { id code qrPayload status pointsCost expiresAt } }";
+const VERIFY: &str =
+    "mutation($c: String!) { verifyRedemption(code: $c) { id status verifiedAt } }";
+const BALANCE: &str = "{ myPoints { balance } }";
+const OFFER_STOCK: &str = "query($m: ID!) { merchant(id: $m) { offers { id stock } } }";
+
+/// Points of interest in Jinan, for distances: 泉城广场, 趵突泉 (~0.8 km), 大明湖 (~1.5 km), 长清 (~26 km).
+const SQUARE: (f64, f64) = (36.6616, 117.0217);
+const SPRING: (f64, f64) = (36.6596, 117.0127);
+const LAKE: (f64, f64) = (36.6755, 117.0225);
+const CHANGQING: (f64, f64) = (36.5536, 116.7519);
+
+struct Alliance {
+    w: World,
+    owner: Login,
+    cashier: Login,
+    merchant: String,
+    offer: String,
+}
+
+impl Alliance {
+    async fn new(stock: Option<i32>, per_user_limit: Option<i32>) -> Self {
+        let w = World::new().await;
+        let owner = w.app.resident("shop-owner", &w.demo.community).await;
+        let merchant = apply(&w, &owner, "老王理发店", SQUARE).await;
+        w.app
+            .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
+            .await;
+        w.app
+            .ok(&owner.token, "mutation($m: ID!) { addMerchantStaff(merchantId: $m, openid: \"shop-cashier\") { id } }", json!({ "m": merchant }))
+            .await;
+        let cashier = w.app.login("shop-cashier").await;
+        let offer = create_offer(&w, &owner, &merchant, 30, stock, per_user_limit).await;
+        Self {
+            w,
+            owner,
+            cashier,
+            merchant,
+            offer,
+        }
+    }
+
+    async fn give_points(&self, who: &Login, amount: i64) {
+        self.w
+            .app
+            .ok(&self.w.staff.token, "mutation($u: ID!, $a: Int!) { adjustPoints(userId: $u, amount: $a, reason: \"志愿服务积分\") { id } }", json!({ "u": who.user_id, "a": amount }))
+            .await;
+    }
+
+    async fn redeem(&self, who: &Login, key: &str) -> Value {
+        self.w
+            .app
+            .graphql(
+                Some(&who.token),
+                REDEEM,
+                json!({ "o": self.offer, "k": key }),
+            )
+            .await
+    }
+
+    async fn balance(&self, who: &Login) -> i64 {
+        self.w.app.ok(&who.token, BALANCE, json!({})).await["myPoints"]["balance"]
+            .as_i64()
+            .expect("balance")
+    }
+
+    async fn stock(&self) -> Value {
+        let data = self
+            .w
+            .app
+            .ok(
+                &self.owner.token,
+                OFFER_STOCK,
+                json!({ "m": self.merchant }),
+            )
+            .await;
+        data["merchant"]["offers"][0]["stock"].clone()
+    }
+}
+
+async fn apply(w: &World, owner: &Login, name: &str, (latitude, longitude): (f64, f64)) -> String {
+    let data = w
+        .app
+        .ok(
+            &owner.token,
+            APPLY,
+            json!({ "input": {
+                "communityId": w.demo.community, "name": name, "category": "理发", "address": "文昌路1号",
+                "latitude": latitude, "longitude": longitude, "phone": "0531-86661234", "openingHours": "08:00-20:00",
+            }}),
+        )
+        .await;
+    assert_eq!(data["applyMerchant"]["status"], "PENDING");
+    data["applyMerchant"]["id"].as_str().expect("id").to_owned()
+}
+
+async fn create_offer(
+    w: &World,
+    owner: &Login,
+    merchant: &str,
+    cost: i64,
+    stock: Option<i32>,
+    limit: Option<i32>,
+) -> String {
+    let now = chrono::Utc::now();
+    let data = w
+        .app
+        .ok(
+            &owner.token,
+            CREATE_OFFER,
+            json!({ "input": {
+                "merchantId": merchant, "title": "免费理发一次", "pointsCost": cost, "stock": stock, "perUserLimit": limit,
+                "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
+            }}),
+        )
+        .await;
+    data["createOffer"]["id"].as_str().expect("id").to_owned()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["merchants"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+const LIST: &str = "query($f: MerchantFilterInput) { merchants(filter: $f) { edges { node { name distanceMeters badges } } } }";
+
+#[tokio::test]
+async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
+    let w = World::new().await;
+    let owner = w.app.resident("owner", &w.demo.community).await;
+    let merchant = apply(&w, &owner, "红帆便民店", SQUARE).await;
+    assert_eq!(
+        names(&w.app.ok(&w.resident.token, LIST, json!({})).await),
+        Vec::<String>::new()
+    );
+
+    w.app
+        .grant("far-staff", Role::Staff, Some(&w.demo.other_community))
+        .await;
+    let far = w.app.login("far-staff").await;
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&far.token), APPROVE, json!({ "m": merchant }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&owner.token), APPROVE, json!({ "m": merchant }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    w.app
+        .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
+        .await;
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.staff.token), APPROVE, json!({ "m": merchant }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    let roles = w
+        .app
+        .ok(&owner.token, "{ me { roles { role } } }", json!({}))
+        .await;
+    assert_eq!(roles["me"]["roles"], json!([{ "role": "MERCHANT" }]));
+
+    let award =
+        "mutation($m: ID!) { awardBadge(merchantId: $m, badge: PARTY_MEMBER_MODEL) { badges } }";
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&owner.token), award, json!({ "m": merchant }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    w.app
+        .ok(&w.staff.token, award, json!({ "m": merchant }))
+        .await;
+    let with_badge = w
+        .app
+        .ok(
+            &w.resident.token,
+            LIST,
+            json!({ "f": { "badge": "PARTY_MEMBER_MODEL" } }),
+        )
+        .await;
+    assert_eq!(
+        with_badge["merchants"]["edges"][0]["node"]["badges"],
+        json!(["PARTY_MEMBER_MODEL"])
+    );
+    let other_badge = w
+        .app
+        .ok(
+            &w.resident.token,
+            LIST,
+            json!({ "f": { "badge": "HONEST_BUSINESS" } }),
+        )
+        .await;
+    assert_eq!(names(&other_badge), Vec::<String>::new());
+    let searched = w
+        .app
+        .ok(
+            &w.resident.token,
+            LIST,
+            json!({ "f": { "search": "便民" } }),
+        )
+        .await;
+    assert_eq!(names(&searched), vec!["红帆便民店"]);
+
+    let suspend = "mutation($m: ID!) { suspendMerchant(merchantId: $m, reason: \"以次充好\") { status statusReason } }";
+    let suspended = w
+        .app
+        .ok(&w.staff.token, suspend, json!({ "m": merchant }))
+        .await;
+    assert_eq!(
+        suspended["suspendMerchant"],
+        json!({ "status": "SUSPENDED", "statusReason": "以次充好" })
+    );
+    assert_eq!(
+        names(&w.app.ok(&w.resident.token, LIST, json!({})).await),
+        Vec::<String>::new()
+    );
+
+    let store = w
+        .app
+        .graphql(
+            Some(&owner.token),
+            APPLY,
+            json!({ "input": {
+                "communityId": w.demo.community, "name": "红领超市", "category": "超市", "address": "社区服务中心",
+                "latitude": SQUARE.0, "longitude": SQUARE.1, "phone": "13800001111", "openingHours": "全天", "kind": "COMMUNITY_STORE",
+            }}),
+        )
+        .await;
+    assert_eq!(error_code(&store), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn nearby_merchants_are_sorted_by_distance() {
+    let w = World::new().await;
+    let owner = w.app.resident("owner", &w.demo.community).await;
+    for (name, place) in [
+        ("大明湖茶社", LAKE),
+        ("长清农家乐", CHANGQING),
+        ("趵突泉小吃", SPRING),
+        ("广场书店", SQUARE),
+    ] {
+        let merchant = apply(&w, &owner, name, place).await;
+        w.app
+            .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
+            .await;
+    }
+    let near = json!({ "f": { "near": { "latitude": SQUARE.0, "longitude": SQUARE.1, "radiusMeters": 2000.0 } } });
+    let found = w.app.ok(&w.resident.token, LIST, near).await;
+    assert_eq!(names(&found), vec!["广场书店", "趵突泉小吃", "大明湖茶社"]);
+    let distances: Vec<f64> = found["merchants"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["distanceMeters"].as_f64().expect("distance"))
+        .collect();
+    assert_eq!(distances[0], 0.0);
+    assert!((780.0..860.0).contains(&distances[1]), "{distances:?}");
+    assert!((1500.0..1600.0).contains(&distances[2]), "{distances:?}");
+
+    let paged = "query($f: MerchantFilterInput, $after: String) { merchants(filter: $f, first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }";
+    let filter =
+        json!({ "near": { "latitude": SQUARE.0, "longitude": SQUARE.1, "radiusMeters": 30000.0 } });
+    let first = w
+        .app
+        .ok(&w.resident.token, paged, json!({ "f": filter }))
+        .await;
+    assert_eq!(first["merchants"]["pageInfo"]["hasNextPage"], true);
+    let second = w
+        .app
+        .ok(
+            &w.resident.token,
+            paged,
+            json!({ "f": filter, "after": first["merchants"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(names(&second), vec!["大明湖茶社", "长清农家乐"]);
+
+    let bad = w.app.graphql(Some(&w.resident.token), LIST, json!({ "f": { "near": { "latitude": 95.0, "longitude": 0.0, "radiusMeters": 10.0 } } })).await;
+    assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn only_the_owner_manages_offers_and_affordable_means_within_balance() {
+    let a = Alliance::new(Some(5), None).await;
+    let w = &a.w;
+    let now = chrono::Utc::now();
+    let input = |cost: i64| {
+        json!({ "input": {
+            "merchantId": a.merchant, "title": "洗剪吹", "pointsCost": cost,
+            "validFrom": now.to_rfc3339(), "validUntil": (now + chrono::Duration::days(1)).to_rfc3339(),
+        }})
+    };
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&a.cashier.token), CREATE_OFFER, input(10))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.resident.token), CREATE_OFFER, input(10))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&a.owner.token), CREATE_OFFER, input(0))
+                .await
+        ),
+        "BAD_USER_INPUT"
+    );
+
+    let affordable = "{ offers(filter: { affordable: true }) { edges { node { id } } } }";
+    assert_eq!(
+        w.app.ok(&w.resident.token, affordable, json!({})).await["offers"]["edges"],
+        json!([])
+    );
+    a.give_points(&w.resident, 30).await;
+    assert_eq!(
+        w.app.ok(&w.resident.token, affordable, json!({})).await["offers"]["edges"][0]["node"]["id"],
+        a.offer.as_str()
+    );
+
+    let unlimited = w
+        .app
+        .ok(&a.owner.token, "mutation($o: ID!) { updateOffer(offerId: $o, input: { stock: null, title: \"理发\" }) { stock title pointsCost } }", json!({ "o": a.offer }))
+        .await;
+    assert_eq!(
+        unlimited["updateOffer"],
+        json!({ "stock": null, "title": "理发", "pointsCost": 30 })
+    );
+    w.app
+        .ok(
+            &a.owner.token,
+            "mutation($o: ID!) { deactivateOffer(offerId: $o) { active } }",
+            json!({ "o": a.offer }),
+        )
+        .await;
+    assert_eq!(
+        w.app
+            .ok(
+                &w.resident.token,
+                "{ offers { edges { node { id } } } }",
+                json!({})
+            )
+            .await["offers"]["edges"],
+        json!([])
+    );
+    let redeem = a.redeem(&w.resident, "inactive-offer-1").await;
+    assert_eq!(error_code(&redeem), "CONFLICT");
+    assert_eq!(a.balance(&w.resident).await, 30);
+}
+
+#[tokio::test]
+async fn a_redemption_is_verified_at_the_counter_exactly_once() {
+    let a = Alliance::new(Some(5), None).await;
+    let w = &a.w;
+    a.give_points(&w.resident, 100).await;
+    let body = a.redeem(&w.resident, "redeem-key-0001").await;
+    let redemption = &body["data"]["redeemOffer"];
+    assert_eq!(redemption["status"], "PENDING", "{body}");
+    let code = redemption["code"].as_str().expect("code").to_owned();
+    assert!(
+        code.len() == 10 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    assert!(redemption["qrPayload"].is_string());
+    assert_eq!(a.balance(&w.resident).await, 70);
+    assert_eq!(a.stock().await, 4);
+
+    // Another merchant's cashier cannot verify it.
+    let rival = w.app.resident("rival-owner", &w.demo.community).await;
+    let rival_shop = apply(w, &rival, "隔壁理发店", SPRING).await;
+    w.app
+        .ok(&w.staff.token, APPROVE, json!({ "m": rival_shop }))
+        .await;
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&rival.token), VERIFY, json!({ "c": code }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.resident.token), VERIFY, json!({ "c": code }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+
+    let verified = w
+        .app
+        .ok(&a.cashier.token, VERIFY, json!({ "c": code }))
+        .await;
+    assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+    let again = w
+        .app
+        .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+        .await;
+    assert_eq!(error_code(&again), "CONFLICT");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("already verified")
+    );
+
+    let mine = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myRedemptions { edges { node { status code } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["myRedemptions"]["edges"][0]["node"],
+        json!({ "status": "VERIFIED", "code": code })
+    );
+    let report = "query($m: ID!) { merchantRedemptions(merchantId: $m, status: VERIFIED) { settlement { verifiedCount verifiedPoints } redemptions { edges { node { code customerName } } } } }";
+    let settled = w
+        .app
+        .ok(&a.cashier.token, report, json!({ "m": a.merchant }))
+        .await;
+    assert_eq!(
+        settled["merchantRedemptions"]["settlement"],
+        json!({ "verifiedCount": 1, "verifiedPoints": 30 })
+    );
+    // Cashiers never see codes: they could verify redemptions no one came for.
+    assert_eq!(
+        settled["merchantRedemptions"]["redemptions"]["edges"][0]["node"]["code"],
+        Value::Null
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.resident.token), report, json!({ "m": a.merchant }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+}
+
+#[tokio::test]
+async fn the_qr_payload_verifies_like_the_code() {
+    let a = Alliance::new(None, None).await;
+    a.give_points(&a.w.resident, 30).await;
+    let body = a.redeem(&a.w.resident, "redeem-key-qr01").await;
+    let qr = body["data"]["redeemOffer"]["qrPayload"]
+        .as_str()
+        .expect("qr")
+        .to_owned();
+    let verified =
+        a.w.app
+            .ok(&a.cashier.token, VERIFY, json!({ "c": qr }))
+            .await;
+    assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+    let forged =
+        a.w.app
+            .graphql(
+                Some(&a.cashier.token),
+                VERIFY,
+                json!({ "c": format!("{qr}x") }),
+            )
+            .await;
+    assert_eq!(error_code(&forged), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn cancelling_refunds_the_points_and_restores_the_stock() {
+    let a = Alliance::new(Some(2), None).await;
+    let w = &a.w;
+    a.give_points(&w.resident, 30).await;
+    let body = a.redeem(&w.resident, "redeem-key-0002").await;
+    let id = body["data"]["redeemOffer"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let code = body["data"]["redeemOffer"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let cancel = "mutation($id: ID!) { cancelRedemption(id: $id) { status } }";
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.member.token), cancel, json!({ "id": id }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        w.app
+            .ok(&w.resident.token, cancel, json!({ "id": id }))
+            .await["cancelRedemption"]["status"],
+        "CANCELLED"
+    );
+    assert_eq!(a.balance(&w.resident).await, 30);
+    assert_eq!(a.stock().await, 2);
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&w.resident.token), cancel, json!({ "id": id }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    let kinds = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myPoints { lifetimeSpent ledger { edges { node { kind amount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(kinds["myPoints"]["lifetimeSpent"], 0);
+    assert_eq!(
+        kinds["myPoints"]["ledger"]["edges"][0]["node"],
+        json!({ "kind": "REFUND", "amount": 30 })
+    );
+}
+
+#[tokio::test]
+async fn expired_codes_cannot_be_verified_and_the_sweep_refunds_them() {
+    let a = Alliance::new(Some(3), None).await;
+    let w = &a.w;
+    a.give_points(&w.resident, 30).await;
+    let body = a.redeem(&w.resident, "redeem-key-0003").await;
+    let id: uuid::Uuid = body["data"]["redeemOffer"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let code = body["data"]["redeemOffer"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    redemption::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id),
+        expires_at: Set(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        ..Default::default()
+    }
+    .update(&w.app.db)
+    .await
+    .expect("backdate");
+    let late = w
+        .app
+        .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+        .await;
+    assert_eq!(error_code(&late), "CONFLICT");
+    assert!(
+        late["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expired")
+    );
+
+    let expired = hongfan::merchants::redemptions::expire_due(&w.app.db, chrono::Utc::now())
+        .await
+        .expect("sweep");
+    assert_eq!(expired, 1);
+    assert_eq!(
+        hongfan::merchants::redemptions::expire_due(&w.app.db, chrono::Utc::now())
+            .await
+            .expect("sweep"),
+        0
+    );
+    let stored = redemption::Entity::find_by_id(id)
+        .one(&w.app.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(stored.status, entity::enums::RedemptionStatus::Expired);
+    assert_eq!(a.balance(&w.resident).await, 30);
+    assert_eq!(a.stock().await, 3);
+}
+
+#[tokio::test]
+async fn redemptions_respect_balance_limits_and_idempotency_keys() {
+    let a = Alliance::new(Some(10), Some(1)).await;
+    let w = &a.w;
+    assert_eq!(
+        error_code(&a.redeem(&w.resident, "redeem-key-poor").await),
+        "CONFLICT"
+    );
+    assert_eq!(a.stock().await, 10);
+
+    a.give_points(&w.resident, 100).await;
+    let first = a.redeem(&w.resident, "redeem-key-0004").await;
+    let retry = a.redeem(&w.resident, "redeem-key-0004").await;
+    assert_eq!(
+        first["data"]["redeemOffer"]["id"],
+        retry["data"]["redeemOffer"]["id"]
+    );
+    assert_eq!(a.balance(&w.resident).await, 70);
+    assert_eq!(a.stock().await, 9);
+    let over_limit = a.redeem(&w.resident, "redeem-key-0005").await;
+    assert_eq!(error_code(&over_limit), "CONFLICT");
+    assert_eq!(a.balance(&w.resident).await, 70);
+    let short_key = a.redeem(&w.resident, "k").await;
+    assert_eq!(error_code(&short_key), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn repeated_wrong_codes_are_rate_limited() {
+    let a = Alliance::new(None, None).await;
+    a.give_points(&a.w.resident, 30).await;
+    let body = a.redeem(&a.w.resident, "redeem-key-0006").await;
+    let code = body["data"]["redeemOffer"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    for guess in 0..10 {
+        let wrong = format!("{:010}", 1_000_000_000u64 + guess);
+        let body =
+            a.w.app
+                .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": wrong }))
+                .await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    }
+    let blocked =
+        a.w.app
+            .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+            .await;
+    assert_eq!(error_code(&blocked), "RATE_LIMITED");
+    assert!(
+        blocked["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+    );
+    // The owner's account has its own budget.
+    let verified =
+        a.w.app
+            .ok(&a.owner.token, VERIFY, json!({ "c": code }))
+            .await;
+    assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+}
