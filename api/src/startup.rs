@@ -15,6 +15,7 @@ use crate::{
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
     merchants::redemptions,
+    notifications::EventBus,
     shared_store::SharedStore,
 };
 
@@ -31,6 +32,7 @@ pub struct AppState {
     pub sessions: SessionService,
     pub order_minutes_cap: i32,
     pub redemption_valid_for: chrono::Duration,
+    pub events: EventBus,
 }
 
 pub struct Application {
@@ -44,9 +46,12 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let db = db::connect(&settings.database_url).await?;
         db::migrate(&db).await?;
-        let store = match &settings.redis_url {
-            Some(url) => SharedStore::redis(url, &settings.redis_key_prefix).await?,
-            None => SharedStore::in_memory(),
+        let (store, events) = match &settings.redis_url {
+            Some(url) => (
+                SharedStore::redis(url, &settings.redis_key_prefix).await?,
+                EventBus::redis(url, &settings.redis_key_prefix).await?,
+            ),
+            None => (SharedStore::in_memory(), EventBus::in_process()),
         };
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
@@ -87,6 +92,7 @@ impl Application {
             sessions: sessions.clone(),
             order_minutes_cap: settings.order_minutes_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
+            events,
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {
@@ -99,6 +105,7 @@ impl Application {
                 "/graphql",
                 get(graphql::http::get).post(graphql::http::post),
             )
+            .route("/graphql/ws", get(graphql::http::websocket))
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readiness).with_state(state.clone()))

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
     pub http: reqwest::Client,
+    pub settings: Settings,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -63,6 +64,10 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         settings.redis_key_prefix = format!("hongfan-test:{}", uuid::Uuid::now_v7());
     }
     customise(&mut settings);
+    start(settings, sqlite_dir).await
+}
+
+async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> TestApp {
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     let db = app.state().db.clone();
@@ -71,8 +76,14 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         db,
         http: reqwest::Client::new(),
+        settings,
         _sqlite_dir: sqlite_dir,
     }
+}
+
+/// Whether the tests run against a shared Redis (and so several instances share state).
+pub fn with_redis() -> bool {
+    std::env::var("HONGFAN_TEST_REDIS_URL").is_ok_and(|url| !url.is_empty())
 }
 
 static TEMPLATE: Mutex<Option<String>> = Mutex::const_new(None);
@@ -137,6 +148,46 @@ async fn execute(db: &DatabaseConnection, sql: &str) {
 }
 
 impl TestApp {
+    /// A second API instance on the same database (and Redis, when configured), as behind a
+    /// load balancer.
+    pub async fn another_instance(&self) -> TestApp {
+        start(self.settings.clone(), None).await
+    }
+
+    /// Opens a graphql-transport-ws subscription as `token`.
+    pub async fn subscribe(&self, token: &str, query: &str, variables: Value) -> Subscription {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+        let url = format!("{}/graphql/ws", self.address.replace("http://", "ws://"));
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("connect");
+        let init = json!({ "type": "connection_init", "payload": { "accessToken": token } });
+        socket
+            .send(Message::text(init.to_string()))
+            .await
+            .expect("init");
+        let ack = socket.next().await.expect("ack").expect("ack");
+        assert!(
+            ack.to_text().unwrap_or_default().contains("connection_ack"),
+            "{ack:?}"
+        );
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+        socket
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .expect("subscribe");
+        // The server registers the subscription asynchronously; give it (and the Redis relay) a moment.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        Subscription { socket }
+    }
+
     /// POSTs a GraphQL request and returns the JSON body.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = self
@@ -223,4 +274,35 @@ pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("expected an error with a code: {body}"))
+}
+
+pub struct Subscription {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Subscription {
+    /// The next message's payload (`next` or `error`), waiting at most five seconds.
+    pub async fn next(&mut self) -> Value {
+        use futures::StreamExt;
+        loop {
+            let message =
+                tokio::time::timeout(std::time::Duration::from_secs(5), self.socket.next())
+                    .await
+                    .expect("no subscription message within 5 s")
+                    .expect("socket open")
+                    .expect("message");
+            let Ok(text) = message.to_text() else {
+                continue;
+            };
+            let Ok(body) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
+            match body["type"].as_str() {
+                Some("next") | Some("error") => return body["payload"].clone(),
+                _ => continue,
+            }
+        }
+    }
 }

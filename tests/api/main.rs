@@ -10,4 +10,5 @@ mod orders;
 mod points;
 mod redemption_races;
 mod schema_file;
+mod subscriptions;
 mod wechat_login;

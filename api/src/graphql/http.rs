@@ -1,20 +1,22 @@
 //! GraphQL over HTTP (https://graphql.github.io/graphql-over-http/): content negotiation
 //! between `application/graphql-response+json` and `application/json`, 4xx for requests that
 //! never executed, GET for queries only, and the caller's bearer token.
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
     ServerError,
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State},
+    extract::{RawQuery, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
 use super::{AppSchema, RequestContext};
-use crate::identity::sessions::SessionService;
+use crate::{error::AppError, identity::sessions::SessionService};
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
@@ -112,8 +114,7 @@ impl GraphqlEndpoint {
             },
         };
         request = request.data(RequestContext::new(caller));
-        let mut response = self.schema.execute(request).await;
-        super::error::add_codes(&mut response.errors);
+        let response = self.schema.execute(request).await;
         // Errors without a path happened before execution (parse, validation, limits).
         let never_executed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
@@ -223,6 +224,38 @@ pub async fn get(
             .into_response();
     }
     endpoint.execute(&headers, media, request).await
+}
+
+/// Subscriptions (graphql-transport-ws, or the legacy graphql-ws). The access token comes in
+/// `connection_init`: `{"accessToken": "…"}` or `{"Authorization": "Bearer …"}`.
+pub async fn websocket(
+    State(endpoint): State<GraphqlEndpoint>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let sessions = endpoint.sessions.clone();
+            GraphQLWebSocket::new(socket, endpoint.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload["accessToken"]
+                        .as_str()
+                        .or_else(|| {
+                            payload["Authorization"]
+                                .as_str()
+                                .and_then(|value| value.strip_prefix("Bearer "))
+                        })
+                        .ok_or_else(|| {
+                            AppError::Unauthenticated("send accessToken in connection_init".into())
+                        })?;
+                    let caller = sessions.authenticate(token).await?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestContext::new(Some(caller)));
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 #[cfg(test)]

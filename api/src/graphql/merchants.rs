@@ -15,6 +15,7 @@ use crate::{
         offers::{self, OfferFilter, OfferInput},
         redemptions::{self, RedemptionFilter},
     },
+    notifications::{Audience, Notification, NotificationKind},
     organisation,
     pagination::PageRequest,
     points::ledger,
@@ -630,6 +631,19 @@ impl MerchantMutation {
         let redemption =
             redemptions::verify(&state.db, &state.store, &state.sessions.keys, actor, &code)
                 .await?;
+        let audience = Audience {
+            users: vec![redemption.user_id],
+            ..Audience::default()
+        };
+        let notification = Notification {
+            redemption_id: Some(redemption.id),
+            ..Notification::new(
+                NotificationKind::RedemptionVerified,
+                "您的积分兑换已核销",
+                audience,
+            )
+        };
+        state.events.publish(notification).await;
         Ok(Redemption(redemption))
     }
 

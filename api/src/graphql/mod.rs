@@ -7,9 +7,10 @@ mod merchants;
 mod orders;
 mod organisation;
 mod points;
+mod subscriptions;
 
 use async_graphql::{
-    Context, EmptySubscription, ID, MergedObject, OutputType, Schema,
+    Context, ID, MergedObject, OutputType, Schema,
     connection::{Connection, Edge},
 };
 use tokio::sync::OnceCell;
@@ -18,6 +19,8 @@ use uuid::Uuid;
 use crate::{
     error::AppError,
     identity::{Actor, load_actor, tokens::Caller},
+    notifications,
+    orders::workflow::Step,
     pagination::{Page, PageRequest, encode_cursor},
     startup::AppState,
 };
@@ -39,7 +42,7 @@ pub struct MutationRoot(
     merchants::MerchantMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
 /// Deep or wide queries are refused before they reach the database.
 const MAX_DEPTH: usize = 12;
@@ -49,10 +52,11 @@ pub fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscriptions::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(error::ErrorCodes);
     if let Some(state) = state {
         builder = builder.data(state);
     }
@@ -102,6 +106,19 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
         .actor
         .get_or_try_init(|| load_actor(&state.db, caller.user_id))
         .await?)
+}
+
+/// Tells subscribers about an order's step once it is committed.
+async fn announce(
+    ctx: &Context<'_>,
+    order: entity::order::Model,
+    step: Option<Step>,
+) -> async_graphql::Result<orders::Order> {
+    let events = &state(ctx)?.events;
+    events
+        .publish_all(notifications::for_order(&order, step))
+        .await;
+    Ok(orders::Order::from(order))
 }
 
 fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {

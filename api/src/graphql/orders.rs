@@ -2,10 +2,12 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::
 use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
-use super::{actor, connection, identity::User, organisation::Community, parse_id, state, to_id};
+use super::{
+    actor, announce, connection, identity::User, organisation::Community, parse_id, state, to_id,
+};
 use crate::{
     identity,
-    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories},
+    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories, workflow::Step},
     organisation,
     pagination::{Page, PageRequest},
     validate,
@@ -51,6 +53,12 @@ impl ServiceCategory {
 }
 
 pub struct Order(order::Model);
+
+impl From<order::Model> for Order {
+    fn from(model: order::Model) -> Self {
+        Self(model)
+    }
+}
 
 #[Object]
 impl Order {
@@ -366,7 +374,8 @@ impl OrderMutation {
             preferred_time: input.preferred_time,
             urgency: input.urgency.map(Into::into),
         };
-        Ok(Order(orders::place(&state(ctx)?.db, actor, input).await?))
+        let order = orders::place(&state(ctx)?.db, actor, input).await?;
+        announce(ctx, order, None).await
     }
 
     /// 社区派单: STAFF assign an order to one approved Party member.
@@ -380,25 +389,24 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let assignee_id = parse_id("assigneeId", &assignee_id)?;
-        Ok(Order(
-            orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?,
-        ))
+        let order = orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?;
+        announce(ctx, order, Some(Step::Dispatch)).await
     }
 
     /// STAFF put an order in the community pool for any approved Party member to take.
     async fn publish_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(
-            orders::publish(&state(ctx)?.db, actor, order_id).await?,
-        ))
+        let order = orders::publish(&state(ctx)?.db, actor, order_id).await?;
+        announce(ctx, order, Some(Step::Publish)).await
     }
 
     /// 党员接单: exactly one member wins an OPEN order; the others get CONFLICT.
     async fn take_order(&self, ctx: &Context<'_>, order_id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(orders::take(&state(ctx)?.db, actor, order_id).await?))
+        let order = orders::take(&state(ctx)?.db, actor, order_id).await?;
+        announce(ctx, order, Some(Step::Take)).await
     }
 
     /// The assignee hands a dispatched order back to STAFF.
@@ -410,9 +418,8 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(
-            orders::decline(&state(ctx)?.db, actor, order_id, reason).await?,
-        ))
+        let order = orders::decline(&state(ctx)?.db, actor, order_id, reason).await?;
+        announce(ctx, order, Some(Step::Decline)).await
     }
 
     async fn complete_order(
@@ -428,9 +435,8 @@ impl OrderMutation {
             minutes_spent: input.minutes_spent,
             photo_urls: input.photo_urls,
         };
-        Ok(Order(
-            orders::complete(&state(ctx)?.db, actor, order_id, input).await?,
-        ))
+        let order = orders::complete(&state(ctx)?.db, actor, order_id, input).await?;
+        announce(ctx, order, Some(Step::Complete)).await
     }
 
     /// 群众评单: the requester rates a completed order, once.
@@ -452,15 +458,14 @@ impl OrderMutation {
             state.order_minutes_cap,
         )
         .await?;
-        Ok(Order(order))
+        announce(ctx, order, Some(Step::Rate)).await
     }
 
     /// The requester before acceptance, or STAFF until completion.
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        Ok(Order(
-            orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?,
-        ))
+        let order = orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?;
+        announce(ctx, order, Some(Step::Cancel)).await
     }
 }

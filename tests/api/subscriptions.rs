@@ -1,0 +1,74 @@
+//! Live notifications over WebSocket, across instances when Redis is configured.
+use serde_json::json;
+
+use crate::{
+    helpers::{TestApp, with_redis},
+    orders::{PUBLISH, TAKE, World},
+};
+
+const MY_NOTIFICATIONS: &str = "subscription { myNotifications { kind orderId message } }";
+const ORDER_UPDATED: &str =
+    "subscription($id: ID!) { orderUpdated(orderId: $id) { id status taker { id } } }";
+
+#[tokio::test]
+async fn subscribers_on_one_instance_hear_what_happens_on_another() {
+    let w = World::new().await;
+    // Without Redis each instance has its own in-process bus, so both ends use one instance.
+    let second = if with_redis() {
+        Some(w.app.another_instance().await)
+    } else {
+        None
+    };
+    let other: &TestApp = second.as_ref().unwrap_or(&w.app);
+
+    let order = w.place().await;
+    let mut members = w
+        .app
+        .subscribe(&w.member.token, MY_NOTIFICATIONS, json!({}))
+        .await;
+    let mut requester = w
+        .app
+        .subscribe(&w.resident.token, ORDER_UPDATED, json!({ "id": order }))
+        .await;
+
+    other
+        .ok(&w.staff.token, PUBLISH, json!({ "id": order }))
+        .await;
+    let heard = members.next().await;
+    assert_eq!(
+        heard["data"]["myNotifications"]["kind"], "NEW_OPEN_ORDER",
+        "{heard}"
+    );
+    assert_eq!(heard["data"]["myNotifications"]["orderId"], order.as_str());
+    let published = requester.next().await;
+    assert_eq!(
+        published["data"]["orderUpdated"]["status"], "OPEN",
+        "{published}"
+    );
+
+    other
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    let accepted = requester.next().await;
+    assert_eq!(
+        accepted["data"]["orderUpdated"]["status"], "ACCEPTED",
+        "{accepted}"
+    );
+    assert_eq!(
+        accepted["data"]["orderUpdated"]["taker"]["id"],
+        w.member.user_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn only_those_involved_may_follow_an_order() {
+    let w = World::new().await;
+    let order = w.place().await;
+    let stranger = w.app.resident("stranger", &w.demo.community).await;
+    let mut refused = w
+        .app
+        .subscribe(&stranger.token, ORDER_UPDATED, json!({ "id": order }))
+        .await;
+    let error = refused.next().await;
+    assert_eq!(error["errors"][0]["extensions"]["code"], "FORBIDDEN", "{error}");
+}
