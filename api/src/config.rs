@@ -20,6 +20,9 @@ const VARIABLES: &[&str] = &[
     "WECHAT_API_BASE",
     "ORDER_MINUTES_CAP",
     "REDEMPTION_VALID_DAYS",
+    "RATE_LIMIT_PER_MINUTE",
+    "HONGFAN_TRUST_PROXY",
+    "LOGIN_RATE_LIMIT_PER_IP",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +72,12 @@ pub struct Settings {
     pub order_minutes_cap: i32,
     /// How long a redemption code stays valid before it expires and is refunded.
     pub redemption_valid_days: i64,
+    /// GraphQL requests one user may make per minute, across all instances.
+    pub rate_limit_per_minute: u64,
+    /// Behind a load balancer that sets X-Forwarded-For: rate-limit logins by that address.
+    pub hongfan_trust_proxy: bool,
+    /// Logins per minute from one client address.
+    pub login_rate_limit_per_ip: u64,
 }
 
 impl Default for Settings {
@@ -87,6 +96,9 @@ impl Default for Settings {
             wechat_api_base: "https://api.weixin.qq.com".to_owned(),
             order_minutes_cap: 8 * 60,
             redemption_valid_days: 7,
+            rate_limit_per_minute: 600,
+            hongfan_trust_proxy: false,
+            login_rate_limit_per_ip: 120,
         }
     }
 }
@@ -157,6 +169,12 @@ impl Settings {
                 "REDEMPTION_VALID_DAYS",
                 "must be between 1 and 365",
             ));
+        }
+        if self.rate_limit_per_minute == 0 {
+            return Err(invalid("RATE_LIMIT_PER_MINUTE", "must be positive"));
+        }
+        if self.login_rate_limit_per_ip == 0 {
+            return Err(invalid("LOGIN_RATE_LIMIT_PER_IP", "must be positive"));
         }
         if self.wechat_appid.is_some() != self.wechat_secret.is_some() {
             return Err(invalid(

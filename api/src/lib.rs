@@ -12,6 +12,7 @@ pub mod orders;
 pub mod organisation;
 pub mod pagination;
 pub mod points;
+pub mod rate_limit;
 pub mod seed;
 pub mod shared_store;
 pub mod startup;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use entity::order;
 use redis::aio::ConnectionManager;
 
-use crate::{identity::Roles, orders::workflow::Step};
+use crate::{identity::Roles, orders::workflow::Step, shared_store::redis_connection};
 
 /// Subscribers that fall this far behind skip ahead.
 const BUFFER: usize = 1024;
@@ -169,9 +169,9 @@ impl EventBus {
     }
 
     /// Publishes through Redis and starts relaying the channel to local subscribers.
-    pub async fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
-        let publisher = ConnectionManager::new(client.clone()).await?;
+        let publisher = redis_connection(url)?;
         let bus = Self {
             local: broadcast::channel(BUFFER).0,
             redis: Some(RedisChannel {

@@ -8,7 +8,24 @@ use std::{
 };
 
 use anyhow::Context;
-use redis::{AsyncCommands, aio::ConnectionManager};
+use redis::{
+    AsyncCommands,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+
+/// A Redis connection that is made on first use and re-made after failures, and that gives up
+/// on a call quickly: while Redis is down, requests degrade instead of hanging. The server
+/// therefore also starts while Redis is down.
+pub fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
+    let client = redis::Client::open(url).context("parsing REDIS_URL")?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_secs(1));
+    ConnectionManager::new_lazy_with_config(client, config)
+        .context("setting up the Redis connection")
+}
 
 #[derive(Clone)]
 pub enum SharedStore {
@@ -25,13 +42,9 @@ impl SharedStore {
         Self::Memory(Arc::default())
     }
 
-    pub async fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("parsing REDIS_URL")?;
-        let connection = ConnectionManager::new(client)
-            .await
-            .context("connecting to Redis")?;
+    pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
         Ok(Self::Redis {
-            connection,
+            connection: redis_connection(url)?,
             prefix: prefix.to_owned(),
         })
     }

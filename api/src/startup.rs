@@ -16,6 +16,7 @@ use crate::{
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
     merchants::redemptions,
     notifications::EventBus,
+    rate_limit::{self, Limit},
     shared_store::SharedStore,
 };
 
@@ -48,8 +49,8 @@ impl Application {
         db::migrate(&db).await?;
         let (store, events) = match &settings.redis_url {
             Some(url) => (
-                SharedStore::redis(url, &settings.redis_key_prefix).await?,
-                EventBus::redis(url, &settings.redis_key_prefix).await?,
+                SharedStore::redis(url, &settings.redis_key_prefix)?,
+                EventBus::redis(url, &settings.redis_key_prefix)?,
             ),
             None => (SharedStore::in_memory(), EventBus::in_process()),
         };
@@ -85,6 +86,7 @@ impl Application {
             wechat,
             store: store.clone(),
             refresh_ttl: settings.refresh_token_ttl(),
+            login_per_ip: rate_limit::login_per_ip(settings.login_rate_limit_per_ip),
         };
         let state = AppState {
             db,
@@ -99,6 +101,12 @@ impl Application {
             schema: graphql::build_schema(Some(state.clone()), development),
             sessions,
             graphiql: development,
+            request_budget: Limit {
+                name: "requests",
+                max: settings.rate_limit_per_minute,
+                window: Duration::from_secs(60),
+            },
+            trust_forwarded_for: settings.hongfan_trust_proxy,
         };
         let router = Router::new()
             .route(
@@ -139,31 +147,35 @@ impl Application {
             self.state.db.clone(),
             EXPIRY_SWEEP_PERIOD,
         ));
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 }
 
-/// Ready when the database answers, and Redis too when one is configured.
+/// Ready when the database answers. Redis is reported but does not decide readiness: every
+/// instance shares it, so failing them all would turn a degraded service into an outage.
 async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.db.ping().await.map_err(|e| e.to_string());
-    let redis = state
-        .store
-        .ping()
-        .await
-        .map(|r| r.map_err(|e| e.to_string()));
-    let ready = database.is_ok() && !matches!(redis, Some(Err(_)));
-    let describe = |result: Result<(), String>| match result {
-        Ok(()) => "ok".to_owned(),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            "unavailable".to_owned()
+    let database = state.db.ping().await;
+    if let Err(error) = &database {
+        tracing::warn!(%error, "readiness: the database is unreachable");
+    }
+    let redis = match state.store.ping().await {
+        None => "not configured",
+        Some(Ok(())) => "ok",
+        Some(Err(error)) => {
+            tracing::warn!(%error, "readiness: Redis is unreachable; running degraded");
+            "degraded"
         }
     };
+    let ready = database.is_ok();
     let body = serde_json::json!({
-        "database": describe(database),
-        "redis": redis.map(describe).unwrap_or_else(|| "not configured".to_owned()),
+        "database": if ready { "ok" } else { "unavailable" },
+        "redis": redis,
     });
     let status = if ready {
         StatusCode::OK

@@ -70,5 +70,8 @@ async fn only_those_involved_may_follow_an_order() {
         .subscribe(&stranger.token, ORDER_UPDATED, json!({ "id": order }))
         .await;
     let error = refused.next().await;
-    assert_eq!(error["errors"][0]["extensions"]["code"], "FORBIDDEN", "{error}");
+    assert_eq!(
+        error["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{error}"
+    );
 }

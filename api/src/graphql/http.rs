@@ -10,19 +10,29 @@ use async_graphql::{
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State, WebSocketUpgrade},
+    extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
 use super::{AppSchema, RequestContext};
-use crate::{error::AppError, identity::sessions::SessionService};
+use std::net::{IpAddr, SocketAddr};
+
+use crate::{
+    error::AppError,
+    identity::sessions::SessionService,
+    rate_limit::{self, Limit},
+};
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
     pub schema: AppSchema,
     pub sessions: SessionService,
     pub graphiql: bool,
+    /// Requests one user may make per window, across all instances.
+    pub request_budget: Limit,
+    /// Behind a load balancer: take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +106,22 @@ fn malformed(media: MediaType, message: impl Into<String>) -> Response {
 }
 
 impl GraphqlEndpoint {
+    fn client_ip(&self, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+        let forwarded = || {
+            let value = headers.get("x-forwarded-for")?.to_str().ok()?;
+            value.split(',').next()?.trim().parse().ok()
+        };
+        if self.trust_forwarded_for {
+            forwarded().unwrap_or(peer.ip())
+        } else {
+            peer.ip()
+        }
+    }
+
     async fn execute(
         &self,
         headers: &HeaderMap,
+        peer: SocketAddr,
         media: MediaType,
         mut request: async_graphql::Request,
     ) -> Response {
@@ -113,7 +136,28 @@ impl GraphqlEndpoint {
                 }
             },
         };
-        request = request.data(RequestContext::new(caller));
+        if let Some(caller) = caller {
+            let budget = rate_limit::check(
+                &self.sessions.store,
+                self.request_budget,
+                &caller.user_id.to_string(),
+            )
+            .await;
+            if let Err(error) = budget {
+                let retry_after = self.request_budget.window.as_secs().to_string();
+                let errors = [super::error::request_error(error)];
+                let mut response =
+                    reply(StatusCode::TOO_MANY_REQUESTS, media, &errors_body(&errors));
+                if let Ok(value) = HeaderValue::from_str(&retry_after) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                return response;
+            }
+        }
+        request = request.data(RequestContext::new(
+            caller,
+            Some(self.client_ip(headers, peer)),
+        ));
         let response = self.schema.execute(request).await;
         // Errors without a path happened before execution (parse, validation, limits).
         let never_executed = response.data == async_graphql::Value::Null
@@ -135,6 +179,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 pub async fn post(
     State(endpoint): State<GraphqlEndpoint>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -174,12 +219,13 @@ pub async fn post(
     if request.query.trim().is_empty() {
         return malformed(media, "the request has no query");
     }
-    endpoint.execute(&headers, media, request).await
+    endpoint.execute(&headers, peer, media, request).await
 }
 
 /// GET runs queries given in the URL (cacheable); without a query it serves GraphiQL.
 pub async fn get(
     State(endpoint): State<GraphqlEndpoint>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -223,13 +269,15 @@ pub async fn get(
         )
             .into_response();
     }
-    endpoint.execute(&headers, media, request).await
+    endpoint.execute(&headers, peer, media, request).await
 }
 
 /// Subscriptions (graphql-transport-ws, or the legacy graphql-ws). The access token comes in
 /// `connection_init`: `{"accessToken": "…"}` or `{"Authorization": "Bearer …"}`.
 pub async fn websocket(
     State(endpoint): State<GraphqlEndpoint>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -237,6 +285,7 @@ pub async fn websocket(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let sessions = endpoint.sessions.clone();
+            let client_ip = endpoint.client_ip(&headers, peer);
             GraphQLWebSocket::new(socket, endpoint.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let token = payload["accessToken"]
@@ -251,7 +300,7 @@ pub async fn websocket(
                         })?;
                     let caller = sessions.authenticate(token).await?;
                     let mut data = async_graphql::Data::default();
-                    data.insert(RequestContext::new(Some(caller)));
+                    data.insert(RequestContext::new(Some(caller), Some(client_ip)));
                     Ok(data)
                 })
                 .serve()

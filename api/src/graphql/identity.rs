@@ -2,7 +2,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
-use super::{actor, caller, organisation::Community, parse_id, state, to_id};
+use super::{actor, caller, client_ip, organisation::Community, parse_id, state, to_id};
 use crate::{
     identity::{self, PartyMemberApplicationInput, ProfileInput, sessions::Session},
     organisation, validate,
@@ -230,7 +230,11 @@ impl IdentityMutation {
     /// Exchanges a mini-program `wx.login()` code for a session. In dev-login mode (no WeChat
     /// credentials configured) the code is taken as the openid.
     async fn login_with_wechat(&self, ctx: &Context<'_>, code: String) -> Result<AuthPayload> {
-        Ok(state(ctx)?.sessions.login_with_wechat(&code).await?.into())
+        let session = state(ctx)?
+            .sessions
+            .login_with_wechat(&code, client_ip(ctx))
+            .await?;
+        Ok(session.into())
     }
 
     /// Spends a refresh token for a new access and refresh token. Presenting a spent refresh

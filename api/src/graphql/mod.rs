@@ -74,16 +74,24 @@ pub fn sdl() -> String {
 /// Per-request data: who is calling, and their roles once someone asked for them.
 pub struct RequestContext {
     caller: Option<Caller>,
+    client_ip: Option<std::net::IpAddr>,
     actor: OnceCell<Actor>,
 }
 
 impl RequestContext {
-    pub fn new(caller: Option<Caller>) -> Self {
+    pub fn new(caller: Option<Caller>, client_ip: Option<std::net::IpAddr>) -> Self {
         Self {
             caller,
+            client_ip,
             actor: OnceCell::new(),
         }
     }
+}
+
+fn client_ip(ctx: &Context<'_>) -> Option<std::net::IpAddr> {
+    ctx.data::<RequestContext>()
+        .ok()
+        .and_then(|request| request.client_ip)
 }
 
 fn state<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c AppState> {

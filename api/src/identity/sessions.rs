@@ -18,8 +18,10 @@ use super::{
 use crate::{
     db::begin_write,
     error::{AppError, AppResult},
+    rate_limit,
     shared_store::SharedStore,
 };
+use std::net::IpAddr;
 
 /// What the session service needs, cloned cheaply from the app state.
 #[derive(Clone)]
@@ -29,6 +31,7 @@ pub struct SessionService {
     pub wechat: WechatLogin,
     pub store: SharedStore,
     pub refresh_ttl: std::time::Duration,
+    pub login_per_ip: rate_limit::Limit,
 }
 
 pub struct Session {
@@ -43,8 +46,17 @@ fn revoked_session_key(session_id: Uuid) -> String {
 }
 
 impl SessionService {
-    pub async fn login_with_wechat(&self, code: &str) -> AppResult<Session> {
+    /// Logins are rate limited per client address and per account.
+    pub async fn login_with_wechat(
+        &self,
+        code: &str,
+        client_ip: Option<IpAddr>,
+    ) -> AppResult<Session> {
+        if let Some(ip) = client_ip {
+            rate_limit::check(&self.store, self.login_per_ip, &ip.to_string()).await?;
+        }
         let openid = self.wechat.openid_for_code(code).await?;
+        rate_limit::check(&self.store, rate_limit::LOGIN_PER_OPENID, &openid).await?;
         let txn = begin_write(&self.db).await?;
         let user = find_or_create_user(&txn, &openid).await?;
         let session = self.start_link(&txn, user, Uuid::now_v7()).await?;
@@ -97,14 +109,27 @@ impl SessionService {
         self.revoke_access(caller.session_id).await
     }
 
-    /// Verifies an access token and that its session was not logged out or revoked.
+    /// Verifies an access token and that its session was not logged out or revoked. The shared
+    /// store answers that fast; while it is down the database, where revocations are also
+    /// recorded, answers instead.
     pub async fn authenticate(&self, access_token: &str) -> AppResult<Caller> {
         let caller = self.keys.verify_access(access_token)?;
-        let revoked = self
+        let revoked = match self
             .store
             .has_flag(&revoked_session_key(caller.session_id))
             .await
-            .map_err(AppError::internal)?;
+        {
+            Ok(revoked) => revoked,
+            Err(error) => {
+                tracing::warn!(%error, "shared store unavailable; checking the session in the database");
+                refresh_token::Entity::find()
+                    .filter(refresh_token::Column::FamilyId.eq(caller.session_id))
+                    .filter(refresh_token::Column::RevokedAt.is_not_null())
+                    .one(&self.db)
+                    .await?
+                    .is_some()
+            }
+        };
         if revoked {
             return Err(AppError::Unauthenticated(
                 "this session has ended; log in again".into(),
@@ -116,10 +141,15 @@ impl SessionService {
     /// Access tokens are not stored; a revoked session is remembered for as long as one of its
     /// access tokens could still be valid.
     async fn revoke_access(&self, session_id: Uuid) -> AppResult<()> {
-        self.store
+        // The database already records the revocation; the flag only makes checks fast.
+        if let Err(error) = self
+            .store
             .set_flag(&revoked_session_key(session_id), self.keys.access_ttl())
             .await
-            .map_err(AppError::internal)
+        {
+            tracing::warn!(%error, "shared store unavailable; the revocation is in the database only");
+        }
+        Ok(())
     }
 
     async fn start_link(
