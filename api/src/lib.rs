@@ -7,6 +7,7 @@ pub mod error;
 pub mod graphql;
 pub mod identity;
 pub mod merchants;
+pub mod metrics;
 pub mod notifications;
 pub mod orders;
 pub mod organisation;

@@ -7,7 +7,12 @@ use axum::{Json, Router, extract::State, http::StatusCode, response::IntoRespons
 use rand::RngCore;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{
     config::{Environment, Settings},
@@ -15,6 +20,7 @@ use crate::{
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
     merchants::redemptions,
+    metrics::Metrics,
     notifications::EventBus,
     rate_limit::{self, Limit},
     shared_store::SharedStore,
@@ -45,7 +51,10 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds; `serve` then runs it.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let db = db::connect(&settings.database_url).await?;
+        let metrics = Metrics::new()?;
+        let mut db = db::connect(&settings.database_url).await?;
+        let statements = metrics.clone();
+        db.set_metric_callback(move |info| statements.observe_statement(info.elapsed));
         db::migrate(&db).await?;
         let (store, events) = match &settings.redis_url {
             Some(url) => (
@@ -107,6 +116,7 @@ impl Application {
                 window: Duration::from_secs(60),
             },
             trust_forwarded_for: settings.hongfan_trust_proxy,
+            metrics: metrics.clone(),
         };
         let router = Router::new()
             .route(
@@ -116,13 +126,29 @@ impl Application {
             .route("/graphql/ws", get(graphql::http::websocket))
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
+            .route(
+                "/metrics",
+                get(move |State(state): State<AppState>| async move { metrics.render(&state.db) })
+                    .with_state(state.clone()),
+            )
             .route("/readyz", get(readiness).with_state(state.clone()))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 REQUEST_TIMEOUT,
             ))
-            .layer(TraceLayer::new_for_http());
+            // Every request carries an id (the caller's X-Request-Id, or a new one) in its log
+            // span and in the response.
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            }))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
         let listener = TcpListener::bind(settings.hongfan_bind)
             .await
             .with_context(|| format!("binding {}", settings.hongfan_bind))?;

@@ -6,6 +6,7 @@ mod http_protocol;
 mod identity;
 mod ledger_properties;
 mod merchants;
+mod observability;
 mod orders;
 mod points;
 mod rate_limits;

@@ -16,11 +16,15 @@ use axum::{
 };
 
 use super::{AppSchema, RequestContext};
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Instant,
+};
 
 use crate::{
     error::AppError,
     identity::sessions::SessionService,
+    metrics::Metrics,
     rate_limit::{self, Limit},
 };
 
@@ -33,6 +37,7 @@ pub struct GraphqlEndpoint {
     pub request_budget: Limit,
     /// Behind a load balancer: take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    pub metrics: Metrics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,10 +160,18 @@ impl GraphqlEndpoint {
             }
         }
         request = request.data(RequestContext::new(
+            &self.sessions.db,
             caller,
             Some(self.client_ip(headers, peer)),
         ));
+        let operation = request.operation_name.clone();
+        let started = Instant::now();
         let response = self.schema.execute(request).await;
+        self.metrics.observe_request(
+            operation.as_deref(),
+            started.elapsed(),
+            response.errors.is_empty(),
+        );
         // Errors without a path happened before execution (parse, validation, limits).
         let never_executed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
@@ -300,7 +313,11 @@ pub async fn websocket(
                         })?;
                     let caller = sessions.authenticate(token).await?;
                     let mut data = async_graphql::Data::default();
-                    data.insert(RequestContext::new(Some(caller), Some(client_ip)));
+                    data.insert(RequestContext::new(
+                        &sessions.db,
+                        Some(caller),
+                        Some(client_ip),
+                    ));
                     Ok(data)
                 })
                 .serve()

@@ -2,10 +2,13 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
-use super::{actor, caller, client_ip, organisation::Community, parse_id, state, to_id};
+use super::{
+    actor, caller, client_ip, load_community, load_user, organisation::Community, parse_id, state,
+    to_id,
+};
 use crate::{
     identity::{self, PartyMemberApplicationInput, ProfileInput, sessions::Session},
-    organisation, validate,
+    validate,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -70,9 +73,7 @@ impl User {
         let Some(id) = self.0.community_id else {
             return Ok(None);
         };
-        Ok(Some(Community(
-            organisation::get_community(&state(ctx)?.db, id).await?,
-        )))
+        Ok(Some(Community(load_community(ctx, id).await?)))
     }
 
     /// RESIDENT is implied for everyone and not listed.
@@ -133,14 +134,10 @@ impl PartyMemberApplication {
         to_id(self.0.id)
     }
     async fn applicant(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(
-            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
-        ))
+        Ok(User(load_user(ctx, self.0.user_id).await?))
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(Community(
-            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
-        ))
+        Ok(Community(load_community(ctx, self.0.community_id).await?))
     }
     /// The Party branch the member belongs to.
     async fn branch(&self) -> &str {
@@ -190,7 +187,7 @@ impl IdentityQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = actor(ctx).await?;
-        Ok(User(identity::get_user(&state(ctx)?.db, actor.id).await?))
+        Ok(User(load_user(ctx, actor.id).await?))
     }
 
     /// STAFF: Party-member registrations of a community, newest first.

@@ -5,7 +5,9 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
-use super::{actor, connection, organisation::Community, parse_id, state, to_id};
+use super::{
+    actor, connection, load_community, load_user, organisation::Community, parse_id, state, to_id,
+};
 use crate::{
     error::AppError,
     identity,
@@ -16,7 +18,6 @@ use crate::{
         redemptions::{self, RedemptionFilter},
     },
     notifications::{Audience, Notification, NotificationKind},
-    organisation,
     pagination::PageRequest,
     points::ledger,
 };
@@ -116,7 +117,7 @@ impl Merchant {
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
         Ok(Community(
-            organisation::get_community(&state(ctx)?.db, self.model.community_id).await?,
+            load_community(ctx, self.model.community_id).await?,
         ))
     }
     async fn badges(&self, ctx: &Context<'_>) -> Result<Vec<Badge>> {
@@ -227,7 +228,7 @@ impl Redemption {
     }
     /// The resident, as a merchant may know them (name only, masked if they opted out).
     async fn customer_name(&self, ctx: &Context<'_>) -> Result<String> {
-        let user = identity::get_user(&state(ctx)?.db, self.0.user_id).await?;
+        let user = load_user(ctx, self.0.user_id).await?;
         Ok(identity::public_name(&user))
     }
 }

@@ -3,16 +3,21 @@
 mod error;
 pub mod http;
 mod identity;
+mod loaders;
 mod merchants;
 mod orders;
 mod organisation;
 mod points;
 mod subscriptions;
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{
     Context, ID, MergedObject, OutputType, Schema,
     connection::{Connection, Edge},
 };
+use entity::{community, service_category, user};
+use loaders::ById;
+use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -76,16 +81,60 @@ pub struct RequestContext {
     caller: Option<Caller>,
     client_ip: Option<std::net::IpAddr>,
     actor: OnceCell<Actor>,
+    users: DataLoader<ById<user::Entity>>,
+    categories: DataLoader<ById<service_category::Entity>>,
+    communities: DataLoader<ById<community::Entity>>,
 }
 
 impl RequestContext {
-    pub fn new(caller: Option<Caller>, client_ip: Option<std::net::IpAddr>) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        caller: Option<Caller>,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Self {
         Self {
             caller,
             client_ip,
             actor: OnceCell::new(),
+            users: loaders::by_id(db),
+            categories: loaders::by_id(db),
+            communities: loaders::by_id(db),
         }
     }
+}
+
+/// Looks a row up through the request's batching loader.
+async fn load<E>(
+    loader: impl Fn(&RequestContext) -> &DataLoader<ById<E>>,
+    ctx: &Context<'_>,
+    id: Uuid,
+    what: &'static str,
+) -> async_graphql::Result<E::Model>
+where
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync,
+{
+    let request = ctx.data::<RequestContext>()?;
+    loader(request)
+        .load_one(id)
+        .await
+        .map_err(|error| AppError::internal(anyhow::anyhow!("{error}")))?
+        .ok_or_else(|| AppError::NotFound(what).into())
+}
+
+async fn load_user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<user::Model> {
+    load(|r| &r.users, ctx, id, "user").await
+}
+
+async fn load_category(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> async_graphql::Result<service_category::Model> {
+    load(|r| &r.categories, ctx, id, "service category").await
+}
+
+async fn load_community(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<community::Model> {
+    load(|r| &r.communities, ctx, id, "community").await
 }
 
 fn client_ip(ctx: &Context<'_>) -> Option<std::net::IpAddr> {

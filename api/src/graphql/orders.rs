@@ -3,12 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, announce, connection, identity::User, organisation::Community, parse_id, state, to_id,
+    actor, announce, connection, identity::User, load_category, load_community, load_user,
+    organisation::Community, parse_id, state, to_id,
 };
 use crate::{
-    identity,
     orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories, workflow::Step},
-    organisation,
     pagination::{Page, PageRequest},
     validate,
 };
@@ -94,18 +93,14 @@ impl Order {
     }
     async fn category(&self, ctx: &Context<'_>) -> Result<ServiceCategory> {
         Ok(ServiceCategory(
-            categories::get(&state(ctx)?.db, self.0.category_id).await?,
+            load_category(ctx, self.0.category_id).await?,
         ))
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(Community(
-            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
-        ))
+        Ok(Community(load_community(ctx, self.0.community_id).await?))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(
-            identity::get_user(&state(ctx)?.db, self.0.requester_id).await?,
-        ))
+        Ok(User(load_user(ctx, self.0.requester_id).await?))
     }
     /// The member STAFF dispatched the order to.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -173,7 +168,7 @@ impl Order {
 
 async fn optional_user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(Some(User(identity::get_user(&state(ctx)?.db, id).await?)))
+    Ok(Some(User(load_user(ctx, id).await?)))
 }
 
 pub struct OrderEvent(order_event::Model);
@@ -194,9 +189,7 @@ impl OrderEvent {
         self.0.to_status.into()
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(
-            identity::get_user(&state(ctx)?.db, self.0.actor_id).await?,
-        ))
+        Ok(User(load_user(ctx, self.0.actor_id).await?))
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::{community, district, grid, street};
 
-use super::{parse_id, state, to_id};
+use super::{load_community, parse_id, state, to_id};
 use crate::organisation;
 
 pub struct Community(pub community::Model);
@@ -84,8 +84,6 @@ impl OrganisationQuery {
 
     async fn community(&self, ctx: &Context<'_>, id: ID) -> Result<Community> {
         let id = parse_id("id", &id)?;
-        Ok(Community(
-            organisation::get_community(&state(ctx)?.db, id).await?,
-        ))
+        Ok(Community(load_community(ctx, id).await?))
     }
 }

@@ -5,7 +5,10 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use entity::{activity, activity_signup, enums, points_entry, service_record};
 
-use super::{actor, connection, identity::User, organisation::Community, parse_id, state, to_id};
+use super::{
+    actor, connection, identity::User, load_community, load_user, organisation::Community,
+    parse_id, state, to_id,
+};
 use crate::{
     error::AppError,
     identity, organisation,
@@ -73,9 +76,7 @@ impl Activity {
         to_id(self.0.id)
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(Community(
-            organisation::get_community(&state(ctx)?.db, self.0.community_id).await?,
-        ))
+        Ok(Community(load_community(ctx, self.0.community_id).await?))
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -124,9 +125,7 @@ impl ActivitySignUp {
         to_id(self.0.activity_id)
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(
-            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
-        ))
+        Ok(User(load_user(ctx, self.0.user_id).await?))
     }
     async fn status(&self) -> SignupStatus {
         self.0.status.into()
@@ -147,9 +146,7 @@ impl ServiceRecord {
         to_id(self.0.id)
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(
-            identity::get_user(&state(ctx)?.db, self.0.user_id).await?,
-        ))
+        Ok(User(load_user(ctx, self.0.user_id).await?))
     }
     async fn community_id(&self) -> ID {
         to_id(self.0.community_id)

@@ -1,0 +1,58 @@
+//! Batches the lookups of a request's list fields (an order's requester, category, …) into
+//! one query per entity type instead of one per row.
+use std::{collections::HashMap, marker::PhantomData, sync::Arc};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn,
+    QueryFilter, Value,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Loads rows of `E` by their UUID primary key.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<E>,
+}
+
+impl<E> Loader<Uuid> for ById<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let Some(key) = E::PrimaryKey::iter().next().map(|pk| pk.into_column()) else {
+            return Ok(HashMap::new());
+        };
+        let rows = E::find()
+            .filter(key.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await
+            .map_err(|error| Arc::new(AppError::from(error)))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match row.get(key) {
+                Value::Uuid(Some(id)) => Some((id, row)),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+pub fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+where
+    E::Model: Clone + Send + Sync,
+{
+    DataLoader::new(
+        ById {
+            db: db.clone(),
+            entity: PhantomData,
+        },
+        tokio::spawn,
+    )
+}

@@ -1,0 +1,111 @@
+//! Prometheus metrics of one instance, served at GET /metrics: GraphQL requests by operation,
+//! their latency, SQL statements and the database pool.
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
+use sea_orm::DatabaseConnection;
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_seconds: HistogramVec,
+    statements: IntCounter,
+    statement_seconds: Histogram,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+impl Metrics {
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = Registry::new_custom(Some("hongfan".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "graphql_requests_total",
+                "GraphQL requests by operation and outcome",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_request_duration_seconds",
+                "GraphQL request latency",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["operation"],
+        )?;
+        let statements = IntCounter::new("db_statements_total", "SQL statements executed")?;
+        let statement_seconds = Histogram::with_opts(
+            HistogramOpts::new("db_statement_duration_seconds", "SQL statement latency")
+                .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let pool_connections = IntGauge::new("db_pool_connections", "open database connections")?;
+        let pool_idle = IntGauge::new("db_pool_idle_connections", "idle database connections")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_seconds.clone()))?;
+        registry.register(Box::new(statements.clone()))?;
+        registry.register(Box::new(statement_seconds.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_idle.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            request_seconds,
+            statements,
+            statement_seconds,
+            pool_connections,
+            pool_idle,
+        })
+    }
+
+    /// `operation` is the client's operation name when it is a plain identifier (bounded
+    /// label values), `anonymous` otherwise.
+    pub fn observe_request(&self, operation: Option<&str>, elapsed: Duration, ok: bool) {
+        let operation = operation
+            .filter(|name| {
+                !name.is_empty()
+                    && name.len() <= 64
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .unwrap_or("anonymous");
+        let outcome = if ok { "ok" } else { "error" };
+        self.requests.with_label_values(&[operation, outcome]).inc();
+        self.request_seconds
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn observe_statement(&self, elapsed: Duration) {
+        self.statements.inc();
+        self.statement_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.statements.get()
+    }
+
+    /// The text exposition format, with the pool gauges read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        } else {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        };
+        self.pool_connections.set(i64::from(size));
+        self.pool_idle.set(idle as i64);
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(%error, "cannot encode metrics");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
