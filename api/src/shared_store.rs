@@ -27,10 +27,19 @@ pub fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
         .context("setting up the Redis connection")
 }
 
+/// Most cached texts the in-process store keeps; past that it starts afresh.
+const MAX_MEMORY_TEXTS: usize = 10_000;
+
+#[derive(Default)]
+pub struct MemoryState {
+    /// Counters with their expiry; a flag is a counter of 1.
+    counters: HashMap<String, (u64, Instant)>,
+    texts: HashMap<String, (String, Instant)>,
+}
+
 #[derive(Clone)]
 pub enum SharedStore {
-    /// Counters with their expiry; a flag is a counter of 1.
-    Memory(Arc<Mutex<HashMap<String, (u64, Instant)>>>),
+    Memory(Arc<Mutex<MemoryState>>),
     Redis {
         connection: ConnectionManager,
         prefix: String,
@@ -53,10 +62,10 @@ impl SharedStore {
     pub async fn set_flag(&self, key: &str, ttl: Duration) -> anyhow::Result<()> {
         match self {
             Self::Memory(entries) => {
-                let mut entries = lock(entries);
+                let mut state = lock(entries);
                 let now = Instant::now();
-                entries.retain(|_, (_, expires)| *expires > now);
-                entries.insert(key.to_owned(), (1, now + ttl));
+                state.counters.retain(|_, (_, expires)| *expires > now);
+                state.counters.insert(key.to_owned(), (1, now + ttl));
                 Ok(())
             }
             Self::Redis { connection, prefix } => {
@@ -78,9 +87,12 @@ impl SharedStore {
     pub async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<u64> {
         match self {
             Self::Memory(entries) => {
-                let mut entries = lock(entries);
+                let mut state = lock(entries);
                 let now = Instant::now();
-                let entry = entries.entry(key.to_owned()).or_insert((0, now + window));
+                let entry = state
+                    .counters
+                    .entry(key.to_owned())
+                    .or_insert((0, now + window));
                 if entry.1 <= now {
                     *entry = (0, now + window);
                 }
@@ -108,6 +120,7 @@ impl SharedStore {
     pub async fn count(&self, key: &str) -> anyhow::Result<u64> {
         match self {
             Self::Memory(entries) => Ok(lock(entries)
+                .counters
                 .get(key)
                 .filter(|(_, expires)| *expires > Instant::now())
                 .map_or(0, |(count, _)| *count)),
@@ -119,6 +132,41 @@ impl SharedStore {
                     .context("reading a counter from Redis")?;
                 Ok(count.unwrap_or(0))
             }
+        }
+    }
+
+    pub async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            Self::Memory(state) => Ok(lock(state)
+                .texts
+                .get(key)
+                .filter(|(_, expires)| *expires > Instant::now())
+                .map(|(text, _)| text.clone())),
+            Self::Redis { connection, prefix } => connection
+                .clone()
+                .get(format!("{prefix}:{key}"))
+                .await
+                .context("reading from Redis"),
+        }
+    }
+
+    pub async fn set_text(&self, key: &str, text: &str, ttl: Duration) -> anyhow::Result<()> {
+        match self {
+            Self::Memory(state) => {
+                let mut state = lock(state);
+                if state.texts.len() >= MAX_MEMORY_TEXTS {
+                    state.texts.clear();
+                }
+                state
+                    .texts
+                    .insert(key.to_owned(), (text.to_owned(), Instant::now() + ttl));
+                Ok(())
+            }
+            Self::Redis { connection, prefix } => connection
+                .clone()
+                .set_ex::<_, _, ()>(format!("{prefix}:{key}"), text, ttl.as_secs().max(1))
+                .await
+                .context("writing to Redis"),
         }
     }
 
@@ -137,11 +185,9 @@ impl SharedStore {
     }
 }
 
-fn lock(
-    entries: &Mutex<HashMap<String, (u64, Instant)>>,
-) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Instant)>> {
-    // A panic while holding the lock cannot leave a counter half-written.
-    entries
+fn lock(state: &Mutex<MemoryState>) -> std::sync::MutexGuard<'_, MemoryState> {
+    // A panic while holding the lock cannot leave an entry half-written.
+    state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

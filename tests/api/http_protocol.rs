@@ -128,3 +128,58 @@ async fn overly_deep_queries_are_refused_before_execution() {
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains("nested too deep"), "{body}");
 }
+
+#[tokio::test]
+async fn persisted_queries_are_registered_once_then_sent_by_hash() {
+    use sha2::{Digest, Sha256};
+
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let query = "{ communities { name } }";
+    let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+    let by_hash =
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+    let post = |body: Value| {
+        app.http
+            .post(format!("{}/graphql", app.address))
+            .json(&body)
+            .send()
+    };
+
+    let unknown: Value = post(by_hash.clone())
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    let mut register = by_hash.clone();
+    register["query"] = json!(query);
+    let registered: Value = post(register)
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        registered["data"]["communities"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let known: Value = post(by_hash)
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(known["data"], registered["data"]);
+
+    let wrong = json!({ "query": "{ communities { id } }", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": format!("{:x}", Sha256::digest(b"other")) } } });
+    let mismatch: Value = post(wrong).await.expect("send").json().await.expect("json");
+    assert_eq!(
+        mismatch["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+}

@@ -21,12 +21,17 @@ use std::{
     time::Instant,
 };
 
+use sha2::{Digest, Sha256};
+
 use crate::{
     error::AppError,
     identity::sessions::SessionService,
     metrics::Metrics,
     rate_limit::{self, Limit},
 };
+
+/// Persisted queries are kept this long after their last registration.
+const PERSISTED_QUERY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
@@ -100,14 +105,22 @@ fn not_executed(
     reply(status, media, &errors_body(errors))
 }
 
-/// A body that is not a GraphQL request at all is a 400 whatever the media type.
-fn malformed(media: MediaType, message: impl Into<String>) -> Response {
+fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     error
         .extensions
         .get_or_insert_with(Default::default)
-        .set("code", "BAD_REQUEST");
-    reply(StatusCode::BAD_REQUEST, media, &errors_body(&[error]))
+        .set("code", code);
+    error
+}
+
+/// A body that is not a GraphQL request at all is a 400 whatever the media type.
+fn malformed(media: MediaType, message: impl Into<String>) -> Response {
+    reply(
+        StatusCode::BAD_REQUEST,
+        media,
+        &errors_body(&[coded_error(message, "BAD_REQUEST")]),
+    )
 }
 
 impl GraphqlEndpoint {
@@ -121,6 +134,66 @@ impl GraphqlEndpoint {
         } else {
             peer.ip()
         }
+    }
+
+    /// Automatic persisted queries (Apollo APQ): a query sent with its SHA-256 is stored in the
+    /// shared store, so that afterwards — on any instance — the hash alone stands for it.
+    async fn resolve_persisted_query(
+        &self,
+        request: &mut async_graphql::Request,
+    ) -> Result<(), Vec<ServerError>> {
+        let Some(persisted) = request.extensions.get("persistedQuery") else {
+            return Ok(());
+        };
+        let hash = match serde_json::to_value(persisted)
+            .ok()
+            .and_then(|v| v["sha256Hash"].as_str().map(str::to_owned))
+        {
+            Some(hash) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                hash.to_ascii_lowercase()
+            }
+            _ => {
+                return Err(vec![coded_error(
+                    "persistedQuery needs a sha256Hash",
+                    "BAD_USER_INPUT",
+                )]);
+            }
+        };
+        let key = format!("apq:{hash}");
+        let store = &self.sessions.store;
+        if request.query.trim().is_empty() {
+            return match store.get_text(&key).await {
+                Ok(Some(query)) => {
+                    request.query = query;
+                    Ok(())
+                }
+                Ok(None) => Err(vec![coded_error(
+                    "PersistedQueryNotFound",
+                    "PERSISTED_QUERY_NOT_FOUND",
+                )]),
+                Err(error) => {
+                    tracing::warn!(%error, "shared store unavailable; persisted query not found");
+                    Err(vec![coded_error(
+                        "PersistedQueryNotFound",
+                        "PERSISTED_QUERY_NOT_FOUND",
+                    )])
+                }
+            };
+        }
+        let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
+        if actual != hash {
+            return Err(vec![coded_error(
+                "provided sha256Hash does not match the query",
+                "BAD_USER_INPUT",
+            )]);
+        }
+        if let Err(error) = store
+            .set_text(&key, &request.query, PERSISTED_QUERY_TTL)
+            .await
+        {
+            tracing::warn!(%error, "shared store unavailable; persisted query not stored");
+        }
+        Ok(())
     }
 
     async fn execute(
@@ -158,6 +231,9 @@ impl GraphqlEndpoint {
                 }
                 return response;
             }
+        }
+        if let Err(errors) = self.resolve_persisted_query(&mut request).await {
+            return reply(StatusCode::OK, media, &errors_body(&errors));
         }
         request = request.data(RequestContext::new(
             &self.sessions.db,
@@ -229,7 +305,7 @@ pub async fn post(
             return malformed(media, format!("the body is not a GraphQL request: {error}"));
         }
     };
-    if request.query.trim().is_empty() {
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
         return malformed(media, "the request has no query");
     }
     endpoint.execute(&headers, peer, media, request).await
@@ -259,9 +335,18 @@ pub async fn get(
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
     let mut request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) if !request.query.trim().is_empty() => request,
+        Ok(request)
+            if !request.query.trim().is_empty()
+                || request.extensions.contains_key("persistedQuery") =>
+        {
+            request
+        }
         _ => return malformed(media, "the URL does not hold a GraphQL request"),
     };
+    // A persisted query must be resolved before it can be checked for being a mutation.
+    if let Err(errors) = endpoint.resolve_persisted_query(&mut request).await {
+        return reply(StatusCode::OK, media, &errors_body(&errors));
+    }
     let name = request.operation_name.clone();
     let is_mutation = match request.parsed_query() {
         Ok(document) => match (&document.operations, name) {
