@@ -1,6 +1,7 @@
 //! Hongfan (红帆): the backend of a community-service mini-program. Layers, top to bottom:
 //! `graphql` (thin resolvers) → domain services (`identity`, `organisation`, `orders`) →
 //! `entity` (sea-orm). `startup` wires them together.
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

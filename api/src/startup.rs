@@ -171,6 +171,7 @@ impl Application {
     pub async fn serve(self) -> std::io::Result<()> {
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),
+            self.state.store.clone(),
             EXPIRY_SWEEP_PERIOD,
         ));
         axum::serve(

@@ -1,9 +1,10 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::enums::{MerchantKind, MerchantStatus};
 
 /// A member of the merchant alliance (商圈服务联盟).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "merchants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

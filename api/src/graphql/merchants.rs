@@ -9,6 +9,7 @@ use super::{
     actor, connection, load_community, load_user, organisation::Community, parse_id, state, to_id,
 };
 use crate::{
+    cache::{self, Namespace},
     error::AppError,
     identity,
     merchants::{
@@ -359,7 +360,12 @@ impl MerchantQuery {
             }),
             search: filter.search,
         };
-        let page = merchants::list(&state(ctx)?.db, filter, request).await?;
+        let state = state(ctx)?;
+        let key = (&filter, request);
+        let page = cache::read_through(&state.store, Namespace::Merchants, &key, || {
+            merchants::list(&state.db, filter.clone(), request)
+        })
+        .await?;
         Ok(connection(
             page,
             request,
@@ -408,7 +414,13 @@ impl MerchantQuery {
             merchant_id: optional_id("merchantId", filter.merchant_id)?,
             max_cost,
         };
-        let page = offers::list(db, filter, request).await?;
+        let page = cache::read_through(
+            &state(ctx)?.store,
+            Namespace::Merchants,
+            &(filter, request),
+            || offers::list(db, filter, request),
+        )
+        .await?;
         Ok(connection(page, request, |o| o.id, Offer))
     }
 

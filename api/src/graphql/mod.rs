@@ -3,6 +3,7 @@
 mod error;
 pub mod http;
 mod identity;
+mod invalidation;
 mod loaders;
 mod merchants;
 mod orders;
@@ -63,6 +64,7 @@ pub fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
     .limit_complexity(MAX_COMPLEXITY)
     .extension(error::ErrorCodes);
     if let Some(state) = state {
+        builder = builder.extension(invalidation::Invalidation(state.store.clone()));
         builder = builder.data(state);
     }
     if !introspection {

@@ -2,7 +2,10 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::{community, district, grid, street};
 
 use super::{load_community, parse_id, state, to_id};
-use crate::organisation;
+use crate::{
+    cache::{self, Namespace},
+    organisation,
+};
 
 pub struct Community(pub community::Model);
 
@@ -78,7 +81,11 @@ pub struct OrganisationQuery;
 impl OrganisationQuery {
     /// Every community, by name; public so that new users can pick theirs.
     async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
-        let list = organisation::communities(&state(ctx)?.db).await?;
+        let state = state(ctx)?;
+        let list = cache::read_through(&state.store, Namespace::Communities, &"all", || {
+            organisation::communities(&state.db)
+        })
+        .await?;
         Ok(list.into_iter().map(Community).collect())
     }
 

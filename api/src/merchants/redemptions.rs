@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::{get as get_merchant, offers, staff_role};
 use crate::{
+    cache::{self, Namespace},
     db::{begin_write, sum_i64},
     error::{AppError, AppResult},
     identity::{Actor, tokens::TokenKeys},
@@ -374,13 +375,17 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
 }
 
 /// Runs `expire_due` every `period` until the process ends.
-pub async fn sweep_expired(db: DatabaseConnection, period: Duration) {
+pub async fn sweep_expired(db: DatabaseConnection, store: SharedStore, period: Duration) {
     let mut ticks = tokio::time::interval(period);
     loop {
         ticks.tick().await;
         match expire_due(&db, Utc::now()).await {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "expired pending redemptions"),
+            Ok(count) => {
+                tracing::info!(count, "expired pending redemptions");
+                // Their stock is back in the offer listings.
+                cache::invalidate(&store, Namespace::Merchants).await;
+            }
             Err(error) => tracing::warn!(%error, "redemption expiry sweep failed"),
         }
     }

@@ -1,0 +1,71 @@
+//! A read-through cache in the shared store for listings read far more often than they change
+//! (communities, merchants, offers). Each namespace has a version; a change bumps it, so every
+//! instance's next read misses and reloads. Entries also expire after a minute. While the store
+//! is down, reads go straight to the database.
+use std::{fmt, future::Future, time::Duration};
+
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+
+use crate::{error::AppResult, shared_store::SharedStore};
+
+const ENTRY_TTL: Duration = Duration::from_secs(60);
+/// Versions outlive every entry written under them.
+const VERSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+#[derive(Debug, Clone, Copy)]
+pub enum Namespace {
+    Communities,
+    Merchants,
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Namespace::Communities => "communities",
+            Namespace::Merchants => "merchants",
+        })
+    }
+}
+
+fn version_key(namespace: Namespace) -> String {
+    format!("cache-version:{namespace}")
+}
+
+/// The cached value of `query` in `namespace`, or `load()` stored for the next reader.
+pub async fn read_through<T, F, Fut>(
+    store: &SharedStore,
+    namespace: Namespace,
+    query: &impl fmt::Debug,
+    load: F,
+) -> AppResult<T>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = AppResult<T>>,
+{
+    let Ok(version) = store.count(&version_key(namespace)).await else {
+        return load().await;
+    };
+    let digest = Sha256::digest(format!("{query:?}").as_bytes());
+    let key = format!("cache:{namespace}:{version}:{digest:x}");
+    if let Ok(Some(text)) = store.get_text(&key).await
+        && let Ok(value) = serde_json::from_str(&text)
+    {
+        return Ok(value);
+    }
+    let value = load().await?;
+    if let Ok(text) = serde_json::to_string(&value)
+        && let Err(error) = store.set_text(&key, &text, ENTRY_TTL).await
+    {
+        tracing::warn!(%error, "shared store unavailable; not caching");
+    }
+    Ok(value)
+}
+
+/// Makes every instance reload `namespace` on its next read. Call after the change committed.
+pub async fn invalidate(store: &SharedStore, namespace: Namespace) {
+    if let Err(error) = store.hit(&version_key(namespace), VERSION_TTL).await {
+        tracing::warn!(%error, %namespace, "shared store unavailable; cached listings may be stale for a minute");
+    }
+}

@@ -1,0 +1,91 @@
+//! The read-through cache: reads are served from it, and a change is visible on the very next
+//! read, from any instance.
+use serde_json::json;
+
+use crate::{
+    helpers::{TestApp, with_redis},
+    orders::World,
+};
+
+async fn statements(app: &TestApp) -> u64 {
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix("hongfan_db_statements_total")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .expect("statement counter")
+}
+
+const COMMUNITIES: &str = "{ communities { name pointsPerHour } }";
+const MERCHANTS: &str = "{ merchants { edges { node { name } } } }";
+
+#[tokio::test]
+async fn listings_are_cached_and_changes_show_on_the_next_read_from_any_instance() {
+    let w = World::new().await;
+    let second = if with_redis() {
+        Some(w.app.another_instance().await)
+    } else {
+        None
+    };
+    let other: &TestApp = second.as_ref().unwrap_or(&w.app);
+
+    let first = w.app.ok(&w.resident.token, COMMUNITIES, json!({})).await;
+    assert_eq!(first["communities"][0]["pointsPerHour"], 10);
+    let before = statements(&w.app).await;
+    w.app.graphql(None, COMMUNITIES, json!({})).await;
+    assert_eq!(
+        statements(&w.app).await,
+        before,
+        "a cached read runs no SQL"
+    );
+
+    other
+        .ok(
+            &w.staff.token,
+            "mutation($c: ID!) { setPointsRate(communityId: $c, pointsPerHour: 15) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    let after = w.app.ok(&w.resident.token, COMMUNITIES, json!({})).await;
+    let rates: Vec<i64> = after["communities"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["pointsPerHour"].as_i64().expect("rate"))
+        .collect();
+    assert!(rates.contains(&15), "{after}");
+
+    let owner = w.app.resident("cached-owner", &w.demo.community).await;
+    let applied = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"缓存小店\", category: \"超市\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    assert_eq!(
+        w.app.ok(&w.resident.token, MERCHANTS, json!({})).await["merchants"]["edges"],
+        json!([])
+    );
+    other
+        .ok(
+            &w.staff.token,
+            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
+            json!({ "m": applied["applyMerchant"]["id"] }),
+        )
+        .await;
+    let listed = w.app.ok(&w.resident.token, MERCHANTS, json!({})).await;
+    assert_eq!(listed["merchants"]["edges"][0]["node"]["name"], "缓存小店");
+}
