@@ -2,7 +2,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hongfan::{
     config::{Environment, Settings},
-    db, graphql, identity, seed,
+    db, graphql,
+    identity::{
+        self,
+        tokens::{Caller, TokenKeys},
+    },
+    seed,
     startup::Application,
 };
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -25,6 +30,12 @@ enum Command {
     SeedDemo,
     /// Print the GraphQL schema (SDL) that schema.graphql must match.
     PrintSchema,
+    /// Print an access token for the user with this openid, signed with JWT_SECRET. For
+    /// operators (support, load tests); anyone with the secret can do the same.
+    IssueToken {
+        #[arg(long)]
+        openid: String,
+    },
     /// Grant a role to the user with this openid, creating the account if needed.
     /// Bootstraps the first ADMIN.
     GrantRole {
@@ -95,6 +106,23 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("granted {role:?} to user {} ({openid})", user.id);
+            Ok(())
+        }
+        Command::IssueToken { openid } => {
+            let secret = settings
+                .jwt_secret
+                .as_ref()
+                .context("set JWT_SECRET to the servers' secret: a token signed otherwise is useless")?;
+            let db = db::connect(&settings.database_url).await?;
+            let user = identity::find_or_create_user(&db, &openid)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let keys = TokenKeys::new(secret.expose().as_bytes(), settings.access_token_ttl());
+            let caller = Caller { user_id: user.id, session_id: Uuid::now_v7() };
+            let (token, _) = keys
+                .issue_access(caller, chrono::Utc::now())
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("{token}");
             Ok(())
         }
         Command::PrintSchema => Ok(()),
