@@ -36,22 +36,22 @@ INSERT INTO orders (id, community_id, requester_id, category_id, title, descript
                     preferred_time, urgency, status, assignee_id, taker_id, response_due_at, accepted_at,
                     completed_at, completion_summary, minutes_spent, photo_urls, rating_stars, rating_comment,
                     rated_at, cancel_reason, version, created_at, updated_at)
-SELECT bench_uuid7(t), c.id, u.id, (SELECT id FROM service_categories ORDER BY id LIMIT 1 OFFSET (n % 7)),
-       '服务需求 ' || n, '描述', '地址', '13800000000', NULL, 'NORMAL',
-       CASE WHEN n % 50 = 0 THEN 'OPEN' ELSE 'RATED' END, NULL, NULL, t + interval '4 hours', NULL,
-       NULL, NULL, NULL, NULL, CASE WHEN n % 50 = 0 THEN NULL ELSE 5 END, NULL, NULL, NULL, 0, t, t
-FROM (SELECT n, now() - interval '365 days' + n * (interval '365 days' / :orders) AS t
-      FROM generate_series(:first, :orders) n) s
-JOIN bench_communities c ON c.n = s.n % 30
-JOIN users u ON u.openid = 'bench-user-' || (s.n % 100000);
+SELECT bench_uuid7(t), c.id, u.id, (SELECT id FROM service_categories ORDER BY id LIMIT 1 OFFSET (s.i % 7)),
+       '服务需求 ' || s.i, '描述', '地址', '13800000000', NULL, 'NORMAL',
+       CASE WHEN s.i % 50 = 0 THEN 'OPEN' ELSE 'RATED' END, NULL, NULL, t + interval '4 hours', NULL,
+       NULL, NULL, NULL, NULL, CASE WHEN s.i % 50 = 0 THEN NULL ELSE 5 END, NULL, NULL, NULL, 0, t, t
+FROM (SELECT i, now() - interval '365 days' + i * (interval '365 days' / :orders) AS t
+      FROM generate_series(:first, :orders) i) s
+JOIN bench_communities c ON c.n = s.i % 30
+JOIN users u ON u.openid = 'bench-user-' || (s.i % 100000);
 
 INSERT INTO merchants (id, community_id, owner_id, kind, name, description, category, address, latitude, longitude,
                        phone, opening_hours, status, status_reason, reviewed_by, created_at, updated_at)
-SELECT bench_uuid7(now() - n * interval '1 minute'), c.id, u.id, 'MERCHANT', '商户' || n, '', '餐饮', '街道',
-       36.60 + (n % 100) * 0.001, 116.95 + (n / 100) * 0.01, '13900000000', '全天', 'ACTIVE', NULL, NULL, now(), now()
-FROM generate_series(0, 999) n
-JOIN bench_communities c ON c.n = n % 30
-JOIN users u ON u.openid = 'bench-user-' || n
+SELECT bench_uuid7(now() - g.i * interval '1 minute'), c.id, u.id, 'MERCHANT', '商户' || g.i, '', '餐饮', '街道',
+       36.60 + (g.i % 100) * 0.001, 116.95 + (g.i / 100) * 0.01, '13900000000', '全天', 'ACTIVE', NULL, NULL, now(), now()
+FROM generate_series(0, 999) AS g(i)
+JOIN bench_communities c ON c.n = g.i % 30
+JOIN users u ON u.openid = 'bench-user-' || g.i
 WHERE NOT EXISTS (SELECT 1 FROM merchants WHERE name = '商户0');
 
 INSERT INTO merchant_staff (id, merchant_id, user_id, is_owner, created_at)

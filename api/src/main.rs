@@ -109,16 +109,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::IssueToken { openid } => {
-            let secret = settings
-                .jwt_secret
-                .as_ref()
-                .context("set JWT_SECRET to the servers' secret: a token signed otherwise is useless")?;
+            let secret = settings.jwt_secret.as_ref().context(
+                "set JWT_SECRET to the servers' secret: a token signed otherwise is useless",
+            )?;
             let db = db::connect(&settings.database_url).await?;
             let user = identity::find_or_create_user(&db, &openid)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             let keys = TokenKeys::new(secret.expose().as_bytes(), settings.access_token_ttl());
-            let caller = Caller { user_id: user.id, session_id: Uuid::now_v7() };
+            let caller = Caller {
+                user_id: user.id,
+                session_id: Uuid::now_v7(),
+            };
             let (token, _) = keys
                 .issue_access(caller, chrono::Utc::now())
                 .map_err(|error| anyhow::anyhow!("{error}"))?;

@@ -25,6 +25,16 @@ fn unique_index<T: IntoIden + 'static>(
     index(name, table, columns).unique().to_owned()
 }
 
+/// Drops `tables` in the order given (dependents first).
+async fn drop_tables(manager: &SchemaManager<'_>, tables: Vec<DynIden>) -> Result<(), DbErr> {
+    for table in tables {
+        manager
+            .drop_table(Table::drop().table(table).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

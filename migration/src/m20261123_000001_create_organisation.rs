@@ -1,6 +1,8 @@
 //! District → street → community → grid.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::drop_tables;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -106,16 +108,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Grids::Table.into_iden(),
-            Communities::Table.into_iden(),
-            Streets::Table.into_iden(),
-            Districts::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                Grids::Table.into_iden(),
+                Communities::Table.into_iden(),
+                Streets::Table.into_iden(),
+                Districts::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

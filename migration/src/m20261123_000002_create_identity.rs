@@ -1,6 +1,8 @@
 //! Users, their roles, refresh-token sessions and Party-member registrations (双报到).
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::drop_tables;
+
 use crate::m20261123_000001_create_organisation::Communities;
 
 #[derive(DeriveMigrationName)]
@@ -190,16 +192,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            PartyMemberApplications::Table.into_iden(),
-            RefreshTokens::Table.into_iden(),
-            RoleGrants::Table.into_iden(),
-            Users::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                PartyMemberApplications::Table.into_iden(),
+                RefreshTokens::Table.into_iden(),
+                RoleGrants::Table.into_iden(),
+                Users::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

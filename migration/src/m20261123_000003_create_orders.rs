@@ -1,6 +1,8 @@
 //! The four-list workflow: service categories, orders and their event timeline.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::drop_tables;
+
 use crate::index;
 use crate::m20261123_000001_create_organisation::Communities;
 use crate::m20261123_000002_create_identity::Users;
@@ -193,15 +195,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            OrderEvents::Table.into_iden(),
-            Orders::Table.into_iden(),
-            ServiceCategories::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                OrderEvents::Table.into_iden(),
+                Orders::Table.into_iden(),
+                ServiceCategories::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -1,6 +1,8 @@
 //! Volunteer time and points: activities and sign-ups, service records, the points ledger.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::drop_tables;
+
 use crate::m20261123_000001_create_organisation::Communities;
 use crate::m20261123_000002_create_identity::Users;
 use crate::{index, unique_index};
@@ -296,17 +298,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            PointsEntries::Table.into_iden(),
-            PointsAccounts::Table.into_iden(),
-            ServiceRecords::Table.into_iden(),
-            ActivitySignups::Table.into_iden(),
-            Activities::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
+        drop_tables(
+            manager,
+            vec![
+                PointsEntries::Table.into_iden(),
+                PointsAccounts::Table.into_iden(),
+                ServiceRecords::Table.into_iden(),
+                ActivitySignups::Table.into_iden(),
+                Activities::Table.into_iden(),
+            ],
+        )
+        .await?;
         manager
             .alter_table(
                 Table::alter()

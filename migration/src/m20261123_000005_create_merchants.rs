@@ -1,6 +1,8 @@
 //! The merchant alliance (商圈服务联盟): merchants, their staff and badges, offers, redemptions.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::drop_tables;
+
 use crate::m20261123_000001_create_organisation::Communities;
 use crate::m20261123_000002_create_identity::Users;
 use crate::{index, unique_index};
@@ -305,17 +307,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Redemptions::Table.into_iden(),
-            Offers::Table.into_iden(),
-            MerchantBadges::Table.into_iden(),
-            MerchantStaff::Table.into_iden(),
-            Merchants::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                Redemptions::Table.into_iden(),
+                Offers::Table.into_iden(),
+                MerchantBadges::Table.into_iden(),
+                MerchantStaff::Table.into_iden(),
+                Merchants::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

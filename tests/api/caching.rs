@@ -7,26 +7,6 @@ use crate::{
     orders::World,
 };
 
-async fn statements(app: &TestApp) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix("hongfan_db_statements_total")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .expect("statement counter")
-}
-
 const COMMUNITIES: &str = "{ communities { name pointsPerHour } }";
 const MERCHANTS: &str = "{ merchants { edges { node { name } } } }";
 
@@ -42,10 +22,10 @@ async fn listings_are_cached_and_changes_show_on_the_next_read_from_any_instance
 
     let first = w.app.ok(&w.resident.token, COMMUNITIES, json!({})).await;
     assert_eq!(first["communities"][0]["pointsPerHour"], 10);
-    let before = statements(&w.app).await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
     w.app.graphql(None, COMMUNITIES, json!({})).await;
     assert_eq!(
-        statements(&w.app).await,
+        w.app.metric("hongfan_db_statements_total").await,
         before,
         "a cached read runs no SQL"
     );

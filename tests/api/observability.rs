@@ -1,25 +1,7 @@
 //! Metrics, request ids, and a bounded number of SQL statements per list request.
 use serde_json::json;
 
-use crate::{
-    helpers::TestApp,
-    orders::{PUBLISH, World},
-};
-
-async fn metric(app: &TestApp, name: &str) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))
-}
+use crate::orders::{PUBLISH, World};
 
 #[tokio::test]
 async fn the_order_pool_costs_a_constant_number_of_statements_however_long_it_is() {
@@ -31,9 +13,9 @@ async fn the_order_pool_costs_a_constant_number_of_statements_however_long_it_is
             .await;
     }
     let pool = "{ orderPool(first: 50) { edges { node { id title requester { name } category { name } community { name } } } } }";
-    let before = metric(&w.app, "hongfan_db_statements_total").await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
     let data = w.app.ok(&w.member.token, pool, json!({})).await;
-    let statements = metric(&w.app, "hongfan_db_statements_total").await - before;
+    let statements = w.app.metric("hongfan_db_statements_total").await - before;
     assert_eq!(
         data["orderPool"]["edges"].as_array().map(Vec::len),
         Some(30)
@@ -67,10 +49,9 @@ async fn requests_are_counted_by_operation_and_carry_a_request_id() {
         .await
         .expect("send");
     assert!(!generated.headers()["x-request-id"].is_empty());
-    let counted = metric(
-        &w.app,
-        "hongfan_graphql_requests_total{operation=\"MyOrders\",outcome=\"ok\"}",
-    )
-    .await;
+    let counted = w
+        .app
+        .metric("hongfan_graphql_requests_total{operation=\"MyOrders\",outcome=\"ok\"}")
+        .await;
     assert_eq!(counted, 1);
 }
