@@ -23,6 +23,7 @@ const VARIABLES: &[&str] = &[
     "RATE_LIMIT_PER_MINUTE",
     "HONGFAN_TRUST_PROXY",
     "LOGIN_RATE_LIMIT_PER_IP",
+    "DATABASE_MAX_CONNECTIONS",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +79,8 @@ pub struct Settings {
     pub hongfan_trust_proxy: bool,
     /// Logins per minute from one client address.
     pub login_rate_limit_per_ip: u64,
+    /// PostgreSQL connections per instance.
+    pub database_max_connections: u32,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
             rate_limit_per_minute: 600,
             hongfan_trust_proxy: false,
             login_rate_limit_per_ip: 120,
+            database_max_connections: crate::db::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -172,6 +176,12 @@ impl Settings {
         }
         if self.rate_limit_per_minute == 0 {
             return Err(invalid("RATE_LIMIT_PER_MINUTE", "must be positive"));
+        }
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return Err(invalid(
+                "DATABASE_MAX_CONNECTIONS",
+                "must be between 1 and 1000",
+            ));
         }
         if self.login_rate_limit_per_ip == 0 {
             return Err(invalid("LOGIN_RATE_LIMIT_PER_IP", "must be positive"));

@@ -10,7 +10,19 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+/// PostgreSQL connections per instance when `DATABASE_MAX_CONNECTIONS` is not set.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with_pool(url, DEFAULT_MAX_CONNECTIONS).await
+}
+
+/// `max_connections` applies to PostgreSQL; more connections than the database has cores
+/// mostly add contention.
+pub async fn connect_with_pool(
+    url: &str,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -25,7 +37,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(32).min_connections(2);
+        options.max_connections(max_connections).min_connections(2);
     }
     Database::connect(options)
         .await

@@ -52,7 +52,9 @@ impl Application {
     /// Connects, migrates and binds; `serve` then runs it.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let metrics = Metrics::new()?;
-        let mut db = db::connect(&settings.database_url).await?;
+        let mut db =
+            db::connect_with_pool(&settings.database_url, settings.database_max_connections)
+                .await?;
         let statements = metrics.clone();
         db.set_metric_callback(move |info| statements.observe_statement(info.elapsed));
         db::migrate(&db).await?;
