@@ -71,10 +71,9 @@ fn add_codes(errors: &mut [ServerError]) {
 }
 
 /// An error raised before execution, e.g. by authentication.
-pub fn request_error(error: AppError) -> ServerError {
-    let mut errors = [ServerError::new(error.to_string(), None)];
-    errors[0].source = Some(std::sync::Arc::new(error));
-    add_codes(&mut errors);
-    let [error] = errors;
+pub fn request_error(app_error: AppError) -> ServerError {
+    let mut error = ServerError::new(app_error.to_string(), None);
+    error.source = Some(Arc::new(app_error));
+    add_codes(std::slice::from_mut(&mut error));
     error
 }

@@ -470,7 +470,8 @@ impl PointsMutation {
         Ok(PointsEntry(entry))
     }
 
-    /// STAFF: undo a mistaken EARN with a REVERSAL entry (never by deleting).
+    /// STAFF: undo a mistaken EARN with a REVERSAL entry (never by deleting). Once per entry:
+    /// asking again returns the first reversal.
     async fn reverse_points_entry(
         &self,
         ctx: &Context<'_>,

@@ -148,7 +148,8 @@ pub async fn adjust(
     Ok(entry)
 }
 
-/// Undoes a mistaken EARN with a REVERSAL entry; an entry is reversed at most once.
+/// Undoes a mistaken EARN with a REVERSAL entry. An entry is reversed at most once: reversing
+/// it again returns the first reversal and moves nothing.
 pub async fn reverse(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -164,10 +165,8 @@ pub async fn reverse(
     if original.kind != EntryKind::Earn {
         return Err(AppError::bad_input("only EARN entries can be reversed"));
     }
+    // An entry is reversed at most once; asking again (a retry) returns that reversal.
     let key = format!("reversal:{entry_id}");
-    if ledger::find_by_key(db, &key).await?.is_some() {
-        return Err(AppError::conflict("this entry was already reversed"));
-    }
     let posted = async {
         let txn = begin_write(db).await?;
         let entry = ledger::post(
