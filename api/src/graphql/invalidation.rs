@@ -1,12 +1,13 @@
-//! Tells the read-through cache what a request changed: every mutation field that succeeded
-//! invalidates the listings it affects, once the request is done (its changes are committed).
+//! Tells the read-through cache what a request changed: every mutation field a request selects
+//! invalidates the listings it affects once the request is done (its changes are committed).
+//! Fields are read from the parsed document, not hooked one by one while resolving: a
+//! per-field hook would cost every field of every query.
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{
-    Response, ServerResult, Value,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, ResolveInfo,
-    },
+    Response, ServerResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 use crate::{
@@ -45,25 +46,54 @@ struct PerRequest {
     changed: Mutex<Vec<Namespace>>,
 }
 
+/// Root field names of the document's mutations, fragments included.
+fn mutation_fields(document: &ExecutableDocument) -> Vec<String> {
+    fn collect(document: &ExecutableDocument, set: &SelectionSet, out: &mut Vec<String>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => out.push(field.node.name.node.to_string()),
+                Selection::InlineFragment(fragment) => {
+                    collect(document, &fragment.node.selection_set.node, out)
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        collect(document, &fragment.node.selection_set.node, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut fields = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        if operation.node.ty == OperationType::Mutation {
+            collect(document, &operation.node.selection_set.node, &mut fields);
+        }
+    }
+    fields
+}
+
 #[async_trait::async_trait]
 impl Extension for PerRequest {
-    async fn resolve(
+    async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let field = (info.parent_type == "MutationRoot").then(|| info.name.to_owned());
-        let result = next.run(ctx, info).await;
-        if let (Some(field), Ok(_)) = (field, &result)
-            && let Some((_, namespace)) = INVALIDATES.iter().find(|(name, _)| *name == field)
-        {
-            self.changed
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(*namespace);
-        }
-        result
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let touched = mutation_fields(&document).into_iter().filter_map(|field| {
+            INVALIDATES
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, namespace)| *namespace)
+        });
+        self.changed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(touched);
+        Ok(document)
     }
 
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
@@ -74,6 +104,7 @@ impl Extension for PerRequest {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+        // A refused mutation changed nothing; invalidating anyway would only cost a reload.
         for namespace in changed {
             cache::invalidate(&self.store, namespace).await;
         }
