@@ -183,3 +183,26 @@ async fn persisted_queries_are_registered_once_then_sent_by_hash() {
         "BAD_USER_INPUT"
     );
 }
+
+#[tokio::test]
+async fn production_mode_hides_graphiql_and_introspection() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.hongfan_env = hongfan::config::Environment::Production;
+        settings.wechat_appid = Some("wx-app".into());
+        settings.wechat_secret = Some(hongfan::config::Secret::new("wx-secret"));
+    })
+    .await;
+    let page = app
+        .http
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(page.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let introspect = "{ __schema { types { name } } }";
+    let hidden = app.graphql(None, introspect, json!({})).await;
+    assert!(hidden["data"]["__schema"].is_null(), "{hidden}");
+    let development = spawn_app().await;
+    let shown = development.graphql(None, introspect, json!({})).await;
+    assert!(shown["data"]["__schema"]["types"].is_array(), "{shown}");
+}
