@@ -202,6 +202,18 @@ fn may_manage_role(actor: &Actor, role: Role, community: Option<Uuid>) -> bool {
         || (role != Role::Admin && community.is_some_and(|c| actor.roles.is_staff_of(c)))
 }
 
+/// The checks shared by granting and revoking: a valid scope, and a caller allowed to manage it.
+fn authorize_role_change(actor: &Actor, role: Role, community: Option<Uuid>) -> AppResult<()> {
+    scope_is_valid(role, community)?;
+    if may_manage_role(actor, role, community) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only ADMIN, or STAFF of that community, may grant or revoke this role",
+        ))
+    }
+}
+
 /// Records a grant unless the user already holds it.
 pub async fn insert_grant(
     db: &impl ConnectionTrait,
@@ -233,12 +245,7 @@ pub async fn grant_role(
     role: Role,
     community: Option<Uuid>,
 ) -> AppResult<user::Model> {
-    scope_is_valid(role, community)?;
-    if !may_manage_role(actor, role, community) {
-        return Err(AppError::forbidden(
-            "only ADMIN, or STAFF of that community, may grant this role",
-        ));
-    }
+    authorize_role_change(actor, role, community)?;
     if let Some(community) = community {
         organisation::get_community(db, community).await?;
     }
@@ -256,12 +263,7 @@ pub async fn revoke_role(
     role: Role,
     community: Option<Uuid>,
 ) -> AppResult<user::Model> {
-    scope_is_valid(role, community)?;
-    if !may_manage_role(actor, role, community) {
-        return Err(AppError::forbidden(
-            "only ADMIN, or STAFF of that community, may revoke this role",
-        ));
-    }
+    authorize_role_change(actor, role, community)?;
     let user = get_user(db, user_id).await?;
     let scope = match community {
         Some(community) => role_grant::Column::CommunityId.eq(community),

@@ -65,6 +65,22 @@ pub async fn staff_role(
         .map(|staff| staff.is_owner))
 }
 
+/// The merchant, for STAFF of its community (approval, suspension, badges).
+async fn get_as_community_staff(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    merchant_id: Uuid,
+) -> AppResult<merchant::Model> {
+    let merchant = get(db, merchant_id).await?;
+    if actor.roles.is_staff_of(merchant.community_id) {
+        Ok(merchant)
+    } else {
+        Err(AppError::forbidden(
+            "only STAFF of the merchant's community may do this",
+        ))
+    }
+}
+
 /// ACTIVE merchants are public; others only to their own people and community STAFF.
 pub async fn get_visible(
     db: &DatabaseConnection,
@@ -159,12 +175,7 @@ async fn set_status(
     reason: Option<String>,
 ) -> AppResult<merchant::Model> {
     let txn = begin_write(db).await?;
-    let merchant = get(&txn, merchant_id).await?;
-    if !actor.roles.is_staff_of(merchant.community_id) {
-        return Err(AppError::forbidden(
-            "only STAFF of the merchant's community may do this",
-        ));
-    }
+    let merchant = get_as_community_staff(&txn, actor, merchant_id).await?;
     let changed = merchant::Entity::update_many()
         .set(merchant::ActiveModel {
             status: Set(to),
@@ -178,9 +189,10 @@ async fn set_status(
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return Err(AppError::conflict(
-            format!("the merchant is {:?}", merchant.status).to_uppercase(),
-        ));
+        return Err(AppError::conflict(format!(
+            "the merchant is already {}",
+            format!("{:?}", merchant.status).to_uppercase()
+        )));
     }
     if to == MerchantStatus::Active {
         let people = merchant_staff::Entity::find()
@@ -279,12 +291,7 @@ pub async fn award_badge(
     merchant_id: Uuid,
     badge: Badge,
 ) -> AppResult<merchant::Model> {
-    let merchant = get(db, merchant_id).await?;
-    if !actor.roles.is_staff_of(merchant.community_id) {
-        return Err(AppError::forbidden(
-            "only STAFF of the merchant's community may award badges",
-        ));
-    }
+    let merchant = get_as_community_staff(db, actor, merchant_id).await?;
     if badges_of(db, merchant_id).await?.contains(&badge) {
         return Ok(merchant);
     }
@@ -306,12 +313,7 @@ pub async fn revoke_badge(
     merchant_id: Uuid,
     badge: Badge,
 ) -> AppResult<merchant::Model> {
-    let merchant = get(db, merchant_id).await?;
-    if !actor.roles.is_staff_of(merchant.community_id) {
-        return Err(AppError::forbidden(
-            "only STAFF of the merchant's community may revoke badges",
-        ));
-    }
+    let merchant = get_as_community_staff(db, actor, merchant_id).await?;
     merchant_badge::Entity::delete_many()
         .filter(merchant_badge::Column::MerchantId.eq(merchant_id))
         .filter(merchant_badge::Column::Badge.eq(badge))
