@@ -1,5 +1,5 @@
-//! A read-through cache in the shared store for listings read far more often than they change
-//! (communities, merchants, offers). Each namespace has a version; a change bumps it, so every
+//! A read-through cache in the shared store for what is read far more often than it changes
+//! (communities, merchants, offers, roles). Each namespace has a version; a change bumps it, so every
 //! instance's next read misses and reloads. Entries also expire after a minute. While the store
 //! is down, reads go straight to the database.
 use std::{fmt, future::Future, time::Duration};
@@ -13,10 +13,12 @@ const ENTRY_TTL: Duration = Duration::from_secs(60);
 /// Versions outlive every entry written under them.
 const VERSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Namespace {
     Communities,
     Merchants,
+    /// Users' roles (see `identity::KnownRoles`).
+    Roles,
 }
 
 impl fmt::Display for Namespace {
@@ -24,11 +26,12 @@ impl fmt::Display for Namespace {
         f.write_str(match self {
             Namespace::Communities => "communities",
             Namespace::Merchants => "merchants",
+            Namespace::Roles => "roles",
         })
     }
 }
 
-fn version_key(namespace: Namespace) -> String {
+pub fn version_key(namespace: Namespace) -> String {
     format!("cache-version:{namespace}")
 }
 

@@ -37,7 +37,12 @@ pub async fn connect_with_pool(
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(max_connections).min_connections(2);
+        // sqlx pings a connection when it goes back to the pool; pinging it again on every
+        // checkout would double the round trips of each query, so only stale ones are tested.
+        options
+            .max_connections(max_connections)
+            .min_connections(2)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(options)
         .await

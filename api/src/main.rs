@@ -8,6 +8,7 @@ use hongfan::{
         tokens::{Caller, TokenKeys},
     },
     seed,
+    shared_store::SharedStore,
     startup::Application,
 };
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -88,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
-            if seed::demo(&db).await? {
+            if seed::demo(&db, &shared_store(&settings)?).await? {
                 tracing::info!("demo data loaded");
             } else {
                 tracing::info!("the database already has communities; nothing seeded");
@@ -102,7 +103,10 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
-            let user = identity::grant_role_by_openid(&db, &openid, role, community)
+            // Servers sharing Redis drop their cached roles at once; an embedded server, whose
+            // cache lives in its own process, picks the grant up within a minute.
+            let store = shared_store(&settings)?;
+            let user = identity::grant_role_by_openid(&db, &store, &openid, role, community)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("granted {role:?} to user {} ({openid})", user.id);
@@ -131,10 +135,14 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+fn shared_store(settings: &Settings) -> anyhow::Result<SharedStore> {
+    SharedStore::connect(settings.redis_url.as_deref(), &settings.redis_key_prefix)
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     // Only the embedded database seeds itself: a production database is never touched unasked.
-    if !settings.is_postgres() && seed::demo(&app.state().db).await? {
+    if !settings.is_postgres() && seed::demo(&app.state().db, &app.state().store).await? {
         tracing::info!("empty embedded database: demo data loaded (see README for demo accounts)");
     }
     let address = app.local_addr().context("reading the bound address")?;

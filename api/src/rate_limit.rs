@@ -31,20 +31,29 @@ pub fn login_per_ip(max: u64) -> Limit {
     }
 }
 
-/// Counts one use of `limit` by `subject`; RATE_LIMITED once it is used up.
-pub async fn check(store: &SharedStore, limit: Limit, subject: &str) -> AppResult<()> {
-    match store
-        .hit(&format!("rate:{}:{subject}", limit.name), limit.window)
-        .await
-    {
-        Ok(count) if count > limit.max => Err(AppError::RateLimited {
+/// Where the uses of `limit` by `subject` are counted.
+pub fn counter_key(limit: Limit, subject: &str) -> String {
+    format!("rate:{}:{subject}", limit.name)
+}
+
+/// RATE_LIMITED once `count` uses exceed the limit.
+pub fn enforce(limit: Limit, count: u64) -> AppResult<()> {
+    if count > limit.max {
+        return Err(AppError::RateLimited {
             message: format!(
                 "too many requests; try again in {} seconds",
                 limit.window.as_secs()
             ),
             retry_after: Some(limit.window),
-        }),
-        Ok(_) => Ok(()),
+        });
+    }
+    Ok(())
+}
+
+/// Counts one use of `limit` by `subject`; RATE_LIMITED once it is used up.
+pub async fn check(store: &SharedStore, limit: Limit, subject: &str) -> AppResult<()> {
+    match store.hit(&counter_key(limit, subject), limit.window).await {
+        Ok(count) => enforce(limit, count),
         Err(error) => {
             tracing::warn!(%error, limit = limit.name, "shared store unavailable; rate limit not enforced");
             Ok(())

@@ -12,6 +12,7 @@ use crate::{
     identity::{self, ProfileInput},
     orders::categories::{self, CategoryInput},
     points::rules::DEFAULT_POINTS_PER_HOUR,
+    shared_store::SharedStore,
 };
 
 /// (code, name, response time in minutes)
@@ -66,7 +67,7 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 ];
 
 /// Loads the demo data unless the database already has communities. Returns whether it did.
-pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
+pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Result<bool> {
     if community::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -128,7 +129,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<bool> {
         };
         let user = match account.role {
             Some(role) => {
-                identity::grant_role_by_openid(db, account.openid, role, community).await?
+                identity::grant_role_by_openid(db, store, account.openid, role, community).await?
             }
             None => {
                 let txn = begin_write(db).await?;

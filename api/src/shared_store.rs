@@ -1,5 +1,5 @@
-//! State that every API instance must see at once: session revocations and rate-limit
-//! counters. Redis when `REDIS_URL` is set; an in-process stand-in otherwise, which is
+//! State that every API instance must see at once: session revocations, rate-limit counters
+//! and cached entries. Redis when `REDIS_URL` is set; an in-process stand-in otherwise, which is
 //! only correct for a single instance — the embedded default.
 use std::{
     collections::HashMap,
@@ -49,6 +49,14 @@ pub enum SharedStore {
 impl SharedStore {
     pub fn in_memory() -> Self {
         Self::Memory(Arc::default())
+    }
+
+    /// Redis when a URL is configured, else the in-process stand-in.
+    pub fn connect(redis_url: Option<&str>, prefix: &str) -> anyhow::Result<Self> {
+        match redis_url {
+            Some(url) => Self::redis(url, prefix),
+            None => Ok(Self::in_memory()),
+        }
     }
 
     pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
@@ -131,6 +139,54 @@ impl SharedStore {
                     .await
                     .context("reading a counter from Redis")?;
                 Ok(count.unwrap_or(0))
+            }
+        }
+    }
+
+    /// In one round trip: the values under `keys` (texts, or counters and flags as numbers),
+    /// and one more event on the `hit` counter, as [`Self::hit`] counts them.
+    pub async fn read_and_hit(
+        &self,
+        keys: &[String],
+        (counter, window): (&str, Duration),
+    ) -> anyhow::Result<(Vec<Option<String>>, u64)> {
+        match self {
+            Self::Memory(state) => {
+                let values = {
+                    let state = lock(state);
+                    let now = Instant::now();
+                    keys.iter()
+                        .map(|key| {
+                            let text = state.texts.get(key).filter(|(_, expires)| *expires > now);
+                            let count = state
+                                .counters
+                                .get(key)
+                                .filter(|(_, expires)| *expires > now);
+                            text.map(|(text, _)| text.clone())
+                                .or_else(|| count.map(|(count, _)| count.to_string()))
+                        })
+                        .collect()
+                };
+                Ok((values, self.hit(counter, window).await?))
+            }
+            Self::Redis { connection, prefix } => {
+                let counter = format!("{prefix}:{counter}");
+                let mut pipe = redis::pipe();
+                pipe.cmd("MGET")
+                    .arg(
+                        keys.iter()
+                            .map(|key| format!("{prefix}:{key}"))
+                            .collect::<Vec<_>>(),
+                    )
+                    .incr(&counter, 1)
+                    .cmd("EXPIRE")
+                    .arg(&counter)
+                    .arg(window.as_secs().max(1))
+                    .arg("NX")
+                    .ignore();
+                pipe.query_async(&mut connection.clone())
+                    .await
+                    .context("reading and counting in Redis")
             }
         }
     }
@@ -218,5 +274,25 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(store.count("k").await.expect("count"), 0);
         assert_eq!(store.hit("k", window).await.expect("hit"), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_reads_texts_and_counters_while_counting() {
+        let store = SharedStore::in_memory();
+        let minute = Duration::from_secs(60);
+        store.set_text("t", "hello", minute).await.expect("set");
+        store.set_flag("f", minute).await.expect("flag");
+        let keys = ["t".to_owned(), "f".to_owned(), "missing".to_owned()];
+        let (values, count) = store
+            .read_and_hit(&keys, ("c", minute))
+            .await
+            .expect("read");
+        assert_eq!(values, [Some("hello".into()), Some("1".into()), None]);
+        assert_eq!(count, 1);
+        let (_, count) = store
+            .read_and_hit(&keys, ("c", minute))
+            .await
+            .expect("read");
+        assert_eq!(count, 2);
     }
 }

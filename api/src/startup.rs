@@ -98,6 +98,11 @@ impl Application {
             store: store.clone(),
             refresh_ttl: settings.refresh_token_ttl(),
             login_per_ip: rate_limit::login_per_ip(settings.login_rate_limit_per_ip),
+            request_budget: Limit {
+                name: "requests",
+                max: settings.rate_limit_per_minute,
+                window: Duration::from_secs(60),
+            },
         };
         let state = AppState {
             db,
@@ -109,14 +114,9 @@ impl Application {
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {
-            schema: graphql::build_schema(Some(state.clone()), development),
+            api: graphql::Api::new(state.clone(), development),
             sessions,
             graphiql: development,
-            request_budget: Limit {
-                name: "requests",
-                max: settings.rate_limit_per_minute,
-                window: Duration::from_secs(60),
-            },
             trust_forwarded_for: settings.hongfan_trust_proxy,
             metrics: metrics.clone(),
         };

@@ -69,3 +69,39 @@ async fn listings_are_cached_and_changes_show_on_the_next_read_from_any_instance
     let listed = w.app.ok(&w.resident.token, MERCHANTS, json!({})).await;
     assert_eq!(listed["merchants"]["edges"][0]["node"]["name"], "缓存小店");
 }
+
+#[tokio::test]
+async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_instance() {
+    let w = World::new().await;
+    let second = if with_redis() {
+        Some(w.app.another_instance().await)
+    } else {
+        None
+    };
+    let other: &TestApp = second.as_ref().unwrap_or(&w.app);
+    let pool = "{ orderPool(first: 1) { edges { node { id } } } }";
+
+    w.app.ok(&w.member.token, pool, json!({})).await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(
+        w.app.metric("hongfan_db_statements_total").await,
+        before + 1,
+        "with the roles cached only the pool itself is read"
+    );
+
+    let member_id = w
+        .app
+        .ok(&w.member.token, "{ me { id } }", json!({}))
+        .await["me"]["id"]
+        .clone();
+    other
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!, $c: ID) { revokeRole(userId: $u, role: PARTY_MEMBER, communityId: $c) { id } }",
+            json!({ "u": member_id, "c": w.demo.community }),
+        )
+        .await;
+    let refused = w.app.graphql(Some(&w.member.token), pool, json!({})).await;
+    assert_eq!(crate::helpers::error_code(&refused), "FORBIDDEN");
+}

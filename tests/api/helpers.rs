@@ -7,6 +7,7 @@ use entity::{community, enums::Role, service_category};
 use hongfan::{
     config::{Secret, Settings},
     identity,
+    shared_store::SharedStore,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
@@ -16,6 +17,7 @@ use tokio::sync::Mutex;
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    pub store: SharedStore,
     pub http: reqwest::Client,
     pub settings: Settings,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -71,10 +73,12 @@ async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> Tes
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     let db = app.state().db.clone();
+    let store = app.state().store.clone();
     tokio::spawn(app.serve());
     TestApp {
         address,
         db,
+        store,
         http: reqwest::Client::new(),
         settings,
         _sqlite_dir: sqlite_dir,
@@ -245,7 +249,9 @@ impl TestApp {
     }
 
     pub async fn seed_demo(&self) -> Demo {
-        hongfan::seed::demo(&self.db).await.expect("seed");
+        hongfan::seed::demo(&self.db, &self.store)
+            .await
+            .expect("seed");
         let communities = community::Entity::find()
             .order_by_asc(community::Column::Id)
             .all(&self.db)
@@ -267,7 +273,7 @@ impl TestApp {
     /// Test set-up shortcut, the same path as the `grant-role` command.
     pub async fn grant(&self, openid: &str, role: Role, community: Option<&str>) {
         let community = community.map(|c| c.parse().expect("uuid"));
-        identity::grant_role_by_openid(&self.db, openid, role, community)
+        identity::grant_role_by_openid(&self.db, &self.store, openid, role, community)
             .await
             .expect("grant role");
     }

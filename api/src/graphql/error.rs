@@ -1,51 +1,16 @@
 //! Gives every GraphQL error a stable `extensions.code`.
 //!
-//! Resolvers return `AppError`s, which async-graphql keeps as the error's source; here, after
-//! execution, each error is labelled from its source. Errors without one come from
+//! Resolvers return `AppError`s, which async-graphql keeps as the error's source; after
+//! execution each error is labelled from its source. Errors without one come from
 //! async-graphql itself: the query or its arguments did not fit the schema.
 use std::sync::Arc;
 
-use async_graphql::{
-    ErrorExtensionValues, Response, ServerError,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
-    futures_util::{StreamExt, stream::BoxStream},
-};
+use async_graphql::{ErrorExtensionValues, ServerError};
 
 use crate::error::AppError;
 
-/// Labels the errors of every response, over HTTP and WebSocket alike.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        add_codes(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                add_codes(&mut response.errors);
-                response
-            })
-            .boxed()
-    }
-}
-
-fn add_codes(errors: &mut [ServerError]) {
+/// Labels each error with its code (and, when rate limited, when to retry).
+pub fn add_codes(errors: &mut [ServerError]) {
     for error in errors {
         let (code, retry_after) = match error.source::<AppError>() {
             Some(app_error) => {

@@ -3,7 +3,7 @@
 //! never executed, GET for queries only, and the caller's bearer token.
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
-    ServerError,
+    Executor, ServerError,
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
@@ -15,7 +15,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use super::{AppSchema, RequestContext};
+use super::{Api, RequestContext};
 use std::{
     net::{IpAddr, SocketAddr},
     time::Instant,
@@ -23,23 +23,16 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use crate::{
-    error::AppError,
-    identity::sessions::SessionService,
-    metrics::Metrics,
-    rate_limit::{self, Limit},
-};
+use crate::{error::AppError, identity::sessions::SessionService, metrics::Metrics};
 
 /// Persisted queries are kept this long after their last registration.
 const PERSISTED_QUERY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
-    pub schema: AppSchema,
+    pub api: Api,
     pub sessions: SessionService,
     pub graphiql: bool,
-    /// Requests one user may make per window, across all instances.
-    pub request_budget: Limit,
     /// Behind a load balancer: take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
     pub metrics: Metrics,
@@ -203,46 +196,25 @@ impl GraphqlEndpoint {
         media: MediaType,
         mut request: async_graphql::Request,
     ) -> Response {
-        let caller = match bearer_token(headers) {
+        let admission = match bearer_token(headers) {
             None => None,
             // An invalid token is an error, not "anonymous": the client must log in again.
             Some(token) => match self.sessions.authenticate(token).await {
-                Ok(caller) => Some(caller),
-                Err(error) => {
-                    let errors = [super::error::request_error(error)];
-                    return not_executed(media, StatusCode::UNAUTHORIZED, &errors);
-                }
+                Ok(admission) => Some(admission),
+                Err(error) => return refused(media, error),
             },
         };
-        if let Some(caller) = caller {
-            let budget = rate_limit::check(
-                &self.sessions.store,
-                self.request_budget,
-                &caller.user_id.to_string(),
-            )
-            .await;
-            if let Err(error) = budget {
-                let retry_after = self.request_budget.window.as_secs().to_string();
-                let errors = [super::error::request_error(error)];
-                let mut response =
-                    reply(StatusCode::TOO_MANY_REQUESTS, media, &errors_body(&errors));
-                if let Ok(value) = HeaderValue::from_str(&retry_after) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-                return response;
-            }
-        }
         if let Err(errors) = self.resolve_persisted_query(&mut request).await {
             return reply(StatusCode::OK, media, &errors_body(&errors));
         }
         request = request.data(RequestContext::new(
             &self.sessions.db,
-            caller,
+            admission,
             Some(self.client_ip(headers, peer)),
         ));
         let operation = request.operation_name.clone();
         let started = Instant::now();
-        let response = self.schema.execute(request).await;
+        let response = self.api.execute(request).await;
         self.metrics.observe_request(
             operation.as_deref(),
             started.elapsed(),
@@ -258,6 +230,25 @@ impl GraphqlEndpoint {
             reply(StatusCode::OK, media, &response)
         }
     }
+}
+
+/// A request turned away before execution: 401 for a bad token, 429 (with Retry-After) for
+/// a spent request budget.
+fn refused(media: MediaType, error: AppError) -> Response {
+    let retry_after = match &error {
+        AppError::RateLimited { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    let errors = [super::error::request_error(error)];
+    let Some(retry_after) = retry_after else {
+        return not_executed(media, StatusCode::UNAUTHORIZED, &errors);
+    };
+    let mut response = reply(StatusCode::TOO_MANY_REQUESTS, media, &errors_body(&errors));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after.as_secs()),
+    );
+    response
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -384,7 +375,7 @@ pub async fn websocket(
         .on_upgrade(move |socket| {
             let sessions = endpoint.sessions.clone();
             let client_ip = endpoint.client_ip(&headers, peer);
-            GraphQLWebSocket::new(socket, endpoint.schema.clone(), protocol)
+            GraphQLWebSocket::new(socket, endpoint.api.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let token = payload["accessToken"]
                         .as_str()
@@ -396,11 +387,11 @@ pub async fn websocket(
                         .ok_or_else(|| {
                             AppError::Unauthenticated("send accessToken in connection_init".into())
                         })?;
-                    let caller = sessions.authenticate(token).await?;
+                    let admission = sessions.authenticate(token).await?;
                     let mut data = async_graphql::Data::default();
                     data.insert(RequestContext::new(
                         &sessions.db,
-                        Some(caller),
+                        Some(admission),
                         Some(client_ip),
                     ));
                     Ok(data)

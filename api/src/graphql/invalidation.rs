@@ -1,19 +1,10 @@
-//! Tells the read-through cache what a request changed: every mutation field a request selects
+//! What a request changes in the read-through cache: every mutation field a request selects
 //! invalidates the listings it affects once the request is done (its changes are committed).
 //! Fields are read from the parsed document, not hooked one by one while resolving: a
 //! per-field hook would cost every field of every query.
-use std::sync::{Arc, Mutex};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
-use async_graphql::{
-    Response, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest},
-    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
-};
-
-use crate::{
-    cache::{self, Namespace},
-    shared_store::SharedStore,
-};
+use crate::cache::Namespace;
 
 /// Mutation fields and the cached listings they change.
 const INVALIDATES: &[(&str, Namespace)] = &[
@@ -28,23 +19,13 @@ const INVALIDATES: &[(&str, Namespace)] = &[
     // Stock is part of an offer listing.
     ("redeemOffer", Namespace::Merchants),
     ("cancelRedemption", Namespace::Merchants),
+    // Mutations that grant or revoke roles.
+    ("grantRole", Namespace::Roles),
+    ("revokeRole", Namespace::Roles),
+    ("reviewPartyMemberApplication", Namespace::Roles),
+    ("approveMerchant", Namespace::Roles),
+    ("addMerchantStaff", Namespace::Roles),
 ];
-
-pub struct Invalidation(pub SharedStore);
-
-impl ExtensionFactory for Invalidation {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PerRequest {
-            store: self.0.clone(),
-            changed: Mutex::default(),
-        })
-    }
-}
-
-struct PerRequest {
-    store: SharedStore,
-    changed: Mutex<Vec<Namespace>>,
-}
 
 /// Root field names of the document's mutations, fragments included.
 fn mutation_fields(document: &ExecutableDocument) -> Vec<String> {
@@ -73,41 +54,15 @@ fn mutation_fields(document: &ExecutableDocument) -> Vec<String> {
     fields
 }
 
-#[async_trait::async_trait]
-impl Extension for PerRequest {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let touched = mutation_fields(&document).into_iter().filter_map(|field| {
-            INVALIDATES
-                .iter()
-                .find(|(name, _)| *name == field)
-                .map(|(_, namespace)| *namespace)
-        });
-        self.changed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(touched);
-        Ok(document)
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        let changed = std::mem::take(
-            &mut *self
-                .changed
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
-        // A refused mutation changed nothing; invalidating anyway would only cost a reload.
-        for namespace in changed {
-            cache::invalidate(&self.store, namespace).await;
+/// The cached listings that the mutation fields of `document` change.
+pub fn changed_namespaces(document: &ExecutableDocument) -> Vec<Namespace> {
+    let mut namespaces = Vec::new();
+    for field in mutation_fields(document) {
+        for (_, namespace) in INVALIDATES.iter().filter(|(name, _)| *name == field) {
+            if !namespaces.contains(namespace) {
+                namespaces.push(*namespace);
+            }
         }
-        response
     }
+    namespaces
 }

@@ -12,9 +12,12 @@ mod points;
 mod subscriptions;
 
 use async_graphql::dataloader::DataLoader;
+use std::sync::Arc;
+
 use async_graphql::{
-    Context, ID, MergedObject, OutputType, Schema,
+    Context, Data, Executor, ID, MergedObject, OutputType, Request, Response, Schema,
     connection::{Connection, Edge},
+    futures_util::{StreamExt, stream::BoxStream},
 };
 use entity::{community, service_category, user};
 use loaders::ById;
@@ -23,11 +26,13 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
+    cache,
     error::AppError,
-    identity::{Actor, load_actor, tokens::Caller},
+    identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
     notifications,
     orders::workflow::Step,
     pagination::{Page, PageRequest, encode_cursor},
+    shared_store::SharedStore,
     startup::AppState,
 };
 
@@ -54,17 +59,15 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::Subscription
 const MAX_DEPTH: usize = 12;
 const MAX_COMPLEXITY: usize = 2_000;
 
-pub fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
+fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .extension(error::ErrorCodes);
+    .limit_complexity(MAX_COMPLEXITY);
     if let Some(state) = state {
-        builder = builder.extension(invalidation::Invalidation(state.store.clone()));
         builder = builder.data(state);
     }
     if !introspection {
@@ -78,9 +81,59 @@ pub fn sdl() -> String {
     build_schema(None, true).sdl()
 }
 
+/// The schema with what every operation needs around it: errors labelled with their code,
+/// and after a mutation the cached listings it changed invalidated. Done around execution
+/// rather than as schema extensions, which async-graphql would call for every field.
+#[derive(Clone)]
+pub struct Api {
+    schema: AppSchema,
+    store: SharedStore,
+}
+
+impl Api {
+    pub fn new(state: AppState, introspection: bool) -> Self {
+        Self {
+            store: state.store.clone(),
+            schema: build_schema(Some(state), introspection),
+        }
+    }
+}
+
+impl Executor for Api {
+    async fn execute(&self, mut request: Request) -> Response {
+        // A document that does not parse changes nothing; execution reports the error.
+        let changed = request
+            .parsed_query()
+            .map(invalidation::changed_namespaces)
+            .unwrap_or_default();
+        let mut response = self.schema.execute(request).await;
+        error::add_codes(&mut response.errors);
+        // Even a refused mutation invalidates: the cost is one reload, never a stale read.
+        for namespace in changed {
+            cache::invalidate(&self.store, namespace).await;
+        }
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        self.schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .map(|mut response| {
+                error::add_codes(&mut response.errors);
+                response
+            })
+            .boxed()
+    }
+}
+
 /// Per-request data: who is calling, and their roles once someone asked for them.
 pub struct RequestContext {
     caller: Option<Caller>,
+    known_roles: KnownRoles,
     client_ip: Option<std::net::IpAddr>,
     actor: OnceCell<Actor>,
     users: DataLoader<ById<user::Entity>>,
@@ -91,11 +144,16 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn new(
         db: &DatabaseConnection,
-        caller: Option<Caller>,
+        admission: Option<Admission>,
         client_ip: Option<std::net::IpAddr>,
     ) -> Self {
+        let (caller, known_roles) = match admission {
+            Some(Admission { caller, roles }) => (Some(caller), roles),
+            None => (None, KnownRoles::Unknown),
+        };
         Self {
             caller,
+            known_roles,
             client_ip,
             actor: OnceCell::new(),
             users: loaders::by_id(db),
@@ -163,7 +221,14 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
     let request = ctx.data::<RequestContext>()?;
     Ok(request
         .actor
-        .get_or_try_init(|| load_actor(&state.db, caller.user_id))
+        .get_or_try_init(|| {
+            actor_of(
+                &state.db,
+                &state.store,
+                caller.user_id,
+                &request.known_roles,
+            )
+        })
         .await?)
 }
 

@@ -16,13 +16,18 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    cache::{self, Namespace},
     db::begin_write,
     error::{AppError, AppResult},
-    organisation, validate,
+    organisation,
+    shared_store::SharedStore,
+    validate,
 };
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// The roles a user holds; RESIDENT is implicit for everyone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Roles(Vec<(Role, Option<Uuid>)>);
 
 impl Roles {
@@ -87,13 +92,80 @@ pub async fn roles_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Rol
     ))
 }
 
-/// Accounts are never deleted, so a valid token's user exists: only the roles are read, on
-/// every request, so that a revoked role takes effect at once.
+/// Accounts are never deleted, so a valid token's user exists: only the roles are read.
 pub async fn load_actor(db: &DatabaseConnection, user_id: Uuid) -> AppResult<Actor> {
     Ok(Actor {
         id: user_id,
         roles: roles_of(db, user_id).await?,
     })
+}
+
+/// A cached entry is trusted this long at most; a role change ends it at once anyway.
+const CACHED_ROLES_TTL: Duration = Duration::from_secs(60);
+
+/// Roles are read on every request, so they are cached in the shared store. An entry holds the
+/// version of the roles namespace it was read at; every role-changing mutation bumps that
+/// version (see `graphql::invalidation`), so a revoked role takes effect on the next request,
+/// on every instance. The version is read before the database, so an entry read while a change
+/// commits is stored under the old version and never trusted.
+#[derive(Debug, Clone)]
+pub enum KnownRoles {
+    Cached(Roles),
+    /// Not cached at this version of the roles namespace.
+    Missing {
+        version: u64,
+    },
+    /// The shared store could not be asked.
+    Unknown,
+}
+
+pub fn cached_roles_key(user_id: Uuid) -> String {
+    format!("roles:{user_id}")
+}
+
+impl KnownRoles {
+    /// From the current namespace version and the user's entry ("version:json").
+    pub fn from_cache(version: Option<&str>, entry: Option<&str>) -> Self {
+        let version = version.and_then(|v| v.parse().ok()).unwrap_or(0);
+        entry
+            .and_then(|entry| entry.split_once(':'))
+            .filter(|(at, _)| at.parse() == Ok(version))
+            .and_then(|(_, roles)| serde_json::from_str(roles).ok())
+            .map_or(Self::Missing { version }, Self::Cached)
+    }
+}
+
+/// The caller with their roles, from the cache when it had them.
+pub async fn actor_of(
+    db: &DatabaseConnection,
+    store: &SharedStore,
+    user_id: Uuid,
+    known: &KnownRoles,
+) -> AppResult<Actor> {
+    let version = match known {
+        KnownRoles::Cached(roles) => {
+            return Ok(Actor {
+                id: user_id,
+                roles: roles.clone(),
+            });
+        }
+        KnownRoles::Missing { version } => Some(*version),
+        KnownRoles::Unknown => None,
+    };
+    let actor = load_actor(db, user_id).await?;
+    if let Some(version) = version
+        && let Ok(roles) = serde_json::to_string(&actor.roles)
+        && let Err(error) = store
+            .set_text(
+                &cached_roles_key(user_id),
+                &format!("{version}:{roles}"),
+                CACHED_ROLES_TTL,
+            )
+            .await
+    {
+        tracing::warn!(%error, "shared store unavailable; roles not cached");
+    }
+    Ok(actor)
 }
 
 pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
@@ -281,6 +353,7 @@ pub async fn revoke_role(
 /// Bootstrap for the first administrator (CLI `grant-role`): no actor to check.
 pub async fn grant_role_by_openid(
     db: &DatabaseConnection,
+    store: &SharedStore,
     openid: &str,
     role: Role,
     community: Option<Uuid>,
@@ -293,6 +366,7 @@ pub async fn grant_role_by_openid(
     let user = find_or_create_user(&txn, openid).await?;
     insert_grant(&txn, user.id, role, community, None).await?;
     txn.commit().await?;
+    cache::invalidate(store, Namespace::Roles).await;
     Ok(user)
 }
 
@@ -444,6 +518,29 @@ mod tests {
             id: Uuid::now_v7(),
             roles: Roles(grants),
         }
+    }
+
+    #[test]
+    fn cached_roles_are_trusted_only_at_the_current_version() {
+        let community = Uuid::now_v7();
+        let roles = Roles(vec![(Role::PartyMember, Some(community))]);
+        let entry = format!("3:{}", serde_json::to_string(&roles).expect("json"));
+        assert!(matches!(
+            KnownRoles::from_cache(Some("3"), Some(&entry)),
+            KnownRoles::Cached(cached) if cached.is_member_of(community)
+        ));
+        assert!(matches!(
+            KnownRoles::from_cache(Some("4"), Some(&entry)),
+            KnownRoles::Missing { version: 4 }
+        ));
+        assert!(matches!(
+            KnownRoles::from_cache(None, None),
+            KnownRoles::Missing { version: 0 }
+        ));
+        assert!(matches!(
+            KnownRoles::from_cache(Some("0"), Some("0:not json")),
+            KnownRoles::Missing { version: 0 }
+        ));
     }
 
     #[test]

@@ -11,11 +11,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    find_or_create_user, get_user,
+    KnownRoles, cached_roles_key, find_or_create_user, get_user,
     tokens::{Caller, TokenKeys, hash_refresh_token, new_refresh_token},
     wechat::WechatLogin,
 };
 use crate::{
+    cache::{self, Namespace},
     db::begin_write,
     error::{AppError, AppResult},
     rate_limit,
@@ -32,6 +33,14 @@ pub struct SessionService {
     pub store: SharedStore,
     pub refresh_ttl: std::time::Duration,
     pub login_per_ip: rate_limit::Limit,
+    /// Requests one user may make per window, across all instances.
+    pub request_budget: rate_limit::Limit,
+}
+
+/// An admitted request's caller, and what the shared store knew of their roles.
+pub struct Admission {
+    pub caller: Caller,
+    pub roles: KnownRoles,
 }
 
 pub struct Session {
@@ -109,25 +118,38 @@ impl SessionService {
         self.revoke_access(caller.session_id).await
     }
 
-    /// Verifies an access token and that its session was not logged out or revoked. The shared
-    /// store answers that fast; while it is down the database, where revocations are also
-    /// recorded, answers instead.
-    pub async fn authenticate(&self, access_token: &str) -> AppResult<Caller> {
+    /// Admits a request: verifies its access token, that the session was not logged out or
+    /// revoked, and counts it against the user's request budget. One round trip to the shared
+    /// store answers all that and brings the user's cached roles. While the store is down the
+    /// database, where revocations are also recorded, answers instead, and the budget waits.
+    pub async fn authenticate(&self, access_token: &str) -> AppResult<Admission> {
         let caller = self.keys.verify_access(access_token)?;
-        let revoked = match self
+        let keys = [
+            revoked_session_key(caller.session_id),
+            cache::version_key(Namespace::Roles),
+            cached_roles_key(caller.user_id),
+        ];
+        let budget = self.request_budget;
+        let counter = rate_limit::counter_key(budget, &caller.user_id.to_string());
+        let (revoked, roles) = match self
             .store
-            .has_flag(&revoked_session_key(caller.session_id))
+            .read_and_hit(&keys, (&counter, budget.window))
             .await
         {
-            Ok(revoked) => revoked,
+            Ok((values, count)) => {
+                rate_limit::enforce(budget, count)?;
+                let roles = KnownRoles::from_cache(values[1].as_deref(), values[2].as_deref());
+                (values[0].is_some(), roles)
+            }
             Err(error) => {
                 tracing::warn!(%error, "shared store unavailable; checking the session in the database");
-                refresh_token::Entity::find()
+                let revoked = refresh_token::Entity::find()
                     .filter(refresh_token::Column::FamilyId.eq(caller.session_id))
                     .filter(refresh_token::Column::RevokedAt.is_not_null())
                     .one(&self.db)
                     .await?
-                    .is_some()
+                    .is_some();
+                (revoked, KnownRoles::Unknown)
             }
         };
         if revoked {
@@ -135,7 +157,7 @@ impl SessionService {
                 "this session has ended; log in again".into(),
             ));
         }
-        Ok(caller)
+        Ok(Admission { caller, roles })
     }
 
     /// Access tokens are not stored; a revoked session is remembered for as long as one of its
