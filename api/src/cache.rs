@@ -2,7 +2,13 @@
 //! (communities, merchants, offers, roles). Each namespace has a version; a change bumps it, so every
 //! instance's next read misses and reloads. Entries also expire after a minute. While the store
 //! is down, reads go straight to the database.
-use std::{fmt, future::Future, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -19,6 +25,8 @@ pub enum Namespace {
     Merchants,
     /// Users' roles (see `identity::KnownRoles`).
     Roles,
+    /// First pages of the order pool, with their requesters.
+    OrderPool,
 }
 
 impl fmt::Display for Namespace {
@@ -27,6 +35,7 @@ impl fmt::Display for Namespace {
             Namespace::Communities => "communities",
             Namespace::Merchants => "merchants",
             Namespace::Roles => "roles",
+            Namespace::OrderPool => "order-pool",
         })
     }
 }
@@ -70,5 +79,60 @@ where
 pub async fn invalidate(store: &SharedStore, namespace: Namespace) {
     if let Err(error) = store.hit(&version_key(namespace), VERSION_TTL).await {
         tracing::warn!(%error, %namespace, "shared store unavailable; cached listings may be stale for a minute");
+    }
+}
+
+/// Most entries one near cache keeps; past that it starts afresh.
+const MAX_NEAR_ENTRIES: usize = 1_000;
+
+/// Values kept in this process, for reads so hot that even fetching them from the shared store
+/// costs too much. Each entry remembers the version of its namespace it was loaded at and is
+/// used only while the shared store still has that version, so a change made through any
+/// instance is seen on the next read. The version is read before loading, so a value loaded
+/// while a change commits is kept under the old version and never served. While the store is
+/// down every read loads.
+pub struct NearCache<V> {
+    namespace: Namespace,
+    entries: Mutex<HashMap<String, (u64, Arc<V>)>>,
+}
+
+impl<V> NearCache<V> {
+    pub fn new(namespace: Namespace) -> Self {
+        Self {
+            namespace,
+            entries: Mutex::default(),
+        }
+    }
+
+    pub async fn get_or_load<Fut>(
+        &self,
+        store: &SharedStore,
+        key: String,
+        load: impl FnOnce() -> Fut,
+    ) -> AppResult<Arc<V>>
+    where
+        Fut: Future<Output = AppResult<V>>,
+    {
+        let Ok(version) = store.count(&version_key(self.namespace)).await else {
+            return Ok(Arc::new(load().await?));
+        };
+        if let Some((at, value)) = self.lock().get(&key)
+            && *at == version
+        {
+            return Ok(Arc::clone(value));
+        }
+        let value = Arc::new(load().await?);
+        let mut entries = self.lock();
+        if entries.len() >= MAX_NEAR_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (version, Arc::clone(&value)));
+        Ok(value)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<V>)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -1,6 +1,6 @@
 //! Builds the whole application from settings: database, shared store, schema and router.
 //! Tests build it the same way, bound to port 0.
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
@@ -15,6 +15,7 @@ use tower_http::{
 };
 
 use crate::{
+    cache::Namespace,
     config::{Environment, Settings},
     db,
     graphql::{self, http::GraphqlEndpoint},
@@ -22,6 +23,7 @@ use crate::{
     merchants::redemptions,
     metrics::Metrics,
     notifications::EventBus,
+    orders::{PoolCache, categories::Catalog},
     rate_limit::{self, Limit},
     shared_store::SharedStore,
 };
@@ -40,6 +42,8 @@ pub struct AppState {
     pub order_minutes_cap: i32,
     pub redemption_valid_for: chrono::Duration,
     pub events: EventBus,
+    pub categories: Catalog,
+    pub order_pool: Arc<PoolCache>,
 }
 
 pub struct Application {
@@ -111,6 +115,8 @@ impl Application {
             order_minutes_cap: settings.order_minutes_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             events,
+            categories: Catalog::default(),
+            order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {

@@ -80,21 +80,19 @@ async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_ins
     };
     let other: &TestApp = second.as_ref().unwrap_or(&w.app);
     let pool = "{ orderPool(first: 1) { edges { node { id } } } }";
+    let tasks = "{ myTasks(first: 1) { edges { node { id } } } }";
 
-    w.app.ok(&w.member.token, pool, json!({})).await;
+    w.app.ok(&w.member.token, tasks, json!({})).await;
     let before = w.app.metric("hongfan_db_statements_total").await;
-    w.app.ok(&w.member.token, pool, json!({})).await;
+    w.app.ok(&w.member.token, tasks, json!({})).await;
     assert_eq!(
         w.app.metric("hongfan_db_statements_total").await,
         before + 1,
-        "with the roles cached only the pool itself is read"
+        "with the roles cached only the tasks themselves are read"
     );
+    w.app.ok(&w.member.token, pool, json!({})).await;
 
-    let member_id = w
-        .app
-        .ok(&w.member.token, "{ me { id } }", json!({}))
-        .await["me"]["id"]
-        .clone();
+    let member_id = w.app.ok(&w.member.token, "{ me { id } }", json!({})).await["me"]["id"].clone();
     other
         .ok(
             &w.staff.token,
@@ -104,4 +102,51 @@ async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_ins
         .await;
     let refused = w.app.graphql(Some(&w.member.token), pool, json!({})).await;
     assert_eq!(crate::helpers::error_code(&refused), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn the_order_pool_is_cached_and_a_taken_order_leaves_it_on_the_next_read_on_any_instance() {
+    let w = World::new().await;
+    let second = if with_redis() {
+        Some(w.app.another_instance().await)
+    } else {
+        None
+    };
+    let other: &TestApp = second.as_ref().unwrap_or(&w.app);
+    let pool = "{ orderPool(first: 20) { edges { node { id requester { name } category { name } } } } }";
+    let order = w.place().await;
+    w.publish(&order).await;
+
+    let first = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(first["orderPool"]["edges"][0]["node"]["id"], order.as_str());
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    let cached = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(cached, first);
+    assert_eq!(
+        w.app.metric("hongfan_db_statements_total").await,
+        before,
+        "a cached pool read, requesters and categories included, runs no SQL"
+    );
+
+    other
+        .ok(
+            &w.resident.token,
+            "mutation { updateMyProfile(input: { name: \"改名居民\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let renamed = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(
+        renamed["orderPool"]["edges"][0]["node"]["requester"]["name"],
+        "改名居民"
+    );
+    other
+        .ok(
+            &w.other_member.token,
+            "mutation($id: ID!) { takeOrder(orderId: $id) { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+    let after = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(after["orderPool"]["edges"], json!([]));
 }

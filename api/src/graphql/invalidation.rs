@@ -19,6 +19,16 @@ const INVALIDATES: &[(&str, Namespace)] = &[
     // Stock is part of an offer listing.
     ("redeemOffer", Namespace::Merchants),
     ("cancelRedemption", Namespace::Merchants),
+    // The order pool shows OPEN orders and their requesters' names.
+    ("placeOrder", Namespace::OrderPool),
+    ("dispatchOrder", Namespace::OrderPool),
+    ("publishOrder", Namespace::OrderPool),
+    ("takeOrder", Namespace::OrderPool),
+    ("declineOrder", Namespace::OrderPool),
+    ("completeOrder", Namespace::OrderPool),
+    ("rateOrder", Namespace::OrderPool),
+    ("cancelOrder", Namespace::OrderPool),
+    ("updateMyProfile", Namespace::OrderPool),
     // Mutations that grant or revoke roles.
     ("grantRole", Namespace::Roles),
     ("revokeRole", Namespace::Roles),

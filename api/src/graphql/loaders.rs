@@ -2,7 +2,7 @@
 //! one query per entity type instead of one per row.
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn,
     QueryFilter, Value,
@@ -44,15 +44,20 @@ where
     }
 }
 
-pub fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> DataLoader<ById<E>>
+/// Remembers what it loaded for the rest of the request, and accepts rows the request already
+/// read (`feed_many`).
+pub type ByIdLoader<E> = DataLoader<ById<E>, HashMapCache>;
+
+pub fn by_id<E: EntityTrait + Send + Sync>(db: &DatabaseConnection) -> ByIdLoader<E>
 where
     E::Model: Clone + Send + Sync,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ById {
             db: db.clone(),
             entity: PhantomData,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }

@@ -11,7 +11,6 @@ mod organisation;
 mod points;
 mod subscriptions;
 
-use async_graphql::dataloader::DataLoader;
 use std::sync::Arc;
 
 use async_graphql::{
@@ -20,7 +19,7 @@ use async_graphql::{
     futures_util::{StreamExt, stream::BoxStream},
 };
 use entity::{community, service_category, user};
-use loaders::ById;
+use loaders::ByIdLoader;
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -136,9 +135,9 @@ pub struct RequestContext {
     known_roles: KnownRoles,
     client_ip: Option<std::net::IpAddr>,
     actor: OnceCell<Actor>,
-    users: DataLoader<ById<user::Entity>>,
-    categories: DataLoader<ById<service_category::Entity>>,
-    communities: DataLoader<ById<community::Entity>>,
+    users: ByIdLoader<user::Entity>,
+    categories: ByIdLoader<service_category::Entity>,
+    communities: ByIdLoader<community::Entity>,
 }
 
 impl RequestContext {
@@ -165,7 +164,7 @@ impl RequestContext {
 
 /// Looks a row up through the request's batching loader.
 async fn load<E>(
-    loader: impl Fn(&RequestContext) -> &DataLoader<ById<E>>,
+    loader: impl Fn(&RequestContext) -> &ByIdLoader<E>,
     ctx: &Context<'_>,
     id: Uuid,
     what: &'static str,
@@ -182,6 +181,16 @@ where
         .ok_or_else(|| AppError::NotFound(what).into())
 }
 
+/// Users the request already has, so that resolving them runs no query.
+async fn known_users(ctx: &Context<'_>, users: &[user::Model]) -> async_graphql::Result<()> {
+    let request = ctx.data::<RequestContext>()?;
+    request
+        .users
+        .feed_many(users.iter().map(|user| (user.id, user.clone())))
+        .await;
+    Ok(())
+}
+
 async fn load_user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<user::Model> {
     load(|r| &r.users, ctx, id, "user").await
 }
@@ -190,7 +199,13 @@ async fn load_category(
     ctx: &Context<'_>,
     id: Uuid,
 ) -> async_graphql::Result<service_category::Model> {
-    load(|r| &r.categories, ctx, id, "service category").await
+    let catalog = &state(ctx)?.categories;
+    if let Some(category) = catalog.get(id) {
+        return Ok(category);
+    }
+    let category = load(|r| &r.categories, ctx, id, "service category").await?;
+    catalog.remember(&category);
+    Ok(category)
 }
 
 async fn load_community(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<community::Model> {

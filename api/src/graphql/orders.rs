@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, announce, connection, identity::User, load_category, load_community, load_user,
-    organisation::Community, parse_id, state, to_id,
+    actor, announce, connection, identity::User, known_users, load_category, load_community,
+    load_user, organisation::Community, parse_id, state, to_id,
 };
 use crate::{
     orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories, workflow::Step},
@@ -310,7 +310,14 @@ impl OrderQuery {
     ) -> Result<OrderConnection> {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
-        let page = orders::order_pool(&state(ctx)?.db, actor, request).await?;
+        let state = state(ctx)?;
+        let pool =
+            orders::order_pool(&state.db, &state.store, &state.order_pool, actor, request).await?;
+        known_users(ctx, &pool.requesters).await?;
+        let page = Page {
+            items: pool.orders.items.clone(),
+            has_next_page: pool.orders.has_next_page,
+        };
         Ok(order_connection(page, request))
     }
 

@@ -1,4 +1,9 @@
 //! Kinds of service residents can order, each with its response time limit.
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
 use chrono::Utc;
 use entity::service_category;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
@@ -9,6 +14,29 @@ use crate::{
     identity::Actor,
     validate,
 };
+
+/// The categories an instance has read. A category never changes once created (there is no
+/// update or delete), so a remembered one is never stale, on any instance; an order's
+/// category is then resolved without a query.
+#[derive(Clone, Default)]
+pub struct Catalog(Arc<RwLock<HashMap<Uuid, service_category::Model>>>);
+
+impl Catalog {
+    pub fn get(&self, id: Uuid) -> Option<service_category::Model> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    pub fn remember(&self, category: &service_category::Model) {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(category.id, category.clone());
+    }
+}
 
 pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<service_category::Model>> {
     Ok(service_category::Entity::find()

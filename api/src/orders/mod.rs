@@ -10,21 +10,25 @@ pub mod workflow;
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{OrderStatus, Role, Urgency},
-    order, order_event, role_grant,
+    order, order_event, role_grant, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
+use std::sync::Arc;
 use uuid::Uuid;
 use workflow::{AWAITING_ACCEPTANCE, Refusal, Relation, Step};
 
 use crate::{
+    cache::NearCache,
     db::begin_write,
     error::{AppError, AppResult},
     identity::{self, Actor},
     pagination::{Page, PageRequest, fetch_page},
-    points, validate,
+    points,
+    shared_store::SharedStore,
+    validate,
 };
 
 /// Longest a completion report may claim: one day of work.
@@ -507,21 +511,54 @@ pub async fn dispatch_queue(
     list(db, scope, filter, page).await
 }
 
+/// A page of the order pool with the orders' requesters, as members see it.
+pub struct PoolPage {
+    pub orders: Page<order::Model>,
+    pub requesters: Vec<user::Model>,
+}
+
+/// Every member's app polls the pool, so each instance keeps its first pages; any order step
+/// or profile change anywhere shows on the next read (see `cache::NearCache`).
+pub type PoolCache = NearCache<PoolPage>;
+
 pub async fn order_pool(
     db: &DatabaseConnection,
+    store: &SharedStore,
+    cache: &PoolCache,
     actor: &Actor,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
-    let communities = actor.roles.member_communities();
+) -> AppResult<Arc<PoolPage>> {
+    let mut communities = actor.roles.member_communities();
     if communities.is_empty() {
         return Err(AppError::forbidden(
             "the order pool is for approved Party members; register with a community first",
         ));
     }
+    communities.sort();
+    let load = || load_pool(db, communities.clone(), page);
+    if page.after.is_some() {
+        return Ok(Arc::new(load().await?));
+    }
+    let key = communities
+        .iter()
+        .fold(page.first.to_string(), |key, id| format!("{key}:{id}"));
+    cache.get_or_load(store, key, load).await
+}
+
+async fn load_pool(
+    db: &DatabaseConnection,
+    communities: Vec<Uuid>,
+    page: PageRequest,
+) -> AppResult<PoolPage> {
     let scope = Condition::all()
         .add(order::Column::CommunityId.is_in(communities))
         .add(order::Column::Status.eq(OrderStatus::Open));
-    list(db, scope, OrderFilter::default(), page).await
+    let orders = list(db, scope, OrderFilter::default(), page).await?;
+    let requesters = user::Entity::find()
+        .filter(user::Column::Id.is_in(orders.items.iter().map(|order| order.requester_id)))
+        .all(db)
+        .await?;
+    Ok(PoolPage { orders, requesters })
 }
 
 /// Orders a member took, and those dispatched to them awaiting an answer.
