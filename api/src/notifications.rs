@@ -188,31 +188,39 @@ impl EventBus {
         self.local.subscribe()
     }
 
-    pub async fn publish_all(&self, notifications: Vec<Notification>) {
-        for notification in notifications {
-            self.publish(notification).await;
-        }
+    pub async fn publish(&self, notification: Notification) {
+        self.publish_all(vec![notification]).await;
     }
 
-    /// Never fails the caller: the change it reports is already committed.
-    pub async fn publish(&self, notification: Notification) {
+    /// In one round trip to Redis. Never fails the caller: the change it reports is already
+    /// committed.
+    pub async fn publish_all(&self, notifications: Vec<Notification>) {
         let Some(channel) = &self.redis else {
-            // No receivers is fine: nobody is listening right now.
-            let _ = self.local.send(notification);
+            self.deliver_here(notifications);
             return;
         };
         let published = async {
-            let payload = serde_json::to_string(&notification)?;
-            redis::cmd("PUBLISH")
-                .arg(&channel.name)
-                .arg(payload)
-                .query_async::<i64>(&mut channel.publisher.clone())
+            let mut pipe = redis::pipe();
+            for notification in &notifications {
+                pipe.cmd("PUBLISH")
+                    .arg(&channel.name)
+                    .arg(serde_json::to_string(notification)?)
+                    .ignore();
+            }
+            pipe.query_async::<()>(&mut channel.publisher.clone())
                 .await?;
             anyhow::Ok(())
         }
         .await;
         if let Err(error) = published {
             tracing::warn!(%error, "cannot publish to Redis; delivering on this instance only");
+            self.deliver_here(notifications);
+        }
+    }
+
+    fn deliver_here(&self, notifications: Vec<Notification>) {
+        for notification in notifications {
+            // No receivers is fine: nobody is listening right now.
             let _ = self.local.send(notification);
         }
     }

@@ -113,7 +113,8 @@ async fn the_order_pool_is_cached_and_a_taken_order_leaves_it_on_the_next_read_o
         None
     };
     let other: &TestApp = second.as_ref().unwrap_or(&w.app);
-    let pool = "{ orderPool(first: 20) { edges { node { id requester { name } category { name } } } } }";
+    let pool =
+        "{ orderPool(first: 20) { edges { node { id requester { name } category { name } } } } }";
     let order = w.place().await;
     w.publish(&order).await;
 

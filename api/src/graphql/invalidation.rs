@@ -19,14 +19,11 @@ const INVALIDATES: &[(&str, Namespace)] = &[
     // Stock is part of an offer listing.
     ("redeemOffer", Namespace::Merchants),
     ("cancelRedemption", Namespace::Merchants),
-    // The order pool shows OPEN orders and their requesters' names.
-    ("placeOrder", Namespace::OrderPool),
+    // The order pool shows OPEN orders and their requesters' names. A new order waits for
+    // dispatch, and completing or rating concerns taken orders: neither touches the pool.
     ("dispatchOrder", Namespace::OrderPool),
     ("publishOrder", Namespace::OrderPool),
     ("takeOrder", Namespace::OrderPool),
-    ("declineOrder", Namespace::OrderPool),
-    ("completeOrder", Namespace::OrderPool),
-    ("rateOrder", Namespace::OrderPool),
     ("cancelOrder", Namespace::OrderPool),
     ("updateMyProfile", Namespace::OrderPool),
     // Mutations that grant or revoke roles.

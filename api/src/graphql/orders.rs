@@ -374,7 +374,8 @@ impl OrderMutation {
             preferred_time: input.preferred_time,
             urgency: input.urgency.map(Into::into),
         };
-        let order = orders::place(&state(ctx)?.db, actor, input).await?;
+        let state = state(ctx)?;
+        let order = orders::place(&state.db, &state.categories, actor, input).await?;
         announce(ctx, order, None).await
     }
 

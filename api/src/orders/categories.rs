@@ -30,6 +30,19 @@ impl Catalog {
             .cloned()
     }
 
+    pub async fn get_or_load(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> AppResult<service_category::Model> {
+        if let Some(category) = self.get(id) {
+            return Ok(category);
+        }
+        let category = get(db, id).await?;
+        self.remember(&category);
+        Ok(category)
+    }
+
     pub fn remember(&self, category: &service_category::Model) {
         self.0
             .write()

@@ -105,6 +105,7 @@ pub struct PlaceOrderInput {
 
 pub async fn place(
     db: &DatabaseConnection,
+    catalog: &categories::Catalog,
     actor: &Actor,
     input: PlaceOrderInput,
 ) -> AppResult<order::Model> {
@@ -116,7 +117,7 @@ pub async fn place(
     let community_id = requester.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
-    let category = categories::get(db, input.category_id).await?;
+    let category = catalog.get_or_load(db, input.category_id).await?;
     let urgency = input.urgency.unwrap_or(Urgency::Normal);
     // Urgent requests get half the category's response time.
     let response_minutes = match urgency {
