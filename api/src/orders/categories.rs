@@ -58,7 +58,7 @@ pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<service_category::
         .await?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<service_category::Model> {
+async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<service_category::Model> {
     service_category::Entity::find_by_id(id)
         .one(db)
         .await?
