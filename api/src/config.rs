@@ -24,6 +24,10 @@ const VARIABLES: &[&str] = &[
     "HONGFAN_TRUST_PROXY",
     "LOGIN_RATE_LIMIT_PER_IP",
     "DATABASE_MAX_CONNECTIONS",
+    "ANONYMOUS_RATE_LIMIT_PER_MINUTE",
+    "HONGFAN_PROXY_HOPS",
+    "HONGFAN_METRICS_BIND",
+    "ADJUSTMENT_DAILY_CAP",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +79,18 @@ pub struct Settings {
     pub redemption_valid_days: i64,
     /// GraphQL requests one user may make per minute, across all instances.
     pub rate_limit_per_minute: u64,
-    /// Behind a load balancer that sets X-Forwarded-For: rate-limit logins by that address.
+    /// Behind a load balancer that appends to X-Forwarded-For: take the client address from it.
     pub hongfan_trust_proxy: bool,
+    /// How many trusted proxies append to X-Forwarded-For (the client is the entry this far
+    /// from the right).
+    pub hongfan_proxy_hops: usize,
+    /// Requests without a token per minute from one client address.
+    pub anonymous_rate_limit_per_minute: u64,
+    /// Where GET /metrics is served; unset = not served. Never the public address.
+    pub hongfan_metrics_bind: Option<SocketAddr>,
+    /// Points one STAFF member may adjust per day (China time) before a second member must
+    /// approve each further adjustment.
+    pub adjustment_daily_cap: i64,
     /// Logins per minute from one client address.
     pub login_rate_limit_per_ip: u64,
     /// PostgreSQL connections per instance.
@@ -101,6 +115,10 @@ impl Default for Settings {
             redemption_valid_days: 7,
             rate_limit_per_minute: 600,
             hongfan_trust_proxy: false,
+            hongfan_proxy_hops: 1,
+            anonymous_rate_limit_per_minute: 120,
+            hongfan_metrics_bind: None,
+            adjustment_daily_cap: 1_000,
             login_rate_limit_per_ip: 120,
             database_max_connections: crate::db::DEFAULT_MAX_CONNECTIONS,
         }
@@ -183,6 +201,27 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
+        if self.anonymous_rate_limit_per_minute == 0 {
+            return Err(invalid(
+                "ANONYMOUS_RATE_LIMIT_PER_MINUTE",
+                "must be positive",
+            ));
+        }
+        if !(1..=10).contains(&self.hongfan_proxy_hops) {
+            return Err(invalid("HONGFAN_PROXY_HOPS", "must be between 1 and 10"));
+        }
+        if self.adjustment_daily_cap < 0 {
+            return Err(invalid("ADJUSTMENT_DAILY_CAP", "must not be negative"));
+        }
+        if self.hongfan_metrics_bind.is_some()
+            && self.hongfan_metrics_bind == Some(self.hongfan_bind)
+            && self.hongfan_bind.port() != 0
+        {
+            return Err(invalid(
+                "HONGFAN_METRICS_BIND",
+                "must differ from HONGFAN_BIND: metrics are not for the public port",
+            ));
+        }
         if self.login_rate_limit_per_ip == 0 {
             return Err(invalid("LOGIN_RATE_LIMIT_PER_IP", "must be positive"));
         }
@@ -208,6 +247,15 @@ impl Settings {
 
     pub fn access_token_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl_seconds)
+    }
+
+    /// Proxies whose X-Forwarded-For entries are trusted: none unless HONGFAN_TRUST_PROXY.
+    pub fn trusted_proxy_hops(&self) -> usize {
+        if self.hongfan_trust_proxy {
+            self.hongfan_proxy_hops
+        } else {
+            0
+        }
     }
 
     pub fn refresh_token_ttl(&self) -> Duration {

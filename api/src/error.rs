@@ -24,6 +24,9 @@ pub enum AppError {
     /// The object's current state does not allow this (already taken, already rated, …).
     #[error("{0}")]
     Conflict(String),
+    /// Allowed, but only with a second person's approval (e.g. past a daily cap).
+    #[error("{0}")]
+    ApprovalRequired(String),
     #[error("{message}")]
     RateLimited {
         message: String,
@@ -63,6 +66,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::ApprovalRequired(_) => "APPROVAL_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",

@@ -1,6 +1,10 @@
 //! Prometheus metrics of one instance, served at GET /metrics: GraphQL requests by operation,
 //! their latency, SQL statements and the database pool.
-use std::time::Duration;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -17,6 +21,18 @@ pub struct Metrics {
     statement_seconds: Histogram,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    /// Operation names that label series: each one a logged-in caller ran successfully, up to
+    /// `MAX_OPERATION_LABELS`. Strangers' names would make series without bound.
+    operations: Arc<Mutex<HashSet<String>>>,
+}
+
+const MAX_OPERATION_LABELS: usize = 100;
+
+/// Who sent a request, as far as the metrics care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    Anonymous,
+    LoggedIn,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -62,19 +78,43 @@ impl Metrics {
             statement_seconds,
             pool_connections,
             pool_idle,
+            operations: Arc::default(),
         })
     }
 
-    /// `operation` is the client's operation name when it is a plain identifier (bounded
-    /// label values), `anonymous` otherwise.
-    pub fn observe_request(&self, operation: Option<&str>, elapsed: Duration, ok: bool) {
-        let operation = operation
-            .filter(|name| {
-                !name.is_empty()
+    /// Requests are labelled with their operation name when the server knows it (see
+    /// `operations`), `other` when not, and `anonymous` for requests without a token.
+    pub fn observe_request(
+        &self,
+        sender: Sender,
+        operation: Option<&str>,
+        elapsed: Duration,
+        ok: bool,
+    ) {
+        let operation = match (sender, operation) {
+            (Sender::Anonymous, _) => "anonymous",
+            (Sender::LoggedIn, None) => "other",
+            (Sender::LoggedIn, Some(name)) => {
+                let mut known = self
+                    .operations
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let learnable = ok
+                    && known.len() < MAX_OPERATION_LABELS
                     && name.len() <= 64
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            })
-            .unwrap_or("anonymous");
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if learnable {
+                    known.insert(name.to_owned());
+                }
+                let label = if known.contains(name) { name } else { "other" };
+                self.count(label, elapsed, ok);
+                return;
+            }
+        };
+        self.count(operation, elapsed, ok);
+    }
+
+    fn count(&self, operation: &str, elapsed: Duration, ok: bool) {
         let outcome = if ok { "ok" } else { "error" };
         self.requests.with_label_values(&[operation, outcome]).inc();
         self.request_seconds

@@ -12,6 +12,15 @@ use crate::error::{AppError, AppResult};
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
+/// Query cost of a page: its size (`first`, the default when absent, at most the maximum)
+/// times the cost of one item, as GitHub's GraphQL API counts nodes.
+pub fn list_cost(first: Option<i32>, item_cost: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        n.clamp(1, MAX_PAGE_SIZE as i32) as u64
+    });
+    (items as usize).saturating_mul(item_cost)
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
     pub first: u64,

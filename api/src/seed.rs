@@ -38,7 +38,8 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         openid: "demo-resident",
         name: "张秀兰",
         phone: "13800000001",
-        role: None,
+        // Confirmed by the community as living there, so its STAFF may credit her.
+        role: Some(Role::Resident),
     },
     DemoAccount {
         openid: "demo-member",

@@ -27,14 +27,31 @@ pub fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
         .context("setting up the Redis connection")
 }
 
-/// Most cached texts the in-process store keeps; past that it starts afresh.
+/// Most cached texts, and bytes of them, the in-process store keeps; past either it starts
+/// afresh (everything in it can be re-read or re-sent).
 const MAX_MEMORY_TEXTS: usize = 10_000;
+const MAX_MEMORY_TEXT_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Default)]
 pub struct MemoryState {
     /// Counters with their expiry; a flag is a counter of 1.
     counters: HashMap<String, (u64, Instant)>,
     texts: HashMap<String, (String, Instant)>,
+    text_bytes: usize,
+}
+
+impl MemoryState {
+    fn values(&self, keys: &[String]) -> Vec<Option<String>> {
+        let now = Instant::now();
+        keys.iter()
+            .map(|key| {
+                let text = self.texts.get(key).filter(|(_, expires)| *expires > now);
+                let count = self.counters.get(key).filter(|(_, expires)| *expires > now);
+                text.map(|(text, _)| text.clone())
+                    .or_else(|| count.map(|(count, _)| count.to_string()))
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone)]
@@ -148,21 +165,7 @@ impl SharedStore {
     ) -> anyhow::Result<(Vec<Option<String>>, u64)> {
         match self {
             Self::Memory(state) => {
-                let values = {
-                    let state = lock(state);
-                    let now = Instant::now();
-                    keys.iter()
-                        .map(|key| {
-                            let text = state.texts.get(key).filter(|(_, expires)| *expires > now);
-                            let count = state
-                                .counters
-                                .get(key)
-                                .filter(|(_, expires)| *expires > now);
-                            text.map(|(text, _)| text.clone())
-                                .or_else(|| count.map(|(count, _)| count.to_string()))
-                        })
-                        .collect()
-                };
+                let values = lock(state).values(keys);
                 Ok((values, self.hit(counter, window).await?))
             }
             Self::Redis { connection, prefix } => {
@@ -187,6 +190,22 @@ impl SharedStore {
         }
     }
 
+    /// The values under `keys` in one round trip (texts, or counters and flags as numbers).
+    pub async fn read(&self, keys: &[String]) -> anyhow::Result<Vec<Option<String>>> {
+        match self {
+            Self::Memory(state) => Ok(lock(state).values(keys)),
+            Self::Redis { connection, prefix } => redis::cmd("MGET")
+                .arg(
+                    keys.iter()
+                        .map(|key| format!("{prefix}:{key}"))
+                        .collect::<Vec<_>>(),
+                )
+                .query_async(&mut connection.clone())
+                .await
+                .context("reading from Redis"),
+        }
+    }
+
     pub async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>> {
         match self {
             Self::Memory(state) => Ok(lock(state)
@@ -206,12 +225,20 @@ impl SharedStore {
         match self {
             Self::Memory(state) => {
                 let mut state = lock(state);
-                if state.texts.len() >= MAX_MEMORY_TEXTS {
+                let bytes = key.len() + text.len();
+                if state.texts.len() >= MAX_MEMORY_TEXTS
+                    || state.text_bytes + bytes > MAX_MEMORY_TEXT_BYTES
+                {
                     state.texts.clear();
+                    state.text_bytes = 0;
                 }
-                state
+                let replaced = state
                     .texts
                     .insert(key.to_owned(), (text.to_owned(), Instant::now() + ttl));
+                state.text_bytes += bytes;
+                if let Some((old, _)) = replaced {
+                    state.text_bytes -= key.len() + old.len();
+                }
                 Ok(())
             }
             Self::Redis { connection, prefix } => connection

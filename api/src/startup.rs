@@ -40,6 +40,7 @@ pub struct AppState {
     pub store: SharedStore,
     pub sessions: SessionService,
     pub order_minutes_cap: i32,
+    pub adjustment_daily_cap: i64,
     pub redemption_valid_for: chrono::Duration,
     pub events: EventBus,
     pub categories: Catalog,
@@ -49,6 +50,8 @@ pub struct AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The private listener for /metrics, apart from the public one.
+    metrics: Option<(TcpListener, Router)>,
     state: AppState,
 }
 
@@ -113,6 +116,7 @@ impl Application {
             store,
             sessions: sessions.clone(),
             order_minutes_cap: settings.order_minutes_cap,
+            adjustment_daily_cap: settings.adjustment_daily_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             events,
             categories: Catalog::default(),
@@ -123,7 +127,12 @@ impl Application {
             api: graphql::Api::new(state.clone(), development),
             sessions,
             graphiql: development,
-            trust_forwarded_for: settings.hongfan_trust_proxy,
+            trusted_proxy_hops: settings.trusted_proxy_hops(),
+            anonymous_budget: Limit {
+                name: "anonymous-requests",
+                max: settings.anonymous_rate_limit_per_minute,
+                window: Duration::from_secs(60),
+            },
             metrics: metrics.clone(),
         };
         let router = Router::new()
@@ -134,11 +143,6 @@ impl Application {
             .route("/graphql/ws", get(graphql::http::websocket))
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
-            .route(
-                "/metrics",
-                get(move |State(state): State<AppState>| async move { metrics.render(&state.db) })
-                    .with_state(state.clone()),
-            )
             .route("/readyz", get(readiness).with_state(state.clone()))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(
@@ -154,17 +158,42 @@ impl Application {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                // The path only: a GET query string may carry variables (phones, codes).
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
         let listener = TcpListener::bind(settings.hongfan_bind)
             .await
             .with_context(|| format!("binding {}", settings.hongfan_bind))?;
+        let metrics =
+            match settings.hongfan_metrics_bind {
+                Some(address) => Some((
+                    TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("binding {address} (HONGFAN_METRICS_BIND)"))?,
+                    Router::new().route(
+                        "/metrics",
+                        get(move |State(state): State<AppState>| async move {
+                            metrics.render(&state.db)
+                        })
+                        .with_state(state.clone()),
+                    ),
+                )),
+                None => None,
+            };
         Ok(Self {
             listener,
             router,
+            metrics,
             state,
         })
+    }
+
+    /// Where GET /metrics is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -182,6 +211,13 @@ impl Application {
             self.state.store.clone(),
             EXPIRY_SWEEP_PERIOD,
         ));
+        if let Some((listener, router)) = self.metrics {
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            });
+        }
         axum::serve(
             self.listener,
             self.router

@@ -28,20 +28,55 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
     }
 }
 
-/// A mainland mobile number (11 digits starting with 1), or a landline of 7–12 digits with an
-/// optional area-code dash, as residents write them.
+/// A mainland mobile number (1[3-9] and 9 more digits), or a landline: 7–8 digits not
+/// starting with 0 or 1, optionally after an area code (0 and 2–3 digits, then an optional
+/// dash), as residents write them.
 pub fn phone(field: &str, value: &str) -> AppResult<String> {
     let value = value.trim();
-    let digits: String = value.chars().filter(|c| *c != '-').collect();
-    let dashes = value.len() - digits.len();
-    if dashes <= 1 && (7..=12).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
-    {
+    if is_mobile(value) || is_landline(value) {
         Ok(value.to_owned())
     } else {
         Err(AppError::bad_input(format!(
-            "{field} must be a phone number, e.g. 13812341234"
+            "{field} must be a mobile number like 13812341234 or a landline like 0531-88888888"
         )))
     }
+}
+
+fn all_digits(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_mobile(value: &str) -> bool {
+    value.len() == 11
+        && all_digits(value)
+        && value.starts_with('1')
+        && matches!(value.as_bytes()[1], b'3'..=b'9')
+}
+
+fn is_local_number(value: &str) -> bool {
+    (7..=8).contains(&value.len())
+        && all_digits(value)
+        && matches!(value.as_bytes()[0], b'2'..=b'9')
+}
+
+fn is_landline(value: &str) -> bool {
+    if is_local_number(value) {
+        return true;
+    }
+    let (area, local) = match value.split_once('-') {
+        Some(parts) => parts,
+        // Without a dash, an area code of 3 or 4 digits: try both.
+        None => {
+            return [3, 4].iter().any(|&n| {
+                value.len() > n && is_area_code(&value[..n]) && is_local_number(&value[n..])
+            });
+        }
+    };
+    is_area_code(area) && is_local_number(local)
+}
+
+fn is_area_code(value: &str) -> bool {
+    (3..=4).contains(&value.len()) && all_digits(value) && value.starts_with('0') && value != "000"
 }
 
 /// Shows the first three and last four digits: 138****1234.
@@ -68,10 +103,26 @@ mod tests {
 
     #[test]
     fn phone_numbers_are_checked() {
-        assert!(phone("phone", "13812341234").is_ok());
-        assert!(phone("phone", "0531-8888888").is_ok());
-        assert!(phone("phone", "call me").is_err());
-        assert!(phone("phone", "1-2-3-4-5-6-7").is_err());
+        for good in [
+            "13812341234",
+            "0531-8888888",
+            "053188888888",
+            "010-62345678",
+            "88888888",
+        ] {
+            assert!(phone("phone", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "0000000",
+            "call me",
+            "1-2-3-4-5-6-7",
+            "12812341234",
+            "1381234123",
+            "0531-0888888",
+            "000-88888888",
+        ] {
+            assert!(phone("phone", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! These are storage types only; the GraphQL layer has its own.
 pub mod activity;
 pub mod activity_signup;
+pub mod adjustment_request;
 pub mod community;
 pub mod district;
 pub mod enums;

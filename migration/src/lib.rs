@@ -6,6 +6,7 @@ mod m20261123_000002_create_identity;
 mod m20261123_000003_create_orders;
 mod m20261123_000004_create_points;
 mod m20261123_000005_create_merchants;
+mod m20261125_000006_create_adjustment_requests;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_orders::Migration),
             Box::new(m20261123_000004_create_points::Migration),
             Box::new(m20261123_000005_create_merchants::Migration),
+            Box::new(m20261125_000006_create_adjustment_requests::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 pub struct TestApp {
     pub address: String,
+    pub metrics_address: Option<String>,
     pub db: DatabaseConnection,
     pub store: SharedStore,
     pub http: reqwest::Client,
@@ -44,6 +45,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         hongfan_bind: "127.0.0.1:0".parse().expect("address"),
+        hongfan_metrics_bind: Some("127.0.0.1:0".parse().expect("address")),
+        // Tests move many points; the cap has a test of its own.
+        adjustment_daily_cap: 1_000_000,
         jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret!")),
         ..Settings::default()
     };
@@ -72,11 +76,15 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> TestApp {
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
+    let metrics_address = app
+        .metrics_addr()
+        .map(|address| format!("http://{address}"));
     let db = app.state().db.clone();
     let store = app.state().store.clone();
     tokio::spawn(app.serve());
     TestApp {
         address,
+        metrics_address,
         db,
         store,
         http: reqwest::Client::new(),
@@ -192,11 +200,14 @@ impl TestApp {
         Subscription { socket }
     }
 
-    /// A counter or gauge from GET /metrics.
+    /// A counter or gauge from GET /metrics, on the private metrics address.
     pub async fn metric(&self, name: &str) -> u64 {
         let text = self
             .http
-            .get(format!("{}/metrics", self.address))
+            .get(format!(
+                "{}/metrics",
+                self.metrics_address.as_deref().expect("metrics are served")
+            ))
             .send()
             .await
             .expect("metrics")
@@ -278,9 +289,11 @@ impl TestApp {
             .expect("grant role");
     }
 
-    /// Logs in a new user who lives in `community` (profile set through the API).
+    /// Logs in a new user who lives in `community` (profile set through the API), confirmed
+    /// as a resident by the community.
     pub async fn resident(&self, openid: &str, community: &str) -> Login {
         let login = self.login(openid).await;
+        self.grant(openid, Role::Resident, Some(community)).await;
         self.ok(
             &login.token,
             "mutation($c: ID!) { updateMyProfile(input: { name: \"测试居民\", phone: \"13912345678\", communityId: $c }) { id } }",
@@ -307,14 +320,17 @@ pub struct Subscription {
 impl Subscription {
     /// The next message's payload (`next` or `error`), waiting at most five seconds.
     pub async fn next(&mut self) -> Value {
+        self.next_within(std::time::Duration::from_secs(5)).await
+    }
+
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> Value {
         use futures::StreamExt;
         loop {
-            let message =
-                tokio::time::timeout(std::time::Duration::from_secs(5), self.socket.next())
-                    .await
-                    .expect("no subscription message within 5 s")
-                    .expect("socket open")
-                    .expect("message");
+            let message = tokio::time::timeout(wait, self.socket.next())
+                .await
+                .expect("no subscription message in time")
+                .expect("socket open")
+                .expect("message");
             let Ok(text) = message.to_text() else {
                 continue;
             };
@@ -327,4 +343,42 @@ impl Subscription {
             }
         }
     }
+}
+
+/// What the server logs, at the production default level, for tests of what must never be
+/// logged. Capturing starts at the first call and covers every test in this process after it.
+pub fn captured_logs() -> String {
+    use std::sync::{Arc, Mutex as StdMutex, OnceLock};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<StdMutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOGS: OnceLock<Buffer> = OnceLock::new();
+    let buffer = LOGS.get_or_init(|| {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buffer
+    });
+    let bytes = buffer
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -125,8 +125,11 @@ async fn overly_deep_queries_are_refused_before_execution() {
     let query = format!("{{ __schema {{ types {{ fields {{ type {{ {nested} }} }} }} }} }}");
     let body = app.graphql(None, &query, json!({})).await;
     assert!(body.get("data").is_none(), "{body}");
-    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("nested too deep"), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["limit"], "depth", "{body}");
 }
 
 #[tokio::test]

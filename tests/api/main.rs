@@ -14,5 +14,6 @@ mod rate_limits;
 mod redemption_races;
 mod redis_outage;
 mod schema_file;
+mod security;
 mod subscriptions;
 mod wechat_login;

@@ -189,7 +189,10 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
         .app
         .ok(&owner.token, "{ me { roles { role } } }", json!({}))
         .await;
-    assert_eq!(roles["me"]["roles"], json!([{ "role": "MERCHANT" }]));
+    assert_eq!(
+        roles["me"]["roles"],
+        json!([{ "role": "RESIDENT" }, { "role": "MERCHANT" }])
+    );
 
     let award =
         "mutation($m: ID!) { awardBadge(merchantId: $m, badge: PARTY_MEMBER_MODEL) { badges } }";
@@ -407,19 +410,30 @@ async fn a_redemption_is_verified_at_the_counter_exactly_once() {
     assert_eq!(a.balance(&w.resident).await, 70);
     assert_eq!(a.stock().await, 4);
 
-    // Another merchant's cashier cannot verify it.
+    // Another merchant's cashier cannot verify it, and learns no more than from a code that
+    // does not exist: guessing cannot tell which codes are live.
     let rival = w.app.resident("rival-owner", &w.demo.community).await;
     let rival_shop = apply(w, &rival, "隔壁理发店", SPRING).await;
     w.app
         .ok(&w.staff.token, APPROVE, json!({ "m": rival_shop }))
         .await;
+    let live = w
+        .app
+        .graphql(Some(&rival.token), VERIFY, json!({ "c": code }))
+        .await;
+    let unknown_code = if code == "0000000000" {
+        "0000000001"
+    } else {
+        "0000000000"
+    };
+    let unknown = w
+        .app
+        .graphql(Some(&rival.token), VERIFY, json!({ "c": unknown_code }))
+        .await;
+    assert_eq!(error_code(&live), "NOT_FOUND");
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&rival.token), VERIFY, json!({ "c": code }))
-                .await
-        ),
-        "FORBIDDEN"
+        live["errors"][0]["message"],
+        unknown["errors"][0]["message"]
     );
     assert_eq!(
         error_code(
@@ -427,7 +441,7 @@ async fn a_redemption_is_verified_at_the_counter_exactly_once() {
                 .graphql(Some(&w.resident.token), VERIFY, json!({ "c": code }))
                 .await
         ),
-        "FORBIDDEN"
+        "NOT_FOUND"
     );
 
     let verified = w
@@ -684,4 +698,109 @@ async fn repeated_wrong_codes_are_rate_limited() {
             .ok(&a.owner.token, VERIFY, json!({ "c": code }))
             .await;
     assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+}
+
+#[tokio::test]
+async fn a_removed_cashier_or_revoked_merchant_stops_verifying_on_every_instance() {
+    let a = Alliance::new(Some(5), None).await;
+    let w = &a.w;
+    let other_instance = w.app.another_instance().await;
+    a.give_points(&w.resident, 100).await;
+    let code_of = |body: Value| {
+        body["data"]["redeemOffer"]["code"]
+            .as_str()
+            .expect("code")
+            .to_owned()
+    };
+    let first = code_of(a.redeem(&w.resident, "removal-0001").await);
+    let second = code_of(a.redeem(&w.resident, "removal-0002").await);
+
+    // Before: the cashier verifies, here or anywhere.
+    other_instance
+        .ok(&a.cashier.token, VERIFY, json!({ "c": first }))
+        .await;
+    let remove =
+        "mutation($m: ID!, $u: ID!) { removeMerchantStaff(merchantId: $m, userId: $u) { id } }";
+    assert_eq!(
+        error_code(
+            &w.app
+                .graphql(
+                    Some(&a.cashier.token),
+                    remove,
+                    json!({ "m": a.merchant, "u": a.owner.user_id })
+                )
+                .await
+        ),
+        "FORBIDDEN",
+        "a cashier cannot remove anyone"
+    );
+    w.app
+        .ok(
+            &a.owner.token,
+            remove,
+            json!({ "m": a.merchant, "u": a.cashier.user_id }),
+        )
+        .await;
+    let refused = other_instance
+        .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": second }))
+        .await;
+    assert_eq!(error_code(&refused), "NOT_FOUND", "{refused}");
+
+    // Revoking MERCHANT from someone who still works there stops them too.
+    w.app
+        .ok(&a.owner.token, "mutation($m: ID!) { addMerchantStaff(merchantId: $m, openid: \"shop-cashier-2\") { id } }", json!({ "m": a.merchant }))
+        .await;
+    let cashier = w.app.login("shop-cashier-2").await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!, $c: ID) { revokeRole(userId: $u, role: MERCHANT, communityId: $c) { id } }",
+            json!({ "u": cashier.user_id, "c": w.demo.community }),
+        )
+        .await;
+    let refused = other_instance
+        .graphql(Some(&cashier.token), VERIFY, json!({ "c": second }))
+        .await;
+    assert_eq!(error_code(&refused), "NOT_FOUND", "{refused}");
+    // The owner still can.
+    let verified = w
+        .app
+        .ok(&a.owner.token, VERIFY, json!({ "c": second }))
+        .await;
+    assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+}
+
+#[tokio::test]
+async fn an_offer_does_not_reveal_a_suspended_merchant() {
+    let a = Alliance::new(Some(5), None).await;
+    let w = &a.w;
+    a.give_points(&w.resident, 100).await;
+    a.redeem(&w.resident, "suspended-0001").await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($m: ID!) { suspendMerchant(merchantId: $m, reason: \"整改\") { status } }",
+            json!({ "m": a.merchant }),
+        )
+        .await;
+    let seen = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myRedemptions { edges { node { offer { title merchant { name } } } } } }",
+            json!({}),
+        )
+        .await;
+    let offer = &seen["myRedemptions"]["edges"][0]["node"]["offer"];
+    assert!(offer["title"].is_string(), "{seen}");
+    assert_eq!(offer["merchant"], Value::Null, "{seen}");
+    let own = w
+        .app
+        .ok(
+            &a.owner.token,
+            "query($m: ID!) { merchant(id: $m) { name status } }",
+            json!({ "m": a.merchant }),
+        )
+        .await;
+    assert_eq!(own["merchant"]["status"], "SUSPENDED");
 }

@@ -51,13 +51,9 @@ async fn fifty_residents_race_for_ten_items_and_exactly_ten_win() {
     let (merchant, offer) = shop(&w, Some(10)).await;
     let mut residents = Vec::new();
     for i in 0..50 {
-        let login = w.app.login(&format!("hungry-{i}")).await;
-        w.app
-            .ok(
-                &login.token,
-                "mutation($c: ID!) { updateMyProfile(input: { communityId: $c }) { id } }",
-                json!({ "c": w.demo.community }),
-            )
+        let login = w
+            .app
+            .resident(&format!("hungry-{i}"), &w.demo.community)
             .await;
         w.app
             .ok(

@@ -4,7 +4,7 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, spawn_app_with};
+use crate::helpers::{captured_logs, error_code, spawn_app_with};
 
 #[derive(Deserialize)]
 struct Code2Session {
@@ -69,5 +69,50 @@ async fn wechat_codes_are_exchanged_and_its_errors_mapped() {
     ] {
         let body = app.graphql(None, login, json!({ "code": code })).await;
         assert_eq!(error_code(&body), expected, "{code}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn failed_wechat_calls_never_log_the_secret_or_the_code() {
+    captured_logs();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let failing = format!("http://{}", listener.local_addr().expect("addr"));
+    let fake = Router::new().route(
+        "/sns/jscode2session",
+        get(|| async { axum::http::StatusCode::BAD_GATEWAY }),
+    );
+    tokio::spawn(async move { axum::serve(listener, fake).await });
+    // Nothing listens on port 1.
+    for (base, code) in [
+        (failing, "js-code-failing-7f3a"),
+        ("http://127.0.0.1:1".to_owned(), "js-code-unreachable-9c2e"),
+    ] {
+        let app = spawn_app_with(|settings| {
+            settings.wechat_appid = Some("wx-app".into());
+            settings.wechat_secret =
+                Some(hongfan::config::Secret::new("app-secret-never-logged-4b1d"));
+            settings.wechat_api_base = base;
+        })
+        .await;
+        let body = app
+            .graphql(
+                None,
+                "mutation($code: String!) { loginWithWechat(code: $code) { accessToken } }",
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "SERVICE_UNAVAILABLE", "{body}");
+        let logs = captured_logs();
+        assert!(
+            logs.contains("jscode2session request failed"),
+            "the failure is logged"
+        );
+        assert!(
+            !logs.contains("app-secret-never-logged-4b1d"),
+            "the AppSecret was logged"
+        );
+        assert!(!logs.contains(code), "the user's login code was logged");
     }
 }

@@ -7,11 +7,24 @@ use std::sync::Arc;
 
 use async_graphql::{ErrorExtensionValues, ServerError};
 
-use crate::error::AppError;
+use super::{MAX_COMPLEXITY, MAX_DEPTH, limits::Exceeded};
+use crate::{error::AppError, pagination::DEFAULT_PAGE_SIZE};
 
-/// Labels each error with its code (and, when rate limited, when to retry).
+/// Labels each error with its code (and, when rate limited, when to retry). Errors labelled
+/// where they were raised keep their code.
 pub fn add_codes(errors: &mut [ServerError]) {
     for error in errors {
+        if error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some())
+        {
+            continue;
+        }
+        if let Some(exceeded) = validation_limit(&error.message) {
+            *error = exceeded.into_server_error();
+            continue;
+        }
         let (code, retry_after) = match error.source::<AppError>() {
             Some(app_error) => {
                 if let AppError::Internal(cause) = app_error {
@@ -33,6 +46,26 @@ pub fn add_codes(errors: &mut [ServerError]) {
             extensions.set("retryAfter", seconds);
         }
     }
+}
+
+/// async-graphql's own limit refusals, reworded to say which limit and how to stay under it.
+fn validation_limit(message: &str) -> Option<Exceeded> {
+    let (limit, message) = match message {
+        "Query is too complex." => (
+            "cost",
+            format!(
+                "the query costs more than the limit of {MAX_COMPLEXITY}: each field costs 1 \
+                 plus its selection, and each list its page size (`first`, default {DEFAULT_PAGE_SIZE}) \
+                 times its items' cost; ask for fewer items or fields"
+            ),
+        ),
+        "Query is nested too deep." => (
+            "depth",
+            format!("the query nests fields more than {MAX_DEPTH} deep"),
+        ),
+        _ => return None,
+    };
+    Some(Exceeded { limit, message })
 }
 
 /// An error raised before execution, e.g. by authentication.

@@ -3,7 +3,7 @@
 //! never executed, GET for queries only, and the caller's bearer token.
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
-    Executor, ServerError,
+    ServerError,
     http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
@@ -15,7 +15,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
-use super::{Api, RequestContext};
+use super::{Api, RequestContext, socket::SocketExecutor};
 use std::{
     net::{IpAddr, SocketAddr},
     time::Instant,
@@ -23,18 +23,28 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use crate::{error::AppError, identity::sessions::SessionService, metrics::Metrics};
+use crate::{
+    error::AppError,
+    identity::sessions::SessionService,
+    metrics::{Metrics, Sender},
+    rate_limit::{self, Limit},
+};
 
-/// Persisted queries are kept this long after their last registration.
-const PERSISTED_QUERY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// Persisted queries are kept this long after their last registration, and may be this long:
+/// the mini-program's largest query is a few KB, and strangers may register them.
+const PERSISTED_QUERY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+const MAX_PERSISTED_QUERY_BYTES: usize = 8 * 1024;
 
 #[derive(Clone)]
 pub struct GraphqlEndpoint {
     pub api: Api,
     pub sessions: SessionService,
     pub graphiql: bool,
-    /// Behind a load balancer: take the client address from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// Behind this many proxies that append to `X-Forwarded-For` (0: trust no header), the
+    /// client's address is the entry the outermost of them appended.
+    pub trusted_proxy_hops: usize,
+    /// Requests without a token, per client address and window.
+    pub anonymous_budget: Limit,
     pub metrics: Metrics,
 }
 
@@ -118,15 +128,7 @@ fn malformed(media: MediaType, message: impl Into<String>) -> Response {
 
 impl GraphqlEndpoint {
     fn client_ip(&self, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-        let forwarded = || {
-            let value = headers.get("x-forwarded-for")?.to_str().ok()?;
-            value.split(',').next()?.trim().parse().ok()
-        };
-        if self.trust_forwarded_for {
-            forwarded().unwrap_or(peer.ip())
-        } else {
-            peer.ip()
-        }
+        forwarded_client(headers, self.trusted_proxy_hops).unwrap_or(peer.ip())
     }
 
     /// Automatic persisted queries (Apollo APQ): a query sent with its SHA-256 is stored in the
@@ -173,6 +175,12 @@ impl GraphqlEndpoint {
                 }
             };
         }
+        if request.query.len() > MAX_PERSISTED_QUERY_BYTES {
+            return Err(vec![coded_error(
+                format!("a persisted query may have at most {MAX_PERSISTED_QUERY_BYTES} bytes"),
+                "BAD_USER_INPUT",
+            )]);
+        }
         let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
         if actual != hash {
             return Err(vec![coded_error(
@@ -196,8 +204,25 @@ impl GraphqlEndpoint {
         media: MediaType,
         mut request: async_graphql::Request,
     ) -> Response {
+        let client_ip = self.client_ip(headers, peer);
+        let sender = if bearer_token(headers).is_some() {
+            Sender::LoggedIn
+        } else {
+            Sender::Anonymous
+        };
         let admission = match bearer_token(headers) {
-            None => None,
+            None => {
+                let counted = rate_limit::check(
+                    &self.sessions.store,
+                    self.anonymous_budget,
+                    &client_ip.to_string(),
+                )
+                .await;
+                if let Err(error) = counted {
+                    return refused(media, error);
+                }
+                None
+            }
             // An invalid token is an error, not "anonymous": the client must log in again.
             Some(token) => match self.sessions.authenticate(token).await {
                 Ok(admission) => Some(admission),
@@ -210,12 +235,13 @@ impl GraphqlEndpoint {
         request = request.data(RequestContext::new(
             &self.sessions.db,
             admission,
-            Some(self.client_ip(headers, peer)),
+            Some(client_ip),
         ));
         let operation = request.operation_name.clone();
         let started = Instant::now();
         let response = self.api.execute(request).await;
         self.metrics.observe_request(
+            sender,
             operation.as_deref(),
             started.elapsed(),
             response.errors.is_empty(),
@@ -249,6 +275,22 @@ fn refused(media: MediaType, error: AppError) -> Response {
         HeaderValue::from(retry_after.as_secs()),
     );
     response
+}
+
+/// The address the outermost of `hops` trusted proxies appended to `X-Forwarded-For`: entries
+/// left of it are whatever the client wrote.
+fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
+    if hops == 0 {
+        return None;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    let index = entries.len().checked_sub(hops)?;
+    entries[index].trim().parse().ok()
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -373,9 +415,14 @@ pub async fn websocket(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
+            let executor = SocketExecutor::new(
+                endpoint.api.clone(),
+                endpoint.sessions.clone(),
+                endpoint.client_ip(&headers, peer),
+            );
+            let opened = executor.clone();
             let sessions = endpoint.sessions.clone();
-            let client_ip = endpoint.client_ip(&headers, peer);
-            GraphQLWebSocket::new(socket, endpoint.api.clone(), protocol)
+            GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = payload["accessToken"]
                         .as_str()
@@ -387,14 +434,9 @@ pub async fn websocket(
                         .ok_or_else(|| {
                             AppError::Unauthenticated("send accessToken in connection_init".into())
                         })?;
-                    let admission = sessions.authenticate(token).await?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(RequestContext::new(
-                        &sessions.db,
-                        Some(admission),
-                        Some(client_ip),
-                    ));
-                    Ok(data)
+                    sessions.authenticate(token).await?;
+                    opened.opened_with(token.to_owned());
+                    Ok(async_graphql::Data::default())
                 })
                 .serve()
         })
@@ -411,6 +453,21 @@ mod tests {
             HeaderValue::from_str(value).expect("header"),
         );
         headers
+    }
+
+    #[test]
+    fn the_client_is_who_the_trusted_proxy_saw() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 10.0.0.1"),
+        );
+        headers.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(forwarded_client(&headers, 0), None);
+        assert_eq!(forwarded_client(&headers, 1), ip("10.0.0.2"));
+        assert_eq!(forwarded_client(&headers, 2), ip("10.0.0.1"));
+        assert_eq!(forwarded_client(&headers, 4), None);
     }
 
     #[test]

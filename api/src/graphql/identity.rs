@@ -76,12 +76,14 @@ impl User {
         Ok(Some(Community(load_community(ctx, id).await?)))
     }
 
-    /// RESIDENT is implied for everyone and not listed.
+    /// RESIDENT is implied for everyone and not listed. The user and ADMIN see every grant;
+    /// STAFF see those in their communities; anyone else sees none.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
+        let viewer = actor(ctx).await?;
         let roles = identity::roles_of(&state(ctx)?.db, self.0.id).await?;
         Ok(roles
-            .grants()
-            .iter()
+            .visible_to(viewer, self.0.id)
             .map(|(role, community)| RoleGrant {
                 role: (*role).into(),
                 community_id: community.map(to_id),

@@ -32,6 +32,7 @@ const INVALIDATES: &[(&str, Namespace)] = &[
     ("reviewPartyMemberApplication", Namespace::Roles),
     ("approveMerchant", Namespace::Roles),
     ("addMerchantStaff", Namespace::Roles),
+    ("removeMerchantStaff", Namespace::Roles),
 ];
 
 /// Root field names of the document's mutations, fragments included.

@@ -121,11 +121,15 @@ impl Merchant {
             load_community(ctx, self.model.community_id).await?,
         ))
     }
+    /// At most one of each of the three badges.
+    #[graphql(complexity = "3 * child_complexity")]
     async fn badges(&self, ctx: &Context<'_>) -> Result<Vec<Badge>> {
         let badges = merchants::badges_of(&state(ctx)?.db, self.model.id).await?;
         Ok(badges.into_iter().map(Into::into).collect())
     }
-    /// Offers that can be redeemed now.
+    /// The newest offers that can be redeemed now (at most 20; `offers(filter: { merchantId })`
+    /// pages through all of them).
+    #[graphql(complexity = "offers::MAX_LISTED_PER_MERCHANT as usize * child_complexity")]
     async fn offers(&self, ctx: &Context<'_>) -> Result<Vec<Offer>> {
         let offers = offers::of_merchant(&state(ctx)?.db, self.model.id).await?;
         Ok(offers.into_iter().map(Offer).collect())
@@ -139,10 +143,14 @@ impl Offer {
     async fn id(&self) -> ID {
         to_id(self.0.id)
     }
-    async fn merchant(&self, ctx: &Context<'_>) -> Result<Merchant> {
-        Ok(merchants::get(&state(ctx)?.db, self.0.merchant_id)
-            .await?
-            .into())
+    /// Null when the merchant is not ACTIVE and not yours to see.
+    async fn merchant(&self, ctx: &Context<'_>) -> Result<Option<Merchant>> {
+        let viewer = actor(ctx).await.ok();
+        Ok(
+            merchants::visible(&state(ctx)?.db, viewer, self.0.merchant_id)
+                .await?
+                .map(Into::into),
+        )
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -335,6 +343,7 @@ pub struct MerchantQuery;
 #[Object]
 impl MerchantQuery {
     /// ACTIVE merchants of the alliance: newest first, or nearest first with `near`.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn merchants(
         &self,
         ctx: &Context<'_>,
@@ -393,6 +402,7 @@ impl MerchantQuery {
     }
 
     /// Offers redeemable now, newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn offers(
         &self,
         ctx: &Context<'_>,
@@ -424,6 +434,7 @@ impl MerchantQuery {
         Ok(connection(page, request, |o| o.id, Offer))
     }
 
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn my_redemptions(
         &self,
         ctx: &Context<'_>,
@@ -439,6 +450,7 @@ impl MerchantQuery {
     /// The merchant's redemptions created in [from, to), with the settlement of those verified
     /// in the same period.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn merchant_redemptions(
         &self,
         ctx: &Context<'_>,
@@ -534,6 +546,23 @@ impl MerchantMutation {
         Ok(merchants::add_staff(&state(ctx)?.db, actor, id, &openid)
             .await?
             .into())
+    }
+
+    /// The owner removes a cashier; they stop verifying codes at once.
+    async fn remove_merchant_staff(
+        &self,
+        ctx: &Context<'_>,
+        merchant_id: ID,
+        user_id: ID,
+    ) -> Result<Merchant> {
+        let actor = actor(ctx).await?;
+        let merchant_id = parse_id("merchantId", &merchant_id)?;
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(
+            merchants::remove_staff(&state(ctx)?.db, actor, merchant_id, user_id)
+                .await?
+                .into(),
+        )
     }
 
     async fn award_badge(

@@ -4,19 +4,18 @@ mod error;
 pub mod http;
 mod identity;
 mod invalidation;
+pub mod limits;
 mod loaders;
 mod merchants;
 mod orders;
 mod organisation;
 mod points;
+pub mod socket;
 mod subscriptions;
 
-use std::sync::Arc;
-
 use async_graphql::{
-    Context, Data, Executor, ID, MergedObject, OutputType, Request, Response, Schema,
+    Context, ID, MergedObject, OutputType, Request, Response, Schema,
     connection::{Connection, Edge},
-    futures_util::{StreamExt, stream::BoxStream},
 };
 use entity::{community, service_category, user};
 use loaders::ByIdLoader;
@@ -54,11 +53,14 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
 
-/// Deep or wide queries are refused before they reach the database.
-const MAX_DEPTH: usize = 12;
-const MAX_COMPLEXITY: usize = 2_000;
+/// Deep or costly queries are refused before they reach the database. A field costs 1 plus
+/// its selection; a list multiplies its items' cost by its page size (`pagination::list_cost`).
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 10_000;
 
-fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
+/// `development` keeps introspection and "did you mean…" suggestions, which in production
+/// would describe the schema to strangers.
+fn build_schema(state: Option<AppState>, development: bool) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -69,8 +71,8 @@ fn build_schema(state: Option<AppState>, introspection: bool) -> AppSchema {
     if let Some(state) = state {
         builder = builder.data(state);
     }
-    if !introspection {
-        builder = builder.disable_introspection();
+    if !development {
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
 }
@@ -90,17 +92,22 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(state: AppState, introspection: bool) -> Self {
+    pub fn new(state: AppState, development: bool) -> Self {
         Self {
             store: state.store.clone(),
-            schema: build_schema(Some(state), introspection),
+            schema: build_schema(Some(state), development),
         }
     }
 }
 
-impl Executor for Api {
-    async fn execute(&self, mut request: Request) -> Response {
-        // A document that does not parse changes nothing; execution reports the error.
+impl Api {
+    /// Runs one query or mutation (subscriptions go through `socket::SocketExecutor`).
+    pub async fn execute(&self, mut request: Request) -> Response {
+        if let Err(exceeded) = limits::LIMITS.check(&mut request) {
+            return Response::from_errors(vec![exceeded.into_server_error()]);
+        }
+        // The document is bounded and free of fragment cycles now. One that does not parse
+        // changes nothing; execution reports the error.
         let changed = request
             .parsed_query()
             .map(invalidation::changed_namespaces)
@@ -112,20 +119,6 @@ impl Executor for Api {
             cache::invalidate(&self.store, namespace).await;
         }
         response
-    }
-
-    fn execute_stream(
-        &self,
-        request: Request,
-        session_data: Option<Arc<Data>>,
-    ) -> BoxStream<'static, Response> {
-        self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(|mut response| {
-                error::add_codes(&mut response.errors);
-                response
-            })
-            .boxed()
     }
 }
 

@@ -159,7 +159,8 @@ impl Order {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// The audit trail, oldest first.
+    /// The audit trail, oldest first (its first 50 steps).
+    #[graphql(complexity = "orders::MAX_EVENTS_LISTED as usize * child_complexity")]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
         let events = orders::events(&state(ctx)?.db, self.0.id).await?;
         Ok(events.into_iter().map(OrderEvent).collect())
@@ -259,6 +260,7 @@ impl OrderQuery {
     }
 
     /// Orders I placed, newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn my_orders(
         &self,
         ctx: &Context<'_>,
@@ -278,6 +280,7 @@ impl OrderQuery {
 
     /// STAFF: the community's orders, newest first.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn dispatch_queue(
         &self,
         ctx: &Context<'_>,
@@ -302,6 +305,7 @@ impl OrderQuery {
     }
 
     /// Party members: OPEN orders of their communities, up for grabs.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn order_pool(
         &self,
         ctx: &Context<'_>,
@@ -322,6 +326,7 @@ impl OrderQuery {
     }
 
     /// Party members: orders I took, and those dispatched to me awaiting my answer.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn my_tasks(
         &self,
         ctx: &Context<'_>,

@@ -27,6 +27,7 @@ impl Community {
         ))
     }
     /// The grids (网格) the community is divided into.
+    #[graphql(complexity = "20 * child_complexity")]
     async fn grids(&self, ctx: &Context<'_>) -> Result<Vec<Grid>> {
         let grids = organisation::grids_of(&state(ctx)?.db, self.0.id).await?;
         Ok(grids.into_iter().map(Grid).collect())
@@ -79,7 +80,9 @@ pub struct OrganisationQuery;
 
 #[Object]
 impl OrganisationQuery {
-    /// Every community, by name; public so that new users can pick theirs.
+    /// Every community, by name; public so that new users can pick theirs. Costed as a
+    /// district's 100.
+    #[graphql(complexity = "100 * child_complexity")]
     async fn communities(&self, ctx: &Context<'_>) -> Result<Vec<Community>> {
         let state = state(ctx)?;
         let list = cache::read_through(&state.store, Namespace::Communities, &"all", || {

@@ -3,10 +3,13 @@ use async_graphql::{
     connection::Connection,
 };
 use chrono::{DateTime, Utc};
-use entity::{activity, activity_signup, enums, points_entry, service_record};
+use entity::{activity, activity_signup, adjustment_request, enums, points_entry, service_record};
 
 use super::{
-    actor, connection, identity::User, load_community, load_user, organisation::Community,
+    actor, connection,
+    identity::{ApplicationStatus, User},
+    load_community, load_user,
+    organisation::Community,
     parse_id, state, to_id,
 };
 use crate::{
@@ -16,6 +19,7 @@ use crate::{
     points::{
         self,
         activities::{self, Attendance, NewActivity, When},
+        adjustments::{self, Correction},
         records, rules,
     },
 };
@@ -217,6 +221,61 @@ impl PointsEntry {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Whose entry it is.
+    async fn user_id(&self) -> ID {
+        to_id(self.0.user_id)
+    }
+    /// Who posted it by hand (ADJUST, REVERSAL); null for what the system posted.
+    async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(match self.0.created_by {
+            Some(id) => Some(User(load_user(ctx, id).await?)),
+            None => None,
+        })
+    }
+}
+
+/// A manual adjustment past its requester's daily cap, waiting for a second STAFF member.
+pub struct AdjustmentRequest(adjustment_request::Model);
+
+#[Object]
+impl AdjustmentRequest {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(load_user(ctx, self.0.user_id).await?))
+    }
+    async fn amount(&self) -> i64 {
+        self.0.amount
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn status(&self) -> ApplicationStatus {
+        self.0.status.into()
+    }
+    async fn requested_by(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(load_user(ctx, self.0.requested_by).await?))
+    }
+    async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(match self.0.decided_by {
+            Some(id) => Some(User(load_user(ctx, id).await?)),
+            None => None,
+        })
+    }
+    async fn decision_reason(&self) -> Option<&str> {
+        self.0.decision_reason.as_deref()
+    }
+    /// The ADJUST entry an approval posted.
+    async fn entry_id(&self) -> Option<ID> {
+        self.0.entry_id.map(to_id)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
 }
 
 #[derive(SimpleObject)]
@@ -237,6 +296,7 @@ pub struct PointsSummary {
 #[ComplexObject]
 impl PointsSummary {
     /// The ledger, newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn ledger(
         &self,
         ctx: &Context<'_>,
@@ -313,6 +373,7 @@ impl PointsQuery {
         })
     }
 
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn my_service_records(
         &self,
         ctx: &Context<'_>,
@@ -325,7 +386,35 @@ impl PointsQuery {
         Ok(connection(page, request, |r| r.id, ServiceRecord))
     }
 
+    /// STAFF: adjustment requests of other members that you may decide, oldest first (at
+    /// most 100).
+    #[graphql(complexity = "100 * child_complexity")]
+    async fn pending_points_adjustments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<AdjustmentRequest>> {
+        let actor = actor(ctx).await?;
+        let list = adjustments::pending(&state(ctx)?.db, actor).await?;
+        Ok(list.into_iter().map(AdjustmentRequest).collect())
+    }
+
+    /// ADMIN: every manual adjustment (who: `createdBy`, whom: `userId`, how much, why),
+    /// newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn points_adjustments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, PointsEntry>> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = adjustments::audit(&state(ctx)?.db, actor, request).await?;
+        Ok(connection(page, request, |e| e.id, PointsEntry))
+    }
+
     /// STAFF: records waiting for review (low-rated orders).
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn pending_service_records(
         &self,
         ctx: &Context<'_>,
@@ -341,6 +430,7 @@ impl PointsQuery {
     }
 
     /// A community's volunteer activities, newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -363,6 +453,7 @@ impl PointsQuery {
     }
 
     /// Top volunteers of a community by confirmed hours.
+    #[graphql(complexity = "crate::pagination::list_cost(Some(first), child_complexity)")]
     async fn volunteer_leaderboard(
         &self,
         ctx: &Context<'_>,
@@ -446,8 +537,11 @@ impl PointsMutation {
         ))
     }
 
-    /// STAFF: a manual correction with a reason the user sees. A retry with the same
-    /// idempotencyKey returns the first entry and moves nothing again.
+    /// STAFF: a manual correction with a reason the user sees, for someone a community of
+    /// theirs confirmed, never themselves. A retry with the same idempotencyKey returns the
+    /// first entry and moves nothing again. Past the STAFF member's daily cap
+    /// (`ADJUSTMENT_DAILY_CAP`) it is refused with APPROVAL_REQUIRED: use
+    /// `requestPointsAdjustment`.
     async fn adjust_points(
         &self,
         ctx: &Context<'_>,
@@ -457,17 +551,45 @@ impl PointsMutation {
         idempotency_key: Option<String>,
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
-        let user_id = parse_id("userId", &user_id)?;
-        let entry = points::adjust(
-            &state(ctx)?.db,
+        let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
+        let state = state(ctx)?;
+        let entry = adjustments::adjust(
+            &state.db,
             actor,
-            user_id,
-            amount,
-            reason,
+            correction,
             idempotency_key,
+            state.adjustment_daily_cap,
         )
         .await?;
         Ok(PointsEntry(entry))
+    }
+
+    /// STAFF: files a correction for a second STAFF member to approve or reject.
+    async fn request_points_adjustment(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        amount: i64,
+        reason: String,
+    ) -> Result<AdjustmentRequest> {
+        let actor = actor(ctx).await?;
+        let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
+        let request = adjustments::request(&state(ctx)?.db, actor, correction).await?;
+        Ok(AdjustmentRequest(request))
+    }
+
+    /// STAFF other than the requester: approve (posts the entry) or reject (with a reason).
+    async fn decide_points_adjustment(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<AdjustmentRequest> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("requestId", &request_id)?;
+        let request = adjustments::decide(&state(ctx)?.db, actor, id, approve, reason).await?;
+        Ok(AdjustmentRequest(request))
     }
 
     /// STAFF: undo a mistaken EARN with a REVERSAL entry (never by deleting). Once per entry:

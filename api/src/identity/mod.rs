@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The roles a user holds; RESIDENT is implicit for everyone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roles(Vec<(Role, Option<Uuid>)>);
 
 impl Roles {
@@ -54,6 +54,11 @@ impl Roles {
     }
 
     /// An approved Party member reporting to this community.
+    /// Works for a merchant of this community (owner or cashier), as the community approved.
+    pub fn is_merchant_in(&self, community: Uuid) -> bool {
+        self.has(Role::Merchant, Some(community))
+    }
+
     pub fn is_member_of(&self, community: Uuid) -> bool {
         self.has(Role::PartyMember, Some(community))
     }
@@ -68,6 +73,19 @@ impl Roles {
 
     pub fn grants(&self) -> &[(Role, Option<Uuid>)] {
         &self.0
+    }
+
+    /// The grants of user `holder` that `viewer` may see: all of them for the holder and
+    /// ADMIN, those in communities they staff for STAFF, none for anyone else.
+    pub fn visible_to<'r>(
+        &'r self,
+        viewer: &'r Actor,
+        holder: Uuid,
+    ) -> impl Iterator<Item = &'r (Role, Option<Uuid>)> + 'r {
+        let all = viewer.id == holder || viewer.roles.is_admin();
+        self.0.iter().filter(move |(_, community)| {
+            all || community.is_some_and(|c| viewer.roles.is_staff_of(c))
+        })
     }
 }
 
@@ -258,10 +276,9 @@ pub async fn update_profile(
 
 fn scope_is_valid(role: Role, community: Option<Uuid>) -> AppResult<()> {
     match (role, community) {
-        (Role::Resident, _) => Err(AppError::bad_input(
-            "everyone is a RESIDENT; there is nothing to grant or revoke",
-        )),
-        (Role::PartyMember | Role::Staff | Role::Merchant, None) => {
+        // Everyone is a RESIDENT; granted in a community, it records that its STAFF
+        // confirmed the person lives there.
+        (Role::Resident | Role::PartyMember | Role::Staff | Role::Merchant, None) => {
             Err(AppError::bad_input("communityId is required for this role"))
         }
         _ => Ok(()),
@@ -337,6 +354,16 @@ pub async fn revoke_role(
 ) -> AppResult<user::Model> {
     authorize_role_change(actor, role, community)?;
     let user = get_user(db, user_id).await?;
+    delete_grant(db, user_id, role, community).await?;
+    Ok(user)
+}
+
+pub async fn delete_grant(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    role: Role,
+    community: Option<Uuid>,
+) -> AppResult<()> {
     let scope = match community {
         Some(community) => role_grant::Column::CommunityId.eq(community),
         None => role_grant::Column::CommunityId.is_null(),
@@ -347,7 +374,7 @@ pub async fn revoke_role(
         .filter(scope)
         .exec(db)
         .await?;
-    Ok(user)
+    Ok(())
 }
 
 /// Bootstrap for the first administrator (CLI `grant-role`): no actor to check.

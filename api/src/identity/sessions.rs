@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    KnownRoles, cached_roles_key, find_or_create_user, get_user,
+    KnownRoles, Roles, actor_of, cached_roles_key, find_or_create_user, get_user,
     tokens::{Caller, TokenKeys, hash_refresh_token, new_refresh_token},
     wechat::WechatLogin,
 };
@@ -52,6 +52,16 @@ pub struct Session {
 
 fn revoked_session_key(session_id: Uuid) -> String {
     format!("revoked-session:{session_id}")
+}
+
+/// What admitting a request reads: the session's revocation flag, the roles namespace
+/// version and the user's cached roles.
+fn admission_keys(caller: Caller) -> [String; 3] {
+    [
+        revoked_session_key(caller.session_id),
+        cache::version_key(Namespace::Roles),
+        cached_roles_key(caller.user_id),
+    ]
 }
 
 impl SessionService {
@@ -124,20 +134,41 @@ impl SessionService {
     /// database, where revocations are also recorded, answers instead, and the budget waits.
     pub async fn authenticate(&self, access_token: &str) -> AppResult<Admission> {
         let caller = self.keys.verify_access(access_token)?;
-        let keys = [
-            revoked_session_key(caller.session_id),
-            cache::version_key(Namespace::Roles),
-            cached_roles_key(caller.user_id),
-        ];
         let budget = self.request_budget;
         let counter = rate_limit::counter_key(budget, &caller.user_id.to_string());
-        let (revoked, roles) = match self
+        let read = self
             .store
-            .read_and_hit(&keys, (&counter, budget.window))
+            .read_and_hit(&admission_keys(caller), (&counter, budget.window))
             .await
-        {
-            Ok((values, count)) => {
+            .map(|(values, count)| {
                 rate_limit::enforce(budget, count)?;
+                Ok(values)
+            });
+        let roles = self.admit(caller, read).await?;
+        Ok(Admission { caller, roles })
+    }
+
+    /// Whether a session admitted earlier (a WebSocket's) still stands — token unexpired,
+    /// session not revoked — and the user's roles now, without spending the request budget.
+    pub async fn recheck(&self, access_token: &str) -> AppResult<Roles> {
+        let caller = self.keys.verify_access(access_token)?;
+        let read = self.store.read(&admission_keys(caller)).await.map(Ok);
+        let known = self.admit(caller, read).await?;
+        Ok(actor_of(&self.db, &self.store, caller.user_id, &known)
+            .await?
+            .roles)
+    }
+
+    /// The session's revocation flag and the roles the store had, from a read of
+    /// `admission_keys`; the database answers for the revocation when the store could not.
+    async fn admit(
+        &self,
+        caller: Caller,
+        read: anyhow::Result<AppResult<Vec<Option<String>>>>,
+    ) -> AppResult<KnownRoles> {
+        let (revoked, roles) = match read {
+            Ok(values) => {
+                let values = values?;
                 let roles = KnownRoles::from_cache(values[1].as_deref(), values[2].as_deref());
                 (values[0].is_some(), roles)
             }
@@ -157,16 +188,19 @@ impl SessionService {
                 "this session has ended; log in again".into(),
             ));
         }
-        Ok(Admission { caller, roles })
+        Ok(roles)
     }
 
     /// Access tokens are not stored; a revoked session is remembered for as long as one of its
-    /// access tokens could still be valid.
+    /// access tokens could still be accepted, leeway included.
     async fn revoke_access(&self, session_id: Uuid) -> AppResult<()> {
         // The database already records the revocation; the flag only makes checks fast.
         if let Err(error) = self
             .store
-            .set_flag(&revoked_session_key(session_id), self.keys.access_ttl())
+            .set_flag(
+                &revoked_session_key(session_id),
+                self.keys.longest_acceptance(),
+            )
             .await
         {
             tracing::warn!(%error, "shared store unavailable; the revocation is in the database only");

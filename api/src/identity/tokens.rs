@@ -16,6 +16,8 @@ const AUDIENCE: &str = "hongfan-api";
 /// QR payloads are signed with the same key but for another audience, so neither kind of
 /// token is accepted where the other is expected.
 const REDEMPTION_AUDIENCE: &str = "hongfan-redemption";
+/// Clock skew tolerated past a token's `exp`.
+const LEEWAY_SECONDS: u64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -59,7 +61,7 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS;
         let mut redemption_validation = validation.clone();
         redemption_validation.set_audience(&[REDEMPTION_AUDIENCE]);
         redemption_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
@@ -74,6 +76,12 @@ impl TokenKeys {
 
     pub fn access_ttl(&self) -> Duration {
         self.access_ttl
+    }
+
+    /// How long after it was issued an access token may still be accepted: its lifetime plus
+    /// the validation leeway. A revocation must be remembered at least this long.
+    pub fn longest_acceptance(&self) -> Duration {
+        self.access_ttl + Duration::from_secs(LEEWAY_SECONDS)
     }
 
     pub fn issue_access(

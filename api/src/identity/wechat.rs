@@ -76,7 +76,9 @@ async fn code2session(
     secret: &Secret,
     code: &str,
 ) -> AppResult<Code2SessionResponse> {
+    // The URL carries the AppSecret and the user's code: never log it.
     let unavailable = |error: reqwest::Error| {
+        let error = error.without_url();
         tracing::warn!(%error, "WeChat jscode2session request failed");
         AppError::Unavailable("WeChat login is unavailable; try again shortly".into())
     };

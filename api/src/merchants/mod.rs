@@ -87,15 +87,27 @@ pub async fn get_visible(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<merchant::Model> {
+    visible(db, Some(actor), id)
+        .await?
+        .ok_or(AppError::NotFound("merchant"))
+}
+
+/// The merchant if `viewer` (anonymous when `None`) may see it, through any path to it.
+pub async fn visible(
+    db: &DatabaseConnection,
+    viewer: Option<&Actor>,
+    id: Uuid,
+) -> AppResult<Option<merchant::Model>> {
     let merchant = get(db, id).await?;
-    if merchant.status == MerchantStatus::Active
-        || actor.roles.is_staff_of(merchant.community_id)
-        || staff_role(db, actor.id, id).await?.is_some()
-    {
-        Ok(merchant)
-    } else {
-        Err(AppError::NotFound("merchant"))
-    }
+    let visible = merchant.status == MerchantStatus::Active
+        || match viewer {
+            Some(actor) => {
+                actor.roles.is_staff_of(merchant.community_id)
+                    || staff_role(db, actor.id, id).await?.is_some()
+            }
+            None => false,
+        };
+    Ok(visible.then_some(merchant))
 }
 
 pub async fn apply(
@@ -285,6 +297,53 @@ pub async fn add_staff(
     Ok(merchant)
 }
 
+/// The owner removes a cashier: they stop verifying at once, and lose the MERCHANT role in
+/// the community unless they still work for another merchant there.
+pub async fn remove_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    merchant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<merchant::Model> {
+    let txn = begin_write(db).await?;
+    let merchant = get(&txn, merchant_id).await?;
+    if staff_role(&txn, actor.id, merchant_id).await? != Some(true) {
+        return Err(AppError::forbidden(
+            "only the merchant's owner may remove staff",
+        ));
+    }
+    match staff_role(&txn, user_id, merchant_id).await? {
+        None => return Err(AppError::NotFound("cashier")),
+        Some(true) => {
+            return Err(AppError::conflict(
+                "the owner cannot be removed; hand the merchant over through community STAFF",
+            ));
+        }
+        Some(false) => {}
+    }
+    merchant_staff::Entity::delete_many()
+        .filter(merchant_staff::Column::MerchantId.eq(merchant_id))
+        .filter(merchant_staff::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let same_community = Query::select()
+        .column(merchant::Column::Id)
+        .from(merchant::Entity)
+        .and_where(merchant::Column::CommunityId.eq(merchant.community_id))
+        .to_owned();
+    let still_works_here = merchant_staff::Entity::find()
+        .filter(merchant_staff::Column::UserId.eq(user_id))
+        .filter(merchant_staff::Column::MerchantId.in_subquery(same_community))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !still_works_here {
+        identity::delete_grant(&txn, user_id, Role::Merchant, Some(merchant.community_id)).await?;
+    }
+    txn.commit().await?;
+    Ok(merchant)
+}
+
 pub async fn award_badge(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -375,8 +434,8 @@ pub async fn list(
     if let Some(community) = filter.community_id {
         condition = condition.add(merchant::Column::CommunityId.eq(community));
     }
-    if let Some(category) = &filter.category {
-        condition = condition.add(merchant::Column::Category.eq(category.trim()));
+    if let Some(category) = validate::optional_text("category", filter.category.as_deref(), 30)? {
+        condition = condition.add(merchant::Column::Category.eq(category));
     }
     if let Some(badge) = filter.badge {
         let with_badge = Query::select()

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use entity::{enums::MerchantStatus, merchant, offer};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, sea_query::Query,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -183,6 +183,9 @@ fn redeemable_now() -> Condition {
         .add(offer::Column::MerchantId.in_subquery(active_merchants))
 }
 
+/// Most offers `of_merchant` lists: a merchant inside a list shows a bounded number.
+pub const MAX_LISTED_PER_MERCHANT: u64 = 20;
+
 pub async fn of_merchant(
     db: &DatabaseConnection,
     merchant_id: Uuid,
@@ -191,6 +194,7 @@ pub async fn of_merchant(
         .filter(redeemable_now())
         .filter(offer::Column::MerchantId.eq(merchant_id))
         .order_by_desc(offer::Column::Id)
+        .limit(MAX_LISTED_PER_MERCHANT)
         .all(db)
         .await?)
 }

@@ -230,16 +230,21 @@ async fn find_verifiable(
     } else {
         return Err(AppError::bad_input("a redemption code has 10 digits"));
     };
+    // Another merchant's code is answered like a code that does not exist, so that guessing
+    // cannot tell which codes are live; so is any code once the MERCHANT role is revoked.
+    let unknown = || AppError::NotFound("redemption code");
     let redemption = redemption::Entity::find()
         .filter(redemption::Column::Code.eq(code))
         .one(db)
         .await?
-        .ok_or(AppError::NotFound("redemption code"))?;
-    if staff_role(db, actor.id, redemption.merchant_id)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::forbidden("this code belongs to another merchant"));
+        .ok_or_else(unknown)?;
+    let merchant = get_merchant(db, redemption.merchant_id).await?;
+    let works_there = actor.roles.is_merchant_in(merchant.community_id)
+        && staff_role(db, actor.id, redemption.merchant_id)
+            .await?
+            .is_some();
+    if !works_there {
+        return Err(unknown());
     }
     Ok(redemption)
 }

@@ -14,7 +14,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -85,10 +85,14 @@ async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<order::Model> {
         .ok_or(AppError::NotFound("order"))
 }
 
+/// Most steps `events` lists, so that an order inside a list costs a bounded amount.
+pub const MAX_EVENTS_LISTED: u64 = 50;
+
 pub async fn events(db: &DatabaseConnection, order_id: Uuid) -> AppResult<Vec<order_event::Model>> {
     Ok(order_event::Entity::find()
         .filter(order_event::Column::OrderId.eq(order_id))
         .order_by_asc(order_event::Column::Id)
+        .limit(MAX_EVENTS_LISTED)
         .all(db)
         .await?)
 }
@@ -182,6 +186,11 @@ pub async fn dispatch(
         changes,
         |txn, order| {
             Box::pin(async move {
+                if assignee_id == order.requester_id {
+                    return Err(AppError::bad_input(
+                        "the resident who placed the order cannot be dispatched it",
+                    ));
+                }
                 let assignee_is_member = role_grant::Entity::find()
                     .filter(role_grant::Column::UserId.eq(assignee_id))
                     .filter(role_grant::Column::Role.eq(Role::PartyMember))

@@ -105,6 +105,10 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
         }
         Step::Take => {
             allowed(
+                !who.requester,
+                "you placed this order: someone else must take it",
+            )?;
+            allowed(
                 who.member || who.assignee,
                 "only approved Party members of the order's community may take it",
             )?;
@@ -165,6 +169,22 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nobody_takes_their_own_order() {
+        let requester_and_member = Relation {
+            requester: true,
+            member: true,
+            assignee: true,
+            ..Relation::default()
+        };
+        for status in [Open, Dispatched] {
+            assert!(matches!(
+                next_status(status, Step::Take, requester_and_member),
+                Err(Refusal::Forbidden(_))
+            ));
+        }
+    }
 
     const STAFF: Relation = Relation {
         requester: false,

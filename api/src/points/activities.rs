@@ -268,6 +268,11 @@ pub async fn confirm_attendance(
             "only STAFF of the community may confirm attendance",
         ));
     }
+    if participant == actor.id {
+        return Err(AppError::forbidden(
+            "you cannot confirm your own attendance: another STAFF member must",
+        ));
+    }
     signup_of(&txn, activity_id, participant)
         .await?
         .filter(|s| s.status == SignupStatus::SignedUp)

@@ -1,6 +1,7 @@
 //! Volunteer time → points (以时长认定积分): service records from rated orders and attended
 //! activities, each community's rate, and the append-only ledger the balances derive from.
 pub mod activities;
+pub mod adjustments;
 pub mod ledger;
 pub mod records;
 pub mod rules;
@@ -19,14 +20,12 @@ use uuid::Uuid;
 use crate::{
     db::{begin_write, sum_i64},
     error::{AppError, AppResult},
-    identity::{self, Actor},
+    identity::Actor,
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
 use ledger::Posting;
-
-const MAX_ADJUSTMENT: i64 = 100_000;
 
 pub async fn set_rate(
     db: &DatabaseConnection,
@@ -48,26 +47,6 @@ pub async fn set_rate(
     let mut community: community::ActiveModel = community.into();
     community.points_per_hour = Set(points_per_hour);
     Ok(community.update(db).await?)
-}
-
-/// STAFF act on the points of people in their community; ADMIN on anyone's.
-async fn may_manage_points_of(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    user_id: Uuid,
-) -> AppResult<()> {
-    let user = identity::get_user(db, user_id).await?;
-    let allowed = actor.roles.is_admin()
-        || user
-            .community_id
-            .is_some_and(|c| actor.roles.is_staff_of(c));
-    if allowed {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "only STAFF of the user's community may change their points",
-        ))
-    }
 }
 
 /// Runs a posting; if it lost a race to a concurrent request with the same idempotency key,
@@ -107,47 +86,6 @@ fn same_request(entry: &points_entry::Model, user_id: Uuid, amount: i64) -> AppR
     }
 }
 
-pub async fn adjust(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    user_id: Uuid,
-    amount: i64,
-    reason: String,
-    idempotency_key: Option<String>,
-) -> AppResult<points_entry::Model> {
-    if amount == 0 || amount.abs() > MAX_ADJUSTMENT {
-        return Err(AppError::bad_input(format!(
-            "amount must be non-zero and at most {MAX_ADJUSTMENT} either way"
-        )));
-    }
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    may_manage_points_of(db, actor, user_id).await?;
-    let key = client_key(actor, "adjust", idempotency_key)?;
-    let posted = async {
-        let txn = begin_write(db).await?;
-        let entry = ledger::post(
-            &txn,
-            Posting {
-                user_id,
-                kind: EntryKind::Adjust,
-                amount,
-                reference: None,
-                rate: None,
-                reason: Some(reason),
-                idempotency_key: key.clone(),
-                created_by: Some(actor.id),
-            },
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(entry)
-    }
-    .await;
-    let entry = idempotently(db, key.as_deref(), posted).await?;
-    same_request(&entry, user_id, amount)?;
-    Ok(entry)
-}
-
 /// Undoes a mistaken EARN with a REVERSAL entry. An entry is reversed at most once: reversing
 /// it again returns the first reversal and moves nothing.
 pub async fn reverse(
@@ -161,7 +99,7 @@ pub async fn reverse(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("points entry"))?;
-    may_manage_points_of(db, actor, original.user_id).await?;
+    adjustments::may_manage_points_of(db, actor, original.user_id).await?;
     if original.kind != EntryKind::Earn {
         return Err(AppError::bad_input("only EARN entries can be reversed"));
     }

@@ -225,6 +225,11 @@ pub async fn review(
             "only STAFF of the community may review its records",
         ));
     }
+    if record.user_id == actor.id {
+        return Err(AppError::forbidden(
+            "you cannot review your own service record: another STAFF member must",
+        ));
+    }
     let minutes = minutes.unwrap_or(record.minutes);
     let reviewed = if approve {
         confirm(&txn, record, minutes, Some(actor.id), reason).await?

@@ -35,6 +35,11 @@ pub enum Period {
     All,
 }
 
+/// Start of today, China time.
+pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    local_midnight(now.with_timezone(&CHINA).date_naive()).unwrap_or(now)
+}
+
 /// Start of the current period (China time), `None` for all time.
 pub fn period_start(period: Period, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let today = now.with_timezone(&CHINA).date_naive();

@@ -1,0 +1,342 @@
+//! Bounds on a request's document, checked before async-graphql parses or validates it.
+//!
+//! Validation is CPU work that no timeout interrupts, and some of it grows with the document
+//! once fragments are expanded (a fragment that spreads the previous one twice doubles it at
+//! every level). So a document is measured first, in passes linear in its size: its bytes,
+//! its tokens and bracket nesting (before parsing), then, parsed, its fragments and the
+//! fields and aliases it expands to, each fragment measured once and cycles refused. What
+//! passes is small enough for validation, whose complexity limit then weighs list fields by
+//! their page size (`pagination::list_cost`).
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{
+    Name, Positioned, Request, ServerError,
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+
+/// The bounds; README's "Security" section lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentLimits {
+    pub max_bytes: usize,
+    pub max_tokens: usize,
+    pub max_nesting: usize,
+    pub max_fragments: usize,
+    /// Fields of the operations once every fragment is expanded.
+    pub max_fields: u64,
+    pub max_aliases: u64,
+}
+
+pub const LIMITS: DocumentLimits = DocumentLimits {
+    max_bytes: 16 * 1024,
+    max_tokens: 2_000,
+    max_nesting: 40,
+    max_fragments: 50,
+    max_fields: 1_500,
+    max_aliases: 30,
+};
+
+/// The stable `extensions.code` of every refusal for size or cost.
+pub const CODE: &str = "QUERY_TOO_COMPLEX";
+
+/// Which bound a document exceeded; the message says by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exceeded {
+    pub limit: &'static str,
+    pub message: String,
+}
+
+impl Exceeded {
+    fn new(limit: &'static str, message: String) -> Self {
+        Self { limit, message }
+    }
+
+    pub fn into_server_error(self) -> ServerError {
+        let mut error = ServerError::new(self.message, None);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", CODE);
+        extensions.set("limit", self.limit);
+        error
+    }
+}
+
+impl DocumentLimits {
+    /// Measures the request's document and leaves it parsed in the request. A document that
+    /// does not parse passes: execution reports the syntax error in the usual shape.
+    pub fn check(&self, request: &mut Request) -> Result<(), Exceeded> {
+        let bytes = request.query.len();
+        if bytes > self.max_bytes {
+            return Err(Exceeded::new(
+                "bytes",
+                format!(
+                    "the query has {bytes} bytes, more than the limit of {}",
+                    self.max_bytes
+                ),
+            ));
+        }
+        self.check_tokens(&request.query)?;
+        match request.parsed_query() {
+            Ok(document) => self.check_document(document),
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn check_tokens(&self, query: &str) -> Result<(), Exceeded> {
+        let Lexed { tokens, nesting } = lex(query, self.max_tokens);
+        if tokens > self.max_tokens {
+            return Err(Exceeded::new(
+                "tokens",
+                format!("the query has more than {} tokens", self.max_tokens),
+            ));
+        }
+        if nesting > self.max_nesting {
+            return Err(Exceeded::new(
+                "nesting",
+                format!(
+                    "the query nests brackets {nesting} deep, more than the limit of {}",
+                    self.max_nesting
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_document(&self, document: &ExecutableDocument) -> Result<(), Exceeded> {
+        let fragments = document.fragments.len();
+        if fragments > self.max_fragments {
+            return Err(Exceeded::new(
+                "fragments",
+                format!(
+                    "the query defines {fragments} fragments, more than the limit of {}",
+                    self.max_fragments
+                ),
+            ));
+        }
+        let mut measure = Measure {
+            document,
+            sizes: HashMap::new(),
+            expanding: HashSet::new(),
+        };
+        let mut total = Size::default();
+        for (_, operation) in document.operations.iter() {
+            total = total.plus(measure.selection_set(&operation.node.selection_set)?);
+        }
+        if total.fields > self.max_fields {
+            return Err(Exceeded::new(
+                "fields",
+                format!(
+                    "the query expands to {} fields, more than the limit of {}",
+                    total.fields, self.max_fields
+                ),
+            ));
+        }
+        if total.aliases > self.max_aliases {
+            return Err(Exceeded::new(
+                "aliases",
+                format!(
+                    "the query uses {} aliases, more than the limit of {}",
+                    total.aliases, self.max_aliases
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Fields and aliases a selection expands to; saturating, so a fragment bomb stays a number.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    fields: u64,
+    aliases: u64,
+}
+
+impl Size {
+    fn plus(self, other: Size) -> Size {
+        Size {
+            fields: self.fields.saturating_add(other.fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+        }
+    }
+}
+
+struct Measure<'d> {
+    document: &'d ExecutableDocument,
+    /// Each fragment's expanded size, measured once.
+    sizes: HashMap<&'d Name, Size>,
+    /// Fragments being measured: meeting one again is a cycle.
+    expanding: HashSet<&'d Name>,
+}
+
+impl<'d> Measure<'d> {
+    fn selection_set(&mut self, set: &'d Positioned<SelectionSet>) -> Result<Size, Exceeded> {
+        let mut size = Size::default();
+        for item in &set.node.items {
+            let inner = match &item.node {
+                Selection::Field(field) => Size {
+                    fields: 1,
+                    aliases: u64::from(field.node.alias.is_some()),
+                }
+                .plus(self.selection_set(&field.node.selection_set)?),
+                Selection::InlineFragment(fragment) => {
+                    self.selection_set(&fragment.node.selection_set)?
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(&spread.node.fragment_name.node)?
+                }
+            };
+            size = size.plus(inner);
+        }
+        Ok(size)
+    }
+
+    fn fragment(&mut self, name: &'d Name) -> Result<Size, Exceeded> {
+        if let Some(size) = self.sizes.get(name) {
+            return Ok(*size);
+        }
+        // Unknown fragments are validation's to report.
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return Ok(Size::default());
+        };
+        if !self.expanding.insert(name) {
+            return Err(Exceeded::new(
+                "fragment cycle",
+                format!("fragment {name} spreads itself (directly or through others)"),
+            ));
+        }
+        let size = self.selection_set(&fragment.node.selection_set)?;
+        self.expanding.remove(name);
+        self.sizes.insert(name, size);
+        Ok(size)
+    }
+}
+
+struct Lexed {
+    tokens: usize,
+    nesting: usize,
+}
+
+/// Counts GraphQL tokens and the deepest bracket nesting, stopping once past `max_tokens`.
+/// Not a parser: it only has to count as many tokens as a parser would see, give or take.
+fn lex(query: &str, max_tokens: usize) -> Lexed {
+    let bytes = query.as_bytes();
+    let (mut i, mut tokens, mut depth, mut nesting) = (0, 0, 0usize, 0);
+    while i < bytes.len() && tokens <= max_tokens {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                nesting = nesting.max(depth);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        tokens += 1;
+    }
+    Lexed { tokens, nesting }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(query: &str) -> Result<(), Exceeded> {
+        LIMITS.check(&mut Request::new(query))
+    }
+
+    fn bomb(levels: usize) -> String {
+        let mut query = String::from("query { ...F0 } fragment F0 on QueryRoot { __typename }");
+        for level in 1..=levels {
+            let previous = level - 1;
+            query.push_str(&format!(
+                " fragment F{level} on QueryRoot {{ ...F{previous} ...F{previous} }}"
+            ));
+        }
+        query.replace("{ ...F0 }", &format!("{{ ...F{levels} }}"))
+    }
+
+    #[test]
+    fn tokens_are_counted_as_a_parser_sees_them() {
+        let lexed = lex(
+            r#"query Q($a: Int = -1.5e3) { f(s: "a \" b", t: """x""") { ...G } } # c"#,
+            100,
+        );
+        // query Q ( $ a : Int = -1.5e3 ) { f ( s : "…" t : """…""" ) { ... G } }
+        assert_eq!(lexed.tokens, 25);
+        assert_eq!(lexed.nesting, 2);
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused() {
+        let refused = check(
+            "query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }",
+        )
+        .expect_err("cycle");
+        assert_eq!(refused.limit, "fragment cycle");
+    }
+
+    #[test]
+    fn fragment_bombs_are_measured_without_expanding_them() {
+        assert!(check(&bomb(8)).is_ok(), "256 fields pass");
+        let refused = check(&bomb(30)).expect_err("bomb");
+        assert_eq!(refused.limit, "fields");
+    }
+
+    #[test]
+    fn aliases_count_once_expanded() {
+        let fields: String = (0..16).map(|i| format!("a{i}: __typename ")).collect();
+        let query = format!(
+            "query {{ ...F ...G }} fragment F on QueryRoot {{ {fields} }} fragment G on QueryRoot {{ ...F }}"
+        );
+        assert_eq!(check(&query).expect_err("aliases").limit, "aliases");
+    }
+
+    #[test]
+    fn deep_brackets_are_refused_before_parsing() {
+        let query = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
+        assert_eq!(check(&query).expect_err("nesting").limit, "nesting");
+    }
+
+    #[test]
+    fn documents_that_do_not_parse_are_left_to_execution() {
+        assert!(check("query { ").is_ok());
+    }
+}

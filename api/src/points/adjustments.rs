@@ -1,0 +1,289 @@
+//! Manual corrections (ADJUST entries) and the controls around them: nobody adjusts their own
+//! points, STAFF adjust only people a community of theirs confirmed, each STAFF member's
+//! daily total is capped (past it a second member must approve), and ADMIN can audit them all.
+use chrono::Utc;
+use entity::{
+    adjustment_request,
+    enums::{ApplicationStatus, EntryKind},
+    points_entry,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::{client_key, idempotently, ledger, ledger::Posting, rules, same_request};
+use crate::{
+    db::begin_write,
+    error::{AppError, AppResult},
+    identity::{self, Actor},
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
+};
+
+const MAX_ADJUSTMENT: i64 = 100_000;
+/// Most pending requests one listing shows.
+const MAX_PENDING_LISTED: u64 = 100;
+
+/// A correction as asked for, checked.
+pub struct Correction {
+    pub user_id: Uuid,
+    pub amount: i64,
+    pub reason: String,
+}
+
+impl Correction {
+    pub fn parse(user_id: Uuid, amount: i64, reason: &str) -> AppResult<Self> {
+        if amount == 0 || amount.abs() > MAX_ADJUSTMENT {
+            return Err(AppError::bad_input(format!(
+                "amount must be non-zero and at most {MAX_ADJUSTMENT} either way"
+            )));
+        }
+        Ok(Self {
+            user_id,
+            amount,
+            reason: validate::text("reason", reason, 1, 500)?,
+        })
+    }
+}
+
+/// Whether `actor` may change `user_id`'s points: never their own; ADMIN anyone's; STAFF the
+/// points of people holding a role in a community they staff (RESIDENT there, granted by its
+/// STAFF, confirms residence). The community a user picks in their profile grants nothing.
+pub async fn may_manage_points_of(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+) -> AppResult<()> {
+    if user_id == actor.id {
+        return Err(AppError::forbidden(
+            "you cannot change your own points: another STAFF member must",
+        ));
+    }
+    identity::get_user(db, user_id).await?;
+    if actor.roles.is_admin() {
+        return Ok(());
+    }
+    let confirmed_here = identity::roles_of(db, user_id)
+        .await?
+        .grants()
+        .iter()
+        .any(|(_, community)| community.is_some_and(|c| actor.roles.is_staff_of(c)));
+    if confirmed_here {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only STAFF of a community that confirmed this person (a role there, or RESIDENT \
+             granted by its STAFF) may change their points",
+        ))
+    }
+}
+
+/// Points `actor` has adjusted today (China time), either way.
+async fn adjusted_today(db: &DatabaseConnection, actor: Uuid) -> AppResult<i64> {
+    let amounts: Vec<i64> = points_entry::Entity::find()
+        .select_only()
+        .column(points_entry::Column::Amount)
+        .filter(points_entry::Column::Kind.eq(EntryKind::Adjust))
+        .filter(points_entry::Column::CreatedBy.eq(actor))
+        .filter(points_entry::Column::CreatedAt.gte(rules::day_start(Utc::now())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(amounts.iter().map(|amount| amount.abs()).sum())
+}
+
+/// Posts a correction at once, within the actor's daily cap; past it, refuses with
+/// APPROVAL_REQUIRED (`request` files it for a second member instead).
+pub async fn adjust(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    correction: Correction,
+    idempotency_key: Option<String>,
+    daily_cap: i64,
+) -> AppResult<points_entry::Model> {
+    may_manage_points_of(db, actor, correction.user_id).await?;
+    let key = client_key(actor, "adjust", idempotency_key)?;
+    if let Some(key) = &key
+        && let Some(existing) = ledger::find_by_key(db, key).await?
+    {
+        same_request(&existing, correction.user_id, correction.amount)?;
+        return Ok(existing);
+    }
+    let today = adjusted_today(db, actor.id).await?;
+    if today + correction.amount.abs() > daily_cap {
+        return Err(AppError::ApprovalRequired(format!(
+            "you have adjusted {today} points today; past {daily_cap} another STAFF member must \
+             approve: use requestPointsAdjustment"
+        )));
+    }
+    let Correction {
+        user_id,
+        amount,
+        reason,
+    } = correction;
+    let posted = async {
+        let txn = begin_write(db).await?;
+        let entry = ledger::post(
+            &txn,
+            Posting {
+                user_id,
+                kind: EntryKind::Adjust,
+                amount,
+                reference: None,
+                rate: None,
+                reason: Some(reason),
+                idempotency_key: key.clone(),
+                created_by: Some(actor.id),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(entry)
+    }
+    .await;
+    let entry = idempotently(db, key.as_deref(), posted).await?;
+    same_request(&entry, user_id, amount)?;
+    Ok(entry)
+}
+
+/// Files a correction for a second STAFF member's decision.
+pub async fn request(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    correction: Correction,
+) -> AppResult<adjustment_request::Model> {
+    may_manage_points_of(db, actor, correction.user_id).await?;
+    Ok(adjustment_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(correction.user_id),
+        amount: Set(correction.amount),
+        reason: Set(correction.reason),
+        status: Set(ApplicationStatus::Pending),
+        requested_by: Set(actor.id),
+        decided_by: Set(None),
+        decision_reason: Set(None),
+        entry_id: Set(None),
+        created_at: Set(Utc::now()),
+        decided_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A second STAFF member approves (posting the ADJUST entry, on the requester's name) or
+/// rejects a pending request, once: the status moves by compare-and-set in the transaction
+/// that posts the entry.
+pub async fn decide(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    request_id: Uuid,
+    approve: bool,
+    reason: Option<String>,
+) -> AppResult<adjustment_request::Model> {
+    let reason = validate::optional_text("reason", reason.as_deref(), 500)?;
+    if !approve && reason.is_none() {
+        return Err(AppError::bad_input("a reason is required to reject"));
+    }
+    let request = adjustment_request::Entity::find_by_id(request_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("adjustment request"))?;
+    if request.requested_by == actor.id {
+        return Err(AppError::forbidden(
+            "a second STAFF member must decide on your request",
+        ));
+    }
+    may_manage_points_of(db, actor, request.user_id).await?;
+    if request.status != ApplicationStatus::Pending {
+        return Err(AppError::conflict("this request was already decided"));
+    }
+    let txn = begin_write(db).await?;
+    let entry_id = if approve {
+        let entry = ledger::post(
+            &txn,
+            Posting {
+                user_id: request.user_id,
+                kind: EntryKind::Adjust,
+                amount: request.amount,
+                reference: Some(("adjustment_request", request.id)),
+                rate: None,
+                reason: Some(request.reason.clone()),
+                idempotency_key: Some(format!("adjustment-request:{}", request.id)),
+                created_by: Some(request.requested_by),
+            },
+        )
+        .await?;
+        Some(entry.id)
+    } else {
+        None
+    };
+    let status = if approve {
+        ApplicationStatus::Approved
+    } else {
+        ApplicationStatus::Rejected
+    };
+    let decided = adjustment_request::Entity::update_many()
+        .set(adjustment_request::ActiveModel {
+            status: Set(status),
+            decided_by: Set(Some(actor.id)),
+            decision_reason: Set(reason),
+            entry_id: Set(entry_id),
+            decided_at: Set(Some(Utc::now())),
+            ..Default::default()
+        })
+        .filter(adjustment_request::Column::Id.eq(request.id))
+        .filter(adjustment_request::Column::Status.eq(ApplicationStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Err(AppError::conflict("this request was already decided"));
+    }
+    txn.commit().await?;
+    adjustment_request::Entity::find_by_id(request.id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("adjustment request"))
+}
+
+/// Pending requests `actor` may decide (never their own), oldest first.
+pub async fn pending(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> AppResult<Vec<adjustment_request::Model>> {
+    if !actor.roles.is_staff_anywhere() {
+        return Err(AppError::forbidden("only STAFF decide adjustment requests"));
+    }
+    let requests = adjustment_request::Entity::find()
+        .filter(adjustment_request::Column::Status.eq(ApplicationStatus::Pending))
+        .filter(adjustment_request::Column::RequestedBy.ne(actor.id))
+        .order_by_asc(adjustment_request::Column::Id)
+        .limit(MAX_PENDING_LISTED)
+        .all(db)
+        .await?;
+    let mut decidable = Vec::new();
+    for request in requests {
+        if may_manage_points_of(db, actor, request.user_id)
+            .await
+            .is_ok()
+        {
+            decidable.push(request);
+        }
+    }
+    Ok(decidable)
+}
+
+/// ADMIN's audit of every manual adjustment, newest first.
+pub async fn audit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: PageRequest,
+) -> AppResult<Page<points_entry::Model>> {
+    if !actor.roles.is_admin() {
+        return Err(AppError::forbidden("only ADMIN audits adjustments"));
+    }
+    let select =
+        points_entry::Entity::find().filter(points_entry::Column::Kind.eq(EntryKind::Adjust));
+    fetch_page(db, select, points_entry::Column::Id, page).await
+}
