@@ -108,7 +108,7 @@ fn not_executed(
     reply(status, media, &errors_body(errors))
 }
 
-fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
+pub(super) fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     error
         .extensions

@@ -19,7 +19,7 @@ use async_graphql::{
     parser::types::{DocumentOperations, OperationType},
 };
 
-use super::{Api, RequestContext, error};
+use super::{Api, RequestContext, error, http::coded_error};
 use crate::{
     error::AppError,
     identity::{
@@ -64,7 +64,7 @@ impl SocketExecutor {
             return Err(exceeded.into_server_error());
         }
         if !is_subscription(&mut request) {
-            return Err(coded(
+            return Err(coded_error(
                 "only subscriptions are served over the socket; send queries and mutations to POST /graphql",
                 "BAD_REQUEST",
             ));
@@ -147,18 +147,9 @@ fn refusal(error: AppError) -> ServerError {
     error::request_error(error)
 }
 
-fn coded(message: &str, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
-}
-
 impl Executor for SocketExecutor {
     async fn execute(&self, _request: Request) -> Response {
-        Response::from_errors(vec![coded(
+        Response::from_errors(vec![coded_error(
             "send queries and mutations to POST /graphql",
             "BAD_REQUEST",
         )])
