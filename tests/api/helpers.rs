@@ -200,10 +200,9 @@ impl TestApp {
         Subscription { socket }
     }
 
-    /// A counter or gauge from GET /metrics, on the private metrics address.
-    pub async fn metric(&self, name: &str) -> u64 {
-        let text = self
-            .http
+    /// GET /metrics, on the private metrics address.
+    pub async fn metrics_text(&self) -> String {
+        self.http
             .get(format!(
                 "{}/metrics",
                 self.metrics_address.as_deref().expect("metrics are served")
@@ -213,7 +212,12 @@ impl TestApp {
             .expect("metrics")
             .text()
             .await
-            .expect("text");
+            .expect("text")
+    }
+
+    /// A counter or gauge from GET /metrics.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.metrics_text().await;
         text.lines()
             .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
             .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))

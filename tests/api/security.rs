@@ -222,18 +222,7 @@ async fn metrics_are_private_and_label_only_known_operations() {
             .await
             .expect("request");
     }
-    let text = app
-        .http
-        .get(format!(
-            "{}/metrics",
-            app.metrics_address.as_deref().expect("metrics")
-        ))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     assert!(text.contains("operation=\"MyCategories\""), "{text}");
     assert!(text.contains("operation=\"anonymous\""), "{text}");
     assert!(

@@ -70,11 +70,15 @@ impl SocketExecutor {
             ));
         }
         let token = self.access_token.get().cloned().ok_or_else(|| {
-            refusal(AppError::Unauthenticated(
+            error::request_error(AppError::Unauthenticated(
                 "send accessToken in connection_init".into(),
             ))
         })?;
-        let admission = self.sessions.authenticate(&token).await.map_err(refusal)?;
+        let admission = self
+            .sessions
+            .authenticate(&token)
+            .await
+            .map_err(error::request_error)?;
         let roles = actor_of(
             &self.sessions.db,
             &self.sessions.store,
@@ -82,7 +86,7 @@ impl SocketExecutor {
             &admission.roles,
         )
         .await
-        .map_err(refusal)?
+        .map_err(error::request_error)?
         .roles;
         let admission = Admission {
             caller: admission.caller,
@@ -104,9 +108,11 @@ impl SocketExecutor {
                 match sessions.recheck(&token).await {
                     Ok(now) if now == roles => continue,
                     Ok(_) => {
-                        return refusal(AppError::forbidden("your roles changed; subscribe again"));
+                        return error::request_error(AppError::forbidden(
+                            "your roles changed; subscribe again",
+                        ));
                     }
-                    Err(error) => return refusal(error),
+                    Err(ended) => return error::request_error(ended),
                 }
             }
         });
@@ -141,10 +147,6 @@ fn is_subscription(request: &mut Request) -> bool {
         (DocumentOperations::Multiple(operations), None) => operations.values().next(),
     };
     operation.is_none_or(|operation| operation.node.ty == OperationType::Subscription)
-}
-
-fn refusal(error: AppError) -> ServerError {
-    error::request_error(error)
 }
 
 impl Executor for SocketExecutor {

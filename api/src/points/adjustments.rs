@@ -5,7 +5,7 @@ use chrono::Utc;
 use entity::{
     adjustment_request,
     enums::{ApplicationStatus, EntryKind},
-    points_entry,
+    points_entry, role_grant,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -65,12 +65,8 @@ pub async fn may_manage_points_of(
     if actor.roles.is_admin() {
         return Ok(());
     }
-    let confirmed_here = identity::roles_of(db, user_id)
-        .await?
-        .grants()
-        .iter()
-        .any(|(_, community)| community.is_some_and(|c| actor.roles.is_staff_of(c)));
-    if confirmed_here {
+    let roles = identity::roles_of(db, user_id).await?;
+    if confirmed_by_a_community_of(actor, roles.grants().iter().map(|(_, c)| *c)) {
         Ok(())
     } else {
         Err(AppError::forbidden(
@@ -78,6 +74,14 @@ pub async fn may_manage_points_of(
              granted by its STAFF) may change their points",
         ))
     }
+}
+
+/// Whether one of the communities of a user's grants is one `actor` staffs.
+fn confirmed_by_a_community_of(
+    actor: &Actor,
+    mut communities: impl Iterator<Item = Option<Uuid>>,
+) -> bool {
+    communities.any(|community| community.is_some_and(|c| actor.roles.is_staff_of(c)))
 }
 
 /// Points `actor` has adjusted today (China time), either way.
@@ -255,23 +259,30 @@ pub async fn pending(
     if !actor.roles.is_staff_anywhere() {
         return Err(AppError::forbidden("only STAFF decide adjustment requests"));
     }
-    let requests = adjustment_request::Entity::find()
+    let mut requests = adjustment_request::Entity::find()
         .filter(adjustment_request::Column::Status.eq(ApplicationStatus::Pending))
         .filter(adjustment_request::Column::RequestedBy.ne(actor.id))
+        .filter(adjustment_request::Column::UserId.ne(actor.id))
         .order_by_asc(adjustment_request::Column::Id)
         .limit(MAX_PENDING_LISTED)
         .all(db)
         .await?;
-    let mut decidable = Vec::new();
-    for request in requests {
-        if may_manage_points_of(db, actor, request.user_id)
-            .await
-            .is_ok()
-        {
-            decidable.push(request);
-        }
+    if actor.roles.is_admin() {
+        return Ok(requests);
     }
-    Ok(decidable)
+    // The grants of every requested user in one query, not one per request.
+    let grants = role_grant::Entity::find()
+        .filter(role_grant::Column::UserId.is_in(requests.iter().map(|r| r.user_id)))
+        .all(db)
+        .await?;
+    requests.retain(|request| {
+        let communities = grants
+            .iter()
+            .filter(|grant| grant.user_id == request.user_id)
+            .map(|grant| grant.community_id);
+        confirmed_by_a_community_of(actor, communities)
+    });
+    Ok(requests)
 }
 
 /// ADMIN's audit of every manual adjustment, newest first.
