@@ -120,7 +120,7 @@ impl Default for Settings {
             hongfan_metrics_bind: None,
             adjustment_daily_cap: 1_000,
             login_rate_limit_per_ip: 120,
-            database_max_connections: crate::db::DEFAULT_MAX_CONNECTIONS,
+            database_max_connections: crate::infra::db::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -2,14 +2,15 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hongfan::{
     config::{Environment, Settings},
-    db, graphql,
+    graphql,
     identity::{
         self,
+        roles::grant_role_by_openid,
         tokens::{Caller, TokenKeys},
     },
+    infra::db,
     seed,
-    shared_store::SharedStore,
-    startup::Application,
+    startup::{Application, dispatcher},
 };
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 use uuid::Uuid;
@@ -89,7 +90,8 @@ async fn main() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
-            if seed::demo(&db, &shared_store(&settings)?).await? {
+            let seeded = seed::demo(&db).await?;
+            if dispatcher(&settings)?.settle(seeded).await {
                 tracing::info!("demo data loaded");
             } else {
                 tracing::info!("the database already has communities; nothing seeded");
@@ -103,12 +105,10 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
-            // Servers sharing Redis drop their cached roles at once; an embedded server, whose
-            // cache lives in its own process, picks the grant up within a minute.
-            let store = shared_store(&settings)?;
-            let user = identity::grant_role_by_openid(&db, &store, &openid, role, community)
+            let granted = grant_role_by_openid(&db, &openid, role, community)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let user = dispatcher(&settings)?.settle(granted).await;
             println!("granted {role:?} to user {} ({openid})", user.id);
             Ok(())
         }
@@ -135,14 +135,11 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-fn shared_store(settings: &Settings) -> anyhow::Result<SharedStore> {
-    SharedStore::connect(settings.redis_url.as_deref(), &settings.redis_key_prefix)
-}
-
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings).await?;
     // Only the embedded database seeds itself: a production database is never touched unasked.
-    if !settings.is_postgres() && seed::demo(&app.state().db, &app.state().store).await? {
+    let state = app.state();
+    if !settings.is_postgres() && state.dispatcher.settle(seed::demo(&state.db).await?).await {
         tracing::info!("empty embedded database: demo data loaded (see README for demo accounts)");
     }
     let address = app.local_addr().context("reading the bound address")?;

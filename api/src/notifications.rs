@@ -1,24 +1,12 @@
-//! Live notifications: domain events fanned out to subscribers on every instance.
-//!
-//! With Redis, events are published to a Redis channel and every instance (this one included)
-//! relays what it hears to its local subscribers; without Redis the relay is in-process.
-//! Delivery is best effort: a notification missed while disconnected is not replayed — the
-//! app reloads lists when it reconnects.
-use std::time::Duration;
-
+//! What people are told when something happens: the notifications each domain event makes,
+//! and who hears them. `infra::event_bus` carries them to subscribers on every instance.
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use entity::order;
-use redis::aio::ConnectionManager;
+use entity::{order, redemption};
 
-use crate::{identity::Roles, orders::workflow::Step, shared_store::redis_connection};
-
-/// Subscribers that fall this far behind skip ahead.
-const BUFFER: usize = 1024;
+use crate::{events::DomainEvent, identity::Roles, orders::workflow::Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NotificationKind {
@@ -74,8 +62,8 @@ impl Notification {
     }
 }
 
-/// What an order's step tells whom. Every step also tells `orderUpdated` subscribers.
-pub fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> {
+/// What an order's step tells whom (`None`: it was just placed). Every step also tells `orderUpdated` subscribers.
+fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> {
     let about = |kind, message: &str, audience| Notification {
         order_id: Some(order.id),
         ..Notification::new(kind, format!("{message}: {}", order.title), audience)
@@ -147,111 +135,30 @@ pub fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> 
     notifications
 }
 
-#[derive(Clone)]
-pub struct EventBus {
-    local: broadcast::Sender<Notification>,
-    redis: Option<RedisChannel>,
+/// What a domain event tells whom; events that concern nobody's screen tell no one.
+pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
+    match event {
+        DomainEvent::OrderStepped { order, step } => for_order(order, *step),
+        DomainEvent::RedemptionVerified(redemption) => vec![redemption_verified(redemption)],
+        DomainEvent::RolesChanged { .. }
+        | DomainEvent::ProfileChanged { .. }
+        | DomainEvent::MerchantChanged { .. }
+        | DomainEvent::CommunityChanged { .. } => Vec::new(),
+    }
 }
 
-#[derive(Clone)]
-struct RedisChannel {
-    client: redis::Client,
-    publisher: ConnectionManager,
-    name: String,
-}
-
-impl EventBus {
-    pub fn in_process() -> Self {
-        Self {
-            local: broadcast::channel(BUFFER).0,
-            redis: None,
-        }
-    }
-
-    /// Publishes through Redis and starts relaying the channel to local subscribers.
-    pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let publisher = redis_connection(url)?;
-        let bus = Self {
-            local: broadcast::channel(BUFFER).0,
-            redis: Some(RedisChannel {
-                client,
-                publisher,
-                name: format!("{prefix}:notifications"),
-            }),
-        };
-        tokio::spawn(bus.clone().relay());
-        Ok(bus)
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
-        self.local.subscribe()
-    }
-
-    pub async fn publish(&self, notification: Notification) {
-        self.publish_all(vec![notification]).await;
-    }
-
-    /// In one round trip to Redis. Never fails the caller: the change it reports is already
-    /// committed.
-    pub async fn publish_all(&self, notifications: Vec<Notification>) {
-        let Some(channel) = &self.redis else {
-            self.deliver_here(notifications);
-            return;
-        };
-        let published = async {
-            let mut pipe = redis::pipe();
-            for notification in &notifications {
-                pipe.cmd("PUBLISH")
-                    .arg(&channel.name)
-                    .arg(serde_json::to_string(notification)?)
-                    .ignore();
-            }
-            pipe.query_async::<()>(&mut channel.publisher.clone())
-                .await?;
-            anyhow::Ok(())
-        }
-        .await;
-        if let Err(error) = published {
-            tracing::warn!(%error, "cannot publish to Redis; delivering on this instance only");
-            self.deliver_here(notifications);
-        }
-    }
-
-    fn deliver_here(&self, notifications: Vec<Notification>) {
-        for notification in notifications {
-            // No receivers is fine: nobody is listening right now.
-            let _ = self.local.send(notification);
-        }
-    }
-
-    /// Relays the Redis channel to local subscribers, reconnecting when Redis comes back.
-    async fn relay(self) {
-        let Some(channel) = self.redis.clone() else {
-            return;
-        };
-        loop {
-            let listened = async {
-                let mut pubsub = channel.client.get_async_pubsub().await?;
-                pubsub.subscribe(&channel.name).await?;
-                let mut messages = pubsub.on_message();
-                while let Some(message) = messages.next().await {
-                    let payload: String = message.get_payload()?;
-                    match serde_json::from_str::<Notification>(&payload) {
-                        Ok(notification) => {
-                            let _ = self.local.send(notification);
-                        }
-                        Err(error) => tracing::warn!(%error, "unreadable notification on Redis"),
-                    }
-                }
-                anyhow::Ok(())
-            }
-            .await;
-            if let Err(error) = listened {
-                tracing::warn!(%error, "lost the Redis notification channel; retrying");
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
+fn redemption_verified(redemption: &redemption::Model) -> Notification {
+    let audience = Audience {
+        users: vec![redemption.user_id],
+        ..Audience::default()
+    };
+    Notification {
+        redemption_id: Some(redemption.id),
+        ..Notification::new(
+            NotificationKind::RedemptionVerified,
+            "您的积分兑换已核销",
+            audience,
+        )
     }
 }
 

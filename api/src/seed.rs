@@ -8,11 +8,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::begin_write,
-    identity::{self, ProfileInput},
+    events::{Committed, DomainEvent, Events},
+    identity::{
+        self, roles,
+        users::{self, ProfileInput},
+    },
+    infra::db::begin_write,
     orders::categories::{self, CategoryInput},
     points::rules::DEFAULT_POINTS_PER_HOUR,
-    shared_store::SharedStore,
 };
 
 /// (code, name, response time in minutes)
@@ -68,9 +71,10 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 ];
 
 /// Loads the demo data unless the database already has communities. Returns whether it did.
-pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Result<bool> {
+pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
+    let mut events = Events::default();
     if community::Entity::find().count(db).await? > 0 {
-        return Ok(false);
+        return Ok(events.committed(false));
     }
     let now = Utc::now();
     let txn = begin_write(db).await?;
@@ -108,6 +112,9 @@ pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Resul
             .await?;
         }
         communities.push(community.id);
+        events.push(DomainEvent::CommunityChanged {
+            community_id: community.id,
+        });
     }
     for (code, name, response_minutes) in CATEGORIES {
         categories::insert(
@@ -130,7 +137,9 @@ pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Resul
         };
         let user = match account.role {
             Some(role) => {
-                identity::grant_role_by_openid(db, store, account.openid, role, community).await?
+                let granted =
+                    roles::grant_role_by_openid(db, account.openid, role, community).await?;
+                events.absorb(granted)
             }
             None => {
                 let txn = begin_write(db).await?;
@@ -140,7 +149,7 @@ pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Resul
             }
         };
         let actor = identity::load_actor(db, user.id).await?;
-        identity::update_profile(
+        let profile = users::update_profile(
             db,
             &actor,
             ProfileInput {
@@ -152,6 +161,7 @@ pub async fn demo(db: &DatabaseConnection, store: &SharedStore) -> anyhow::Resul
             },
         )
         .await?;
+        events.absorb(profile);
     }
-    Ok(true)
+    Ok(events.committed(true))
 }

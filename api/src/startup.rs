@@ -5,7 +5,6 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use rand::RngCore;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
     limit::RequestBodyLimitLayer,
@@ -15,37 +14,25 @@ use tower_http::{
 };
 
 use crate::{
-    cache::Namespace,
     config::{Environment, Settings},
-    db,
+    events::Dispatcher,
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
+    infra::cache::Namespace,
+    infra::db,
+    infra::event_bus::EventBus,
+    infra::metrics::Metrics,
+    infra::rate_limit::{self, Limit},
+    infra::shared_store::SharedStore,
     merchants::redemptions,
-    metrics::Metrics,
-    notifications::EventBus,
     orders::{PoolCache, categories::Catalog},
-    rate_limit::{self, Limit},
-    shared_store::SharedStore,
+    state::AppState,
 };
 
 /// Large enough for any real form (a 1 MB description gets a clear validation error, not 413).
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
-
-/// What resolvers and handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub store: SharedStore,
-    pub sessions: SessionService,
-    pub order_minutes_cap: i32,
-    pub adjustment_daily_cap: i64,
-    pub redemption_valid_for: chrono::Duration,
-    pub events: EventBus,
-    pub categories: Catalog,
-    pub order_pool: Arc<PoolCache>,
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -65,13 +52,7 @@ impl Application {
         let statements = metrics.clone();
         db.set_metric_callback(move |info| statements.observe_statement(info.elapsed));
         db::migrate(&db).await?;
-        let (store, events) = match &settings.redis_url {
-            Some(url) => (
-                SharedStore::redis(url, &settings.redis_key_prefix)?,
-                EventBus::redis(url, &settings.redis_key_prefix)?,
-            ),
-            None => (SharedStore::in_memory(), EventBus::in_process()),
-        };
+        let (store, bus) = shared_store_and_bus(settings)?;
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => {
@@ -113,12 +94,12 @@ impl Application {
         };
         let state = AppState {
             db,
-            store,
+            store: store.clone(),
             sessions: sessions.clone(),
             order_minutes_cap: settings.order_minutes_cap,
             adjustment_daily_cap: settings.adjustment_daily_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
-            events,
+            dispatcher: Dispatcher::new(store, bus),
             categories: Catalog::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
         };
@@ -208,7 +189,7 @@ impl Application {
     pub async fn serve(self) -> std::io::Result<()> {
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),
-            self.state.store.clone(),
+            self.state.dispatcher.clone(),
             EXPIRY_SWEEP_PERIOD,
         ));
         if let Some((listener, router)) = self.metrics {
@@ -226,6 +207,25 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await
     }
+}
+
+/// Redis for both when it is configured, else their in-process stand-ins.
+fn shared_store_and_bus(settings: &Settings) -> anyhow::Result<(SharedStore, EventBus)> {
+    Ok(match &settings.redis_url {
+        Some(url) => (
+            SharedStore::redis(url, &settings.redis_key_prefix)?,
+            EventBus::redis(url, &settings.redis_key_prefix)?,
+        ),
+        None => (SharedStore::in_memory(), EventBus::in_process()),
+    })
+}
+
+/// The dispatcher for work done outside a server (CLI commands): servers sharing Redis hear
+/// of the change at once; an embedded server, whose caches live in its own process, picks it
+/// up within a minute.
+pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
+    let (store, bus) = shared_store_and_bus(settings)?;
+    Ok(Dispatcher::new(store, bus))
 }
 
 /// Ready when the database answers. Redis is reported but does not decide readiness: every

@@ -1,9 +1,10 @@
 //! The read-through cache: reads are served from it, and a change is visible on the very next
 //! read, from any instance.
+use entity::enums::Role;
 use serde_json::json;
 
 use crate::{
-    helpers::{TestApp, with_redis},
+    helpers::{TestApp, error_code, with_redis},
     orders::World,
 };
 
@@ -101,7 +102,7 @@ async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_ins
         )
         .await;
     let refused = w.app.graphql(Some(&w.member.token), pool, json!({})).await;
-    assert_eq!(crate::helpers::error_code(&refused), "FORBIDDEN");
+    assert_eq!(error_code(&refused), "FORBIDDEN");
 }
 
 #[tokio::test]
@@ -150,4 +151,63 @@ async fn the_order_pool_is_cached_and_a_taken_order_leaves_it_on_the_next_read_o
         .await;
     let after = w.app.ok(&w.member.token, pool, json!({})).await;
     assert_eq!(after["orderPool"]["edges"], json!([]));
+}
+
+/// Every way roles change (grant, revoke, approving a Party-member registration, the CLI) is
+/// seen by the very next request of the person concerned, although their roles were cached.
+/// Merchant roles: `merchants::merchant_roles_show_on_the_next_request`.
+#[tokio::test]
+async fn every_role_change_shows_on_the_next_request() {
+    let w = World::new().await;
+    let queue =
+        "query($c: ID!) { dispatchQueue(communityId: $c, first: 1) { edges { node { id } } } }";
+    let pool = "{ orderPool(first: 1) { edges { node { id } } } }";
+    let community = json!({ "c": w.demo.community });
+    let person = w.app.resident("role-changes", &w.demo.community).await;
+    let staff_queue = || w.app.ok(&person.token, queue, community.clone());
+    let not_staff = || w.app.refused(Some(&person.token), queue, community.clone());
+    let member_pool = || w.app.ok(&person.token, pool, json!({}));
+    let not_member = || w.app.refused(Some(&person.token), pool, json!({}));
+
+    // Each check below first caches the roles it then expects to change.
+    assert_eq!(not_staff().await, "FORBIDDEN");
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!, $c: ID) { grantRole(userId: $u, role: STAFF, communityId: $c) { id } }",
+            json!({ "u": person.user_id, "c": w.demo.community }),
+        )
+        .await;
+    staff_queue().await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!, $c: ID) { revokeRole(userId: $u, role: STAFF, communityId: $c) { id } }",
+            json!({ "u": person.user_id, "c": w.demo.community }),
+        )
+        .await;
+    assert_eq!(not_staff().await, "FORBIDDEN", "revoked by revokeRole");
+    w.app
+        .grant("role-changes", Role::Staff, Some(&w.demo.community))
+        .await;
+    staff_queue().await;
+
+    assert_eq!(not_member().await, "FORBIDDEN");
+    let applied = w
+        .app
+        .ok(
+            &person.token,
+            "mutation($c: ID!) { applyPartyMember(input: { branch: \"第一党支部\", employer: \"区税务局\", reportedCommunityId: $c }) { id } }",
+            community.clone(),
+        )
+        .await;
+    assert_eq!(not_member().await, "FORBIDDEN");
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!) { reviewPartyMemberApplication(applicationId: $id, approve: true) { status } }",
+            json!({ "id": applied["applyPartyMember"]["id"] }),
+        )
+        .await;
+    member_pool().await;
 }

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use entity::{community, enums::Role, service_category};
 use hongfan::{
     config::{Secret, Settings},
-    identity,
-    shared_store::SharedStore,
+    events::Dispatcher,
+    identity::roles::grant_role_by_openid,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
@@ -18,7 +18,8 @@ pub struct TestApp {
     pub address: String,
     pub metrics_address: Option<String>,
     pub db: DatabaseConnection,
-    pub store: SharedStore,
+    /// What the CLI and background jobs settle their changes with.
+    pub dispatcher: Dispatcher,
     pub http: reqwest::Client,
     pub settings: Settings,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -80,13 +81,13 @@ async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> Tes
         .metrics_addr()
         .map(|address| format!("http://{address}"));
     let db = app.state().db.clone();
-    let store = app.state().store.clone();
+    let dispatcher = app.state().dispatcher.clone();
     tokio::spawn(app.serve());
     TestApp {
         address,
         metrics_address,
         db,
-        store,
+        dispatcher,
         http: reqwest::Client::new(),
         settings,
         _sqlite_dir: sqlite_dir,
@@ -131,10 +132,12 @@ async fn postgres_database(server: &str) -> String {
         let name = format!("hongfan_tpl_{pid}");
         execute(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
         execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
-        let db = hongfan::db::connect(&format!("{server}/{name}"))
+        let db = hongfan::infra::db::connect(&format!("{server}/{name}"))
             .await
             .expect("connect template");
-        hongfan::db::migrate(&db).await.expect("migrate template");
+        hongfan::infra::db::migrate(&db)
+            .await
+            .expect("migrate template");
         db.close().await.expect("close template");
         *template = Some(name);
     }
@@ -243,6 +246,11 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// The code of the error a request is refused with; fails the test if it is not refused.
+    pub async fn refused(&self, token: Option<&str>, query: &str, variables: Value) -> String {
+        error_code(&self.graphql(token, query, variables).await).to_owned()
+    }
+
     pub async fn login(&self, openid: &str) -> Login {
         let body = self
             .graphql(
@@ -264,9 +272,8 @@ impl TestApp {
     }
 
     pub async fn seed_demo(&self) -> Demo {
-        hongfan::seed::demo(&self.db, &self.store)
-            .await
-            .expect("seed");
+        let seeded = hongfan::seed::demo(&self.db).await.expect("seed");
+        self.dispatcher.settle(seeded).await;
         let communities = community::Entity::find()
             .order_by_asc(community::Column::Id)
             .all(&self.db)
@@ -288,9 +295,10 @@ impl TestApp {
     /// Test set-up shortcut, the same path as the `grant-role` command.
     pub async fn grant(&self, openid: &str, role: Role, community: Option<&str>) {
         let community = community.map(|c| c.parse().expect("uuid"));
-        identity::grant_role_by_openid(&self.db, &self.store, openid, role, community)
+        let granted = grant_role_by_openid(&self.db, openid, role, community)
             .await
             .expect("grant role");
+        self.dispatcher.settle(granted).await;
     }
 
     /// Logs in a new user who lives in `community` (profile set through the API), confirmed

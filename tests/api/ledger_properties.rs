@@ -2,7 +2,7 @@
 //! and is never negative; a refused posting changes nothing.
 use entity::{enums::EntryKind, points_entry};
 use hongfan::{
-    db,
+    infra::db,
     points::ledger::{self, Posting},
 };
 use proptest::prelude::*;

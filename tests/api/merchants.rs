@@ -619,16 +619,14 @@ async fn expired_codes_cannot_be_verified_and_the_sweep_refunds_them() {
             .contains("expired")
     );
 
-    let expired = hongfan::merchants::redemptions::expire_due(&w.app.db, chrono::Utc::now())
-        .await
-        .expect("sweep");
-    assert_eq!(expired, 1);
-    assert_eq!(
-        hongfan::merchants::redemptions::expire_due(&w.app.db, chrono::Utc::now())
+    let sweep = || async {
+        let expired = hongfan::merchants::redemptions::expire_due(&w.app.db, chrono::Utc::now())
             .await
-            .expect("sweep"),
-        0
-    );
+            .expect("sweep");
+        w.app.dispatcher.settle(expired).await
+    };
+    assert_eq!(sweep().await, 1);
+    assert_eq!(sweep().await, 0);
     let stored = redemption::Entity::find_by_id(id)
         .one(&w.app.db)
         .await
@@ -803,4 +801,47 @@ async fn an_offer_does_not_reveal_a_suspended_merchant() {
         )
         .await;
     assert_eq!(own["merchant"]["status"], "SUSPENDED");
+}
+
+/// Approving a merchant and adding a cashier grant MERCHANT: the people concerned verify
+/// codes on their very next request, although their roles were cached without it.
+#[tokio::test]
+async fn merchant_roles_show_on_the_next_request() {
+    let w = World::new().await;
+    let owner = w.app.resident("prompt-owner", &w.demo.community).await;
+    let cashier = w.app.login("prompt-cashier").await;
+    let merchant = apply(&w, &owner, "即时小店", SQUARE).await;
+    for who in [&owner, &cashier] {
+        let pool = "{ orderPool(first: 1) { edges { node { id } } } }";
+        // Refused, but with the roles now cached.
+        assert_eq!(
+            w.app.refused(Some(&who.token), pool, json!({})).await,
+            "FORBIDDEN"
+        );
+    }
+    w.app
+        .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
+        .await;
+    w.app
+        .ok(&owner.token, "mutation($m: ID!) { addMerchantStaff(merchantId: $m, openid: \"prompt-cashier\") { id } }", json!({ "m": merchant }))
+        .await;
+    let offer = create_offer(&w, &owner, &merchant, 10, None, None).await;
+    w.app
+        .ok(&w.staff.token, "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务积分\") { id } }", json!({ "u": w.resident.user_id }))
+        .await;
+    for (key, verifier) in [("prompt-0001", &owner), ("prompt-0002", &cashier)] {
+        let redeemed = w
+            .app
+            .ok(&w.resident.token, REDEEM, json!({ "o": offer, "k": key }))
+            .await;
+        let verified = w
+            .app
+            .ok(
+                &verifier.token,
+                VERIFY,
+                json!({ "c": redeemed["redeemOffer"]["code"] }),
+            )
+            .await;
+        assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+    }
 }

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::AppError,
     identity::sessions::SessionService,
-    metrics::{Metrics, Sender},
-    rate_limit::{self, Limit},
+    infra::metrics::{Metrics, Sender},
+    infra::rate_limit::{self, Limit},
 };
 
 /// Persisted queries are kept this long after their last registration, and may be this long:

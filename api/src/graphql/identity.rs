@@ -3,11 +3,16 @@ use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
 use super::{
-    actor, caller, client_ip, load_community, load_user, organisation::Community, parse_id, state,
-    to_id,
+    actor, caller, client_ip, load_community, load_user, organisation::Community, parse_id, settle,
+    state, to_id,
 };
 use crate::{
-    identity::{self, PartyMemberApplicationInput, ProfileInput, sessions::Session},
+    identity::{
+        party_members::{self, PartyMemberApplicationInput},
+        roles,
+        sessions::Session,
+        users::{self, ProfileInput},
+    },
     validate,
 };
 
@@ -81,7 +86,7 @@ impl User {
     #[graphql(complexity = "10 * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
         let viewer = actor(ctx).await?;
-        let roles = identity::roles_of(&state(ctx)?.db, self.0.id).await?;
+        let roles = roles::roles_of(&state(ctx)?.db, self.0.id).await?;
         Ok(roles
             .visible_to(viewer, self.0.id)
             .map(|(role, community)| RoleGrant {
@@ -201,7 +206,7 @@ impl IdentityQuery {
     ) -> Result<Vec<PartyMemberApplication>> {
         let actor = actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
-        let list = identity::party_member_applications(
+        let list = party_members::party_member_applications(
             &state(ctx)?.db,
             actor,
             community_id,
@@ -216,7 +221,7 @@ impl IdentityQuery {
         ctx: &Context<'_>,
     ) -> Result<Vec<PartyMemberApplication>> {
         let actor = actor(ctx).await?;
-        let list = identity::my_party_member_applications(&state(ctx)?.db, actor).await?;
+        let list = party_members::my_party_member_applications(&state(ctx)?.db, actor).await?;
         Ok(list.into_iter().map(PartyMemberApplication).collect())
     }
 }
@@ -269,9 +274,8 @@ impl IdentityMutation {
             address: input.address,
             show_on_leaderboard: input.show_on_leaderboard,
         };
-        Ok(User(
-            identity::update_profile(&state(ctx)?.db, actor, input).await?,
-        ))
+        let user = users::update_profile(&state(ctx)?.db, actor, input).await?;
+        Ok(User(settle(ctx, user).await?))
     }
 
     /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
@@ -287,9 +291,9 @@ impl IdentityMutation {
         let community_id = community_id
             .map(|id| parse_id("communityId", &id))
             .transpose()?;
-        let user = identity::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id)
-            .await?;
-        Ok(User(user))
+        let user =
+            roles::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        Ok(User(settle(ctx, user).await?))
     }
 
     async fn revoke_role(
@@ -305,9 +309,8 @@ impl IdentityMutation {
             .map(|id| parse_id("communityId", &id))
             .transpose()?;
         let user =
-            identity::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id)
-                .await?;
-        Ok(User(user))
+            roles::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        Ok(User(settle(ctx, user).await?))
     }
 
     /// An in-service Party member reports to a community (在职党员到社区报到); STAFF review it.
@@ -322,7 +325,7 @@ impl IdentityMutation {
             employer: input.employer,
             community_id: parse_id("reportedCommunityId", &input.reported_community_id)?,
         };
-        let application = identity::apply_party_member(&state(ctx)?.db, actor, input).await?;
+        let application = party_members::apply_party_member(&state(ctx)?.db, actor, input).await?;
         Ok(PartyMemberApplication(application))
     }
 
@@ -337,7 +340,7 @@ impl IdentityMutation {
         let actor = actor(ctx).await?;
         let id = parse_id("applicationId", &application_id)?;
         let application =
-            identity::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
-        Ok(PartyMemberApplication(application))
+            party_members::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
+        Ok(PartyMemberApplication(settle(ctx, application).await?))
     }
 }

@@ -6,19 +6,19 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, connection, load_community, load_user, organisation::Community, parse_id, state, to_id,
+    actor, connection, load_community, load_user, organisation::Community, parse_id, settle, state,
+    to_id,
 };
 use crate::{
-    cache::{self, Namespace},
     error::AppError,
     identity,
+    infra::cache::{self, Namespace},
     merchants::{
         self, MerchantApplication, MerchantFilter,
         geo::Point,
         offers::{self, OfferFilter, OfferInput},
         redemptions::{self, RedemptionFilter},
     },
-    notifications::{Audience, Notification, NotificationKind},
     pagination::PageRequest,
     points::ledger,
 };
@@ -517,7 +517,8 @@ impl MerchantMutation {
     async fn approve_merchant(&self, ctx: &Context<'_>, merchant_id: ID) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        Ok(merchants::approve(&state(ctx)?.db, actor, id).await?.into())
+        let merchant = merchants::approve(&state(ctx)?.db, actor, id).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     /// STAFF: take a merchant out of listings; its codes cannot be verified meanwhile.
@@ -529,9 +530,8 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        Ok(merchants::suspend(&state(ctx)?.db, actor, id, reason)
-            .await?
-            .into())
+        let merchant = merchants::suspend(&state(ctx)?.db, actor, id, reason).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     /// The owner adds a cashier by openid (the account is created if new).
@@ -543,9 +543,8 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        Ok(merchants::add_staff(&state(ctx)?.db, actor, id, &openid)
-            .await?
-            .into())
+        let merchant = merchants::add_staff(&state(ctx)?.db, actor, id, &openid).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     /// The owner removes a cashier; they stop verifying codes at once.
@@ -558,11 +557,9 @@ impl MerchantMutation {
         let actor = actor(ctx).await?;
         let merchant_id = parse_id("merchantId", &merchant_id)?;
         let user_id = parse_id("userId", &user_id)?;
-        Ok(
-            merchants::remove_staff(&state(ctx)?.db, actor, merchant_id, user_id)
-                .await?
-                .into(),
-        )
+        let merchant =
+            merchants::remove_staff(&state(ctx)?.db, actor, merchant_id, user_id).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     async fn award_badge(
@@ -573,11 +570,8 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        Ok(
-            merchants::award_badge(&state(ctx)?.db, actor, id, badge.into())
-                .await?
-                .into(),
-        )
+        let merchant = merchants::award_badge(&state(ctx)?.db, actor, id, badge.into()).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     async fn revoke_badge(
@@ -588,11 +582,8 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        Ok(
-            merchants::revoke_badge(&state(ctx)?.db, actor, id, badge.into())
-                .await?
-                .into(),
-        )
+        let merchant = merchants::revoke_badge(&state(ctx)?.db, actor, id, badge.into()).await?;
+        Ok(settle(ctx, merchant).await?.into())
     }
 
     /// The merchant's owner.
@@ -608,9 +599,8 @@ impl MerchantMutation {
             valid_from: Some(input.valid_from),
             valid_until: Some(input.valid_until),
         };
-        Ok(Offer(
-            offers::create(&state(ctx)?.db, actor, merchant_id, input).await?,
-        ))
+        let offer = offers::create(&state(ctx)?.db, actor, merchant_id, input).await?;
+        Ok(Offer(settle(ctx, offer).await?))
     }
 
     async fn update_offer(
@@ -630,17 +620,15 @@ impl MerchantMutation {
             valid_from: input.valid_from,
             valid_until: input.valid_until,
         };
-        Ok(Offer(
-            offers::update(&state(ctx)?.db, actor, offer_id, input).await?,
-        ))
+        let offer = offers::update(&state(ctx)?.db, actor, offer_id, input).await?;
+        Ok(Offer(settle(ctx, offer).await?))
     }
 
     async fn deactivate_offer(&self, ctx: &Context<'_>, offer_id: ID) -> Result<Offer> {
         let actor = actor(ctx).await?;
         let offer_id = parse_id("offerId", &offer_id)?;
-        Ok(Offer(
-            offers::deactivate(&state(ctx)?.db, actor, offer_id).await?,
-        ))
+        let offer = offers::deactivate(&state(ctx)?.db, actor, offer_id).await?;
+        Ok(Offer(settle(ctx, offer).await?))
     }
 
     /// Spends points on an offer. A retry with the same idempotencyKey returns the first
@@ -662,7 +650,7 @@ impl MerchantMutation {
             state.redemption_valid_for,
         )
         .await?;
-        Ok(Redemption(redemption))
+        Ok(Redemption(settle(ctx, redemption).await?))
     }
 
     /// A cashier of the redemption's merchant verifies its 10-digit code or QR payload, once.
@@ -673,28 +661,14 @@ impl MerchantMutation {
         let redemption =
             redemptions::verify(&state.db, &state.store, &state.sessions.keys, actor, &code)
                 .await?;
-        let audience = Audience {
-            users: vec![redemption.user_id],
-            ..Audience::default()
-        };
-        let notification = Notification {
-            redemption_id: Some(redemption.id),
-            ..Notification::new(
-                NotificationKind::RedemptionVerified,
-                "您的积分兑换已核销",
-                audience,
-            )
-        };
-        state.events.publish(notification).await;
-        Ok(Redemption(redemption))
+        Ok(Redemption(settle(ctx, redemption).await?))
     }
 
     /// The resident cancels a PENDING redemption: points refunded, stock restored.
     async fn cancel_redemption(&self, ctx: &Context<'_>, id: ID) -> Result<Redemption> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
-        Ok(Redemption(
-            redemptions::cancel(&state(ctx)?.db, actor, id).await?,
-        ))
+        let redemption = redemptions::cancel(&state(ctx)?.db, actor, id).await?;
+        Ok(Redemption(settle(ctx, redemption).await?))
     }
 }

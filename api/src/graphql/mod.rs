@@ -3,7 +3,6 @@
 mod error;
 pub mod http;
 mod identity;
-mod invalidation;
 pub mod limits;
 mod loaders;
 mod merchants;
@@ -24,14 +23,11 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
-    cache,
     error::AppError,
+    events::Committed,
     identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
-    notifications,
-    orders::workflow::Step,
     pagination::{Page, PageRequest, encode_cursor},
-    shared_store::SharedStore,
-    startup::AppState,
+    state::AppState,
 };
 
 #[derive(MergedObject, Default)]
@@ -82,19 +78,17 @@ pub fn sdl() -> String {
     build_schema(None, true).sdl()
 }
 
-/// The schema with what every operation needs around it: errors labelled with their code,
-/// and after a mutation the cached listings it changed invalidated. Done around execution
-/// rather than as schema extensions, which async-graphql would call for every field.
+/// The schema with what every operation needs around it: documents measured before parsing,
+/// errors labelled with their code. Done around execution rather than as schema extensions,
+/// which async-graphql would call for every field.
 #[derive(Clone)]
 pub struct Api {
     schema: AppSchema,
-    store: SharedStore,
 }
 
 impl Api {
     pub fn new(state: AppState, development: bool) -> Self {
         Self {
-            store: state.store.clone(),
             schema: build_schema(Some(state), development),
         }
     }
@@ -106,18 +100,8 @@ impl Api {
         if let Err(exceeded) = limits::LIMITS.check(&mut request) {
             return Response::from_errors(vec![exceeded.into_server_error()]);
         }
-        // The document is bounded and free of fragment cycles now. One that does not parse
-        // changes nothing; execution reports the error.
-        let changed = request
-            .parsed_query()
-            .map(invalidation::changed_namespaces)
-            .unwrap_or_default();
         let mut response = self.schema.execute(request).await;
         error::add_codes(&mut response.errors);
-        // Even a refused mutation invalidates: the cost is one reload, never a stale read.
-        for namespace in changed {
-            cache::invalidate(&self.store, namespace).await;
-        }
         response
     }
 }
@@ -240,17 +224,9 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
         .await?)
 }
 
-/// Tells subscribers about an order's step once it is committed.
-async fn announce(
-    ctx: &Context<'_>,
-    order: entity::order::Model,
-    step: Option<Step>,
-) -> async_graphql::Result<orders::Order> {
-    let events = &state(ctx)?.events;
-    events
-        .publish_all(notifications::for_order(&order, step))
-        .await;
-    Ok(orders::Order::from(order))
+/// Hands a command's committed change to the dispatcher and returns the command's result.
+async fn settle<T>(ctx: &Context<'_>, committed: Committed<T>) -> async_graphql::Result<T> {
+    Ok(state(ctx)?.dispatcher.settle(committed).await)
 }
 
 fn parse_id(field: &str, id: &ID) -> Result<Uuid, AppError> {

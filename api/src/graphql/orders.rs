@@ -3,11 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, announce, connection, identity::User, known_users, load_category, load_community,
-    load_user, organisation::Community, parse_id, state, to_id,
+    actor, connection, identity::User, known_users, load_category, load_community, load_user,
+    organisation::Community, parse_id, settle, state, to_id,
 };
 use crate::{
-    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories, workflow::Step},
+    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories},
     pagination::{Page, PageRequest},
     validate,
 };
@@ -381,7 +381,7 @@ impl OrderMutation {
         };
         let state = state(ctx)?;
         let order = orders::place(&state.db, &state.categories, actor, input).await?;
-        announce(ctx, order, None).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// 社区派单: STAFF assign an order to one approved Party member.
@@ -396,7 +396,7 @@ impl OrderMutation {
         let order_id = parse_id("orderId", &order_id)?;
         let assignee_id = parse_id("assigneeId", &assignee_id)?;
         let order = orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?;
-        announce(ctx, order, Some(Step::Dispatch)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// STAFF put an order in the community pool for any approved Party member to take.
@@ -404,7 +404,7 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let order = orders::publish(&state(ctx)?.db, actor, order_id).await?;
-        announce(ctx, order, Some(Step::Publish)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// 党员接单: exactly one member wins an OPEN order; the others get CONFLICT.
@@ -412,7 +412,7 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let order = orders::take(&state(ctx)?.db, actor, order_id).await?;
-        announce(ctx, order, Some(Step::Take)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// The assignee hands a dispatched order back to STAFF.
@@ -425,7 +425,7 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let order = orders::decline(&state(ctx)?.db, actor, order_id, reason).await?;
-        announce(ctx, order, Some(Step::Decline)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     async fn complete_order(
@@ -442,7 +442,7 @@ impl OrderMutation {
             photo_urls: input.photo_urls,
         };
         let order = orders::complete(&state(ctx)?.db, actor, order_id, input).await?;
-        announce(ctx, order, Some(Step::Complete)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// 群众评单: the requester rates a completed order, once.
@@ -464,7 +464,7 @@ impl OrderMutation {
             state.order_minutes_cap,
         )
         .await?;
-        announce(ctx, order, Some(Step::Rate)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 
     /// The requester before acceptance, or STAFF until completion.
@@ -472,6 +472,6 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let order = orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?;
-        announce(ctx, order, Some(Step::Cancel)).await
+        Ok(Order::from(settle(ctx, order).await?))
     }
 }

@@ -3,7 +3,7 @@ use entity::{community, district, grid, street};
 
 use super::{load_community, parse_id, state, to_id};
 use crate::{
-    cache::{self, Namespace},
+    infra::cache::{self, Namespace},
     organisation,
 };
 

@@ -10,7 +10,7 @@ use super::{
     identity::{ApplicationStatus, User},
     load_community, load_user,
     organisation::Community,
-    parse_id, state, to_id,
+    parse_id, settle, state, to_id,
 };
 use crate::{
     error::AppError,
@@ -532,9 +532,9 @@ impl PointsMutation {
     ) -> Result<Community> {
         let actor = actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
-        Ok(Community(
-            points::set_rate(&state(ctx)?.db, actor, community_id, points_per_hour).await?,
-        ))
+        let community =
+            points::set_rate(&state(ctx)?.db, actor, community_id, points_per_hour).await?;
+        Ok(Community(settle(ctx, community).await?))
     }
 
     /// STAFF: a manual correction with a reason the user sees, for someone a community of

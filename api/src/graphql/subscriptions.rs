@@ -75,7 +75,7 @@ impl SubscriptionRoot {
         let db = state(ctx)?.db.clone();
         let id = parse_id("orderId", &order_id)?;
         orders::get(&db, &actor, id).await?;
-        let receiver = state(ctx)?.events.subscribe();
+        let receiver = state(ctx)?.dispatcher.bus().subscribe();
         Ok(notifications(receiver)
             .filter(move |n| {
                 std::future::ready(
@@ -97,7 +97,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = NotificationItem>> {
         let actor = actor(ctx).await?.clone();
-        let receiver = state(ctx)?.events.subscribe();
+        let receiver = state(ctx)?.dispatcher.bus().subscribe();
         Ok(notifications(receiver)
             .filter(move |n| {
                 std::future::ready(

@@ -11,16 +11,17 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    KnownRoles, Roles, actor_of, cached_roles_key, find_or_create_user, get_user,
+    KnownRoles, Roles, actor_of, find_or_create_user, get_user,
+    roles::cached_roles_key,
     tokens::{Caller, TokenKeys, hash_refresh_token, new_refresh_token},
     wechat::WechatLogin,
 };
 use crate::{
-    cache::{self, Namespace},
-    db::begin_write,
     error::{AppError, AppResult},
-    rate_limit,
-    shared_store::SharedStore,
+    infra::cache::{self, Namespace},
+    infra::db::begin_write,
+    infra::rate_limit,
+    infra::shared_store::SharedStore,
 };
 use std::net::IpAddr;
 

@@ -19,9 +19,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::begin_write,
     error::{AppError, AppResult},
-    identity::{self, Actor},
+    events::{Committed, DomainEvent, Events},
+    identity::{
+        self, Actor,
+        roles::{delete_grant, insert_grant},
+    },
+    infra::db::begin_write,
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
@@ -185,7 +189,7 @@ async fn set_status(
     from: &[MerchantStatus],
     to: MerchantStatus,
     reason: Option<String>,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let txn = begin_write(db).await?;
     let merchant = get_as_community_staff(&txn, actor, merchant_id).await?;
     let changed = merchant::Entity::update_many()
@@ -206,14 +210,17 @@ async fn set_status(
             format!("{:?}", merchant.status).to_uppercase()
         )));
     }
+    let mut events = Events::default();
+    events.push(DomainEvent::MerchantChanged { merchant_id });
     if to == MerchantStatus::Active {
         let people = merchant_staff::Entity::find()
             .filter(merchant_staff::Column::MerchantId.eq(merchant_id))
             .all(&txn)
             .await?;
         for person in people {
-            identity::insert_grant(
+            insert_grant(
                 &txn,
+                &mut events,
                 person.user_id,
                 Role::Merchant,
                 Some(merchant.community_id),
@@ -224,14 +231,14 @@ async fn set_status(
     }
     let merchant = get(&txn, merchant_id).await?;
     txn.commit().await?;
-    Ok(merchant)
+    Ok(events.committed(merchant))
 }
 
 pub async fn approve(
     db: &DatabaseConnection,
     actor: &Actor,
     merchant_id: Uuid,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     set_status(
         db,
         actor,
@@ -248,7 +255,7 @@ pub async fn suspend(
     actor: &Actor,
     merchant_id: Uuid,
     reason: String,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
     set_status(
         db,
@@ -267,7 +274,7 @@ pub async fn add_staff(
     actor: &Actor,
     merchant_id: Uuid,
     openid: &str,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let openid = validate::text("openid", openid, 1, 128)?;
     let txn = begin_write(db).await?;
     let merchant = get(&txn, merchant_id).await?;
@@ -283,9 +290,11 @@ pub async fn add_staff(
         ));
     }
     add_staff_row(&txn, merchant_id, user.id, false).await?;
+    let mut events = Events::default();
     if merchant.status == MerchantStatus::Active {
-        identity::insert_grant(
+        insert_grant(
             &txn,
+            &mut events,
             user.id,
             Role::Merchant,
             Some(merchant.community_id),
@@ -294,7 +303,7 @@ pub async fn add_staff(
         .await?;
     }
     txn.commit().await?;
-    Ok(merchant)
+    Ok(events.committed(merchant))
 }
 
 /// The owner removes a cashier: they stop verifying at once, and lose the MERCHANT role in
@@ -304,7 +313,7 @@ pub async fn remove_staff(
     actor: &Actor,
     merchant_id: Uuid,
     user_id: Uuid,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let txn = begin_write(db).await?;
     let merchant = get(&txn, merchant_id).await?;
     if staff_role(&txn, actor.id, merchant_id).await? != Some(true) {
@@ -337,11 +346,19 @@ pub async fn remove_staff(
         .one(&txn)
         .await?
         .is_some();
+    let mut events = Events::default();
     if !still_works_here {
-        identity::delete_grant(&txn, user_id, Role::Merchant, Some(merchant.community_id)).await?;
+        delete_grant(
+            &txn,
+            &mut events,
+            user_id,
+            Role::Merchant,
+            Some(merchant.community_id),
+        )
+        .await?;
     }
     txn.commit().await?;
-    Ok(merchant)
+    Ok(events.committed(merchant))
 }
 
 pub async fn award_badge(
@@ -349,10 +366,11 @@ pub async fn award_badge(
     actor: &Actor,
     merchant_id: Uuid,
     badge: Badge,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let merchant = get_as_community_staff(db, actor, merchant_id).await?;
+    let changed = DomainEvent::MerchantChanged { merchant_id };
     if badges_of(db, merchant_id).await?.contains(&badge) {
-        return Ok(merchant);
+        return Ok(Committed::new(merchant, changed));
     }
     merchant_badge::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -363,7 +381,7 @@ pub async fn award_badge(
     }
     .insert(db)
     .await?;
-    Ok(merchant)
+    Ok(Committed::new(merchant, changed))
 }
 
 pub async fn revoke_badge(
@@ -371,14 +389,17 @@ pub async fn revoke_badge(
     actor: &Actor,
     merchant_id: Uuid,
     badge: Badge,
-) -> AppResult<merchant::Model> {
+) -> AppResult<Committed<merchant::Model>> {
     let merchant = get_as_community_staff(db, actor, merchant_id).await?;
     merchant_badge::Entity::delete_many()
         .filter(merchant_badge::Column::MerchantId.eq(merchant_id))
         .filter(merchant_badge::Column::Badge.eq(badge))
         .exec(db)
         .await?;
-    Ok(merchant)
+    Ok(Committed::new(
+        merchant,
+        DomainEvent::MerchantChanged { merchant_id },
+    ))
 }
 
 pub async fn badges_of(db: &impl ConnectionTrait, merchant_id: Uuid) -> AppResult<Vec<Badge>> {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::{get as get_merchant, staff_role};
 use crate::{
     error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
     identity::Actor,
     pagination::{Page, PageRequest, fetch_page},
     validate,
@@ -105,7 +106,7 @@ pub async fn create(
     actor: &Actor,
     merchant_id: Uuid,
     input: OfferInput,
-) -> AppResult<offer::Model> {
+) -> AppResult<Committed<offer::Model>> {
     let merchant = ensure_owner(db, actor, merchant_id).await?;
     if merchant.status != MerchantStatus::Active {
         return Err(AppError::conflict(
@@ -134,7 +135,7 @@ pub async fn create(
         ..Default::default()
     };
     apply_input(&mut offer, input)?;
-    Ok(offer.insert(db).await?)
+    Ok(listed(offer.insert(db).await?))
 }
 
 pub async fn update(
@@ -142,25 +143,31 @@ pub async fn update(
     actor: &Actor,
     offer_id: Uuid,
     input: OfferInput,
-) -> AppResult<offer::Model> {
+) -> AppResult<Committed<offer::Model>> {
     let offer = get(db, offer_id).await?;
     ensure_owner(db, actor, offer.merchant_id).await?;
     let mut offer: offer::ActiveModel = offer.into();
     apply_input(&mut offer, input)?;
-    Ok(offer.update(db).await?)
+    Ok(listed(offer.update(db).await?))
 }
 
 pub async fn deactivate(
     db: &DatabaseConnection,
     actor: &Actor,
     offer_id: Uuid,
-) -> AppResult<offer::Model> {
+) -> AppResult<Committed<offer::Model>> {
     let offer = get(db, offer_id).await?;
     ensure_owner(db, actor, offer.merchant_id).await?;
     let mut offer: offer::ActiveModel = offer.into();
     offer.active = Set(false);
     offer.updated_at = Set(Utc::now());
-    Ok(offer.update(db).await?)
+    Ok(listed(offer.update(db).await?))
+}
+
+/// Offers show in their merchant's listing.
+fn listed(offer: offer::Model) -> Committed<offer::Model> {
+    let merchant_id = offer.merchant_id;
+    Committed::new(offer, DomainEvent::MerchantChanged { merchant_id })
 }
 
 /// Offers a resident can redeem now: active, in their window, in stock, at an ACTIVE merchant.

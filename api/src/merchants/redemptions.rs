@@ -22,13 +22,13 @@ use uuid::Uuid;
 
 use super::{get as get_merchant, offers, staff_role};
 use crate::{
-    cache::{self, Namespace},
-    db::{begin_write, sum_i64},
     error::{AppError, AppResult},
+    events::{Committed, Dispatcher, DomainEvent, Events},
     identity::{Actor, tokens::TokenKeys},
+    infra::db::{begin_write, sum_i64},
+    infra::shared_store::SharedStore,
     pagination::{Page, PageRequest, fetch_page},
     points::ledger::{self, Posting},
-    shared_store::SharedStore,
     validate,
 };
 
@@ -59,9 +59,13 @@ fn new_code() -> String {
         .collect()
 }
 
-fn returned(existing: redemption::Model, offer_id: Uuid) -> AppResult<redemption::Model> {
+/// A retry's answer: the first redemption, which changed nothing more.
+fn returned(
+    existing: redemption::Model,
+    offer_id: Uuid,
+) -> AppResult<Committed<redemption::Model>> {
     if existing.offer_id == offer_id {
-        Ok(existing)
+        Ok(Events::default().committed(existing))
     } else {
         Err(AppError::conflict(
             "this idempotencyKey was already used for another offer",
@@ -75,7 +79,7 @@ pub async fn redeem(
     offer_id: Uuid,
     idempotency_key: &str,
     valid_for: chrono::Duration,
-) -> AppResult<redemption::Model> {
+) -> AppResult<Committed<redemption::Model>> {
     let key = format!(
         "redeem:{}:{}",
         actor.id,
@@ -100,7 +104,7 @@ async fn redeem_once(
     offer_id: Uuid,
     key: &str,
     valid_for: chrono::Duration,
-) -> AppResult<redemption::Model> {
+) -> AppResult<Committed<redemption::Model>> {
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let offer = offers::get(&txn, offer_id).await?;
@@ -182,7 +186,13 @@ async fn redeem_once(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(redemption)
+    Ok(stock_changed(redemption))
+}
+
+/// The offer's stock, shown in its merchant's listing, moved.
+fn stock_changed(redemption: redemption::Model) -> Committed<redemption::Model> {
+    let merchant_id = redemption.merchant_id;
+    Committed::new(redemption, DomainEvent::MerchantChanged { merchant_id })
 }
 
 /// Verifies a code (or the QR payload carrying it) for the cashier's merchant, once.
@@ -192,7 +202,7 @@ pub async fn verify(
     keys: &TokenKeys,
     actor: &Actor,
     code_or_qr: &str,
-) -> AppResult<redemption::Model> {
+) -> AppResult<Committed<redemption::Model>> {
     // Guessing is limited per cashier account; while the shared store is down it is not.
     let failures = format!("verify-failures:{}", actor.id);
     let failed = store.count(&failures).await.unwrap_or_else(|error| {
@@ -253,7 +263,7 @@ async fn claim(
     db: &DatabaseConnection,
     actor: &Actor,
     redemption: redemption::Model,
-) -> AppResult<redemption::Model> {
+) -> AppResult<Committed<redemption::Model>> {
     let merchant = get_merchant(db, redemption.merchant_id).await?;
     if merchant.status != MerchantStatus::Active {
         return Err(AppError::conflict(
@@ -291,7 +301,10 @@ async fn claim(
         }));
     }
     txn.commit().await?;
-    Ok(current)
+    Ok(Committed::new(
+        current.clone(),
+        DomainEvent::RedemptionVerified(current),
+    ))
 }
 
 /// PENDING → CANCELLED or EXPIRED: the points come back (REFUND) and so does the stock.
@@ -341,7 +354,7 @@ pub async fn cancel(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-) -> AppResult<redemption::Model> {
+) -> AppResult<Committed<redemption::Model>> {
     let txn = begin_write(db).await?;
     let redemption = get(&txn, id).await?;
     if redemption.user_id != actor.id {
@@ -356,12 +369,15 @@ pub async fn cancel(
     }
     let redemption = get(&txn, id).await?;
     txn.commit().await?;
-    Ok(redemption)
+    Ok(stock_changed(redemption))
 }
 
 /// Expires PENDING redemptions past their time, refunding them. Safe to run on every
 /// instance at once: each close is a compare-and-set. Returns how many it expired.
-pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn expire_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> AppResult<Committed<usize>> {
     let due = redemption::Entity::find()
         .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .filter(redemption::Column::ExpiresAt.lte(now))
@@ -369,28 +385,30 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
         .all(db)
         .await?;
     let mut expired = 0;
+    let mut events = Events::default();
     for redemption in due {
         let txn = begin_write(db).await?;
         if close(&txn, &redemption, RedemptionStatus::Expired).await? {
             expired += 1;
+            events.push(DomainEvent::MerchantChanged {
+                merchant_id: redemption.merchant_id,
+            });
         }
         txn.commit().await?;
     }
-    Ok(expired)
+    Ok(events.committed(expired))
 }
 
 /// Runs `expire_due` every `period` until the process ends.
-pub async fn sweep_expired(db: DatabaseConnection, store: SharedStore, period: Duration) {
+pub async fn sweep_expired(db: DatabaseConnection, dispatcher: Dispatcher, period: Duration) {
     let mut ticks = tokio::time::interval(period);
     loop {
         ticks.tick().await;
         match expire_due(&db, Utc::now()).await {
-            Ok(0) => {}
-            Ok(count) => {
-                tracing::info!(count, "expired pending redemptions");
-                // Their stock is back in the offer listings.
-                cache::invalidate(&store, Namespace::Merchants).await;
-            }
+            Ok(expired) => match dispatcher.settle(expired).await {
+                0 => {}
+                count => tracing::info!(count, "expired pending redemptions"),
+            },
             Err(error) => tracing::warn!(%error, "redemption expiry sweep failed"),
         }
     }

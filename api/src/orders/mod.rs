@@ -21,14 +21,14 @@ use uuid::Uuid;
 use workflow::{AWAITING_ACCEPTANCE, Refusal, Relation, Step};
 
 use crate::{
-    cache::NearCache,
-    db::begin_write,
     error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
     identity::{self, Actor},
+    infra::cache::NearCache,
+    infra::db::begin_write,
+    infra::shared_store::SharedStore,
     pagination::{Page, PageRequest, fetch_page},
-    points,
-    shared_store::SharedStore,
-    validate,
+    points, validate,
 };
 
 /// Longest a completion report may claim: one day of work.
@@ -112,7 +112,7 @@ pub async fn place(
     catalog: &categories::Catalog,
     actor: &Actor,
     input: PlaceOrderInput,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let title = validate::text("title", &input.title, 1, 100)?;
     let description = validate::text("description", &input.description, 0, 2000)?;
     let address = validate::text("address", &input.address, 1, 200)?;
@@ -162,7 +162,7 @@ pub async fn place(
     .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
     txn.commit().await?;
-    Ok(order)
+    Ok(stepped(order, None))
 }
 
 pub async fn dispatch(
@@ -171,7 +171,7 @@ pub async fn dispatch(
     order_id: Uuid,
     assignee_id: Uuid,
     note: Option<String>,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let note = validate::optional_text("note", note.as_deref(), 500)?;
     let changes = order::ActiveModel {
         assignee_id: Set(Some(assignee_id)),
@@ -217,7 +217,7 @@ pub async fn publish(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     transition(
         db,
         actor,
@@ -236,7 +236,7 @@ pub async fn take(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let changes = order::ActiveModel {
         taker_id: Set(Some(actor.id)),
         accepted_at: Set(Some(Utc::now())),
@@ -253,7 +253,7 @@ pub async fn decline(
     actor: &Actor,
     order_id: Uuid,
     reason: String,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
     let changes = order::ActiveModel {
         assignee_id: Set(None),
@@ -284,7 +284,7 @@ pub async fn complete(
     actor: &Actor,
     order_id: Uuid,
     input: CompleteOrderInput,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let summary = validate::text("summary", &input.summary, 1, 1000)?;
     if !(1..=MAX_MINUTES_SPENT).contains(&input.minutes_spent) {
         return Err(AppError::bad_input(format!(
@@ -323,7 +323,7 @@ pub async fn rate(
     stars: i32,
     comment: Option<String>,
     minutes_cap: i32,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     if !(1..=5).contains(&stars) {
         return Err(AppError::bad_input("stars must be between 1 and 5"));
     }
@@ -344,7 +344,7 @@ pub async fn cancel(
     actor: &Actor,
     order_id: Uuid,
     reason: String,
-) -> AppResult<order::Model> {
+) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
     let changes = order::ActiveModel {
         cancel_reason: Set(Some(reason.clone())),
@@ -376,13 +376,22 @@ fn no_check<'a>(
 struct Applied {
     txn: DatabaseTransaction,
     order: order::Model,
+    step: Step,
 }
 
 impl Applied {
-    async fn commit(self) -> AppResult<order::Model> {
+    async fn commit(self) -> AppResult<Committed<order::Model>> {
         self.txn.commit().await?;
-        Ok(self.order)
+        Ok(stepped(self.order, Some(self.step)))
     }
+}
+
+fn stepped(order: order::Model, step: Option<Step>) -> Committed<order::Model> {
+    let event = DomainEvent::OrderStepped {
+        order: Box::new(order.clone()),
+        step,
+    };
+    Committed::new(order, event)
 }
 
 /// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs
@@ -432,7 +441,7 @@ where
     let from = order.status;
     let order = find(&txn, order_id).await?;
     record_event(&txn, &order, actor.id, step.action(), Some(from), note).await?;
-    Ok(Applied { txn, order })
+    Ok(Applied { txn, order, step })
 }
 
 async fn record_event(

@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
 use crate::{
-    db::begin_write,
     error::{AppError, AppResult},
     identity::Actor,
+    infra::db::begin_write,
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,

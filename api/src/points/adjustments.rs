@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use super::{client_key, idempotently, ledger, ledger::Posting, rules, same_request};
 use crate::{
-    db::begin_write,
     error::{AppError, AppResult},
     identity::{self, Actor},
+    infra::db::begin_write,
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
@@ -65,7 +65,7 @@ pub async fn may_manage_points_of(
     if actor.roles.is_admin() {
         return Ok(());
     }
-    let roles = identity::roles_of(db, user_id).await?;
+    let roles = identity::roles::roles_of(db, user_id).await?;
     if confirmed_by_a_community_of(actor, roles.grants().iter().map(|(_, c)| *c)) {
         Ok(())
     } else {

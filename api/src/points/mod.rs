@@ -18,9 +18,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::{begin_write, sum_i64},
     error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
     identity::Actor,
+    infra::db::{begin_write, sum_i64},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
@@ -32,7 +33,7 @@ pub async fn set_rate(
     actor: &Actor,
     community_id: Uuid,
     points_per_hour: i32,
-) -> AppResult<community::Model> {
+) -> AppResult<Committed<community::Model>> {
     if !actor.roles.is_staff_of(community_id) {
         return Err(AppError::forbidden(
             "only STAFF of the community may set its points rate",
@@ -46,7 +47,10 @@ pub async fn set_rate(
     let community = organisation::get_community(db, community_id).await?;
     let mut community: community::ActiveModel = community.into();
     community.points_per_hour = Set(points_per_hour);
-    Ok(community.update(db).await?)
+    Ok(Committed::new(
+        community.update(db).await?,
+        DomainEvent::CommunityChanged { community_id },
+    ))
 }
 
 /// Runs a posting; if it lost a race to a concurrent request with the same idempotency key,

@@ -16,9 +16,9 @@ use super::{
     rules,
 };
 use crate::{
-    db::{begin_write, sum_i64},
     error::{AppError, AppResult},
     identity::Actor,
+    infra::db::{begin_write, sum_i64},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::{
     error::{AppError, AppResult},
-    shared_store::SharedStore,
+    infra::shared_store::SharedStore,
 };
 
 #[derive(Debug, Clone, Copy)]

@@ -13,7 +13,7 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
-use crate::{error::AppResult, shared_store::SharedStore};
+use crate::{error::AppResult, infra::shared_store::SharedStore};
 
 const ENTRY_TTL: Duration = Duration::from_secs(60);
 /// Versions outlive every entry written under them.

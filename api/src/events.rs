@@ -1,0 +1,154 @@
+//! Domain events: what a committed command changed, as the rest of the system needs to hear it.
+//!
+//! A command collects the events it causes while its transaction runs and returns them with
+//! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
+//! use the result and forget its effects: the dispatcher turns the events into cache
+//! invalidation and live notifications once the change is committed.
+use entity::{order, redemption};
+use uuid::Uuid;
+
+use crate::{
+    infra::{
+        cache::{self, Namespace},
+        event_bus::EventBus,
+        shared_store::SharedStore,
+    },
+    notifications,
+    orders::workflow::Step,
+};
+
+#[derive(Debug, Clone)]
+pub enum DomainEvent {
+    /// An order was placed (`step` is `None`) or took a workflow step.
+    OrderStepped {
+        order: Box<order::Model>,
+        step: Option<Step>,
+    },
+    /// A role was granted to or revoked from the user.
+    RolesChanged {
+        user_id: Uuid,
+    },
+    /// What others see of the user (name, phone) may have changed.
+    ProfileChanged {
+        user_id: Uuid,
+    },
+    /// Anything a merchant listing shows: status, badges, offers, stock.
+    MerchantChanged {
+        merchant_id: Uuid,
+    },
+    /// A community's settings (its points rate, …).
+    CommunityChanged {
+        community_id: Uuid,
+    },
+    RedemptionVerified(redemption::Model),
+}
+
+impl DomainEvent {
+    /// The cached reads this event makes stale.
+    pub fn stale_reads(&self) -> &'static [Namespace] {
+        match self {
+            // The pool lists OPEN orders: only the steps that enter or leave OPEN touch it.
+            Self::OrderStepped {
+                step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
+                ..
+            } => &[Namespace::OrderPool],
+            Self::OrderStepped { .. } | Self::RedemptionVerified(_) => &[],
+            Self::RolesChanged { .. } => &[Namespace::Roles],
+            // The pool shows its orders' requesters.
+            Self::ProfileChanged { .. } => &[Namespace::OrderPool],
+            Self::MerchantChanged { .. } => &[Namespace::Merchants],
+            Self::CommunityChanged { .. } => &[Namespace::Communities],
+        }
+    }
+}
+
+/// Events a command has caused so far; its writes that others must hear about push here.
+#[derive(Debug, Default)]
+pub struct Events(Vec<DomainEvent>);
+
+impl Events {
+    pub fn push(&mut self, event: DomainEvent) {
+        self.0.push(event);
+    }
+
+    /// Keeps the events of a command run as part of this one; returns its result.
+    pub fn absorb<T>(&mut self, committed: Committed<T>) -> T {
+        self.0.extend(committed.events);
+        committed.value
+    }
+
+    /// The result of a command whose transaction committed with these events.
+    pub fn committed<T>(self, value: T) -> Committed<T> {
+        Committed {
+            value,
+            events: self.0,
+        }
+    }
+}
+
+/// A command's result together with the events its committed change caused.
+#[must_use = "hand it to the Dispatcher: caches and subscribers must hear of the change"]
+#[derive(Debug)]
+pub struct Committed<T> {
+    value: T,
+    events: Vec<DomainEvent>,
+}
+
+impl<T> Committed<T> {
+    pub fn new(value: T, event: DomainEvent) -> Self {
+        Self {
+            value,
+            events: vec![event],
+        }
+    }
+}
+
+/// Turns committed events into their effects on every instance.
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: SharedStore,
+    bus: EventBus,
+}
+
+impl Dispatcher {
+    pub fn new(store: SharedStore, bus: EventBus) -> Self {
+        Self { store, bus }
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// Invalidates what the events made stale, tells subscribers, and hands back the result.
+    /// Never fails: the change is committed, and a missed effect only costs freshness.
+    pub async fn settle<T>(&self, committed: Committed<T>) -> T {
+        let Committed { value, events } = committed;
+        let mut stale: Vec<Namespace> = Vec::new();
+        for namespace in events.iter().flat_map(DomainEvent::stale_reads) {
+            if !stale.contains(namespace) {
+                stale.push(*namespace);
+            }
+        }
+        for namespace in stale {
+            cache::invalidate(&self.store, namespace).await;
+        }
+        let notifications: Vec<_> = events.iter().flat_map(notifications::for_event).collect();
+        if !notifications.is_empty() {
+            self.bus.publish_all(notifications).await;
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_changes_make_cached_roles_stale() {
+        let event = DomainEvent::RolesChanged {
+            user_id: Uuid::now_v7(),
+        };
+        assert_eq!(event.stale_reads(), &[Namespace::Roles]);
+    }
+}

@@ -1,0 +1,161 @@
+//! Party-member registration (在职党员到社区报到): a member reports to a community, its
+//! STAFF approve (granting PARTY_MEMBER there) or reject.
+use chrono::Utc;
+use entity::{
+    enums::{ApplicationStatus, Role},
+    party_member_application,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+use super::{Actor, roles::insert_grant};
+use crate::{
+    error::{AppError, AppResult},
+    events::{Committed, Events},
+    infra::db::begin_write,
+    organisation, validate,
+};
+
+pub struct PartyMemberApplicationInput {
+    pub branch: String,
+    pub employer: String,
+    pub community_id: Uuid,
+}
+
+pub async fn apply_party_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: PartyMemberApplicationInput,
+) -> AppResult<party_member_application::Model> {
+    let branch = validate::text("branch", &input.branch, 1, 100)?;
+    let employer = validate::text("employer", &input.employer, 1, 100)?;
+    organisation::get_community(db, input.community_id).await?;
+    if actor.roles.is_member_of(input.community_id) {
+        return Err(AppError::conflict(
+            "you are already a registered Party member of this community",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let pending = party_member_application::Entity::find()
+        .filter(party_member_application::Column::UserId.eq(actor.id))
+        .filter(party_member_application::Column::Status.eq(ApplicationStatus::Pending))
+        .one(&txn)
+        .await?;
+    if pending.is_some() {
+        return Err(AppError::conflict(
+            "you already have a registration waiting for review",
+        ));
+    }
+    let application = party_member_application::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(actor.id),
+        community_id: Set(input.community_id),
+        branch: Set(branch),
+        employer: Set(employer),
+        status: Set(ApplicationStatus::Pending),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(application)
+}
+
+pub async fn review_party_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    application_id: Uuid,
+    approve: bool,
+    note: Option<String>,
+) -> AppResult<Committed<party_member_application::Model>> {
+    let note = validate::optional_text("note", note.as_deref(), 500)?;
+    let txn = begin_write(db).await?;
+    let application = party_member_application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("registration"))?;
+    if !actor.roles.is_staff_of(application.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may review its registrations",
+        ));
+    }
+    let status = if approve {
+        ApplicationStatus::Approved
+    } else {
+        ApplicationStatus::Rejected
+    };
+    let now = Utc::now();
+    // Compare-and-set on PENDING: two reviewers cannot both decide.
+    let updated = party_member_application::Entity::update_many()
+        .set(party_member_application::ActiveModel {
+            status: Set(status),
+            reviewed_by: Set(Some(actor.id)),
+            reviewed_at: Set(Some(now)),
+            review_note: Set(note),
+            ..Default::default()
+        })
+        .filter(party_member_application::Column::Id.eq(application_id))
+        .filter(party_member_application::Column::Status.eq(ApplicationStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("this registration was already reviewed"));
+    }
+    let mut events = Events::default();
+    if approve {
+        insert_grant(
+            &txn,
+            &mut events,
+            application.user_id,
+            Role::PartyMember,
+            Some(application.community_id),
+            Some(actor.id),
+        )
+        .await?;
+    }
+    let reviewed = party_member_application::Entity::find_by_id(application_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("registration"))?;
+    txn.commit().await?;
+    Ok(events.committed(reviewed))
+}
+
+pub async fn party_member_applications(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    status: Option<ApplicationStatus>,
+) -> AppResult<Vec<party_member_application::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may list its registrations",
+        ));
+    }
+    let mut query = party_member_application::Entity::find()
+        .filter(party_member_application::Column::CommunityId.eq(community_id));
+    if let Some(status) = status {
+        query = query.filter(party_member_application::Column::Status.eq(status));
+    }
+    Ok(query
+        .order_by_desc(party_member_application::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn my_party_member_applications(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> AppResult<Vec<party_member_application::Model>> {
+    Ok(party_member_application::Entity::find()
+        .filter(party_member_application::Column::UserId.eq(actor.id))
+        .order_by_desc(party_member_application::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,107 @@
+//! Accounts and profiles.
+use chrono::Utc;
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use super::Actor;
+use crate::{
+    error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
+    organisation, validate,
+};
+
+pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// Finds the user with this openid, creating a bare account on first login.
+pub async fn find_or_create_user(
+    db: &impl ConnectionTrait,
+    openid: &str,
+) -> AppResult<user::Model> {
+    let now = Utc::now();
+    // ON CONFLICT DO NOTHING: two first logins racing each other both end with one account.
+    user::Entity::insert(user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        openid: Set(openid.to_owned()),
+        name: Set(None),
+        phone: Set(None),
+        community_id: Set(None),
+        address: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        show_on_leaderboard: Set(true),
+    })
+    .on_conflict(
+        OnConflict::column(user::Column::Openid)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    user::Entity::find()
+        .filter(user::Column::Openid.eq(openid))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("user vanished after insert")))
+}
+
+/// The name shown on leaderboards and public notices: masked (张**) when the user opted out.
+pub fn public_name(user: &user::Model) -> String {
+    let name = user.name.as_deref().unwrap_or("志愿者");
+    if user.show_on_leaderboard {
+        name.to_owned()
+    } else {
+        let first: String = name.chars().take(1).collect();
+        format!("{first}**")
+    }
+}
+
+pub struct ProfileInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub community_id: Option<Uuid>,
+    pub address: Option<String>,
+    pub show_on_leaderboard: Option<bool>,
+}
+
+/// Absent fields are left as they are.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: ProfileInput,
+) -> AppResult<Committed<user::Model>> {
+    let mut changes = user::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(actor.id),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(name) = input.name {
+        changes.name = Set(Some(validate::text("name", &name, 1, 50)?));
+    }
+    if let Some(phone) = input.phone {
+        changes.phone = Set(Some(validate::phone("phone", &phone)?));
+    }
+    if let Some(address) = input.address {
+        changes.address = Set(Some(validate::text("address", &address, 1, 200)?));
+    }
+    if let Some(show) = input.show_on_leaderboard {
+        changes.show_on_leaderboard = Set(show);
+    }
+    if let Some(community_id) = input.community_id {
+        organisation::get_community(db, community_id).await?;
+        changes.community_id = Set(Some(community_id));
+    }
+    let user = changes.update(db).await?;
+    Ok(Committed::new(
+        user,
+        DomainEvent::ProfileChanged { user_id: actor.id },
+    ))
+}

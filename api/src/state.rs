@@ -1,0 +1,25 @@
+//! What resolvers, handlers and background jobs share; `startup` builds it.
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    events::Dispatcher,
+    identity::sessions::SessionService,
+    infra::shared_store::SharedStore,
+    orders::{PoolCache, categories::Catalog},
+};
+
+/// What resolvers and handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub store: SharedStore,
+    pub sessions: SessionService,
+    pub order_minutes_cap: i32,
+    pub adjustment_daily_cap: i64,
+    pub redemption_valid_for: chrono::Duration,
+    pub dispatcher: Dispatcher,
+    pub categories: Catalog,
+    pub order_pool: Arc<PoolCache>,
+}
