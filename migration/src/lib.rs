@@ -7,6 +7,7 @@ mod m20261123_000003_create_orders;
 mod m20261123_000004_create_points;
 mod m20261123_000005_create_merchants;
 mod m20261125_000006_create_adjustment_requests;
+mod m20261125_000007_append_only_records;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_points::Migration),
             Box::new(m20261123_000005_create_merchants::Migration),
             Box::new(m20261125_000006_create_adjustment_requests::Migration),
+            Box::new(m20261125_000007_append_only_records::Migration),
         ]
     }
 }

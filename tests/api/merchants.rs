@@ -1,6 +1,6 @@
 //! The merchant alliance: listings, offers, and redemptions verified at the counter.
 use entity::{enums::Role, redemption};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::{
@@ -844,4 +844,47 @@ async fn merchant_roles_show_on_the_next_request() {
             .await;
         assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
     }
+}
+
+/// The ledger, the order timeline and finished redemptions are history: the database itself
+/// refuses to change them, whoever connects (here: straight SQL, as from psql).
+#[tokio::test]
+async fn history_cannot_be_rewritten_even_with_direct_sql() {
+    let a = Alliance::new(None, None).await;
+    let w = &a.w;
+    a.give_points(&w.resident, 100).await;
+    let verified = a.redeem(&w.resident, "history-0001").await;
+    w.app
+        .ok(
+            &a.cashier.token,
+            VERIFY,
+            json!({ "c": verified["data"]["redeemOffer"]["code"] }),
+        )
+        .await;
+    let pending = a.redeem(&w.resident, "history-0002").await;
+    w.place().await;
+
+    for sql in [
+        "UPDATE points_entries SET amount = amount + 1000",
+        "DELETE FROM points_entries",
+        "UPDATE order_events SET note = 'rewritten'",
+        "DELETE FROM order_events",
+        "UPDATE redemptions SET status = 'PENDING' WHERE status = 'VERIFIED'",
+        "DELETE FROM redemptions",
+    ] {
+        assert!(
+            w.app.db.execute_unprepared(sql).await.is_err(),
+            "accepted: {sql}"
+        );
+    }
+    assert_eq!(a.balance(&w.resident).await, 40, "two redemptions of 30");
+    // A PENDING redemption still moves on (here: cancelled, refunding its points).
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { cancelRedemption(id: $id) { status } }",
+            json!({ "id": pending["data"]["redeemOffer"]["id"] }),
+        )
+        .await;
+    assert_eq!(a.balance(&w.resident).await, 70);
 }
