@@ -74,12 +74,125 @@ impl AppError {
     }
 }
 
+/// Unique constraints, by PostgreSQL constraint name and SQLite column, and what hitting one
+/// means to the user. The services check these first; the constraint decides races.
+const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
+    (
+        "uq_service_records_order",
+        "service_records.order_id",
+        "this order's service is already recorded",
+    ),
+    (
+        "uq_service_records_activity_user",
+        "service_records.activity_id",
+        "this attendance is already recorded",
+    ),
+    (
+        "uq_merchant_staff",
+        "merchant_staff.merchant_id",
+        "this person already works for the merchant",
+    ),
+    (
+        "uq_merchant_badges",
+        "merchant_badges.merchant_id",
+        "the merchant already has this badge",
+    ),
+    (
+        "uq_redemptions_idempotency_key",
+        "redemptions.idempotency_key",
+        "this idempotencyKey was already used",
+    ),
+    (
+        "points_entries_idempotency_key_key",
+        "points_entries.idempotency_key",
+        "this idempotencyKey was already used",
+    ),
+    (
+        "service_categories_code_key",
+        "service_categories.code",
+        "a service category with this code already exists",
+    ),
+];
+
+/// What a unique-constraint violation (its database message) means to the user.
+fn unique_violation_message(message: &str) -> &'static str {
+    UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|(constraint, column, _)| {
+            message.contains(&format!("\"{constraint}\"")) || message.contains(column)
+        })
+        .map_or(
+            "this was changed concurrently; reload and try again",
+            |(_, _, meaning)| meaning,
+        )
+}
+
+/// The database cannot be reached (down, restarting, or every connection busy past the
+/// acquire timeout), as opposed to refusing a statement.
+fn is_unreachable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            match error.as_ref() {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // SQLSTATE class 08 (connection exception) and 57P (operator intervention:
+                // the server is shutting down or starting up).
+                sqlx::Error::Database(error) => error
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
         // Unique constraints are the last guard against races the services did not foresee.
-        if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
-            return Self::conflict("this was changed concurrently; reload and try again");
+        if let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err() {
+            return Self::conflict(unique_violation_message(&message));
+        }
+        if is_unreachable(&error) {
+            tracing::warn!(error = ?anyhow::Error::from(error), "the database is unreachable");
+            return Self::Unavailable(
+                "the service is briefly unavailable; try again in a moment".into(),
+            );
         }
         Self::Internal(error.into())
+    }
+}
+
+/// A loader's error, shared by every field that waited on it: the error itself when this is
+/// the only holder, else an internal error that keeps it as its cause.
+impl From<std::sync::Arc<AppError>> for AppError {
+    fn from(error: std::sync::Arc<AppError>) -> Self {
+        std::sync::Arc::try_unwrap(error).unwrap_or_else(Self::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_say_which_rule_was_hit_on_either_database() {
+        let postgres = "duplicate key value violates unique constraint \"uq_merchant_badges\"";
+        let sqlite = "UNIQUE constraint failed: merchant_badges.merchant_id, merchant_badges.badge";
+        for message in [postgres, sqlite] {
+            assert_eq!(
+                unique_violation_message(message),
+                "the merchant already has this badge"
+            );
+        }
+        assert_eq!(
+            unique_violation_message("UNIQUE constraint failed: somewhere.else"),
+            "this was changed concurrently; reload and try again"
+        );
     }
 }

@@ -105,9 +105,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&settings.database_url).await?;
             db::migrate(&db).await?;
-            let granted = grant_role_by_openid(&db, &openid, role, community)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let granted = grant_role_by_openid(&db, &openid, role, community).await?;
             let user = dispatcher(&settings)?.settle(granted).await;
             println!("granted {role:?} to user {} ({openid})", user.id);
             Ok(())
@@ -117,17 +115,13 @@ async fn main() -> anyhow::Result<()> {
                 "set JWT_SECRET to the servers' secret: a token signed otherwise is useless",
             )?;
             let db = db::connect(&settings.database_url).await?;
-            let user = identity::find_or_create_user(&db, &openid)
-                .await
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let user = identity::find_or_create_user(&db, &openid).await?;
             let keys = TokenKeys::new(secret.expose().as_bytes(), settings.access_token_ttl());
             let caller = Caller {
                 user_id: user.id,
                 session_id: Uuid::now_v7(),
             };
-            let (token, _) = keys
-                .issue_access(caller, chrono::Utc::now())
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let (token, _) = keys.issue_access(caller, chrono::Utc::now())?;
             println!("{token}");
             Ok(())
         }

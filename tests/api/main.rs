@@ -2,6 +2,7 @@
 //! binary links the whole stack.
 mod caching;
 mod concurrency;
+mod database_outage;
 mod helpers;
 mod http_protocol;
 mod identity;

@@ -1,7 +1,11 @@
 //! Metrics, request ids, and a bounded number of SQL statements per list request.
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::orders::{PUBLISH, World};
+use crate::{
+    helpers::{captured_logs, error_code},
+    orders::{PUBLISH, World},
+};
 
 #[tokio::test]
 async fn the_order_pool_costs_a_constant_number_of_statements_however_long_it_is() {
@@ -54,4 +58,34 @@ async fn requests_are_counted_by_operation_and_carry_a_request_id() {
         .metric("hongfan_graphql_requests_total{operation=\"MyOrders\",outcome=\"ok\"}")
         .await;
     assert_eq!(counted, 1);
+}
+
+/// A fault in the database answers "internal error" and nothing more, while the log keeps the
+/// whole cause for whoever runs the service.
+#[tokio::test]
+async fn an_internal_error_is_logged_with_its_cause_and_answered_without_it() {
+    captured_logs();
+    let w = World::new().await;
+    let order = w.place().await;
+    w.app
+        .db
+        .execute_unprepared("ALTER TABLE order_events RENAME TO order_events_moved_away")
+        .await
+        .expect("rename");
+    let body = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            "query($id: ID!) { order(id: $id) { events { action } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "INTERNAL");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    assert!(!body.to_string().contains("order_events"), "{body}");
+    let logs = captured_logs();
+    let logged = logs
+        .lines()
+        .find(|line| line.contains("internal error") && line.contains("order_events"));
+    assert!(logged.is_some(), "the cause is not in the logs:\n{logs}");
 }

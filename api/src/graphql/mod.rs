@@ -154,7 +154,7 @@ where
     loader(request)
         .load_one(id)
         .await
-        .map_err(|error| AppError::internal(anyhow::anyhow!("{error}")))?
+        .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound(what).into())
 }
 

@@ -26,7 +26,9 @@ pub async fn connect_with_pool(
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10));
+        // While the database is down a request fails after this with SERVICE_UNAVAILABLE
+        // instead of hanging; a pool this busy for this long is overloaded anyway.
+        .acquire_timeout(Duration::from_secs(3));
     if url.starts_with("sqlite:") {
         // SQLite has one writer; WAL lets readers run beside it, and busy_timeout makes
         // IMMEDIATE writers queue instead of failing at once.
