@@ -28,17 +28,46 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
     }
 }
 
-/// A mainland mobile number (1[3-9] and 9 more digits), or a landline: 7–8 digits not
-/// starting with 0 or 1, optionally after an area code (0 and 2–3 digits, then an optional
-/// dash), as residents write them.
-pub fn phone(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    if is_mobile(value) || is_landline(value) {
-        Ok(value.to_owned())
-    } else {
-        Err(AppError::bad_input(format!(
-            "{field} must be a mobile number like 13812341234 or a landline like 0531-88888888"
-        )))
+/// A phone number someone can be called on: a mainland mobile number (1[3-9] and 9 more
+/// digits), or a landline: 7–8 digits not starting with 0 or 1, optionally after an area code
+/// (0 and 2–3 digits, then an optional dash), as residents write them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(field: &str, value: &str) -> AppResult<Self> {
+        let value = value.trim();
+        if is_mobile(value) || is_landline(value) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(AppError::bad_input(format!(
+                "{field} must be a mobile number like 13812341234 or a landline like 0531-88888888"
+            )))
+        }
+    }
+}
+
+impl From<Phone> for String {
+    fn from(phone: Phone) -> Self {
+        phone.0
+    }
+}
+
+/// A link to a photo: http(s), at most 500 characters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct PhotoUrl(String);
+
+impl PhotoUrl {
+    pub fn parse(field: &str, value: &str) -> AppResult<Self> {
+        let value = value.trim();
+        if (value.starts_with("https://") || value.starts_with("http://")) && value.len() <= 500 {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(AppError::bad_input(format!(
+                "{field} must be http(s) URLs of at most 500 characters"
+            )))
+        }
     }
 }
 
@@ -110,7 +139,7 @@ mod tests {
             "010-62345678",
             "88888888",
         ] {
-            assert!(phone("phone", good).is_ok(), "{good}");
+            assert!(Phone::parse("phone", good).is_ok(), "{good}");
         }
         for bad in [
             "0000000",
@@ -121,8 +150,16 @@ mod tests {
             "0531-0888888",
             "000-88888888",
         ] {
-            assert!(phone("phone", bad).is_err(), "{bad}");
+            assert!(Phone::parse("phone", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn photos_are_web_links() {
+        assert!(PhotoUrl::parse("photoUrls", " https://img.example/1.jpg ").is_ok());
+        assert!(PhotoUrl::parse("photoUrls", "file:///etc/passwd").is_err());
+        let long = format!("https://img.example/{}", "a".repeat(500));
+        assert!(PhotoUrl::parse("photoUrls", &long).is_err());
     }
 
     #[test]

@@ -7,7 +7,11 @@ use super::{
     organisation::Community, parse_id, settle, state, to_id,
 };
 use crate::{
-    orders::{self, CompleteOrderInput, OrderFilter, PlaceOrderInput, categories},
+    error::AppError,
+    orders::{
+        self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, PlaceOrderInput,
+        categories,
+    },
     pagination::{Page, PageRequest},
     validate,
 };
@@ -226,6 +230,22 @@ pub struct PlaceOrderInputGql {
     urgency: Option<Urgency>,
 }
 
+impl TryFrom<PlaceOrderInputGql> for NewOrder {
+    type Error = AppError;
+
+    fn try_from(input: PlaceOrderInputGql) -> Result<Self, AppError> {
+        NewOrder::try_from(PlaceOrderInput {
+            category_id: parse_id("categoryId", &input.category_id)?,
+            title: input.title,
+            description: input.description,
+            address: input.address,
+            contact_phone: input.contact_phone,
+            preferred_time: input.preferred_time,
+            urgency: input.urgency.map(Into::into),
+        })
+    }
+}
+
 #[derive(InputObject)]
 #[graphql(name = "CompleteOrderInput")]
 pub struct CompleteOrderInputGql {
@@ -233,6 +253,18 @@ pub struct CompleteOrderInputGql {
     minutes_spent: i32,
     #[graphql(default)]
     photo_urls: Vec<String>,
+}
+
+impl TryFrom<CompleteOrderInputGql> for CompletionReport {
+    type Error = AppError;
+
+    fn try_from(input: CompleteOrderInputGql) -> Result<Self, AppError> {
+        CompletionReport::try_from(CompleteOrderInput {
+            summary: input.summary,
+            minutes_spent: input.minutes_spent,
+            photo_urls: input.photo_urls,
+        })
+    }
 }
 
 #[derive(InputObject)]
@@ -370,17 +402,8 @@ impl OrderMutation {
     /// 群众点单: a resident asks for a service in their community.
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInputGql) -> Result<Order> {
         let actor = actor(ctx).await?;
-        let input = PlaceOrderInput {
-            category_id: parse_id("categoryId", &input.category_id)?,
-            title: input.title,
-            description: input.description,
-            address: input.address,
-            contact_phone: input.contact_phone,
-            preferred_time: input.preferred_time,
-            urgency: input.urgency.map(Into::into),
-        };
         let state = state(ctx)?;
-        let order = orders::place(&state.db, &state.categories, actor, input).await?;
+        let order = orders::place(&state.db, &state.categories, actor, input.try_into()?).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -436,12 +459,7 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let input = CompleteOrderInput {
-            summary: input.summary,
-            minutes_spent: input.minutes_spent,
-            photo_urls: input.photo_urls,
-        };
-        let order = orders::complete(&state(ctx)?.db, actor, order_id, input).await?;
+        let order = orders::complete(&state(ctx)?.db, actor, order_id, input.try_into()?).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 

@@ -11,7 +11,8 @@ use super::Actor;
 use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
-    organisation, validate,
+    organisation,
+    validate::{self, Phone},
 };
 
 pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
@@ -87,7 +88,7 @@ pub async fn update_profile(
         changes.name = Set(Some(validate::text("name", &name, 1, 50)?));
     }
     if let Some(phone) = input.phone {
-        changes.phone = Set(Some(validate::phone("phone", &phone)?));
+        changes.phone = Set(Some(Phone::parse("phone", &phone)?.into()));
     }
     if let Some(address) = input.address {
         changes.address = Set(Some(validate::text("address", &address, 1, 200)?));

@@ -28,7 +28,7 @@ use crate::{
     infra::db::begin_write,
     organisation,
     pagination::{Page, PageRequest, fetch_page},
-    validate,
+    validate::{self, Phone},
 };
 use geo::Point;
 
@@ -143,7 +143,7 @@ pub async fn apply(
         address: Set(validate::text("address", &input.address, 1, 200)?),
         latitude: Set(input.location.latitude),
         longitude: Set(input.location.longitude),
-        phone: Set(validate::phone("phone", &input.phone)?),
+        phone: Set(Phone::parse("phone", &input.phone)?.into()),
         opening_hours: Set(validate::text(
             "openingHours",
             &input.opening_hours,

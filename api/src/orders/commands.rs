@@ -1,0 +1,439 @@
+//! The steps of the loop. Each runs in one write transaction: read the order, ask `workflow`
+//! whether the step is allowed, update it guarded by its `version` (two concurrent steps
+//! cannot both succeed) and append the step to its timeline.
+use chrono::{DateTime, Utc};
+use entity::{
+    enums::{OrderStatus, Role, Urgency},
+    order, order_event, role_grant,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::{
+    categories, find, relation,
+    workflow::{self, Refusal, Step},
+};
+use crate::{
+    error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
+    identity::{self, Actor},
+    infra::db::begin_write,
+    points,
+    validate::{self, Phone, PhotoUrl},
+};
+
+/// Longest a completion report may claim: one day of work.
+const MAX_MINUTES_SPENT: i32 = 24 * 60;
+const MAX_PHOTOS: usize = 9;
+
+/// A resident's request as typed in the app, unchecked.
+pub struct PlaceOrderInput {
+    pub category_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub address: String,
+    pub contact_phone: String,
+    pub preferred_time: Option<DateTime<Utc>>,
+    pub urgency: Option<Urgency>,
+}
+
+/// A resident's request, checked: only `TryFrom<PlaceOrderInput>` makes one.
+pub struct NewOrder {
+    category_id: Uuid,
+    title: String,
+    description: String,
+    address: String,
+    contact_phone: Phone,
+    preferred_time: Option<DateTime<Utc>>,
+    urgency: Urgency,
+}
+
+impl TryFrom<PlaceOrderInput> for NewOrder {
+    type Error = AppError;
+
+    fn try_from(input: PlaceOrderInput) -> AppResult<Self> {
+        Ok(Self {
+            category_id: input.category_id,
+            title: validate::text("title", &input.title, 1, 100)?,
+            description: validate::text("description", &input.description, 0, 2000)?,
+            address: validate::text("address", &input.address, 1, 200)?,
+            contact_phone: Phone::parse("contactPhone", &input.contact_phone)?,
+            preferred_time: input.preferred_time,
+            urgency: input.urgency.unwrap_or(Urgency::Normal),
+        })
+    }
+}
+
+pub async fn place(
+    db: &DatabaseConnection,
+    catalog: &categories::Catalog,
+    actor: &Actor,
+    new: NewOrder,
+) -> AppResult<Committed<order::Model>> {
+    let requester = identity::get_user(db, actor.id).await?;
+    let community_id = requester.community_id.ok_or_else(|| {
+        AppError::bad_input("set your community in your profile before placing an order")
+    })?;
+    let category = catalog.get_or_load(db, new.category_id).await?;
+    // Urgent requests get half the category's response time.
+    let response_minutes = match new.urgency {
+        Urgency::Normal => category.response_minutes,
+        Urgency::Urgent => (category.response_minutes / 2).max(10),
+    };
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let order = order::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        community_id: Set(community_id),
+        requester_id: Set(actor.id),
+        category_id: Set(category.id),
+        title: Set(new.title),
+        description: Set(new.description),
+        address: Set(new.address),
+        contact_phone: Set(new.contact_phone.into()),
+        preferred_time: Set(new.preferred_time),
+        urgency: Set(new.urgency),
+        status: Set(OrderStatus::PendingDispatch),
+        assignee_id: Set(None),
+        taker_id: Set(None),
+        response_due_at: Set(now + chrono::Duration::minutes(response_minutes.into())),
+        accepted_at: Set(None),
+        completed_at: Set(None),
+        completion_summary: Set(None),
+        minutes_spent: Set(None),
+        photo_urls: Set(None),
+        rating_stars: Set(None),
+        rating_comment: Set(None),
+        rated_at: Set(None),
+        cancel_reason: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
+    txn.commit().await?;
+    Ok(stepped(order, None))
+}
+
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    assignee_id: Uuid,
+    note: Option<String>,
+) -> AppResult<Committed<order::Model>> {
+    let note = validate::optional_text("note", note.as_deref(), 500)?;
+    let changes = order::ActiveModel {
+        assignee_id: Set(Some(assignee_id)),
+        ..Default::default()
+    };
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Dispatch,
+        note,
+        changes,
+        |txn, order| {
+            Box::pin(async move {
+                if assignee_id == order.requester_id {
+                    return Err(AppError::bad_input(
+                        "the resident who placed the order cannot be dispatched it",
+                    ));
+                }
+                let assignee_is_member = role_grant::Entity::find()
+                    .filter(role_grant::Column::UserId.eq(assignee_id))
+                    .filter(role_grant::Column::Role.eq(Role::PartyMember))
+                    .filter(role_grant::Column::CommunityId.eq(order.community_id))
+                    .one(txn)
+                    .await?
+                    .is_some();
+                if assignee_is_member {
+                    Ok(())
+                } else {
+                    Err(AppError::bad_input(
+                        "the assignee is not an approved Party member of this community",
+                    ))
+                }
+            })
+        },
+    )
+    .await?
+    .commit()
+    .await
+}
+
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+) -> AppResult<Committed<order::Model>> {
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Publish,
+        None,
+        Default::default(),
+        no_check,
+    )
+    .await?
+    .commit()
+    .await
+}
+
+pub async fn take(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+) -> AppResult<Committed<order::Model>> {
+    let changes = order::ActiveModel {
+        taker_id: Set(Some(actor.id)),
+        accepted_at: Set(Some(Utc::now())),
+        ..Default::default()
+    };
+    transition(db, actor, order_id, Step::Take, None, changes, no_check)
+        .await?
+        .commit()
+        .await
+}
+
+pub async fn decline(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: String,
+) -> AppResult<Committed<order::Model>> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let changes = order::ActiveModel {
+        assignee_id: Set(None),
+        ..Default::default()
+    };
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Decline,
+        Some(reason),
+        changes,
+        no_check,
+    )
+    .await?
+    .commit()
+    .await
+}
+
+/// A taker's completion report as typed in the app, unchecked.
+pub struct CompleteOrderInput {
+    pub summary: String,
+    pub minutes_spent: i32,
+    pub photo_urls: Vec<String>,
+}
+
+/// A completion report, checked: only `TryFrom<CompleteOrderInput>` makes one.
+pub struct CompletionReport {
+    summary: String,
+    minutes_spent: i32,
+    photo_urls: Vec<PhotoUrl>,
+}
+
+impl TryFrom<CompleteOrderInput> for CompletionReport {
+    type Error = AppError;
+
+    fn try_from(input: CompleteOrderInput) -> AppResult<Self> {
+        if !(1..=MAX_MINUTES_SPENT).contains(&input.minutes_spent) {
+            return Err(AppError::bad_input(format!(
+                "minutesSpent must be between 1 and {MAX_MINUTES_SPENT}"
+            )));
+        }
+        if input.photo_urls.len() > MAX_PHOTOS {
+            return Err(AppError::bad_input(format!("at most {MAX_PHOTOS} photos")));
+        }
+        Ok(Self {
+            summary: validate::text("summary", &input.summary, 1, 1000)?,
+            minutes_spent: input.minutes_spent,
+            photo_urls: input
+                .photo_urls
+                .iter()
+                .map(|url| PhotoUrl::parse("photoUrls", url))
+                .collect::<AppResult<_>>()?,
+        })
+    }
+}
+
+pub async fn complete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    report: CompletionReport,
+) -> AppResult<Committed<order::Model>> {
+    let changes = order::ActiveModel {
+        completion_summary: Set(Some(report.summary)),
+        minutes_spent: Set(Some(report.minutes_spent)),
+        photo_urls: Set(Some(serde_json::json!(report.photo_urls))),
+        completed_at: Set(Some(Utc::now())),
+        ..Default::default()
+    };
+    transition(db, actor, order_id, Step::Complete, None, changes, no_check)
+        .await?
+        .commit()
+        .await
+}
+
+/// Rating also credits the taker's time (see `points::records::record_order_service`),
+/// at most `minutes_cap` of it, in the same transaction.
+pub async fn rate(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    stars: i32,
+    comment: Option<String>,
+    minutes_cap: i32,
+) -> AppResult<Committed<order::Model>> {
+    if !(1..=5).contains(&stars) {
+        return Err(AppError::bad_input("stars must be between 1 and 5"));
+    }
+    let comment = validate::optional_text("comment", comment.as_deref(), 500)?;
+    let changes = order::ActiveModel {
+        rating_stars: Set(Some(stars as i16)),
+        rating_comment: Set(comment.clone()),
+        rated_at: Set(Some(Utc::now())),
+        ..Default::default()
+    };
+    let applied = transition(db, actor, order_id, Step::Rate, comment, changes, no_check).await?;
+    points::records::record_order_service(&applied.txn, &applied.order, stars, minutes_cap).await?;
+    applied.commit().await
+}
+
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: String,
+) -> AppResult<Committed<order::Model>> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let changes = order::ActiveModel {
+        cancel_reason: Set(Some(reason.clone())),
+        ..Default::default()
+    };
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Cancel,
+        Some(reason),
+        changes,
+        no_check,
+    )
+    .await?
+    .commit()
+    .await
+}
+
+fn no_check<'a>(
+    _: &'a DatabaseTransaction,
+    _: &'a order::Model,
+) -> futures::future::BoxFuture<'a, AppResult<()>> {
+    Box::pin(async { Ok(()) })
+}
+
+/// A step applied inside a still-open transaction, so that its consequences (points for a
+/// rated order) commit with it.
+struct Applied {
+    txn: DatabaseTransaction,
+    order: order::Model,
+    step: Step,
+}
+
+impl Applied {
+    async fn commit(self) -> AppResult<Committed<order::Model>> {
+        self.txn.commit().await?;
+        Ok(stepped(self.order, Some(self.step)))
+    }
+}
+
+fn stepped(order: order::Model, step: Option<Step>) -> Committed<order::Model> {
+    let event = DomainEvent::OrderStepped {
+        order: Box::new(order.clone()),
+        step,
+    };
+    Committed::new(order, event)
+}
+
+/// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs
+/// the database (run inside the transaction, after the state machine agreed).
+async fn transition<F>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    step: Step,
+    note: Option<String>,
+    mut changes: order::ActiveModel,
+    check: F,
+) -> AppResult<Applied>
+where
+    F: for<'a> FnOnce(
+        &'a DatabaseTransaction,
+        &'a order::Model,
+    ) -> futures::future::BoxFuture<'a, AppResult<()>>,
+{
+    let txn = begin_write(db).await?;
+    let order = find(&txn, order_id).await?;
+    let to =
+        workflow::next_status(order.status, step, relation(actor, &order)).map_err(|refusal| {
+            match refusal {
+                Refusal::Forbidden(why) => AppError::forbidden(why),
+                Refusal::WrongState(why) => AppError::Conflict(why),
+            }
+        })?;
+    check(&txn, &order).await?;
+    let now = Utc::now();
+    changes.status = Set(to);
+    changes.version = Set(order.version + 1);
+    changes.updated_at = Set(now);
+    let updated = order::Entity::update_many()
+        .set(changes)
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::Version.eq(order.version))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        // Only reachable on PostgreSQL, where another transaction committed a step between
+        // our read and our update (SQLite's IMMEDIATE transaction already serialised us).
+        return Err(AppError::conflict(
+            "someone else changed this order a moment ago (e.g. another member took it); reload",
+        ));
+    }
+    let from = order.status;
+    let order = find(&txn, order_id).await?;
+    record_event(&txn, &order, actor.id, step.action(), Some(from), note).await?;
+    Ok(Applied { txn, order, step })
+}
+
+async fn record_event(
+    txn: &DatabaseTransaction,
+    order: &order::Model,
+    actor_id: Uuid,
+    action: &str,
+    from: Option<OrderStatus>,
+    note: Option<String>,
+) -> AppResult<()> {
+    order_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order.id),
+        actor_id: Set(actor_id),
+        action: Set(action.to_owned()),
+        from_status: Set(from),
+        to_status: Set(order.status),
+        note: Set(note),
+        created_at: Set(order.updated_at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The lists of orders each participant works from, and an order's timeline.
+use chrono::{DateTime, Utc};
+use entity::{enums::OrderStatus, order, order_event};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::workflow::AWAITING_ACCEPTANCE;
+use crate::{
+    error::{AppError, AppResult},
+    identity::Actor,
+    pagination::{Page, PageRequest, fetch_page},
+};
+
+/// Most steps `events` lists, so that an order inside a list costs a bounded amount.
+pub const MAX_EVENTS_LISTED: u64 = 50;
+
+pub async fn events(db: &DatabaseConnection, order_id: Uuid) -> AppResult<Vec<order_event::Model>> {
+    Ok(order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order_id))
+        .order_by_asc(order_event::Column::Id)
+        .limit(MAX_EVENTS_LISTED)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub overdue_only: bool,
+    pub needs_follow_up: bool,
+}
+
+impl OrderFilter {
+    fn condition(self, now: DateTime<Utc>) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(status) = self.status {
+            condition = condition.add(order::Column::Status.eq(status));
+        }
+        if self.overdue_only {
+            condition = condition
+                .add(order::Column::Status.is_in(AWAITING_ACCEPTANCE))
+                .add(order::Column::ResponseDueAt.lt(now));
+        }
+        if self.needs_follow_up {
+            condition = condition.add(order::Column::RatingStars.lte(2));
+        }
+        condition
+    }
+}
+
+pub(super) async fn list(
+    db: &DatabaseConnection,
+    scope: Condition,
+    filter: OrderFilter,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
+    let select = order::Entity::find()
+        .filter(scope)
+        .filter(filter.condition(Utc::now()));
+    fetch_page(db, select, order::Column::Id, page).await
+}
+
+pub async fn my_orders(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: OrderFilter,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
+    let scope = Condition::all().add(order::Column::RequesterId.eq(actor.id));
+    list(db, scope, filter, page).await
+}
+
+pub async fn dispatch_queue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    filter: OrderFilter,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of this community may see its dispatch queue",
+        ));
+    }
+    let scope = Condition::all().add(order::Column::CommunityId.eq(community_id));
+    list(db, scope, filter, page).await
+}
+
+/// Orders a member took, and those dispatched to them awaiting an answer.
+pub async fn my_tasks(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: OrderFilter,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
+    let scope = Condition::any()
+        .add(order::Column::TakerId.eq(actor.id))
+        .add(
+            Condition::all()
+                .add(order::Column::AssigneeId.eq(actor.id))
+                .add(order::Column::Status.eq(OrderStatus::Dispatched)),
+        );
+    list(db, scope, filter, page).await
+}
