@@ -888,3 +888,53 @@ async fn history_cannot_be_rewritten_even_with_direct_sql() {
         .await;
     assert_eq!(a.balance(&w.resident).await, 70);
 }
+
+/// A listing's offers and badges come from one batched statement each, not one per merchant;
+/// each merchant still shows only its own, newest first.
+#[tokio::test]
+async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_shows() {
+    let w = World::new().await;
+    let list =
+        "{ merchants(first: 50) { edges { node { name badges offers { title pointsCost } } } } }";
+    let mut statements = Vec::new();
+    for round in 0..2 {
+        for n in 0..3 {
+            let owner = w
+                .app
+                .resident(&format!("batch-owner-{round}-{n}"), &w.demo.community)
+                .await;
+            let merchant = apply(&w, &owner, &format!("批量店{round}{n}"), SQUARE).await;
+            w.app
+                .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
+                .await;
+            w.app
+                .ok(&w.staff.token, "mutation($m: ID!) { awardBadge(merchantId: $m, badge: PARTY_MEMBER_MODEL) { id } }", json!({ "m": merchant }))
+                .await;
+            for cost in [10, 20] {
+                create_offer(&w, &owner, &merchant, cost, None, None).await;
+            }
+        }
+        w.app.ok(&w.resident.token, list, json!({})).await;
+        let before = w.app.metric("hongfan_db_statements_total").await;
+        let data = w.app.ok(&w.resident.token, list, json!({})).await;
+        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        for edge in data["merchants"]["edges"].as_array().expect("edges") {
+            assert_eq!(
+                edge["node"]["badges"],
+                json!(["PARTY_MEMBER_MODEL"]),
+                "{edge}"
+            );
+            let costs: Vec<_> = edge["node"]["offers"]
+                .as_array()
+                .expect("offers")
+                .iter()
+                .map(|offer| offer["pointsCost"].clone())
+                .collect();
+            assert_eq!(costs, [json!(20), json!(10)], "newest first: {edge}");
+        }
+    }
+    assert_eq!(
+        statements[0], statements[1],
+        "3 merchants vs 6: {statements:?}"
+    );
+}

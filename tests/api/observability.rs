@@ -89,3 +89,26 @@ async fn an_internal_error_is_logged_with_its_cause_and_answered_without_it() {
         .find(|line| line.contains("internal error") && line.contains("order_events"));
     assert!(logged.is_some(), "the cause is not in the logs:\n{logs}");
 }
+
+/// Each order's timeline comes from one batched statement for the whole page, not one per order.
+#[tokio::test]
+async fn timelines_in_a_list_cost_the_same_however_many_orders_it_shows() {
+    let w = World::new().await;
+    let mine = "{ myOrders(first: 50) { edges { node { id events { action actor { name } } } } } }";
+    let mut statements = Vec::new();
+    for _ in 0..2 {
+        for _ in 0..5 {
+            w.place().await;
+        }
+        w.app.ok(&w.resident.token, mine, json!({})).await;
+        let before = w.app.metric("hongfan_db_statements_total").await;
+        let data = w.app.ok(&w.resident.token, mine, json!({})).await;
+        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        let events = data["myOrders"]["edges"][0]["node"]["events"].clone();
+        assert_eq!(events[0]["action"], "PLACE", "{data}");
+    }
+    assert_eq!(
+        statements[0], statements[1],
+        "5 orders vs 10: {statements:?}"
+    );
+}

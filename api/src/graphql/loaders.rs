@@ -1,15 +1,16 @@
-//! Batches the lookups of a request's list fields (an order's requester, category, …) into
-//! one query per entity type instead of one per row.
+//! Batches the lookups of a request's list fields (an order's requester, category, a
+//! merchant's offers, …) into one query per kind instead of one per row.
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use futures::future::BoxFuture;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn,
     QueryFilter, Value,
 };
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 /// Loads rows of `E` by their UUID primary key.
 pub struct ById<E> {
@@ -56,6 +57,44 @@ where
         ById {
             db: db.clone(),
             entity: PhantomData,
+        },
+        tokio::spawn,
+        HashMapCache::default(),
+    )
+}
+
+/// A batched domain query: the children of each of these parents.
+pub type LoadChildren<V> = for<'a> fn(
+    &'a DatabaseConnection,
+    &'a [Uuid],
+) -> BoxFuture<'a, AppResult<HashMap<Uuid, Vec<V>>>>;
+
+/// Loads the children of many parents (a merchant's offers, an order's timeline) with one
+/// batched domain query; a parent without any has none in the map.
+pub struct Children<V> {
+    db: DatabaseConnection,
+    load: LoadChildren<V>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Loader<Uuid> for Children<V> {
+    type Value = Vec<V>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<V>>, Self::Error> {
+        (self.load)(&self.db, keys).await.map_err(Arc::new)
+    }
+}
+
+pub type ChildrenLoader<V> = DataLoader<Children<V>, HashMapCache>;
+
+pub fn children<V: Clone + Send + Sync + 'static>(
+    db: &DatabaseConnection,
+    load: LoadChildren<V>,
+) -> ChildrenLoader<V> {
+    DataLoader::with_cache(
+        Children {
+            db: db.clone(),
+            load,
         },
         tokio::spawn,
         HashMapCache::default(),

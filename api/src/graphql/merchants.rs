@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, connection, load_community, load_user, organisation::Community, parse_id, settle, state,
-    to_id,
+    actor, connection, load_children, load_community, load_user, organisation::Community, parse_id,
+    settle, state, to_id,
 };
 use crate::{
     error::AppError,
@@ -124,14 +124,14 @@ impl Merchant {
     /// At most one of each of the three badges.
     #[graphql(complexity = "3 * child_complexity")]
     async fn badges(&self, ctx: &Context<'_>) -> Result<Vec<Badge>> {
-        let badges = merchants::badges_of(&state(ctx)?.db, self.model.id).await?;
+        let badges = load_children(|r| &r.badges, ctx, self.model.id).await?;
         Ok(badges.into_iter().map(Into::into).collect())
     }
     /// The newest offers that can be redeemed now (at most 20; `offers(filter: { merchantId })`
     /// pages through all of them).
     #[graphql(complexity = "offers::MAX_LISTED_PER_MERCHANT as usize * child_complexity")]
     async fn offers(&self, ctx: &Context<'_>) -> Result<Vec<Offer>> {
-        let offers = offers::of_merchant(&state(ctx)?.db, self.model.id).await?;
+        let offers = load_children(|r| &r.offers, ctx, self.model.id).await?;
         Ok(offers.into_iter().map(Offer).collect())
     }
 }

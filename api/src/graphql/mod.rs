@@ -16,8 +16,8 @@ use async_graphql::{
     Context, ID, MergedObject, OutputType, Request, Response, Schema,
     connection::{Connection, Edge},
 };
-use entity::{community, service_category, user};
-use loaders::ByIdLoader;
+use entity::{community, enums::Badge, offer, order_event, service_category, user};
+use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -115,6 +115,9 @@ pub struct RequestContext {
     users: ByIdLoader<user::Entity>,
     categories: ByIdLoader<service_category::Entity>,
     communities: ByIdLoader<community::Entity>,
+    offers: ChildrenLoader<offer::Model>,
+    badges: ChildrenLoader<Badge>,
+    order_events: ChildrenLoader<order_event::Model>,
 }
 
 impl RequestContext {
@@ -135,6 +138,15 @@ impl RequestContext {
             users: loaders::by_id(db),
             categories: loaders::by_id(db),
             communities: loaders::by_id(db),
+            offers: loaders::children(db, |db, ids| {
+                Box::pin(crate::merchants::offers::of_merchants(db, ids))
+            }),
+            badges: loaders::children(db, |db, ids| {
+                Box::pin(crate::merchants::badges_of_merchants(db, ids))
+            }),
+            order_events: loaders::children(db, |db, ids| {
+                Box::pin(crate::orders::events_of(db, ids))
+            }),
         }
     }
 }
@@ -156,6 +168,20 @@ where
         .await
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound(what).into())
+}
+
+/// The children of a parent row, through the request's batching loader.
+async fn load_children<V: Clone + Send + Sync + 'static>(
+    loader: impl Fn(&RequestContext) -> &ChildrenLoader<V>,
+    ctx: &Context<'_>,
+    parent: Uuid,
+) -> async_graphql::Result<Vec<V>> {
+    let request = ctx.data::<RequestContext>()?;
+    Ok(loader(request)
+        .load_one(parent)
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default())
 }
 
 /// Users the request already has, so that resolving them runs no query.

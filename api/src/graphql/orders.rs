@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, connection, identity::User, known_users, load_category, load_community, load_user,
-    organisation::Community, parse_id, settle, state, to_id,
+    actor, connection, identity::User, known_users, load_category, load_children, load_community,
+    load_user, organisation::Community, parse_id, settle, state, to_id,
 };
 use crate::{
     error::AppError,
@@ -166,7 +166,7 @@ impl Order {
     /// The audit trail, oldest first (its first 50 steps).
     #[graphql(complexity = "orders::MAX_EVENTS_LISTED as usize * child_complexity")]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let events = orders::events(&state(ctx)?.db, self.0.id).await?;
+        let events = load_children(|r| &r.order_events, ctx, self.0.id).await?;
         Ok(events.into_iter().map(OrderEvent).collect())
     }
 }

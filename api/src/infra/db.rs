@@ -3,12 +3,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-    sea_query::{Alias, Expr, Func, IntoColumnRef},
+    ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait, Value,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, Query},
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+use uuid::Uuid;
 
 /// PostgreSQL connections per instance when `DATABASE_MAX_CONNECTIONS` is not set.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
@@ -71,6 +75,57 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// `SUM(column)` as a 64-bit integer on every backend: PostgreSQL sums BIGINT to NUMERIC.
 pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
     Func::cast_as(Func::sum(Expr::col(column)), Alias::new("bigint")).into()
+}
+
+/// The first `limit` rows of `E` (in `order_by`, `order`) of each parent in `parents`, among
+/// those matching `condition`, grouped by parent: one statement for many parents, with a
+/// window function (PostgreSQL and SQLite both have them) so that no parent's rows are read
+/// past its limit.
+pub async fn first_per_parent<E>(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+    parent: E::Column,
+    parents: &[Uuid],
+    (order_by, order): (E::Column, Order),
+    limit: u64,
+) -> Result<HashMap<Uuid, Vec<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+{
+    let direction = match order {
+        Order::Desc => "DESC",
+        _ => "ASC",
+    };
+    let mut ranked = Query::select();
+    ranked
+        .column(Asterisk)
+        .expr_as(
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY \"{}\" ORDER BY \"{}\" {direction})",
+                parent.as_str(),
+                order_by.as_str()
+            )),
+            Alias::new("position"),
+        )
+        .from(E::default())
+        .cond_where(condition.add(parent.is_in(parents.iter().copied())));
+    let query = Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("position")).lte(limit))
+        .order_by(Alias::new(order_by.as_str()), order)
+        .to_owned();
+    let rows = E::find()
+        .from_raw_sql(db.get_database_backend().build(&query))
+        .all(db)
+        .await?;
+    let mut groups: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        if let Value::Uuid(Some(id)) = row.get(parent) {
+            groups.entry(id).or_default().push(row);
+        }
+    }
+    Ok(groups)
 }
 
 /// Hides the password of a connection URL for logs.

@@ -4,6 +4,8 @@ pub mod geo;
 pub mod offers;
 pub mod redemptions;
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use entity::{
     enums::{Badge, MerchantKind, MerchantStatus, Role},
@@ -403,14 +405,27 @@ pub async fn revoke_badge(
 }
 
 pub async fn badges_of(db: &impl ConnectionTrait, merchant_id: Uuid) -> AppResult<Vec<Badge>> {
-    Ok(merchant_badge::Entity::find()
-        .filter(merchant_badge::Column::MerchantId.eq(merchant_id))
+    Ok(badges_of_merchants(db, &[merchant_id])
+        .await?
+        .remove(&merchant_id)
+        .unwrap_or_default())
+}
+
+/// The badges of each of these merchants, in one query.
+pub async fn badges_of_merchants(
+    db: &impl ConnectionTrait,
+    merchant_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<Badge>>> {
+    let mut badges: HashMap<Uuid, Vec<Badge>> = HashMap::new();
+    for row in merchant_badge::Entity::find()
+        .filter(merchant_badge::Column::MerchantId.is_in(merchant_ids.iter().copied()))
         .order_by_asc(merchant_badge::Column::Id)
         .all(db)
         .await?
-        .into_iter()
-        .map(|b| b.badge)
-        .collect())
+    {
+        badges.entry(row.merchant_id).or_default().push(row.badge);
+    }
+    Ok(badges)
 }
 
 /// Merchants the caller owns or works for, in any status.

@@ -1,9 +1,11 @@
 //! What merchants give for points.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{enums::MerchantStatus, merchant, offer};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    DatabaseConnection, EntityTrait, Order, QueryFilter, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -12,6 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
     identity::Actor,
+    infra::db::first_per_parent,
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
@@ -193,17 +196,20 @@ fn redeemable_now() -> Condition {
 /// Most offers `of_merchant` lists: a merchant inside a list shows a bounded number.
 pub const MAX_LISTED_PER_MERCHANT: u64 = 20;
 
-pub async fn of_merchant(
+/// The newest redeemable offers of each of these merchants, in one query.
+pub async fn of_merchants(
     db: &DatabaseConnection,
-    merchant_id: Uuid,
-) -> AppResult<Vec<offer::Model>> {
-    Ok(offer::Entity::find()
-        .filter(redeemable_now())
-        .filter(offer::Column::MerchantId.eq(merchant_id))
-        .order_by_desc(offer::Column::Id)
-        .limit(MAX_LISTED_PER_MERCHANT)
-        .all(db)
-        .await?)
+    merchant_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<offer::Model>>> {
+    Ok(first_per_parent::<offer::Entity>(
+        db,
+        redeemable_now(),
+        offer::Column::MerchantId,
+        merchant_ids,
+        (offer::Column::Id, Order::Desc),
+        MAX_LISTED_PER_MERCHANT,
+    )
+    .await?)
 }
 
 #[derive(Debug, Default, Clone, Copy)]

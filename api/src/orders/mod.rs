@@ -26,7 +26,7 @@ pub use commands::{
     dispatch, place, publish, rate, take,
 };
 pub use pool::{PoolCache, PoolPage, order_pool};
-pub use queries::{MAX_EVENTS_LISTED, OrderFilter, dispatch_queue, events, my_orders, my_tasks};
+pub use queries::{MAX_EVENTS_LISTED, OrderFilter, dispatch_queue, events_of, my_orders, my_tasks};
 
 pub fn relation(actor: &Actor, order: &order::Model) -> Relation {
     Relation {

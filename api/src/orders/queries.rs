@@ -1,28 +1,36 @@
 //! The lists of orders each participant works from, and an order's timeline.
 use chrono::{DateTime, Utc};
 use entity::{enums::OrderStatus, order, order_event};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
 use uuid::Uuid;
 
 use super::workflow::AWAITING_ACCEPTANCE;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    infra::db::first_per_parent,
     pagination::{Page, PageRequest, fetch_page},
 };
 
 /// Most steps `events` lists, so that an order inside a list costs a bounded amount.
 pub const MAX_EVENTS_LISTED: u64 = 50;
 
-pub async fn events(db: &DatabaseConnection, order_id: Uuid) -> AppResult<Vec<order_event::Model>> {
-    Ok(order_event::Entity::find()
-        .filter(order_event::Column::OrderId.eq(order_id))
-        .order_by_asc(order_event::Column::Id)
-        .limit(MAX_EVENTS_LISTED)
-        .all(db)
-        .await?)
+/// The timelines of these orders, oldest step first, in one query.
+pub async fn events_of(
+    db: &DatabaseConnection,
+    order_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<order_event::Model>>> {
+    Ok(first_per_parent::<order_event::Entity>(
+        db,
+        Condition::all(),
+        order_event::Column::OrderId,
+        order_ids,
+        (order_event::Column::Id, Order::Asc),
+        MAX_EVENTS_LISTED,
+    )
+    .await?)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
