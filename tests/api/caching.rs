@@ -4,8 +4,8 @@ use entity::enums::Role;
 use serde_json::json;
 
 use crate::{
-    helpers::{TestApp, error_code, with_redis},
-    orders::World,
+    helpers::World,
+    helpers::{TestApp, with_redis},
 };
 
 const COMMUNITIES: &str = "{ communities { name pointsPerHour } }";
@@ -101,8 +101,8 @@ async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_ins
             json!({ "u": member_id, "c": w.demo.community }),
         )
         .await;
-    let refused = w.app.graphql(Some(&w.member.token), pool, json!({})).await;
-    assert_eq!(error_code(&refused), "FORBIDDEN");
+    let refused = w.app.refused(Some(&w.member.token), pool, json!({})).await;
+    assert_eq!(refused, "FORBIDDEN");
 }
 
 #[tokio::test]

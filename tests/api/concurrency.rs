@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     helpers::error_code,
-    orders::{TAKE, World},
+    helpers::{TAKE, World},
 };
 
 #[tokio::test]

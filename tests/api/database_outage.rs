@@ -15,8 +15,8 @@ use tokio::{
 };
 
 use crate::{
+    helpers::World,
     helpers::{TestApp, spawn_app_with},
-    orders::World,
 };
 
 const POSTGRES: &str = "127.0.0.1:5432";

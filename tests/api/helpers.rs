@@ -394,3 +394,60 @@ pub fn captured_logs() -> String {
         .clone();
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+/// The demo data with a logged-in resident, two Party members and a STAFF member of the
+/// first community: where most tests start.
+pub struct World {
+    pub app: TestApp,
+    pub demo: Demo,
+    pub resident: Login,
+    pub member: Login,
+    pub other_member: Login,
+    pub staff: Login,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        Self::on(spawn_app().await).await
+    }
+
+    pub async fn on(app: TestApp) -> Self {
+        let demo = app.seed_demo().await;
+        Self {
+            resident: app.login("demo-resident").await,
+            member: app.login("demo-member").await,
+            other_member: app.login("demo-member-2").await,
+            staff: app.login("demo-staff").await,
+            demo,
+            app,
+        }
+    }
+
+    pub async fn place(&self) -> String {
+        let data = self
+            .app
+            .ok(
+                &self.resident.token,
+                PLACE,
+                json!({ "input": {
+                    "categoryId": self.demo.repair,
+                    "title": "厨房水管漏水",
+                    "description": "水槽下面的管子一直滴水",
+                    "address": "凤凰社区3号楼2单元401",
+                    "contactPhone": "13800000001",
+                }}),
+            )
+            .await;
+        data["placeOrder"]["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn publish(&self, order: &str) {
+        self.app
+            .ok(&self.staff.token, PUBLISH, json!({ "id": order }))
+            .await;
+    }
+}
+
+pub const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status responseDueAt isOverdue community { name } } }";
+pub const PUBLISH: &str = "mutation($id: ID!) { publishOrder(orderId: $id) { status } }";
+pub const TAKE: &str = "mutation($id: ID!) { takeOrder(orderId: $id) { status taker { id } } }";

@@ -2,7 +2,7 @@
 use entity::enums::Role;
 use serde_json::json;
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::spawn_app;
 
 const ME: &str = "{ me { id name phone roles { role communityId } } }";
 
@@ -20,14 +20,14 @@ async fn login_creates_the_account_once_and_me_returns_it() {
 #[tokio::test]
 async fn requests_without_or_with_a_bad_token_are_unauthenticated() {
     let app = spawn_app().await;
-    let anonymous = app.graphql(None, ME, json!({})).await;
-    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
-    let malformed = app.graphql(Some("not-a-jwt"), ME, json!({})).await;
-    assert_eq!(error_code(&malformed), "UNAUTHENTICATED");
+    let anonymous = app.refused(None, ME, json!({})).await;
+    assert_eq!(anonymous, "UNAUTHENTICATED");
+    let malformed = app.refused(Some("not-a-jwt"), ME, json!({})).await;
+    assert_eq!(malformed, "UNAUTHENTICATED");
     // A validly shaped token signed with another secret.
     let forged = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTlhMDAwMC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ.c2lnbmF0dXJl";
-    let body = app.graphql(Some(forged), ME, json!({})).await;
-    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    let body = app.refused(Some(forged), ME, json!({})).await;
+    assert_eq!(body, "UNAUTHENTICATED");
 }
 
 const REFRESH: &str =
@@ -53,16 +53,16 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session() {
 
     // The spent token is presented again: someone copied it.
     let replay = app
-        .graphql(None, REFRESH, json!({ "t": login.refresh_token }))
+        .refused(None, REFRESH, json!({ "t": login.refresh_token }))
         .await;
-    assert_eq!(error_code(&replay), "UNAUTHENTICATED");
+    assert_eq!(replay, "UNAUTHENTICATED");
     // The whole family is gone: the newest refresh token and the access tokens too.
     let after = app
-        .graphql(None, REFRESH, json!({ "t": next_refresh }))
+        .refused(None, REFRESH, json!({ "t": next_refresh }))
         .await;
-    assert_eq!(error_code(&after), "UNAUTHENTICATED");
-    let me = app.graphql(Some(&next_access), ME, json!({})).await;
-    assert_eq!(error_code(&me), "UNAUTHENTICATED");
+    assert_eq!(after, "UNAUTHENTICATED");
+    let me = app.refused(Some(&next_access), ME, json!({})).await;
+    assert_eq!(me, "UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -75,13 +75,13 @@ async fn logout_ends_the_session_but_not_other_sessions() {
         true
     );
     assert_eq!(
-        error_code(&app.graphql(Some(&phone.token), ME, json!({})).await),
+        app.refused(Some(&phone.token), ME, json!({})).await,
         "UNAUTHENTICATED"
     );
     let refresh = app
-        .graphql(None, REFRESH, json!({ "t": phone.refresh_token }))
+        .refused(None, REFRESH, json!({ "t": phone.refresh_token }))
         .await;
-    assert_eq!(error_code(&refresh), "UNAUTHENTICATED");
+    assert_eq!(refresh, "UNAUTHENTICATED");
     app.ok(&tablet.token, ME, json!({})).await;
 }
 
@@ -109,22 +109,22 @@ async fn profile_updates_are_validated() {
         json!({ "communityId": "not-an-id" }),
     ] {
         let body = app
-            .graphql(
+            .refused(
                 Some(&login.token),
                 UPDATE_PROFILE,
                 json!({ "input": input }),
             )
             .await;
-        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{input}");
+        assert_eq!(body, "BAD_USER_INPUT", "{input}");
     }
     let unknown = app
-        .graphql(
+        .refused(
             Some(&login.token),
             UPDATE_PROFILE,
             json!({ "input": { "communityId": uuid::Uuid::now_v7().to_string() } }),
         )
         .await;
-    assert_eq!(error_code(&unknown), "NOT_FOUND");
+    assert_eq!(unknown, "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -150,29 +150,29 @@ async fn roles_are_granted_by_admins_and_by_staff_within_their_community() {
     );
 
     let elsewhere = app
-        .graphql(
+        .refused(
             Some(&staff.token),
             grant,
             json!({ "u": target.user_id, "r": "PARTY_MEMBER", "c": demo.other_community }),
         )
         .await;
-    assert_eq!(error_code(&elsewhere), "FORBIDDEN");
+    assert_eq!(elsewhere, "FORBIDDEN");
     let admin = app
-        .graphql(
+        .refused(
             Some(&staff.token),
             grant,
             json!({ "u": target.user_id, "r": "ADMIN" }),
         )
         .await;
-    assert_eq!(error_code(&admin), "FORBIDDEN");
+    assert_eq!(admin, "FORBIDDEN");
     let by_resident = app
-        .graphql(
+        .refused(
             Some(&target.token),
             grant,
             json!({ "u": target.user_id, "r": "STAFF", "c": demo.community }),
         )
         .await;
-    assert_eq!(error_code(&by_resident), "FORBIDDEN");
+    assert_eq!(by_resident, "FORBIDDEN");
 
     let revoke = "mutation($u: ID!, $c: ID) { revokeRole(userId: $u, role: PARTY_MEMBER, communityId: $c) { roles { role } } }";
     let revoked = app
@@ -206,9 +206,9 @@ async fn party_members_register_with_a_community_and_staff_approve_them() {
     assert_eq!(applied["applyPartyMember"]["status"], "PENDING");
     let id = applied["applyPartyMember"]["id"].as_str().expect("id");
     let twice = app
-        .graphql(Some(&member.token), APPLY, json!({ "c": demo.community }))
+        .refused(Some(&member.token), APPLY, json!({ "c": demo.community }))
         .await;
-    assert_eq!(error_code(&twice), "CONFLICT");
+    assert_eq!(twice, "CONFLICT");
 
     let queue = app
         .ok(
@@ -220,13 +220,13 @@ async fn party_members_register_with_a_community_and_staff_approve_them() {
     assert_eq!(queue["partyMemberApplications"][0]["id"], id);
 
     let wrong_staff = app
-        .graphql(
+        .refused(
             Some(&other_staff.token),
             REVIEW,
             json!({ "id": id, "ok": true }),
         )
         .await;
-    assert_eq!(error_code(&wrong_staff), "FORBIDDEN");
+    assert_eq!(wrong_staff, "FORBIDDEN");
     let approved = app
         .ok(&staff.token, REVIEW, json!({ "id": id, "ok": true }))
         .await;
@@ -239,9 +239,9 @@ async fn party_members_register_with_a_community_and_staff_approve_them() {
         json!([{ "role": "PARTY_MEMBER", "communityId": demo.community }])
     );
     let again = app
-        .graphql(Some(&staff.token), REVIEW, json!({ "id": id, "ok": false }))
+        .refused(Some(&staff.token), REVIEW, json!({ "id": id, "ok": false }))
         .await;
-    assert_eq!(error_code(&again), "CONFLICT");
+    assert_eq!(again, "CONFLICT");
     // Now a member, the pool is open to them.
     app.ok(
         &member.token,

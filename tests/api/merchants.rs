@@ -4,8 +4,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::{
+    helpers::World,
     helpers::{Login, error_code},
-    orders::World,
 };
 
 const APPLY: &str =
@@ -159,30 +159,24 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
         .await;
     let far = w.app.login("far-staff").await;
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&far.token), APPROVE, json!({ "m": merchant }))
-                .await
-        ),
+        w.app
+            .refused(Some(&far.token), APPROVE, json!({ "m": merchant }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&owner.token), APPROVE, json!({ "m": merchant }))
-                .await
-        ),
+        w.app
+            .refused(Some(&owner.token), APPROVE, json!({ "m": merchant }))
+            .await,
         "FORBIDDEN"
     );
     w.app
         .ok(&w.staff.token, APPROVE, json!({ "m": merchant }))
         .await;
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.staff.token), APPROVE, json!({ "m": merchant }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.staff.token), APPROVE, json!({ "m": merchant }))
+            .await,
         "CONFLICT"
     );
     let roles = w
@@ -197,11 +191,9 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
     let award =
         "mutation($m: ID!) { awardBadge(merchantId: $m, badge: PARTY_MEMBER_MODEL) { badges } }";
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&owner.token), award, json!({ "m": merchant }))
-                .await
-        ),
+        w.app
+            .refused(Some(&owner.token), award, json!({ "m": merchant }))
+            .await,
         "FORBIDDEN"
     );
     w.app
@@ -252,18 +244,15 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
         Vec::<String>::new()
     );
 
-    let store = w
-        .app
-        .graphql(
+    let store = w.app.refused(
             Some(&owner.token),
             APPLY,
             json!({ "input": {
                 "communityId": w.demo.community, "name": "红领超市", "category": "超市", "address": "社区服务中心",
                 "latitude": SQUARE.0, "longitude": SQUARE.1, "phone": "13800001111", "openingHours": "全天", "kind": "COMMUNITY_STORE",
             }}),
-        )
-        .await;
-    assert_eq!(error_code(&store), "FORBIDDEN");
+        ).await;
+    assert_eq!(store, "FORBIDDEN");
 }
 
 #[tokio::test]
@@ -312,8 +301,8 @@ async fn nearby_merchants_are_sorted_by_distance() {
         .await;
     assert_eq!(names(&second), vec!["大明湖茶社", "长清农家乐"]);
 
-    let bad = w.app.graphql(Some(&w.resident.token), LIST, json!({ "f": { "near": { "latitude": 95.0, "longitude": 0.0, "radiusMeters": 10.0 } } })).await;
-    assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+    let bad = w.app.refused(Some(&w.resident.token), LIST, json!({ "f": { "near": { "latitude": 95.0, "longitude": 0.0, "radiusMeters": 10.0 } } })).await;
+    assert_eq!(bad, "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -328,27 +317,21 @@ async fn only_the_owner_manages_offers_and_affordable_means_within_balance() {
         }})
     };
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&a.cashier.token), CREATE_OFFER, input(10))
-                .await
-        ),
+        w.app
+            .refused(Some(&a.cashier.token), CREATE_OFFER, input(10))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.resident.token), CREATE_OFFER, input(10))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.resident.token), CREATE_OFFER, input(10))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&a.owner.token), CREATE_OFFER, input(0))
-                .await
-        ),
+        w.app
+            .refused(Some(&a.owner.token), CREATE_OFFER, input(0))
+            .await,
         "BAD_USER_INPUT"
     );
 
@@ -436,11 +419,9 @@ async fn a_redemption_is_verified_at_the_counter_exactly_once() {
         unknown["errors"][0]["message"]
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.resident.token), VERIFY, json!({ "c": code }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.resident.token), VERIFY, json!({ "c": code }))
+            .await,
         "NOT_FOUND"
     );
 
@@ -488,11 +469,9 @@ async fn a_redemption_is_verified_at_the_counter_exactly_once() {
         Value::Null
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.resident.token), report, json!({ "m": a.merchant }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.resident.token), report, json!({ "m": a.merchant }))
+            .await,
         "FORBIDDEN"
     );
 }
@@ -538,11 +517,9 @@ async fn cancelling_refunds_the_points_and_restores_the_stock() {
         .to_owned();
     let cancel = "mutation($id: ID!) { cancelRedemption(id: $id) { status } }";
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.member.token), cancel, json!({ "id": id }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.member.token), cancel, json!({ "id": id }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
@@ -554,19 +531,15 @@ async fn cancelling_refunds_the_points_and_restores_the_stock() {
     assert_eq!(a.balance(&w.resident).await, 30);
     assert_eq!(a.stock().await, 2);
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.resident.token), cancel, json!({ "id": id }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.resident.token), cancel, json!({ "id": id }))
+            .await,
         "CONFLICT"
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
-                .await
-        ),
+        w.app
+            .refused(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+            .await,
         "CONFLICT"
     );
     let kinds = w
@@ -720,15 +693,13 @@ async fn a_removed_cashier_or_revoked_merchant_stops_verifying_on_every_instance
     let remove =
         "mutation($m: ID!, $u: ID!) { removeMerchantStaff(merchantId: $m, userId: $u) { id } }";
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(
-                    Some(&a.cashier.token),
-                    remove,
-                    json!({ "m": a.merchant, "u": a.owner.user_id })
-                )
-                .await
-        ),
+        w.app
+            .refused(
+                Some(&a.cashier.token),
+                remove,
+                json!({ "m": a.merchant, "u": a.owner.user_id })
+            )
+            .await,
         "FORBIDDEN",
         "a cashier cannot remove anyone"
     );

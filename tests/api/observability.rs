@@ -3,8 +3,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::{
+    helpers::{PUBLISH, World},
     helpers::{captured_logs, error_code},
-    orders::{PUBLISH, World},
 };
 
 #[tokio::test]

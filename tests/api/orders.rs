@@ -3,71 +3,9 @@ use entity::{enums::Role, order};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Demo, Login, TestApp, error_code, spawn_app};
+use crate::helpers::{PLACE, PUBLISH, TAKE, World, error_code};
 
-pub struct World {
-    pub app: TestApp,
-    pub demo: Demo,
-    pub resident: Login,
-    pub member: Login,
-    pub other_member: Login,
-    pub staff: Login,
-}
-
-impl World {
-    pub async fn new() -> Self {
-        Self::on(spawn_app().await).await
-    }
-
-    pub async fn on(app: TestApp) -> Self {
-        let demo = app.seed_demo().await;
-        Self {
-            resident: app.login("demo-resident").await,
-            member: app.login("demo-member").await,
-            other_member: app.login("demo-member-2").await,
-            staff: app.login("demo-staff").await,
-            demo,
-            app,
-        }
-    }
-
-    pub async fn place(&self) -> String {
-        let data = self
-            .app
-            .ok(
-                &self.resident.token,
-                PLACE,
-                json!({ "input": {
-                    "categoryId": self.demo.repair,
-                    "title": "厨房水管漏水",
-                    "description": "水槽下面的管子一直滴水",
-                    "address": "凤凰社区3号楼2单元401",
-                    "contactPhone": "13800000001",
-                }}),
-            )
-            .await;
-        data["placeOrder"]["id"].as_str().expect("id").to_owned()
-    }
-
-    pub async fn publish(&self, order: &str) {
-        self.app
-            .ok(&self.staff.token, PUBLISH, json!({ "id": order }))
-            .await;
-    }
-
-    async fn status(&self, order: &str) -> Value {
-        let data = self
-            .app
-            .ok(&self.staff.token, ORDER, json!({ "id": order }))
-            .await;
-        data["order"].clone()
-    }
-}
-
-const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status responseDueAt isOverdue community { name } } }";
-pub const PUBLISH: &str = "mutation($id: ID!) { publishOrder(orderId: $id) { status } }";
 const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to, note: \"请尽快处理\") { status assignee { id } } }";
-pub const TAKE: &str = "mutation($id: ID!) { takeOrder(orderId: $id) { status taker { id } } }";
 const DECLINE: &str = "mutation($id: ID!) { declineOrder(orderId: $id, reason: \"今天在外地\") { status assignee { id } } }";
 const COMPLETE: &str = "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"更换了水管接头\", minutesSpent: 45, photoUrls: [\"https://img.example/1.jpg\"] }) { status minutesSpent photoUrls } }";
 const RATE: &str = "mutation($id: ID!, $stars: Int!) { rateOrder(orderId: $id, input: { stars: $stars, comment: \"很及时\" }) { status ratingStars needsFollowUp } }";
@@ -196,23 +134,21 @@ async fn published_orders_appear_in_the_pool_of_that_community_only() {
         .await;
     assert_eq!(far_pool["orderPool"]["edges"], json!([]));
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&far.token), TAKE, json!({ "id": order }))
-                .await
-        ),
+        w.app
+            .refused(Some(&far.token), TAKE, json!({ "id": order }))
+            .await,
         "FORBIDDEN"
     );
 
     let resident_pool = w
         .app
-        .graphql(
+        .refused(
             Some(&w.resident.token),
             "{ orderPool { edges { node { id } } } }",
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&resident_pool), "FORBIDDEN");
+    assert_eq!(resident_pool, "FORBIDDEN");
 }
 
 #[tokio::test]
@@ -225,10 +161,10 @@ async fn a_member_cannot_take_an_order_already_taken() {
         .await;
     let late = w
         .app
-        .graphql(Some(&w.other_member.token), TAKE, json!({ "id": order }))
+        .refused(Some(&w.other_member.token), TAKE, json!({ "id": order }))
         .await;
-    assert_eq!(error_code(&late), "CONFLICT");
-    assert_eq!(w.status(&order).await["status"], "ACCEPTED");
+    assert_eq!(late, "CONFLICT");
+    assert_eq!(status(&w, &order).await["status"], "ACCEPTED");
 }
 
 #[tokio::test]
@@ -244,9 +180,9 @@ async fn a_declined_order_returns_to_the_dispatch_queue() {
         .await;
     let not_theirs = w
         .app
-        .graphql(Some(&w.other_member.token), TAKE, json!({ "id": order }))
+        .refused(Some(&w.other_member.token), TAKE, json!({ "id": order }))
         .await;
-    assert_eq!(error_code(&not_theirs), "FORBIDDEN");
+    assert_eq!(not_theirs, "FORBIDDEN");
     let declined = w
         .app
         .ok(&w.member.token, DECLINE, json!({ "id": order }))
@@ -269,7 +205,7 @@ async fn a_declined_order_returns_to_the_dispatch_queue() {
 async fn refused_steps_change_nothing() {
     let w = World::new().await;
     let order = w.place().await;
-    let before = w.status(&order).await;
+    let before = status(&w, &order).await;
 
     let cases = [
         (
@@ -313,7 +249,7 @@ async fn refused_steps_change_nothing() {
             .await;
         assert_eq!(error_code(&body), code, "{mutation} {variables}: {body}");
     }
-    assert_eq!(w.status(&order).await, before);
+    assert_eq!(status(&w, &order).await, before);
 }
 
 #[tokio::test]
@@ -325,37 +261,31 @@ async fn staff_of_another_community_cannot_touch_the_order() {
         .await;
     let far = w.app.login("far-staff").await;
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&far.token), PUBLISH, json!({ "id": order }))
-                .await
-        ),
+        w.app
+            .refused(Some(&far.token), PUBLISH, json!({ "id": order }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&far.token), ORDER, json!({ "id": order }))
-                .await
-        ),
+        w.app
+            .refused(Some(&far.token), ORDER, json!({ "id": order }))
+            .await,
         "FORBIDDEN"
     );
     let queue = w
         .app
-        .graphql(
+        .refused(
             Some(&far.token),
             "query($c: ID!) { dispatchQueue(communityId: $c) { edges { node { id } } } }",
             json!({ "c": w.demo.community }),
         )
         .await;
-    assert_eq!(error_code(&queue), "FORBIDDEN");
+    assert_eq!(queue, "FORBIDDEN");
     let neighbour = w.app.resident("neighbour", &w.demo.community).await;
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&neighbour.token), ORDER, json!({ "id": order }))
-                .await
-        ),
+        w.app
+            .refused(Some(&neighbour.token), ORDER, json!({ "id": order }))
+            .await,
         "FORBIDDEN"
     );
 }
@@ -391,9 +321,9 @@ async fn bad_order_input_is_refused_with_a_clear_message() {
     let homeless = w.app.login("no-community").await;
     let body = w
         .app
-        .graphql(Some(&homeless.token), PLACE, json!({ "input": valid }))
+        .refused(Some(&homeless.token), PLACE, json!({ "input": valid }))
         .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body, "BAD_USER_INPUT");
     let mine = w
         .app
         .ok(
@@ -418,11 +348,9 @@ async fn requesters_cancel_before_acceptance_and_staff_after() {
         json!({ "status": "CANCELLED", "cancelReason": "已自行解决" })
     );
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.staff.token), PUBLISH, json!({ "id": order }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.staff.token), PUBLISH, json!({ "id": order }))
+            .await,
         "CONFLICT"
     );
 
@@ -432,11 +360,9 @@ async fn requesters_cancel_before_acceptance_and_staff_after() {
         .ok(&w.member.token, TAKE, json!({ "id": accepted }))
         .await;
     assert_eq!(
-        error_code(
-            &w.app
-                .graphql(Some(&w.resident.token), CANCEL, json!({ "id": accepted }))
-                .await
-        ),
+        w.app
+            .refused(Some(&w.resident.token), CANCEL, json!({ "id": accepted }))
+            .await,
         "CONFLICT"
     );
     w.app
@@ -462,13 +388,13 @@ async fn an_order_is_rated_once_and_low_ratings_are_flagged_for_follow_up() {
     assert_eq!(rated["rateOrder"]["needsFollowUp"], true);
     let again = w
         .app
-        .graphql(
+        .refused(
             Some(&w.resident.token),
             RATE,
             json!({ "id": order, "stars": 5 }),
         )
         .await;
-    assert_eq!(error_code(&again), "CONFLICT");
+    assert_eq!(again, "CONFLICT");
     let flagged = w
         .app
         .ok(&w.staff.token, "query($c: ID!) { dispatchQueue(communityId: $c, needsFollowUp: true) { edges { node { id ratingStars } } } }", json!({ "c": w.demo.community }))
@@ -500,7 +426,7 @@ async fn orders_past_their_response_time_show_as_overdue() {
         queue["dispatchQueue"]["edges"],
         json!([{ "node": { "id": late, "isOverdue": true } }])
     );
-    assert_eq!(w.status(&fresh).await["isOverdue"], false);
+    assert_eq!(status(&w, &fresh).await["isOverdue"], false);
     assert!(
         order::Entity::find()
             .all(&w.app.db)
@@ -540,13 +466,13 @@ async fn lists_are_paginated_newest_first() {
     assert_eq!(second["myOrders"]["pageInfo"]["hasNextPage"], false);
     let too_many = w
         .app
-        .graphql(
+        .refused(
             Some(&w.resident.token),
             "{ myOrders(first: 1000) { edges { cursor } } }",
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
+    assert_eq!(too_many, "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -573,4 +499,12 @@ async fn phones_are_masked_for_members_but_not_for_staff() {
         .ok(&w.member.token, ORDER, json!({ "id": order }))
         .await;
     assert_eq!(as_taker["order"]["contactPhone"], "13800000001");
+}
+
+async fn status(w: &World, order: &str) -> Value {
+    let data = w
+        .app
+        .ok(&w.staff.token, ORDER, json!({ "id": order }))
+        .await;
+    data["order"].clone()
 }

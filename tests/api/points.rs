@@ -3,8 +3,8 @@ use entity::enums::Role;
 use serde_json::{Value, json};
 
 use crate::{
+    helpers::{PUBLISH, TAKE, World},
     helpers::{TestApp, error_code, spawn_app_with},
-    orders::{PUBLISH, TAKE, World},
 };
 
 const MY_POINTS: &str = "{ myPoints { balance lifetimeEarned lifetimeSpent confirmedHours starLevel ledger { edges { node { id kind amount balanceAfter rate reason } } } } }";
@@ -90,22 +90,22 @@ async fn a_low_rating_leaves_the_time_pending_until_staff_review_it() {
         .to_owned();
     let by_member = w
         .app
-        .graphql(
+        .refused(
             Some(&w.member.token),
             REVIEW,
             json!({ "id": record, "ok": true }),
         )
         .await;
-    assert_eq!(error_code(&by_member), "FORBIDDEN");
+    assert_eq!(by_member, "FORBIDDEN");
     let reject_without_reason = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             REVIEW,
             json!({ "id": record, "ok": false }),
         )
         .await;
-    assert_eq!(error_code(&reject_without_reason), "BAD_USER_INPUT");
+    assert_eq!(reject_without_reason, "BAD_USER_INPUT");
 
     let approved = w
         .app
@@ -122,13 +122,13 @@ async fn a_low_rating_leaves_the_time_pending_until_staff_review_it() {
     assert_eq!(points_of(&w.app, &w.member.token).await["balance"], 5);
     let again = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             REVIEW,
             json!({ "id": record, "ok": true }),
         )
         .await;
-    assert_eq!(error_code(&again), "CONFLICT");
+    assert_eq!(again, "CONFLICT");
     assert_eq!(points_of(&w.app, &w.member.token).await["balance"], 5);
 }
 
@@ -173,10 +173,10 @@ const CONFIRM: &str = "mutation($a: ID!, $u: ID!, $m: Int!) { confirmAttendance(
 #[tokio::test]
 async fn activity_time_becomes_confirmed_points() {
     let w = World::new().await;
-    let member_create = w.app.graphql(Some(&w.member.token), CREATE_ACTIVITY, json!({ "input": {
+    let member_create = w.app.refused(Some(&w.member.token), CREATE_ACTIVITY, json!({ "input": {
         "communityId": w.demo.community, "title": "x", "place": "y", "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-01T01:00:00Z", "capacity": 1
     }})).await;
-    assert_eq!(error_code(&member_create), "FORBIDDEN");
+    assert_eq!(member_create, "FORBIDDEN");
     let activity = create_activity(&w, 10, Some(20)).await;
 
     w.app
@@ -184,9 +184,9 @@ async fn activity_time_becomes_confirmed_points() {
         .await;
     let twice = w
         .app
-        .graphql(Some(&w.resident.token), SIGN_UP, json!({ "a": activity }))
+        .refused(Some(&w.resident.token), SIGN_UP, json!({ "a": activity }))
         .await;
-    assert_eq!(error_code(&twice), "CONFLICT");
+    assert_eq!(twice, "CONFLICT");
     let checked_in = w
         .app
         .ok(
@@ -206,22 +206,22 @@ async fn activity_time_becomes_confirmed_points() {
 
     let not_signed_up = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             CONFIRM,
             json!({ "a": activity, "u": w.member.user_id, "m": 60 }),
         )
         .await;
-    assert_eq!(error_code(&not_signed_up), "BAD_USER_INPUT");
+    assert_eq!(not_signed_up, "BAD_USER_INPUT");
     let by_resident = w
         .app
-        .graphql(
+        .refused(
             Some(&w.resident.token),
             CONFIRM,
             json!({ "a": activity, "u": w.resident.user_id, "m": 90 }),
         )
         .await;
-    assert_eq!(error_code(&by_resident), "FORBIDDEN");
+    assert_eq!(by_resident, "FORBIDDEN");
     let confirmed = w
         .app
         .ok(
@@ -237,13 +237,13 @@ async fn activity_time_becomes_confirmed_points() {
     );
     let twice = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             CONFIRM,
             json!({ "a": activity, "u": w.resident.user_id, "m": 90 }),
         )
         .await;
-    assert_eq!(error_code(&twice), "CONFLICT");
+    assert_eq!(twice, "CONFLICT");
     assert_eq!(points_of(&w.app, &w.resident.token).await["balance"], 30);
 }
 
@@ -256,9 +256,9 @@ async fn cancelling_a_sign_up_frees_the_place() {
         .await;
     let full = w
         .app
-        .graphql(Some(&w.member.token), SIGN_UP, json!({ "a": activity }))
+        .refused(Some(&w.member.token), SIGN_UP, json!({ "a": activity }))
         .await;
-    assert_eq!(error_code(&full), "CONFLICT");
+    assert_eq!(full, "CONFLICT");
     w.app
         .ok(
             &w.resident.token,
@@ -327,54 +327,54 @@ async fn adjustments_are_idempotent_explained_and_never_go_negative() {
     assert_eq!(points_of(&w.app, &w.resident.token).await["balance"], 50);
     let reused = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             ADJUST,
             json!({ "u": resident, "amount": 60, "reason": "x", "key": "adjust-0001" }),
         )
         .await;
-    assert_eq!(error_code(&reused), "CONFLICT");
+    assert_eq!(reused, "CONFLICT");
 
     let overdraw = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             ADJUST,
             json!({ "u": resident, "amount": -80, "reason": "更正" }),
         )
         .await;
-    assert_eq!(error_code(&overdraw), "CONFLICT");
+    assert_eq!(overdraw, "CONFLICT");
     let no_reason = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             ADJUST,
             json!({ "u": resident, "amount": 5, "reason": " " }),
         )
         .await;
-    assert_eq!(error_code(&no_reason), "BAD_USER_INPUT");
+    assert_eq!(no_reason, "BAD_USER_INPUT");
     let by_resident = w
         .app
-        .graphql(
+        .refused(
             Some(&w.resident.token),
             ADJUST,
             json!({ "u": resident, "amount": 5, "reason": "gift" }),
         )
         .await;
-    assert_eq!(error_code(&by_resident), "FORBIDDEN");
+    assert_eq!(by_resident, "FORBIDDEN");
     w.app
         .grant("far-staff", Role::Staff, Some(&w.demo.other_community))
         .await;
     let far = w.app.login("far-staff").await;
     let by_far_staff = w
         .app
-        .graphql(
+        .refused(
             Some(&far.token),
             ADJUST,
             json!({ "u": resident, "amount": 5, "reason": "gift" }),
         )
         .await;
-    assert_eq!(error_code(&by_far_staff), "FORBIDDEN");
+    assert_eq!(by_far_staff, "FORBIDDEN");
 
     let corrected = w
         .app
@@ -443,13 +443,13 @@ async fn a_reversal_that_would_overdraw_is_refused() {
         .await;
     let body = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             "mutation($e: ID!) { reversePointsEntry(entryId: $e, reason: \"误录\") { id } }",
             json!({ "e": earn }),
         )
         .await;
-    assert_eq!(error_code(&body), "CONFLICT");
+    assert_eq!(body, "CONFLICT");
     assert_eq!(points_of(&w.app, &w.member.token).await["balance"], 0);
 }
 
@@ -535,8 +535,8 @@ async fn leaderboards_and_notices_respect_privacy() {
     assert_eq!(notice["communityPointsNotice"]["totalMinutes"], 180);
     assert_eq!(notice["communityPointsNotice"]["totalPoints"], 30);
     assert_eq!(notice["communityPointsNotice"]["lines"][1]["name"], "王**");
-    let bad = w.app.graphql(Some(&w.resident.token), "query($c: ID!) { communityPointsNotice(communityId: $c, month: \"November\") { totalPoints } }", json!({ "c": w.demo.community })).await;
-    assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+    let bad = w.app.refused(Some(&w.resident.token), "query($c: ID!) { communityPointsNotice(communityId: $c, month: \"November\") { totalPoints } }", json!({ "c": w.demo.community })).await;
+    assert_eq!(bad, "BAD_USER_INPUT");
 }
 
 #[tokio::test]
@@ -548,17 +548,17 @@ async fn staff_only_points_operations_refuse_others() {
         "query($c: ID!) { pendingServiceRecords(communityId: $c) { edges { cursor } } }",
     ] {
         for who in [&w.resident, &w.member] {
-            let body = w.app.graphql(Some(&who.token), query, c.clone()).await;
-            assert_eq!(error_code(&body), "FORBIDDEN", "{query}");
+            let body = w.app.refused(Some(&who.token), query, c.clone()).await;
+            assert_eq!(body, "FORBIDDEN", "{query}");
         }
     }
     let invalid_rate = w
         .app
-        .graphql(
+        .refused(
             Some(&w.staff.token),
             "mutation($c: ID!) { setPointsRate(communityId: $c, pointsPerHour: 0) { id } }",
             c,
         )
         .await;
-    assert_eq!(error_code(&invalid_rate), "BAD_USER_INPUT");
+    assert_eq!(invalid_rate, "BAD_USER_INPUT");
 }

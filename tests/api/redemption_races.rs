@@ -1,7 +1,7 @@
 //! Redemption races with exactly the right number of winners, on SQLite and PostgreSQL.
 use serde_json::json;
 
-use crate::{helpers::error_code, orders::World};
+use crate::{helpers::World, helpers::error_code};
 
 const APPLY: &str = "mutation($input: ApplyMerchantInput!) { applyMerchant(input: $input) { id } }";
 const REDEEM: &str =

@@ -5,7 +5,7 @@ use std::{process::Stdio, time::Duration};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::{helpers::spawn_app_with, orders::PUBLISH};
+use crate::{helpers::PUBLISH, helpers::spawn_app_with};
 
 /// A throwaway redis-server of our own on a free port, so stopping it disturbs nothing else.
 async fn start_redis(port: u16) -> Child {
@@ -65,7 +65,7 @@ async fn the_api_keeps_serving_while_redis_is_down_and_recovers_after() {
         settings.redis_key_prefix = "outage-test".into();
     })
     .await;
-    let w = crate::orders::World::on(app).await;
+    let w = crate::helpers::World::on(app).await;
     assert_eq!(
         readiness(&w.app).await,
         (200, json!({ "database": "ok", "redis": "ok" }))

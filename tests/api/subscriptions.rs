@@ -2,8 +2,8 @@
 use serde_json::json;
 
 use crate::{
+    helpers::{PUBLISH, TAKE, World},
     helpers::{TestApp, with_redis},
-    orders::{PUBLISH, TAKE, World},
 };
 
 const MY_NOTIFICATIONS: &str = "subscription { myNotifications { kind orderId message } }";
