@@ -1,0 +1,412 @@
+//! The authorization table, generated from the schema: every query and mutation that takes an
+//! id is called, with real ids of objects in one community, by four outsiders from the other
+//! community (a resident, a Party member, STAFF, a merchant's cashier). Each call must be
+//! refused with FORBIDDEN or NOT_FOUND, or answer nothing (null, an empty list). A new field
+//! is covered without touching this file; a new kind of id argument fails until it is named
+//! in `object_for`.
+use std::collections::HashMap;
+
+use async_graphql::parser::{
+    parse_schema,
+    types::{BaseType, TypeDefinition, TypeKind, TypeSystemDefinition},
+};
+use entity::enums::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Login, PUBLISH, World};
+
+/// Fields anyone logged in may call on another community's objects, and why.
+const OPEN_TO_ALL: &[(&str, &str)] = &[
+    ("community", "the administrative tree is public"),
+    ("activity", "activities are advertised to every volunteer"),
+    ("activities", "activities are advertised to every volunteer"),
+    ("signUpActivity", "anyone may volunteer, for themselves"),
+    ("cancelSignUp", "acts on the caller's own sign-up only"),
+    (
+        "volunteerLeaderboard",
+        "a public notice; names follow each volunteer's privacy choice",
+    ),
+    ("communityPointsNotice", "a public notice (积分公示)"),
+    ("merchant", "an approved merchant is a public listing"),
+    (
+        "redeemOffer",
+        "any resident may spend their own points at an alliance merchant",
+    ),
+];
+
+/// Which object of the victim community an id argument names.
+fn object_for(field: &str, argument: &str) -> &'static str {
+    match (field, argument) {
+        (_, "orderId") => "order",
+        (_, "assigneeId") => "member",
+        ("removeMerchantStaff", "userId") => "cashier",
+        (_, "userId") => "resident",
+        (_, "communityId") => "community",
+        (_, "applicationId") => "application",
+        (_, "requestId") => "adjustmentRequest",
+        (_, "entryId") => "entry",
+        (_, "activityId") => "activity",
+        (_, "merchantId") => "merchant",
+        (_, "offerId") => "offer",
+        ("order", "id") => "order",
+        ("community", "id") => "community",
+        ("activity", "id") => "activity",
+        ("merchant", "id") => "merchant",
+        ("reviewServiceRecord", "id") => "serviceRecord",
+        ("cancelRedemption", "id") => "redemption",
+        _ => panic!("name the object that {field}({argument}) refers to in object_for"),
+    }
+}
+
+struct Schema {
+    types: HashMap<String, TypeKind>,
+}
+
+impl Schema {
+    fn parse() -> Self {
+        let document = parse_schema(hongfan::graphql::sdl()).expect("the SDL parses");
+        let types = document
+            .definitions
+            .into_iter()
+            .filter_map(|definition| match definition {
+                TypeSystemDefinition::Type(ty) => {
+                    let TypeDefinition { name, kind, .. } = ty.node;
+                    Some((name.node.to_string(), kind))
+                }
+                _ => None,
+            })
+            .collect();
+        Self { types }
+    }
+
+    /// A literal for a value of `ty`: a real id for ids, something well-formed otherwise.
+    fn literal(
+        &self,
+        ty: &async_graphql::parser::types::Type,
+        field: &str,
+        argument: &str,
+        ids: &HashMap<&str, String>,
+    ) -> String {
+        let name = match &ty.base {
+            BaseType::List(item) => {
+                return format!("[{}]", self.literal(item, field, argument, ids));
+            }
+            BaseType::Named(name) => name.as_str(),
+        };
+        match name {
+            "ID" => format!("\"{}\"", ids[object_for(field, argument)]),
+            "String" if argument == "month" => "\"2026-11\"".to_owned(),
+            "String" => "\"authz-probe-0001\"".to_owned(),
+            "Int" => "1".to_owned(),
+            "Float" => "0.5".to_owned(),
+            "Boolean" => "true".to_owned(),
+            "DateTime" => format!("\"{}\"", chrono::Utc::now().to_rfc3339()),
+            other => match &self.types[other] {
+                TypeKind::Enum(values) => values.values[0].node.value.node.to_string(),
+                TypeKind::InputObject(input) => {
+                    let fields: Vec<String> = input
+                        .fields
+                        .iter()
+                        .filter(|f| !f.node.ty.node.nullable && f.node.default_value.is_none())
+                        .map(|f| {
+                            let name = f.node.name.node.as_str();
+                            format!(
+                                "{name}: {}",
+                                self.literal(&f.node.ty.node, field, name, ids)
+                            )
+                        })
+                        .collect();
+                    format!("{{ {} }}", fields.join(", "))
+                }
+                _ => panic!("no literal for {other}"),
+            },
+        }
+    }
+
+    /// What to select of a field's value: a connection's edges, an object's type name.
+    fn selection(&self, ty: &async_graphql::parser::types::Type) -> &'static str {
+        match &ty.base {
+            BaseType::List(item) => self.selection(item),
+            BaseType::Named(name) => match self.types.get(name.as_str()) {
+                Some(TypeKind::Object(object))
+                    if object.fields.iter().any(|f| f.node.name.node == "edges") =>
+                {
+                    " { edges { __typename } }"
+                }
+                Some(TypeKind::Object(_) | TypeKind::Interface(_) | TypeKind::Union(_)) => {
+                    " { __typename }"
+                }
+                _ => "",
+            },
+        }
+    }
+
+    /// Every root operation field that takes an id, as a document with real ids.
+    fn probes(&self, ids: &HashMap<&str, String>) -> Vec<(String, String)> {
+        let mut probes = Vec::new();
+        for (root, keyword) in [("QueryRoot", "query"), ("MutationRoot", "mutation")] {
+            let TypeKind::Object(object) = &self.types[root] else {
+                panic!("{root} is an object");
+            };
+            for field in &object.fields {
+                let field = &field.node;
+                let name = field.name.node.as_str();
+                let takes_id = field.arguments.iter().any(|argument| {
+                    matches!(&argument.node.ty.node.base, BaseType::Named(n) if n == "ID")
+                });
+                if !takes_id {
+                    continue;
+                }
+                let arguments: Vec<String> = field
+                    .arguments
+                    .iter()
+                    .filter(|argument| {
+                        let ty = &argument.node.ty.node;
+                        let is_id = matches!(&ty.base, BaseType::Named(n) if n == "ID");
+                        is_id || (!ty.nullable && argument.node.default_value.is_none())
+                    })
+                    .map(|argument| {
+                        let argument = &argument.node;
+                        let arg = argument.name.node.as_str();
+                        format!("{arg}: {}", self.literal(&argument.ty.node, name, arg, ids))
+                    })
+                    .collect();
+                let document = format!(
+                    "{keyword} {{ {name}({}){} }}",
+                    arguments.join(", "),
+                    self.selection(&field.ty.node)
+                );
+                probes.push((name.to_owned(), document));
+            }
+        }
+        probes
+    }
+}
+
+/// Whether an answer gives an outsider nothing.
+fn gives_nothing(body: &Value, field: &str) -> bool {
+    if let Some(code) = body["errors"][0]["extensions"]["code"].as_str() {
+        return matches!(code, "FORBIDDEN" | "NOT_FOUND");
+    }
+    match &body["data"][field] {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(object) => object
+            .get("edges")
+            .is_some_and(|edges| edges.as_array().is_some_and(Vec::is_empty)),
+        _ => false,
+    }
+}
+
+/// Real objects of every kind in the demo's first community.
+async fn victims(w: &World) -> HashMap<&'static str, String> {
+    let app = &w.app;
+    let community = w.demo.community.clone();
+    let order = app
+        .ok(
+            &w.resident.token,
+            "mutation($c: ID!) { placeOrder(input: { categoryId: $c, title: \"修门锁\", description: \"\", address: \"1号楼\", contactPhone: \"13800000001\" }) { id } }",
+            json!({ "c": w.demo.repair }),
+        )
+        .await["placeOrder"]["id"]
+        .as_str()
+        .expect("order")
+        .to_owned();
+    app.ok(&w.staff.token, PUBLISH, json!({ "id": order }))
+        .await;
+
+    let entry = app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await["adjustPoints"]["id"]
+        .as_str()
+        .expect("entry")
+        .to_owned();
+    let request = app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!) { requestPointsAdjustment(userId: $u, amount: 5, reason: \"补录\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await["requestPointsAdjustment"]["id"]
+        .as_str()
+        .expect("request")
+        .to_owned();
+
+    let applicant = app.resident("authz-applicant", &community).await;
+    let application = app
+        .ok(
+            &applicant.token,
+            "mutation($c: ID!) { applyPartyMember(input: { branch: \"第一党支部\", employer: \"区税务局\", reportedCommunityId: $c }) { id } }",
+            json!({ "c": community }),
+        )
+        .await["applyPartyMember"]["id"]
+        .as_str()
+        .expect("application")
+        .to_owned();
+
+    let now = chrono::Utc::now();
+    let activity = app
+        .ok(
+            &w.staff.token,
+            "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }",
+            json!({ "input": {
+                "communityId": community, "title": "清理楼道", "place": "3号楼",
+                "startsAt": (now - chrono::Duration::minutes(30)).to_rfc3339(),
+                "endsAt": (now + chrono::Duration::hours(2)).to_rfc3339(), "capacity": 10,
+            }}),
+        )
+        .await["createActivity"]["id"]
+        .as_str()
+        .expect("activity")
+        .to_owned();
+    app.ok(
+        &w.resident.token,
+        "mutation($a: ID!) { signUpActivity(activityId: $a) { status } }",
+        json!({ "a": activity }),
+    )
+    .await;
+    let record = app
+        .ok(
+            &w.staff.token,
+            "mutation($a: ID!, $u: ID!) { confirmAttendance(activityId: $a, userId: $u, minutes: 60) { id } }",
+            json!({ "a": activity, "u": w.resident.user_id }),
+        )
+        .await["confirmAttendance"]["id"]
+        .as_str()
+        .expect("record")
+        .to_owned();
+
+    let (merchant, cashier) = merchant_with_cashier(w, &community, &w.staff, "authz-a").await;
+    let owner = app.login("authz-a-owner").await;
+    let now = chrono::Utc::now();
+    let offer = app
+        .ok(
+            &owner.token,
+            "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }",
+            json!({ "input": {
+                "merchantId": merchant, "title": "理发一次", "pointsCost": 10,
+                "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
+            }}),
+        )
+        .await["createOffer"]["id"]
+        .as_str()
+        .expect("offer")
+        .to_owned();
+    let redemption = app
+        .ok(
+            &w.resident.token,
+            "mutation($o: ID!) { redeemOffer(offerId: $o, idempotencyKey: \"authz-redeem-1\") { id } }",
+            json!({ "o": offer }),
+        )
+        .await["redeemOffer"]["id"]
+        .as_str()
+        .expect("redemption")
+        .to_owned();
+
+    HashMap::from([
+        ("order", order),
+        ("community", community),
+        ("resident", w.resident.user_id.clone()),
+        ("member", w.member.user_id.clone()),
+        ("cashier", cashier.user_id),
+        ("entry", entry),
+        ("adjustmentRequest", request),
+        ("application", application),
+        ("activity", activity),
+        ("serviceRecord", record),
+        ("merchant", merchant),
+        ("offer", offer),
+        ("redemption", redemption),
+    ])
+}
+
+/// An approved merchant of `community` whose owner is `{prefix}-owner`, and its cashier.
+async fn merchant_with_cashier(
+    w: &World,
+    community: &str,
+    staff: &Login,
+    prefix: &str,
+) -> (String, Login) {
+    let owner = w.app.resident(&format!("{prefix}-owner"), community).await;
+    let merchant = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"授权检查店\", category: \"理发\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
+            json!({ "c": community }),
+        )
+        .await["applyMerchant"]["id"]
+        .as_str()
+        .expect("merchant")
+        .to_owned();
+    w.app
+        .ok(
+            &staff.token,
+            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
+            json!({ "m": merchant }),
+        )
+        .await;
+    let cashier_openid = format!("{prefix}-cashier");
+    w.app
+        .ok(
+            &owner.token,
+            "mutation($m: ID!, $o: String!) { addMerchantStaff(merchantId: $m, openid: $o) { id } }",
+            json!({ "m": merchant, "o": cashier_openid }),
+        )
+        .await;
+    (merchant, w.app.login(&cashier_openid).await)
+}
+
+#[tokio::test]
+async fn outsiders_get_nothing_from_any_field_that_takes_an_id() {
+    let w = World::new().await;
+    let ids = victims(&w).await;
+
+    let elsewhere = w.demo.other_community.clone();
+    let resident = w.app.resident("authz-outsider", &elsewhere).await;
+    w.app
+        .grant("authz-member", Role::PartyMember, Some(&elsewhere))
+        .await;
+    let member = w.app.login("authz-member").await;
+    w.app
+        .grant("authz-staff", Role::Staff, Some(&elsewhere))
+        .await;
+    let staff = w.app.login("authz-staff").await;
+    let (_, cashier) = merchant_with_cashier(&w, &elsewhere, &staff, "authz-b").await;
+
+    let schema = Schema::parse();
+    let probes = schema.probes(&ids);
+    assert!(
+        probes.len() >= 30,
+        "only {} fields take an id?",
+        probes.len()
+    );
+    let mut leaks = Vec::new();
+    for (field, document) in &probes {
+        if OPEN_TO_ALL.iter().any(|(open, _)| open == field) {
+            continue;
+        }
+        for (who, caller) in [
+            ("resident", &resident),
+            ("member", &member),
+            ("staff", &staff),
+            ("cashier", &cashier),
+        ] {
+            let body = w
+                .app
+                .graphql(Some(&caller.token), document, json!({}))
+                .await;
+            if !gives_nothing(&body, field) {
+                leaks.push(format!(
+                    "{who} of another community: {document}\n  → {body}"
+                ));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
