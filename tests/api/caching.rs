@@ -211,3 +211,60 @@ async fn every_role_change_shows_on_the_next_request() {
         .await;
     member_pool().await;
 }
+
+/// The `hongfan` command (seed-demo, grant-role) writes the database from outside the servers:
+/// running servers that share its Redis see the change on their next read.
+#[tokio::test]
+async fn command_line_changes_show_on_running_servers_at_once() {
+    if !with_redis() {
+        // Without Redis each server's cache lives in its own process, out of the command's
+        // reach: README says such a server picks the change up within a minute.
+        return;
+    }
+    let app = crate::helpers::spawn_app().await;
+    let cli = |args: &[&str]| {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_hongfan"))
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &app.settings.database_url)
+            .env(
+                "REDIS_URL",
+                app.settings.redis_url.as_deref().expect("redis"),
+            )
+            .env("REDIS_KEY_PREFIX", &app.settings.redis_key_prefix)
+            .env("RUST_LOG", "warn")
+            .status()
+            .expect("run hongfan");
+        assert!(status.success(), "hongfan {args:?} failed");
+    };
+    let user = app.login("cli-staff").await;
+    let empty = app.ok(&user.token, COMMUNITIES, json!({})).await;
+    assert_eq!(empty["communities"], json!([]), "cached while empty");
+
+    cli(&["seed-demo"]);
+    let seeded = app.ok(&user.token, COMMUNITIES, json!({})).await;
+    let communities = seeded["communities"].as_array().expect("list");
+    assert_eq!(communities.len(), 2, "{seeded}");
+
+    let queue =
+        "query($c: ID!) { dispatchQueue(communityId: $c, first: 1) { edges { node { id } } } }";
+    let ids = app
+        .ok(&user.token, "{ communities { id } }", json!({}))
+        .await;
+    let community = ids["communities"][0]["id"].as_str().expect("id").to_owned();
+    let vars = json!({ "c": community });
+    assert_eq!(
+        app.refused(Some(&user.token), queue, vars.clone()).await,
+        "FORBIDDEN"
+    );
+    cli(&[
+        "grant-role",
+        "--openid",
+        "cli-staff",
+        "--role",
+        "STAFF",
+        "--community",
+        &community,
+    ]);
+    app.ok(&user.token, queue, vars).await;
+}

@@ -534,3 +534,40 @@ async fn nobody_serves_their_own_order_or_confirms_their_own_time() {
         .await;
     assert_eq!(error_code(&confirmed), "FORBIDDEN", "{confirmed}");
 }
+
+/// An in-service Party member lives in one community and reports to another (在职党员到社区报到):
+/// STAFF where they serve may correct their points once that community approved them.
+#[tokio::test]
+async fn staff_where_a_member_serves_may_correct_their_points() {
+    let w = World::new().await;
+    let app = &w.app;
+    let commuter = app.resident("commuter", &w.demo.community).await;
+    app.grant(
+        "qinghe-staff",
+        entity::enums::Role::Staff,
+        Some(&w.demo.other_community),
+    )
+    .await;
+    let serving_staff = app.login("qinghe-staff").await;
+    let credit = json!({ "u": commuter.user_id, "a": 20 });
+    assert_eq!(
+        app.refused(Some(&serving_staff.token), ADJUST, credit.clone())
+            .await,
+        "FORBIDDEN",
+        "not before the community approved the member"
+    );
+    let applied = app
+        .ok(
+            &commuter.token,
+            "mutation($c: ID!) { applyPartyMember(input: { branch: \"机关党支部\", employer: \"区税务局\", reportedCommunityId: $c }) { id } }",
+            json!({ "c": w.demo.other_community }),
+        )
+        .await;
+    app.ok(
+        &serving_staff.token,
+        "mutation($id: ID!) { reviewPartyMemberApplication(applicationId: $id, approve: true) { status } }",
+        json!({ "id": applied["applyPartyMember"]["id"] }),
+    )
+    .await;
+    app.ok(&serving_staff.token, ADJUST, credit).await;
+}
