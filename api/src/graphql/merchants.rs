@@ -12,7 +12,6 @@ use super::{
 use crate::{
     error::AppError,
     identity,
-    infra::cache::{self, Namespace},
     merchants::{
         self, MerchantApplication, MerchantFilter,
         geo::Point,
@@ -20,7 +19,6 @@ use crate::{
         redemptions::{self, RedemptionFilter},
     },
     pagination::PageRequest,
-    points::ledger,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -370,11 +368,7 @@ impl MerchantQuery {
             search: filter.search,
         };
         let state = state(ctx)?;
-        let key = (&filter, request);
-        let page = cache::read_through(&state.store, Namespace::Merchants, &key, || {
-            merchants::list(&state.db, filter.clone(), request)
-        })
-        .await?;
+        let page = merchants::list(&state.db, &state.store, filter, request).await?;
         Ok(connection(
             page,
             request,
@@ -411,26 +405,15 @@ impl MerchantQuery {
         after: Option<String>,
     ) -> Result<Connection<String, Offer>> {
         let actor = actor(ctx).await?;
-        let db = &state(ctx)?.db;
+        let state = state(ctx)?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
-        let max_cost = if filter.affordable {
-            Some(ledger::balance(db, actor.id).await?)
-        } else {
-            None
-        };
         let filter = OfferFilter {
             community_id: optional_id("communityId", filter.community_id)?,
             merchant_id: optional_id("merchantId", filter.merchant_id)?,
-            max_cost,
+            affordable: filter.affordable,
         };
-        let page = cache::read_through(
-            &state(ctx)?.store,
-            Namespace::Merchants,
-            &(filter, request),
-            || offers::list(db, filter, request),
-        )
-        .await?;
+        let page = offers::list(&state.db, &state.store, actor, filter, request).await?;
         Ok(connection(page, request, |o| o.id, Offer))
     }
 

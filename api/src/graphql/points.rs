@@ -13,14 +13,12 @@ use super::{
     parse_id, settle, state, to_id,
 };
 use crate::{
-    error::AppError,
-    identity, organisation,
-    pagination::{MAX_PAGE_SIZE, PageRequest},
+    pagination::PageRequest,
     points::{
         self,
         activities::{self, Attendance, NewActivity, When},
         adjustments::{self, Correction},
-        records, rules,
+        notices, records, rules,
     },
 };
 
@@ -463,23 +461,15 @@ impl PointsQuery {
     ) -> Result<Vec<LeaderboardEntry>> {
         actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
-        if !(1..=MAX_PAGE_SIZE as i32).contains(&first) {
-            return Err(AppError::bad_input(format!(
-                "first must be between 1 and {MAX_PAGE_SIZE}"
-            ))
-            .into());
-        }
-        let since = rules::period_start(period.into(), Utc::now());
         let board =
-            records::leaderboard(&state(ctx)?.db, community_id, since, first as u64).await?;
+            notices::leaderboard(&state(ctx)?.db, community_id, period.into(), first).await?;
         Ok(board
             .into_iter()
-            .enumerate()
-            .map(|(i, (user, minutes))| LeaderboardEntry {
-                rank: i as i32 + 1,
-                name: identity::public_name(&user),
-                confirmed_minutes: minutes,
-                confirmed_hours: hours(minutes),
+            .map(|entry| LeaderboardEntry {
+                rank: entry.rank,
+                name: entry.name,
+                confirmed_minutes: entry.confirmed_minutes,
+                confirmed_hours: hours(entry.confirmed_minutes),
             })
             .collect())
     }
@@ -493,27 +483,23 @@ impl PointsQuery {
     ) -> Result<PointsNotice> {
         actor(ctx).await?;
         let community = parse_id("communityId", &community_id)?;
-        let (from, to) = rules::month_range(&month)
-            .ok_or_else(|| AppError::bad_input("month must look like 2026-11"))?;
-        let db = &state(ctx)?.db;
-        organisation::get_community(db, community).await?;
-        let lines: Vec<PointsNoticeLine> = records::confirmed_between(db, community, from, to)
-            .await?
-            .into_iter()
-            .map(|(record, user)| PointsNoticeLine {
-                name: identity::public_name(&user),
-                source: record.source.into(),
-                minutes: record.minutes,
-                points: record.points.unwrap_or(0),
-                confirmed_at: record.confirmed_at,
-            })
-            .collect();
+        let notice = notices::monthly(&state(ctx)?.db, community, &month).await?;
         Ok(PointsNotice {
             community_id,
             month,
-            total_minutes: lines.iter().map(|l| i64::from(l.minutes)).sum(),
-            total_points: lines.iter().map(|l| l.points).sum(),
-            lines,
+            total_minutes: notice.total_minutes,
+            total_points: notice.total_points,
+            lines: notice
+                .lines
+                .into_iter()
+                .map(|line| PointsNoticeLine {
+                    name: line.name,
+                    source: line.source.into(),
+                    minutes: line.minutes,
+                    points: line.points,
+                    confirmed_at: line.confirmed_at,
+                })
+                .collect(),
         })
     }
 }

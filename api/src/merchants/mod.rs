@@ -27,7 +27,11 @@ use crate::{
         self, Actor,
         roles::{delete_grant, insert_grant},
     },
-    infra::db::begin_write,
+    infra::{
+        cache::{self, Namespace},
+        db::begin_write,
+        shared_store::SharedStore,
+    },
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate::{self, Phone},
@@ -460,8 +464,22 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// ACTIVE merchants matching the filter: newest first, or nearest first with `near`.
+/// ACTIVE merchants matching the filter: newest first, or nearest first with `near`. Every
+/// resident's app reads these, so pages are cached until a merchant changes.
 pub async fn list(
+    db: &DatabaseConnection,
+    store: &SharedStore,
+    filter: MerchantFilter,
+    page: PageRequest,
+) -> AppResult<Page<(merchant::Model, Option<f64>)>> {
+    let key = (&filter, page);
+    cache::read_through(store, Namespace::Merchants, &key, || {
+        load_list(db, filter.clone(), page)
+    })
+    .await
+}
+
+async fn load_list(
     db: &DatabaseConnection,
     filter: MerchantFilter,
     page: PageRequest,

@@ -14,8 +14,13 @@ use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
     identity::Actor,
-    infra::db::first_per_parent,
+    infra::{
+        cache::{self, Namespace},
+        db::first_per_parent,
+        shared_store::SharedStore,
+    },
     pagination::{Page, PageRequest, fetch_page},
+    points::ledger,
     validate,
 };
 
@@ -216,13 +221,34 @@ pub async fn of_merchants(
 pub struct OfferFilter {
     pub community_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
-    /// Only offers costing at most this many points.
-    pub max_cost: Option<i64>,
+    /// Only offers the viewer can pay for with their balance.
+    pub affordable: bool,
 }
 
+/// Offers redeemable now, newest first; pages are cached until a merchant changes.
 pub async fn list(
     db: &DatabaseConnection,
+    store: &SharedStore,
+    viewer: &Actor,
     filter: OfferFilter,
+    page: PageRequest,
+) -> AppResult<Page<offer::Model>> {
+    let max_cost = if filter.affordable {
+        Some(ledger::balance(db, viewer.id).await?)
+    } else {
+        None
+    };
+    let key = (filter.community_id, filter.merchant_id, max_cost, page);
+    cache::read_through(store, Namespace::Merchants, &key, || {
+        load_list(db, filter, max_cost, page)
+    })
+    .await
+}
+
+async fn load_list(
+    db: &DatabaseConnection,
+    filter: OfferFilter,
+    max_cost: Option<i64>,
     page: PageRequest,
 ) -> AppResult<Page<offer::Model>> {
     let mut select = offer::Entity::find().filter(redeemable_now());
@@ -237,7 +263,7 @@ pub async fn list(
     if let Some(merchant_id) = filter.merchant_id {
         select = select.filter(offer::Column::MerchantId.eq(merchant_id));
     }
-    if let Some(max_cost) = filter.max_cost {
+    if let Some(max_cost) = max_cost {
         select = select.filter(offer::Column::PointsCost.lte(max_cost));
     }
     fetch_page(db, select, offer::Column::Id, page).await

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod adjustments;
 pub mod ledger;
+pub mod notices;
 pub mod records;
 pub mod rules;
 

@@ -1,13 +1,13 @@
 //! Service records: verified volunteer time, and the EARN entries they turn into.
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{
     activity,
     enums::{EntryKind, RecordStatus, ServiceSource},
-    order, service_record, user,
+    order, service_record,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use super::{
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::{begin_write, sum_i64},
+    infra::db::begin_write,
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
@@ -273,77 +273,4 @@ pub async fn pending(
         .filter(service_record::Column::CommunityId.eq(community_id))
         .filter(service_record::Column::Status.eq(RecordStatus::Pending));
     fetch_page(db, select, service_record::Column::Id, page).await
-}
-
-/// Top volunteers of a community by confirmed minutes since `since` (all time when `None`).
-pub async fn leaderboard(
-    db: &DatabaseConnection,
-    community_id: Uuid,
-    since: Option<DateTime<Utc>>,
-    first: u64,
-) -> AppResult<Vec<(user::Model, i64)>> {
-    let mut query = service_record::Entity::find()
-        .select_only()
-        .column(service_record::Column::UserId)
-        .column_as(sum_i64(service_record::Column::Minutes), "minutes")
-        .filter(service_record::Column::CommunityId.eq(community_id))
-        .filter(service_record::Column::Status.eq(RecordStatus::Confirmed));
-    if let Some(since) = since {
-        query = query.filter(service_record::Column::ConfirmedAt.gte(since));
-    }
-    let totals: Vec<(Uuid, i64)> = query
-        .group_by(service_record::Column::UserId)
-        .order_by(sum_i64(service_record::Column::Minutes), Order::Desc)
-        .order_by_asc(service_record::Column::UserId)
-        .limit(first)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let users = users_by_id(db, totals.iter().map(|(id, _)| *id)).await?;
-    Ok(totals
-        .into_iter()
-        .filter_map(|(id, minutes)| {
-            users
-                .iter()
-                .find(|u| u.id == id)
-                .cloned()
-                .map(|u| (u, minutes))
-        })
-        .collect())
-}
-
-async fn users_by_id(
-    db: &DatabaseConnection,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> AppResult<Vec<user::Model>> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?)
-}
-
-/// Confirmed records of a community in `[from, to)`, for the monthly public notice (公示).
-pub async fn confirmed_between(
-    db: &DatabaseConnection,
-    community_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> AppResult<Vec<(service_record::Model, user::Model)>> {
-    let records = service_record::Entity::find()
-        .filter(service_record::Column::CommunityId.eq(community_id))
-        .filter(service_record::Column::Status.eq(RecordStatus::Confirmed))
-        .filter(service_record::Column::ConfirmedAt.gte(from))
-        .filter(service_record::Column::ConfirmedAt.lt(to))
-        .order_by_asc(service_record::Column::ConfirmedAt)
-        .limit(2000)
-        .all(db)
-        .await?;
-    let users = users_by_id(db, records.iter().map(|r| r.user_id)).await?;
-    Ok(records
-        .into_iter()
-        .filter_map(|record| {
-            let user = users.iter().find(|u| u.id == record.user_id)?.clone();
-            Some((record, user))
-        })
-        .collect())
 }
