@@ -5,6 +5,7 @@
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
 use entity::{order, redemption};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
@@ -13,7 +14,7 @@ use crate::{
         event_bus::EventBus,
         shared_store::SharedStore,
     },
-    notifications,
+    notifications::{self, Notification},
     orders::workflow::Step,
 };
 
@@ -40,6 +41,10 @@ pub enum DomainEvent {
     CommunityChanged {
         community_id: Uuid,
     },
+    /// A service category's name, response time or availability.
+    CategoryChanged {
+        category_id: Uuid,
+    },
     RedemptionVerified(redemption::Model),
 }
 
@@ -52,7 +57,10 @@ impl DomainEvent {
                 step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
                 ..
             } => &[Namespace::OrderPool],
-            Self::OrderStepped { .. } | Self::RedemptionVerified(_) => &[],
+            // Each instance's catalog hears `CategoryChanged` on the bus instead.
+            Self::OrderStepped { .. }
+            | Self::RedemptionVerified(_)
+            | Self::CategoryChanged { .. } => &[],
             Self::RolesChanged { .. } => &[Namespace::Roles],
             // The pool shows its orders' requesters.
             Self::ProfileChanged { .. } => &[Namespace::OrderPool],
@@ -60,6 +68,15 @@ impl DomainEvent {
             Self::CommunityChanged { .. } => &[Namespace::Communities],
         }
     }
+}
+
+/// What instances tell each other over the event bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Broadcast {
+    /// For the people in its audience.
+    Notification(Notification),
+    /// Service categories changed: forget the remembered ones (`categories::Catalog`).
+    CategoriesChanged,
 }
 
 /// Events a command has caused so far; its writes that others must hear about push here.
@@ -132,9 +149,19 @@ impl Dispatcher {
         for namespace in stale {
             cache::invalidate(&self.store, namespace).await;
         }
-        let notifications: Vec<_> = events.iter().flat_map(notifications::for_event).collect();
-        if !notifications.is_empty() {
-            self.bus.publish_all(notifications).await;
+        let mut messages: Vec<Broadcast> = events
+            .iter()
+            .flat_map(notifications::for_event)
+            .map(Broadcast::Notification)
+            .collect();
+        if events
+            .iter()
+            .any(|event| matches!(event, DomainEvent::CategoryChanged { .. }))
+        {
+            messages.push(Broadcast::CategoriesChanged);
+        }
+        if !messages.is_empty() {
+            self.bus.publish_all(messages).await;
         }
         value
     }

@@ -57,7 +57,8 @@ fn parse_role(value: &str) -> Result<entity::enums::Role, String> {
         "STAFF" => Ok(Role::Staff),
         "MERCHANT" => Ok(Role::Merchant),
         "ADMIN" => Ok(Role::Admin),
-        _ => Err("expected PARTY_MEMBER, STAFF, MERCHANT or ADMIN".to_owned()),
+        "GRID_WORKER" => Ok(Role::GridWorker),
+        _ => Err("expected PARTY_MEMBER, STAFF, MERCHANT, GRID_WORKER or ADMIN".to_owned()),
     }
 }
 

@@ -140,10 +140,12 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
     match event {
         DomainEvent::OrderStepped { order, step } => for_order(order, *step),
         DomainEvent::RedemptionVerified(redemption) => vec![redemption_verified(redemption)],
+
         DomainEvent::RolesChanged { .. }
         | DomainEvent::ProfileChanged { .. }
         | DomainEvent::MerchantChanged { .. }
-        | DomainEvent::CommunityChanged { .. } => Vec::new(),
+        | DomainEvent::CommunityChanged { .. }
+        | DomainEvent::CategoryChanged { .. } => Vec::new(),
     }
 }
 
@@ -172,6 +174,7 @@ mod tests {
         order::Model {
             id: Uuid::now_v7(),
             community_id: Uuid::now_v7(),
+            grid_id: None,
             requester_id: Uuid::now_v7(),
             category_id: Uuid::now_v7(),
             title: "修水管".into(),

@@ -1,11 +1,7 @@
 //! Demo data for trying the product: one district and street, two communities with grids,
 //! the service categories and one account per role. README lists the demo openids.
-use chrono::Utc;
-use entity::{community, district, enums::Role, grid, street};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-};
-use uuid::Uuid;
+use entity::{community, enums::Role};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::{
     events::{Committed, DomainEvent, Events},
@@ -14,8 +10,9 @@ use crate::{
         users::{self, ProfileInput},
     },
     infra::db::begin_write,
+    merchants::geo::Point,
     orders::categories::{self, CategoryInput},
-    points::rules::DEFAULT_POINTS_PER_HOUR,
+    organisation::{self, NewCommunity},
 };
 
 /// (code, name, response time in minutes)
@@ -76,40 +73,30 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
     if community::Entity::find().count(db).await? > 0 {
         return Ok(events.committed(false));
     }
-    let now = Utc::now();
     let txn = begin_write(db).await?;
-    let district = district::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set("长清区".to_owned()),
-    }
-    .insert(&txn)
-    .await?;
-    let street = street::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        district_id: Set(district.id),
-        name: Set("文昌街道".to_owned()),
-    }
-    .insert(&txn)
-    .await?;
+    let district = organisation::insert_district(&txn, "长清区").await?;
+    let street = organisation::insert_street(&txn, district.id, "文昌街道").await?;
     let mut communities = Vec::new();
-    for name in ["凤凰社区", "清河社区"] {
-        let community = community::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            street_id: Set(street.id),
-            name: Set(name.to_owned()),
-            created_at: Set(now),
-            points_per_hour: Set(DEFAULT_POINTS_PER_HOUR),
-        }
-        .insert(&txn)
+    for (name, latitude, longitude) in [
+        ("凤凰社区", 36.5536, 116.7519),
+        ("清河社区", 36.5601, 116.7432),
+    ] {
+        let community = organisation::insert_community(
+            &txn,
+            NewCommunity {
+                street_id: street.id,
+                name: name.to_owned(),
+                address: format!("长清区文昌街道{name}居委会"),
+                centre: Some(Point {
+                    latitude,
+                    longitude,
+                }),
+                response_minutes: None,
+            },
+        )
         .await?;
         for grid_name in ["第一网格", "第二网格", "第三网格"] {
-            grid::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                community_id: Set(community.id),
-                name: Set(grid_name.to_owned()),
-            }
-            .insert(&txn)
-            .await?;
+            organisation::insert_grid(&txn, community.id, grid_name, "").await?;
         }
         communities.push(community.id);
         events.push(DomainEvent::CommunityChanged {
@@ -156,6 +143,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
                 name: Some(account.name.to_owned()),
                 phone: Some(account.phone.to_owned()),
                 community_id: Some(home),
+                grid_id: None,
                 address: Some("凤凰社区3号楼2单元".to_owned()),
                 show_on_leaderboard: None,
             },

@@ -187,6 +187,12 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
     pub async fn serve(self) -> std::io::Result<()> {
+        tokio::spawn(
+            self.state
+                .categories
+                .clone()
+                .forget_on_change(self.state.dispatcher.bus().subscribe()),
+        );
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),
             self.state.dispatcher.clone(),

@@ -16,6 +16,9 @@ pub enum Role {
     Merchant,
     #[sea_orm(string_value = "ADMIN")]
     Admin,
+    /// 网格员: looks after a grid of a community (see `grids.worker_id`).
+    #[sea_orm(string_value = "GRID_WORKER")]
+    GridWorker,
 }
 
 #[derive(

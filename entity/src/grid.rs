@@ -7,6 +7,11 @@ pub struct Model {
     pub id: Uuid,
     pub community_id: Uuid,
     pub name: String,
+    /// What the grid covers (buildings, streets), as the community describes it.
+    pub boundary: String,
+    /// The grid worker (网格员) responsible for it.
+    pub worker_id: Option<Uuid>,
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

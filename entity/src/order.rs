@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub community_id: Uuid,
+    /// The requester's grid when they placed it, for its grid worker.
+    pub grid_id: Option<Uuid>,
     pub requester_id: Uuid,
     pub category_id: Uuid,
     pub title: String,

@@ -11,6 +11,8 @@ pub struct Model {
     /// How long an order may wait before someone accepts it.
     pub response_minutes: i32,
     pub created_at: DateTimeUtc,
+    /// Retired categories take no new orders; old orders keep them.
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

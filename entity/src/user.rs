@@ -10,6 +10,8 @@ pub struct Model {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub community_id: Option<Uuid>,
+    /// The grid (网格) of the community the user lives in.
+    pub grid_id: Option<Uuid>,
     pub address: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

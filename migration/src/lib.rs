@@ -8,6 +8,7 @@ mod m20261123_000004_create_points;
 mod m20261123_000005_create_merchants;
 mod m20261125_000006_create_adjustment_requests;
 mod m20261125_000007_append_only_records;
+mod m20261125_000008_organisation_admin;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_merchants::Migration),
             Box::new(m20261125_000006_create_adjustment_requests::Migration),
             Box::new(m20261125_000007_append_only_records::Migration),
+            Box::new(m20261125_000008_organisation_admin::Migration),
         ]
     }
 }

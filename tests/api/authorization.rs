@@ -32,6 +32,10 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "redeemOffer",
         "any resident may spend their own points at an alliance merchant",
     ),
+    (
+        "updateServiceCategory",
+        "categories are shared by every community: any STAFF looks after them",
+    ),
 ];
 
 /// Which object of the victim community an id argument names.
@@ -48,6 +52,11 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "activityId") => "activity",
         (_, "merchantId") => "merchant",
         (_, "offerId") => "offer",
+        (_, "districtId") => "district",
+        (_, "gridId") => "grid",
+        ("updateGrid", "id") => "grid",
+        ("updateCommunity", "id") => "community",
+        ("updateServiceCategory", "id") => "category",
         ("order", "id") => "order",
         ("community", "id") => "community",
         ("activity", "id") => "activity",
@@ -308,8 +317,27 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .expect("redemption")
         .to_owned();
 
+    let tree = app
+        .ok(
+            &w.resident.token,
+            "query($c: ID!) { community(id: $c) { grids { id } street { district { id } } } }",
+            json!({ "c": community }),
+        )
+        .await;
+    let grid = tree["community"]["grids"][0]["id"]
+        .as_str()
+        .expect("grid")
+        .to_owned();
+    let district = tree["community"]["street"]["district"]["id"]
+        .as_str()
+        .expect("district")
+        .to_owned();
+
     HashMap::from([
         ("order", order),
+        ("grid", grid),
+        ("district", district),
+        ("category", w.demo.repair.clone()),
         ("community", community),
         ("resident", w.resident.user_id.clone()),
         ("member", w.member.user_id.clone()),

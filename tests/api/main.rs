@@ -11,6 +11,7 @@ mod ledger_properties;
 mod merchants;
 mod observability;
 mod orders;
+mod organisation;
 mod points;
 mod rate_limits;
 mod redemption_races;

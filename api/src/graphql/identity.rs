@@ -3,8 +3,9 @@ use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
 use super::{
-    actor, caller, client_ip, load_community, load_user, organisation::Community, parse_id, settle,
-    state, to_id,
+    actor, caller, client_ip, load_community, load_user,
+    organisation::{Community, Grid},
+    parse_id, settle, state, to_id,
 };
 use crate::{
     identity::{
@@ -13,7 +14,7 @@ use crate::{
         sessions::Session,
         users::{self, ProfileInput},
     },
-    validate,
+    organisation, validate,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -24,6 +25,7 @@ pub enum Role {
     Staff,
     Merchant,
     Admin,
+    GridWorker,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -79,6 +81,15 @@ impl User {
             return Ok(None);
         };
         Ok(Some(Community(load_community(ctx, id).await?)))
+    }
+
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
+        let Some(id) = self.0.grid_id else {
+            return Ok(None);
+        };
+        Ok(Some(Grid(
+            organisation::get_grid(&state(ctx)?.db, id).await?,
+        )))
     }
 
     /// RESIDENT is implied for everyone and not listed. The user and ADMIN see every grant;
@@ -172,6 +183,8 @@ pub struct UpdateProfileInput {
     name: Option<String>,
     phone: Option<String>,
     community_id: Option<ID>,
+    /// Your grid (网格): one of your community's `grids`.
+    grid_id: Option<ID>,
     address: Option<String>,
     /// Whether your name may appear on leaderboards and public notices (default yes).
     show_on_leaderboard: Option<bool>,
@@ -267,10 +280,15 @@ impl IdentityMutation {
             .community_id
             .map(|id| parse_id("communityId", &id))
             .transpose()?;
+        let grid_id = input
+            .grid_id
+            .map(|id| parse_id("gridId", &id))
+            .transpose()?;
         let input = ProfileInput {
             name: input.name,
             phone: input.phone,
             community_id,
+            grid_id,
             address: input.address,
             show_on_leaderboard: input.show_on_leaderboard,
         };

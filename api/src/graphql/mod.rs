@@ -42,6 +42,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     identity::IdentityMutation,
+    organisation::OrganisationMutation,
     orders::OrderMutation,
     points::PointsMutation,
     merchants::MerchantMutation,

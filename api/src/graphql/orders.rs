@@ -3,8 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, connection, identity::User, known_users, load_category, load_children, load_community,
-    load_user, organisation::Community, parse_id, settle, state, to_id,
+    actor, connection,
+    identity::User,
+    known_users, load_category, load_children, load_community, load_user,
+    organisation::{Community, Grid},
+    parse_id, settle, state, to_id,
 };
 use crate::{
     error::AppError,
@@ -48,6 +51,10 @@ impl ServiceCategory {
     }
     async fn name(&self) -> &str {
         &self.0.name
+    }
+    /// false: retired, takes no new orders.
+    async fn active(&self) -> bool {
+        self.0.active
     }
     /// Orders not accepted within this many minutes show as overdue.
     async fn response_minutes(&self) -> i32 {
@@ -102,6 +109,15 @@ impl Order {
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
         Ok(Community(load_community(ctx, self.0.community_id).await?))
+    }
+    /// The requester's grid when they placed it.
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
+        let Some(id) = self.0.grid_id else {
+            return Ok(None);
+        };
+        Ok(Some(Grid(
+            crate::organisation::get_grid(&state(ctx)?.db, id).await?,
+        )))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
         Ok(User(load_user(ctx, self.0.requester_id).await?))
@@ -218,6 +234,15 @@ pub struct NewServiceCategoryInput {
     response_minutes: i32,
 }
 
+/// Absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateServiceCategoryInput {
+    name: Option<String>,
+    response_minutes: Option<i32>,
+    /// false retires it: no new orders; existing ones keep it.
+    active: Option<bool>,
+}
+
 #[derive(InputObject)]
 #[graphql(name = "PlaceOrderInput")]
 pub struct PlaceOrderInputGql {
@@ -279,8 +304,13 @@ pub struct OrderQuery;
 
 #[Object]
 impl OrderQuery {
-    async fn service_categories(&self, ctx: &Context<'_>) -> Result<Vec<ServiceCategory>> {
-        let list = categories::list(&state(ctx)?.db).await?;
+    /// The categories residents may order; with `includeRetired`, retired ones too.
+    async fn service_categories(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_retired: bool,
+    ) -> Result<Vec<ServiceCategory>> {
+        let list = categories::list(&state(ctx)?.db, include_retired).await?;
         Ok(list.into_iter().map(ServiceCategory).collect())
     }
 
@@ -333,6 +363,28 @@ impl OrderQuery {
         };
         let page =
             orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
+        Ok(order_connection(page, request))
+    }
+
+    /// The grid worker (网格员) of a grid, or STAFF of its community: the grid's orders,
+    /// newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn grid_orders(
+        &self,
+        ctx: &Context<'_>,
+        grid_id: ID,
+        status: Option<OrderStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let grid_id = parse_id("gridId", &grid_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = OrderFilter {
+            status: status.map(Into::into),
+            ..OrderFilter::default()
+        };
+        let page = orders::grid_orders(&state(ctx)?.db, actor, grid_id, filter, request).await?;
         Ok(order_connection(page, request))
     }
 
@@ -397,6 +449,24 @@ impl OrderMutation {
         Ok(ServiceCategory(
             categories::create(&state(ctx)?.db, actor, input).await?,
         ))
+    }
+
+    /// STAFF or ADMIN. Every instance sees the change on its next order.
+    async fn update_service_category(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateServiceCategoryInput,
+    ) -> Result<ServiceCategory> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("id", &id)?;
+        let changes = categories::CategoryChanges {
+            name: input.name,
+            response_minutes: input.response_minutes,
+            active: input.active,
+        };
+        let category = categories::update(&state(ctx)?.db, actor, id, changes).await?;
+        Ok(ServiceCategory(settle(ctx, category).await?))
     }
 
     /// 群众点单: a resident asks for a service in their community.

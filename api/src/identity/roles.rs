@@ -29,6 +29,11 @@ impl Roles {
         self.0.iter().any(|(r, c)| *r == role && *c == community)
     }
 
+    /// Holds `role` in some community (or everywhere).
+    pub fn has_role(&self, role: Role) -> bool {
+        self.0.iter().any(|(r, _)| *r == role)
+    }
+
     /// A district-wide administrator.
     pub fn is_admin(&self) -> bool {
         self.has(Role::Admin, None)
@@ -184,9 +189,10 @@ fn scope_is_valid(role: Role, community: Option<Uuid>) -> AppResult<()> {
     match (role, community) {
         // Everyone is a RESIDENT; granted in a community, it records that its STAFF
         // confirmed the person lives there.
-        (Role::Resident | Role::PartyMember | Role::Staff | Role::Merchant, None) => {
-            Err(AppError::bad_input("communityId is required for this role"))
-        }
+        (
+            Role::Resident | Role::PartyMember | Role::Staff | Role::Merchant | Role::GridWorker,
+            None,
+        ) => Err(AppError::bad_input("communityId is required for this role")),
         _ => Ok(()),
     }
 }

@@ -35,6 +35,7 @@ pub async fn find_or_create_user(
         name: Set(None),
         phone: Set(None),
         community_id: Set(None),
+        grid_id: Set(None),
         address: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -69,6 +70,8 @@ pub struct ProfileInput {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub community_id: Option<Uuid>,
+    /// A grid of the user's community (after any change of community in the same input).
+    pub grid_id: Option<Uuid>,
     pub address: Option<String>,
     pub show_on_leaderboard: Option<bool>,
 }
@@ -97,8 +100,23 @@ pub async fn update_profile(
         changes.show_on_leaderboard = Set(show);
     }
     if let Some(community_id) = input.community_id {
-        organisation::get_community(db, community_id).await?;
+        organisation::open_community(db, community_id).await?;
         changes.community_id = Set(Some(community_id));
+        // A grid belongs to one community.
+        changes.grid_id = Set(None);
+    }
+    if let Some(grid_id) = input.grid_id {
+        let community = match input.community_id {
+            Some(community) => Some(community),
+            None => get_user(db, actor.id).await?.community_id,
+        };
+        let grid = organisation::get_grid(db, grid_id).await?;
+        if Some(grid.community_id) != community || grid.archived_at.is_some() {
+            return Err(AppError::bad_input(
+                "gridId must be a current grid of your community",
+            ));
+        }
+        changes.grid_id = Set(Some(grid_id));
     }
     let user = changes.update(db).await?;
     Ok(Committed::new(

@@ -10,14 +10,14 @@ use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
-use crate::{infra::shared_store::redis_connection, notifications::Notification};
+use crate::{events::Broadcast, infra::shared_store::redis_connection};
 
 /// Subscribers that fall this far behind skip ahead.
 const BUFFER: usize = 1024;
 
 #[derive(Clone)]
 pub struct EventBus {
-    local: broadcast::Sender<Notification>,
+    local: broadcast::Sender<Broadcast>,
     redis: Option<RedisChannel>,
 }
 
@@ -52,17 +52,13 @@ impl EventBus {
         Ok(bus)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Broadcast> {
         self.local.subscribe()
-    }
-
-    pub async fn publish(&self, notification: Notification) {
-        self.publish_all(vec![notification]).await;
     }
 
     /// In one round trip to Redis. Never fails the caller: the change it reports is already
     /// committed.
-    pub async fn publish_all(&self, notifications: Vec<Notification>) {
+    pub async fn publish_all(&self, notifications: Vec<Broadcast>) {
         let Some(channel) = &self.redis else {
             self.deliver_here(notifications);
             return;
@@ -86,7 +82,7 @@ impl EventBus {
         }
     }
 
-    fn deliver_here(&self, notifications: Vec<Notification>) {
+    fn deliver_here(&self, notifications: Vec<Broadcast>) {
         for notification in notifications {
             // No receivers is fine: nobody is listening right now.
             let _ = self.local.send(notification);
@@ -105,11 +101,11 @@ impl EventBus {
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
                     let payload: String = message.get_payload()?;
-                    match serde_json::from_str::<Notification>(&payload) {
+                    match serde_json::from_str::<Broadcast>(&payload) {
                         Ok(notification) => {
                             let _ = self.local.send(notification);
                         }
-                        Err(error) => tracing::warn!(%error, "unreadable notification on Redis"),
+                        Err(error) => tracing::warn!(%error, "unreadable message on Redis"),
                     }
                 }
                 anyhow::Ok(())

@@ -2,24 +2,34 @@
 use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
+    time::{Duration, Instant},
 };
 
 use chrono::Utc;
 use entity::service_category;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
+};
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
+    events::{Broadcast, Committed, DomainEvent},
     identity::Actor,
     validate,
 };
 
-/// The categories an instance has read. A category never changes once created (there is no
-/// update or delete), so a remembered one is never stale, on any instance; an order's
-/// category is then resolved without a query.
+/// Longest an instance trusts a remembered category if it missed the news of a change.
+const REMEMBERED_FOR: Duration = Duration::from_secs(300);
+
+/// The categories an instance has read, so that an order's category resolves without a
+/// query. Categories rarely change: when one does, every instance hears it on the event bus
+/// (`forget_on_change`) and reads them afresh; an instance that missed the news (Redis down)
+/// does so within five minutes.
 #[derive(Clone, Default)]
-pub struct Catalog(Arc<RwLock<HashMap<Uuid, service_category::Model>>>);
+pub struct Catalog(Arc<RwLock<HashMap<Uuid, (service_category::Model, Instant)>>>);
 
 impl Catalog {
     pub fn get(&self, id: Uuid) -> Option<service_category::Model> {
@@ -27,7 +37,28 @@ impl Catalog {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&id)
-            .cloned()
+            .filter(|(_, at)| at.elapsed() < REMEMBERED_FOR)
+            .map(|(category, _)| category.clone())
+    }
+
+    fn forget_all(&self) {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
+    /// Forgets every category whenever the bus reports a change, until the bus closes.
+    pub async fn forget_on_change(self, mut bus: broadcast::Receiver<Broadcast>) {
+        loop {
+            match bus.recv().await {
+                Ok(Broadcast::CategoriesChanged) => self.forget_all(),
+                Ok(_) => {}
+                // Missed some: one of them may have been a change.
+                Err(broadcast::error::RecvError::Lagged(_)) => self.forget_all(),
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 
     pub async fn get_or_load(
@@ -47,12 +78,20 @@ impl Catalog {
         self.0
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(category.id, category.clone());
+            .insert(category.id, (category.clone(), Instant::now()));
     }
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<service_category::Model>> {
-    Ok(service_category::Entity::find()
+/// The categories residents may order, or all of them (retired ones too).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    include_retired: bool,
+) -> AppResult<Vec<service_category::Model>> {
+    let mut query = service_category::Entity::find();
+    if !include_retired {
+        query = query.filter(service_category::Column::Active.eq(true));
+    }
+    Ok(query
         .order_by_asc(service_category::Column::Id)
         .all(db)
         .await?)
@@ -71,17 +110,64 @@ pub struct CategoryInput {
     pub response_minutes: i32,
 }
 
+fn may_manage(actor: &Actor) -> AppResult<()> {
+    if actor.roles.is_staff_anywhere() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only STAFF or ADMIN may manage service categories",
+        ))
+    }
+}
+
+fn response_minutes(minutes: i32) -> AppResult<i32> {
+    if (10..=60 * 24 * 14).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(AppError::bad_input(
+            "responseMinutes must be between 10 minutes and 14 days",
+        ))
+    }
+}
+
 pub async fn create(
     db: &impl ConnectionTrait,
     actor: &Actor,
     input: CategoryInput,
 ) -> AppResult<service_category::Model> {
-    if !actor.roles.is_staff_anywhere() {
-        return Err(AppError::forbidden(
-            "only STAFF or ADMIN may add service categories",
-        ));
-    }
+    may_manage(actor)?;
     insert(db, input).await
+}
+
+/// Changes to a category; `None` leaves a field as it is.
+pub struct CategoryChanges {
+    pub name: Option<String>,
+    pub response_minutes: Option<i32>,
+    /// false retires it: no new orders; existing ones keep it.
+    pub active: Option<bool>,
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    changes: CategoryChanges,
+) -> AppResult<Committed<service_category::Model>> {
+    may_manage(actor)?;
+    let mut category: service_category::ActiveModel = get(db, id).await?.into();
+    if let Some(name) = changes.name {
+        category.name = Set(validate::text("name", &name, 1, 40)?);
+    }
+    if let Some(minutes) = changes.response_minutes {
+        category.response_minutes = Set(response_minutes(minutes)?);
+    }
+    if let Some(active) = changes.active {
+        category.active = Set(active);
+    }
+    Ok(Committed::new(
+        category.update(db).await?,
+        DomainEvent::CategoryChanged { category_id: id },
+    ))
 }
 
 /// Used by `create` and by the demo seed.
@@ -93,17 +179,13 @@ pub async fn insert(
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(AppError::bad_input("code may contain only A–Z, 0–9 and _"));
     }
-    if !(10..=60 * 24 * 14).contains(&input.response_minutes) {
-        return Err(AppError::bad_input(
-            "responseMinutes must be between 10 minutes and 14 days",
-        ));
-    }
     service_category::ActiveModel {
         id: Set(Uuid::now_v7()),
         code: Set(code),
         name: Set(validate::text("name", &input.name, 1, 40)?),
-        response_minutes: Set(input.response_minutes),
+        response_minutes: Set(response_minutes(input.response_minutes)?),
         created_at: Set(Utc::now()),
+        active: Set(true),
     }
     .insert(db)
     .await

@@ -21,7 +21,7 @@ use crate::{
     events::{Committed, DomainEvent},
     identity::{self, Actor},
     infra::db::begin_write,
-    points,
+    organisation, points,
     validate::{self, Phone, PhotoUrl},
 };
 
@@ -77,17 +77,28 @@ pub async fn place(
     let community_id = requester.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
+    let community = organisation::open_community(db, community_id).await?;
     let category = catalog.get_or_load(db, new.category_id).await?;
-    // Urgent requests get half the category's response time.
+    if !category.active {
+        return Err(AppError::bad_input(
+            "this service category is no longer offered; choose another",
+        ));
+    }
+    // The community's own response time, when it set one, else the category's; urgent
+    // requests get half of it.
+    let allowed = community
+        .response_minutes
+        .unwrap_or(category.response_minutes);
     let response_minutes = match new.urgency {
-        Urgency::Normal => category.response_minutes,
-        Urgency::Urgent => (category.response_minutes / 2).max(10),
+        Urgency::Normal => allowed,
+        Urgency::Urgent => (allowed / 2).max(10),
     };
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let order = order::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(community_id),
+        grid_id: Set(requester.grid_id),
         requester_id: Set(actor.id),
         category_id: Set(category.id),
         title: Set(new.title),

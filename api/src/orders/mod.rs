@@ -11,7 +11,10 @@ pub mod queries;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};
-use entity::{enums::OrderStatus, order};
+use entity::{
+    enums::{OrderStatus, Role},
+    order,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 use workflow::{AWAITING_ACCEPTANCE, Relation};
@@ -19,6 +22,7 @@ use workflow::{AWAITING_ACCEPTANCE, Relation};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    organisation,
 };
 
 pub use commands::{
@@ -26,7 +30,9 @@ pub use commands::{
     dispatch, place, publish, rate, take,
 };
 pub use pool::{PoolCache, PoolPage, order_pool};
-pub use queries::{MAX_EVENTS_LISTED, OrderFilter, dispatch_queue, events_of, my_orders, my_tasks};
+pub use queries::{
+    MAX_EVENTS_LISTED, OrderFilter, dispatch_queue, events_of, grid_orders, my_orders, my_tasks,
+};
 
 pub fn relation(actor: &Actor, order: &order::Model) -> Relation {
     Relation {
@@ -63,9 +69,16 @@ pub fn needs_follow_up(order: &order::Model) -> bool {
     order.rating_stars.is_some_and(|stars| stars <= 2)
 }
 
+/// An order for those who may see it: those involved (`can_view`) and its grid's worker.
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<order::Model> {
     let order = find(db, id).await?;
-    if !can_view(actor, &order) {
+    let grid_worker = match order.grid_id {
+        Some(grid) if actor.roles.has_role(Role::GridWorker) => {
+            organisation::get_grid(db, grid).await?.worker_id == Some(actor.id)
+        }
+        _ => false,
+    };
+    if !(can_view(actor, &order) || grid_worker) {
         return Err(AppError::forbidden("you may not see this order"));
     }
     Ok(order)

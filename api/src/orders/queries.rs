@@ -11,6 +11,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::first_per_parent,
+    organisation,
     pagination::{Page, PageRequest, fetch_page},
 };
 
@@ -93,6 +94,23 @@ pub async fn dispatch_queue(
         ));
     }
     let scope = Condition::all().add(order::Column::CommunityId.eq(community_id));
+    list(db, scope, filter, page).await
+}
+
+/// A grid's orders, newest first, for its grid worker and the community's STAFF.
+pub async fn grid_orders(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    grid_id: Uuid,
+    filter: OrderFilter,
+    page: PageRequest,
+) -> AppResult<Page<order::Model>> {
+    if !organisation::may_see_grid(db, actor, grid_id).await? {
+        return Err(AppError::forbidden(
+            "only the grid's worker or STAFF of its community may see its orders",
+        ));
+    }
+    let scope = Condition::all().add(order::Column::GridId.eq(grid_id));
     list(db, scope, filter, page).await
 }
 
