@@ -102,6 +102,35 @@ pub fn with_redis() -> bool {
 static TEMPLATE: Mutex<Option<String>> = Mutex::const_new(None);
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
+/// A new, empty database (not even migrated) and what must live as long as it: a fresh
+/// PostgreSQL database when HONGFAN_TEST_DATABASE_URL is set, else a SQLite file.
+pub async fn empty_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("HONGFAN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let server = server.trim_end_matches('/');
+            let name = format!(
+                "hongfan_test_{}_{}",
+                std::process::id(),
+                DATABASES.fetch_add(1, Ordering::SeqCst)
+            );
+            let admin = sea_orm::Database::connect(format!("{server}/postgres"))
+                .await
+                .expect("connect to PostgreSQL");
+            execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await;
+            admin.close().await.expect("close admin connection");
+            (format!("{server}/{name}"), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("fresh.db").display()
+            );
+            (url, Some(dir))
+        }
+    }
+}
+
 /// A new database cloned from a template migrated once per test process.
 async fn postgres_database(server: &str) -> String {
     let server = server.trim_end_matches('/');

@@ -4,6 +4,7 @@ mod authorization;
 mod caching;
 mod concurrency;
 mod database_outage;
+mod first_deployment;
 mod helpers;
 mod http_protocol;
 mod identity;
