@@ -8,7 +8,11 @@ use entity::{order, redemption};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use sea_orm::DatabaseTransaction;
+
 use crate::{
+    error::AppResult,
+    inbox,
     infra::{
         cache::{self, Namespace},
         event_bus::EventBus,
@@ -96,27 +100,39 @@ impl Events {
 
     /// The result of a command whose transaction committed with these events.
     pub fn committed<T>(self, value: T) -> Committed<T> {
+        let notifications = self.0.iter().flat_map(notifications::for_event).collect();
         Committed {
             value,
             events: self.0,
+            notifications,
         }
+    }
+
+    /// Commits `txn` together with what these events tell people (their inbox rows), so a
+    /// change is never stored without its news, nor news without its change.
+    pub async fn commit<T>(self, txn: DatabaseTransaction, value: T) -> AppResult<Committed<T>> {
+        let committed = self.committed(value);
+        inbox::file(&txn, &committed.notifications).await?;
+        txn.commit().await?;
+        Ok(committed)
     }
 }
 
-/// A command's result together with the events its committed change caused.
+/// A command's result together with the events its committed change caused and the
+/// notifications they make.
 #[must_use = "hand it to the Dispatcher: caches and subscribers must hear of the change"]
 #[derive(Debug)]
 pub struct Committed<T> {
     value: T,
     events: Vec<DomainEvent>,
+    notifications: Vec<Notification>,
 }
 
 impl<T> Committed<T> {
     pub fn new(value: T, event: DomainEvent) -> Self {
-        Self {
-            value,
-            events: vec![event],
-        }
+        let mut events = Events::default();
+        events.push(event);
+        events.committed(value)
     }
 }
 
@@ -139,7 +155,11 @@ impl Dispatcher {
     /// Invalidates what the events made stale, tells subscribers, and hands back the result.
     /// Never fails: the change is committed, and a missed effect only costs freshness.
     pub async fn settle<T>(&self, committed: Committed<T>) -> T {
-        let Committed { value, events } = committed;
+        let Committed {
+            value,
+            events,
+            notifications,
+        } = committed;
         let mut stale: Vec<Namespace> = Vec::new();
         for namespace in events.iter().flat_map(DomainEvent::stale_reads) {
             if !stale.contains(namespace) {
@@ -149,9 +169,8 @@ impl Dispatcher {
         for namespace in stale {
             cache::invalidate(&self.store, namespace).await;
         }
-        let mut messages: Vec<Broadcast> = events
-            .iter()
-            .flat_map(notifications::for_event)
+        let mut messages: Vec<Broadcast> = notifications
+            .into_iter()
             .map(Broadcast::Notification)
             .collect();
         if events

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod identity;
+pub mod inbox;
 pub mod infra;
 pub mod merchants;
 pub mod notifications;

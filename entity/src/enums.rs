@@ -173,3 +173,26 @@ pub enum RedemptionStatus {
     #[sea_orm(string_value = "EXPIRED")]
     Expired,
 }
+
+/// Where an inbox message stands in being sent outside the app (WeChat subscription message).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Delivery {
+    /// Waiting for the delivery worker (again, after a failed attempt).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    /// Not sent: the person gave no consent for this kind, or it has no template. It stays in
+    /// the inbox.
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+    /// Written to the log instead of sent (no WeChat credentials: dev mode).
+    #[sea_orm(string_value = "LOGGED")]
+    Logged,
+    /// Given up after the last attempt; ADMIN see these.
+    #[sea_orm(string_value = "DEAD")]
+    Dead,
+}

@@ -7,6 +7,7 @@ pub mod community;
 pub mod district;
 pub mod enums;
 pub mod grid;
+pub mod inbox_message;
 pub mod merchant;
 pub mod merchant_badge;
 pub mod merchant_staff;

@@ -8,6 +8,7 @@ mod first_deployment;
 mod helpers;
 mod http_protocol;
 mod identity;
+mod inbox;
 mod ledger_properties;
 mod merchants;
 mod observability;

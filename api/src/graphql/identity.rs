@@ -111,6 +111,17 @@ impl User {
         self.0.show_on_leaderboard
     }
 
+    /// Unread messages in my inbox; null on anyone else.
+    async fn unread_count(&self, ctx: &Context<'_>) -> Result<Option<u64>> {
+        let viewer = actor(ctx).await?;
+        if viewer.id != self.0.id {
+            return Ok(None);
+        }
+        Ok(Some(
+            crate::inbox::unread_count(&state(ctx)?.db, self.0.id).await?,
+        ))
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

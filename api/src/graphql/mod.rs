@@ -3,6 +3,7 @@
 mod error;
 pub mod http;
 mod identity;
+mod inbox;
 pub mod limits;
 mod loaders;
 mod merchants;
@@ -33,6 +34,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     identity::IdentityQuery,
+    inbox::InboxQuery,
     organisation::OrganisationQuery,
     orders::OrderQuery,
     points::PointsQuery,
@@ -42,6 +44,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     identity::IdentityMutation,
+    inbox::InboxMutation,
     organisation::OrganisationMutation,
     orders::OrderMutation,
     points::PointsMutation,

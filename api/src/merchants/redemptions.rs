@@ -300,11 +300,9 @@ async fn claim(
             }
         }));
     }
-    txn.commit().await?;
-    Ok(Committed::new(
-        current.clone(),
-        DomainEvent::RedemptionVerified(current),
-    ))
+    let mut events = Events::default();
+    events.push(DomainEvent::RedemptionVerified(current.clone()));
+    events.commit(txn, current).await
 }
 
 /// PENDING → CANCELLED or EXPIRED: the points come back (REFUND) and so does the stock.

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent},
+    events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
     infra::db::begin_write,
     organisation, points,
@@ -127,8 +127,7 @@ pub async fn place(
     .insert(&txn)
     .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
-    txn.commit().await?;
-    Ok(stepped(order, None))
+    stepped(&order, None).commit(txn, order).await
 }
 
 pub async fn dispatch(
@@ -363,17 +362,19 @@ struct Applied {
 
 impl Applied {
     async fn commit(self) -> AppResult<Committed<order::Model>> {
-        self.txn.commit().await?;
-        Ok(stepped(self.order, Some(self.step)))
+        stepped(&self.order, Some(self.step))
+            .commit(self.txn, self.order)
+            .await
     }
 }
 
-fn stepped(order: order::Model, step: Option<Step>) -> Committed<order::Model> {
-    let event = DomainEvent::OrderStepped {
+fn stepped(order: &order::Model, step: Option<Step>) -> Events {
+    let mut events = Events::default();
+    events.push(DomainEvent::OrderStepped {
         order: Box::new(order.clone()),
         step,
-    };
-    Committed::new(order, event)
+    });
+    events
 }
 
 /// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs

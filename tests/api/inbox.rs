@@ -1,0 +1,102 @@
+//! Nothing depends on a live socket: what is meant for someone waits in their inbox, written
+//! with the change it reports.
+use serde_json::{Value, json};
+
+use crate::helpers::{Login, PUBLISH, TAKE, TestApp, World};
+
+const INBOX: &str = "{ myInbox(first: 20) { edges { node { id kind orderId message readAt } } } me { unreadCount } }";
+
+async fn inbox(app: &TestApp, who: &Login) -> (Vec<Value>, u64) {
+    let data = app.ok(&who.token, INBOX, json!({})).await;
+    let messages = data["myInbox"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect();
+    (messages, data["me"]["unreadCount"].as_u64().expect("count"))
+}
+
+fn kinds(messages: &[Value]) -> Vec<&str> {
+    messages
+        .iter()
+        .map(|m| m["kind"].as_str().expect("kind"))
+        .collect()
+}
+
+#[tokio::test]
+async fn what_happens_while_the_app_is_closed_waits_in_the_inbox() {
+    let w = World::new().await;
+    let order = w.place().await;
+    let (staff_inbox, _) = inbox(&w.app, &w.staff).await;
+    assert_eq!(kinds(&staff_inbox), ["NEW_ORDER"]);
+
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status } }",
+            json!({ "id": order, "to": w.member.user_id }),
+        )
+        .await;
+    let (member_inbox, unread) = inbox(&w.app, &w.member).await;
+    assert_eq!(kinds(&member_inbox), ["ORDER_DISPATCHED_TO_YOU"]);
+    assert_eq!(member_inbox[0]["orderId"], order.as_str());
+    assert_eq!(unread, 1);
+    let (other_inbox, _) = inbox(&w.app, &w.other_member).await;
+    assert!(other_inbox.is_empty(), "dispatched to one member only");
+
+    let second = w.place().await;
+    w.publish(&second).await;
+    for member in [&w.member, &w.other_member] {
+        let (messages, _) = inbox(&w.app, member).await;
+        assert_eq!(
+            kinds(&messages)[0],
+            "NEW_OPEN_ORDER",
+            "every member hears of it"
+        );
+    }
+    w.app
+        .ok(&w.other_member.token, TAKE, json!({ "id": second }))
+        .await;
+    let (resident_inbox, unread) = inbox(&w.app, &w.resident).await;
+    assert_eq!(
+        kinds(&resident_inbox),
+        ["ORDER_ACCEPTED"],
+        "no mere 'order changed' rows"
+    );
+    assert_eq!(unread, 1);
+
+    // Read: only one's own messages.
+    let mark = "mutation($ids: [ID!]!) { markInboxRead(ids: $ids) }";
+    let theirs = json!({ "ids": [member_inbox[0]["id"]] });
+    let marked = w.app.ok(&w.resident.token, mark, theirs.clone()).await;
+    assert_eq!(marked["markInboxRead"], 0, "not the resident's message");
+    let marked = w.app.ok(&w.member.token, mark, theirs).await;
+    assert_eq!(marked["markInboxRead"], 1);
+    let (member_inbox, unread) = inbox(&w.app, &w.member).await;
+    assert_eq!(unread, 1, "the NEW_OPEN_ORDER one is still unread");
+    assert!(member_inbox.iter().any(|m| !m["readAt"].is_null()));
+}
+
+#[tokio::test]
+async fn a_refused_step_tells_no_one() {
+    let w = World::new().await;
+    let order = w.place().await;
+    w.publish(&order).await;
+    let (before, _) = inbox(&w.app, &w.resident).await;
+    // The requester cannot take their own order: nothing is stored, nothing is filed.
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), TAKE, json!({ "id": order }))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), PUBLISH, json!({ "id": order }))
+            .await,
+        "CONFLICT"
+    );
+    let (after, _) = inbox(&w.app, &w.resident).await;
+    assert_eq!(before, after);
+}
