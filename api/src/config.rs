@@ -28,6 +28,8 @@ const VARIABLES: &[&str] = &[
     "HONGFAN_PROXY_HOPS",
     "HONGFAN_METRICS_BIND",
     "ADJUSTMENT_DAILY_CAP",
+    "WECHAT_SUBSCRIBE_TEMPLATES",
+    "DELIVERY_INTERVAL_SECONDS",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +75,10 @@ pub struct Settings {
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<Secret>,
     pub wechat_api_base: String,
+    /// Subscription-message templates per message kind, as JSON (README: "Deploying on WeChat").
+    pub wechat_subscribe_templates: Option<String>,
+    /// How often each instance's worker sends due subscription messages.
+    pub delivery_interval_seconds: u64,
     /// Most minutes one order may credit to its taker (default 8 h).
     pub order_minutes_cap: i32,
     /// How long a redemption code stays valid before it expires and is refunded.
@@ -111,6 +117,8 @@ impl Default for Settings {
             wechat_appid: None,
             wechat_secret: None,
             wechat_api_base: "https://api.weixin.qq.com".to_owned(),
+            wechat_subscribe_templates: None,
+            delivery_interval_seconds: 5,
             order_minutes_cap: 8 * 60,
             redemption_valid_days: 7,
             rate_limit_per_minute: 600,
@@ -176,6 +184,17 @@ impl Settings {
                 return Err(invalid("JWT_SECRET", "is required in production"));
             }
             _ => {}
+        }
+        if let Err(error) =
+            crate::delivery::Templates::parse(self.wechat_subscribe_templates.as_deref())
+        {
+            return Err(invalid(
+                "WECHAT_SUBSCRIBE_TEMPLATES",
+                format!("must be a JSON object of message kind → template: {error}"),
+            ));
+        }
+        if self.delivery_interval_seconds == 0 {
+            return Err(invalid("DELIVERY_INTERVAL_SECONDS", "must be positive"));
         }
         if self.access_token_ttl_seconds == 0 {
             return Err(invalid("ACCESS_TOKEN_TTL_SECONDS", "must be positive"));

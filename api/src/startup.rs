@@ -15,6 +15,7 @@ use tower_http::{
 
 use crate::{
     config::{Environment, Settings},
+    delivery::{self, Sender, Templates},
     events::Dispatcher,
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
@@ -24,6 +25,7 @@ use crate::{
     infra::metrics::Metrics,
     infra::rate_limit::{self, Limit},
     infra::shared_store::SharedStore,
+    infra::wechat::WechatApi,
     merchants::redemptions,
     orders::{PoolCache, categories::Catalog},
     state::AppState,
@@ -40,6 +42,7 @@ pub struct Application {
     /// The private listener for /metrics, apart from the public one.
     metrics: Option<(TcpListener, Router)>,
     state: AppState,
+    delivery_interval: Duration,
 }
 
 impl Application {
@@ -92,6 +95,19 @@ impl Application {
                 window: Duration::from_secs(60),
             },
         };
+        let delivery = match (&settings.wechat_appid, &settings.wechat_secret) {
+            (Some(appid), Some(secret)) => Sender::Wechat {
+                api: WechatApi::new(
+                    appid.clone(),
+                    secret.clone(),
+                    &settings.wechat_api_base,
+                    store.clone(),
+                )?,
+                templates: Templates::parse(settings.wechat_subscribe_templates.as_deref())
+                    .map_err(|error| anyhow::anyhow!("WECHAT_SUBSCRIBE_TEMPLATES: {error}"))?,
+            },
+            _ => Sender::Log,
+        };
         let state = AppState {
             db,
             store: store.clone(),
@@ -100,6 +116,7 @@ impl Application {
             adjustment_daily_cap: settings.adjustment_daily_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             dispatcher: Dispatcher::new(store, bus),
+            delivery,
             categories: Catalog::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
         };
@@ -167,6 +184,7 @@ impl Application {
             router,
             metrics,
             state,
+            delivery_interval: Duration::from_secs(settings.delivery_interval_seconds),
         })
     }
 
@@ -193,6 +211,11 @@ impl Application {
                 .clone()
                 .forget_on_change(self.state.dispatcher.bus().subscribe()),
         );
+        tokio::spawn(delivery::run(
+            self.state.db.clone(),
+            self.state.delivery.clone(),
+            self.delivery_interval,
+        ));
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),
             self.state.dispatcher.clone(),

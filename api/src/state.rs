@@ -4,6 +4,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    delivery::Sender,
     events::Dispatcher,
     identity::sessions::SessionService,
     infra::shared_store::SharedStore,
@@ -20,6 +21,8 @@ pub struct AppState {
     pub adjustment_daily_cap: i64,
     pub redemption_valid_for: chrono::Duration,
     pub dispatcher: Dispatcher,
+    /// How inbox messages leave the app (WeChat, or the log in development).
+    pub delivery: Sender,
     pub categories: Catalog,
     pub order_pool: Arc<PoolCache>,
 }

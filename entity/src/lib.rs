@@ -23,4 +23,5 @@ pub mod role_grant;
 pub mod service_category;
 pub mod service_record;
 pub mod street;
+pub mod subscribe_consent;
 pub mod user;

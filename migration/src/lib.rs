@@ -10,6 +10,7 @@ mod m20261125_000006_create_adjustment_requests;
 mod m20261125_000007_append_only_records;
 mod m20261125_000008_organisation_admin;
 mod m20261125_000009_create_inbox;
+mod m20261125_000010_create_subscribe_consents;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_append_only_records::Migration),
             Box::new(m20261125_000008_organisation_admin::Migration),
             Box::new(m20261125_000009_create_inbox::Migration),
+            Box::new(m20261125_000010_create_subscribe_consents::Migration),
         ]
     }
 }

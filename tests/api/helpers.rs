@@ -20,6 +20,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// What the CLI and background jobs settle their changes with.
     pub dispatcher: Dispatcher,
+    /// How this instance's delivery worker sends inbox messages.
+    pub delivery: hongfan::delivery::Sender,
     pub http: reqwest::Client,
     pub settings: Settings,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -82,12 +84,14 @@ async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> Tes
         .map(|address| format!("http://{address}"));
     let db = app.state().db.clone();
     let dispatcher = app.state().dispatcher.clone();
+    let delivery = app.state().delivery.clone();
     tokio::spawn(app.serve());
     TestApp {
         address,
         metrics_address,
         db,
         dispatcher,
+        delivery,
         http: reqwest::Client::new(),
         settings,
         _sqlite_dir: sqlite_dir,

@@ -22,3 +22,4 @@ mod schema_file;
 mod security;
 mod subscriptions;
 mod wechat_login;
+mod wechat_messages;

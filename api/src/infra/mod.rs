@@ -7,3 +7,4 @@ pub mod event_bus;
 pub mod metrics;
 pub mod rate_limit;
 pub mod shared_store;
+pub mod wechat;

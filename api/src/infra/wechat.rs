@@ -1,0 +1,192 @@
+//! WeChat's server API for everything but login: one access token shared by every instance,
+//! timeouts on every call, and WeChat's error codes turned into what callers can act on.
+//!
+//! The access token comes from the stable-token endpoint and is kept in the shared store
+//! until five minutes before it expires. One instance at a time fetches it (a short lock in
+//! the store); the others wait for it to appear. A call refused for a stale token (40001,
+//! 42001) fetches a fresh one and is tried once more.
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{config::Secret, infra::shared_store::SharedStore};
+
+const TOKEN_KEY: &str = "wechat:access-token";
+const TOKEN_LOCK_KEY: &str = "wechat:access-token-lock";
+/// Longest one instance holds the right to fetch the token.
+const TOKEN_LOCK: Duration = Duration::from_secs(5);
+/// Refresh this long before WeChat's expiry.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum WechatError {
+    /// Worth trying again later: WeChat is down or busy, or the network is.
+    #[error("WeChat is unavailable: {0}")]
+    Unavailable(String),
+    /// WeChat refused this request as it is (errcode and message); retrying will not help.
+    #[error("WeChat refused the request: {errcode} {errmsg}")]
+    Refused { errcode: i64, errmsg: String },
+}
+
+#[derive(Clone)]
+pub struct WechatApi {
+    http: reqwest::Client,
+    appid: String,
+    secret: Secret,
+    base: String,
+    store: SharedStore,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// WeChat asks callers to retry after -1 (busy); 40001/42001 mean the token is stale.
+const BUSY: i64 = -1;
+const STALE_TOKEN: [i64; 2] = [40001, 42001];
+
+impl WechatApi {
+    pub fn new(
+        appid: String,
+        secret: Secret,
+        base: &str,
+        store: SharedStore,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?,
+            appid,
+            secret,
+            base: base.trim_end_matches('/').to_owned(),
+            store,
+        })
+    }
+
+    /// POSTs `body` to `path` with the access token; the answer's JSON when errcode is 0.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, WechatError> {
+        let token = self.access_token(None).await?;
+        match self.post_with(&token, path, body).await {
+            Err(WechatError::Refused { errcode, .. }) if STALE_TOKEN.contains(&errcode) => {
+                let token = self.access_token(Some(&token)).await?;
+                self.post_with(&token, path, body).await
+            }
+            other => other,
+        }
+    }
+
+    async fn post_with(&self, token: &str, path: &str, body: &Value) -> Result<Value, WechatError> {
+        let answer: Value = self
+            .send(
+                self.http
+                    .post(format!("{}{path}", self.base))
+                    .query(&[("access_token", token)])
+                    .json(body),
+            )
+            .await?;
+        let Answer { errcode, errmsg } = serde_json::from_value(answer.clone()).unwrap_or(Answer {
+            errcode: 0,
+            errmsg: String::new(),
+        });
+        match errcode {
+            0 => Ok(answer),
+            BUSY => Err(WechatError::Unavailable("WeChat is busy".into())),
+            _ => Err(WechatError::Refused { errcode, errmsg }),
+        }
+    }
+
+    /// WeChat may label its JSON as text/plain, so the body is parsed by hand. URLs carry the
+    /// token: errors are logged without them.
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, WechatError> {
+        let unavailable =
+            |error: reqwest::Error| WechatError::Unavailable(error.without_url().to_string());
+        let body = request
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unavailable)?
+            .text()
+            .await
+            .map_err(unavailable)?;
+        serde_json::from_str(&body)
+            .map_err(|error| WechatError::Unavailable(format!("unreadable answer: {error}")))
+    }
+
+    /// The shared token; `stale` is one WeChat just refused, to be replaced.
+    async fn access_token(&self, stale: Option<&str>) -> Result<String, WechatError> {
+        // One lock per token being replaced, so that replacing a stale token never waits for
+        // the lock of the fetch that produced it.
+        let lock = match stale {
+            Some(token) => format!("{TOKEN_LOCK_KEY}:{:x}", Sha256::digest(token.as_bytes())),
+            None => TOKEN_LOCK_KEY.to_owned(),
+        };
+        for _ in 0..40 {
+            if let Ok(Some(token)) = self.store.get_text(TOKEN_KEY).await
+                && !token.is_empty()
+                && Some(token.as_str()) != stale
+            {
+                return Ok(token);
+            }
+            // The first to count in the lock's window fetches; a store that is down lets
+            // every instance fetch for itself (the stable token allows that).
+            if self.store.hit(&lock, TOKEN_LOCK).await.unwrap_or(1) == 1 {
+                return self.fetch_token(stale.is_some()).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(WechatError::Unavailable(
+            "timed out waiting for another instance to fetch the access token".into(),
+        ))
+    }
+
+    async fn fetch_token(&self, force_refresh: bool) -> Result<String, WechatError> {
+        let answer: TokenAnswer = self
+            .send(
+                self.http
+                    .post(format!("{}/cgi-bin/stable_token", self.base))
+                    .json(&json!({
+                        "grant_type": "client_credential",
+                        "appid": self.appid,
+                        "secret": self.secret.expose(),
+                        "force_refresh": force_refresh,
+                    })),
+            )
+            .await?;
+        let (Some(token), 0) = (answer.access_token, answer.errcode) else {
+            return Err(match answer.errcode {
+                BUSY => WechatError::Unavailable("WeChat is busy".into()),
+                errcode => WechatError::Refused {
+                    errcode,
+                    errmsg: answer.errmsg,
+                },
+            });
+        };
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(7200));
+        let keep = lifetime
+            .saturating_sub(TOKEN_MARGIN)
+            .max(Duration::from_secs(60));
+        if let Err(error) = self.store.set_text(TOKEN_KEY, &token, keep).await {
+            tracing::warn!(%error, "shared store unavailable; the access token is not shared");
+        }
+        Ok(token)
+    }
+}

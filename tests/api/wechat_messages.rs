@@ -1,0 +1,245 @@
+//! Subscription messages (订阅消息) to phones outside the app, against a fake WeChat server:
+//! sent once, retried when WeChat fails, never without consent, and never twice when two
+//! instances run the delivery worker.
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    routing::{get, post},
+};
+use chrono::{Duration, Utc};
+use entity::{enums::Delivery, inbox_message};
+use hongfan::delivery::deliver_due;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{Login, PUBLISH, TestApp, World, spawn_app_with, with_redis};
+
+/// What the fake has seen, and how it misbehaves.
+#[derive(Default)]
+struct Fake {
+    tokens_issued: AtomicUsize,
+    /// Send calls to fail (HTTP 502) before answering normally.
+    failures_left: AtomicUsize,
+    send_calls: AtomicUsize,
+    /// A token WeChat treats as expired (40001) although it was just issued.
+    expired_token: Mutex<Option<String>>,
+    /// (touser, template_id, access token) of every message accepted.
+    sent: Mutex<Vec<(String, String, String)>>,
+}
+
+async fn stable_token(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Json<Value> {
+    assert_eq!(body["appid"], "wx-app");
+    assert_eq!(body["secret"], "wx-secret");
+    let n = fake.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
+    Json(json!({ "access_token": format!("tok-{n}"), "expires_in": 7200 }))
+}
+
+async fn code2session(Query(query): Query<Value>) -> Json<Value> {
+    Json(json!({ "openid": query["js_code"], "session_key": "unused" }))
+}
+
+async fn send(
+    State(fake): State<Arc<Fake>>,
+    Query(query): Query<Value>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
+    fake.send_calls.fetch_add(1, Ordering::SeqCst);
+    if fake
+        .failures_left
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return Err(axum::http::StatusCode::BAD_GATEWAY);
+    }
+    let token = query["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if fake.expired_token.lock().expect("expired").as_deref() == Some(token.as_str()) {
+        return Ok(Json(
+            json!({ "errcode": 40001, "errmsg": "invalid credential" }),
+        ));
+    }
+    fake.sent.lock().expect("sent").push((
+        body["touser"].as_str().unwrap_or_default().to_owned(),
+        body["template_id"].as_str().unwrap_or_default().to_owned(),
+        token,
+    ));
+    Ok(Json(json!({ "errcode": 0, "errmsg": "ok" })))
+}
+
+async fn start_fake() -> (String, Arc<Fake>) {
+    let fake = Arc::new(Fake::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = Router::new()
+        .route("/cgi-bin/stable_token", post(stable_token))
+        .route("/cgi-bin/message/subscribe/send", post(send))
+        .route("/sns/jscode2session", get(code2session))
+        .with_state(Arc::clone(&fake));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (base, fake)
+}
+
+const TEMPLATES: &str = r#"{
+  "ORDER_DISPATCHED_TO_YOU": {"templateId": "tpl-dispatch", "page": "pages/order/detail", "fields": {"thing1": "message", "time2": "time"}},
+  "NEW_OPEN_ORDER": {"templateId": "tpl-open", "fields": {"thing1": "message"}},
+  "ORDER_ACCEPTED": {"templateId": "tpl-accepted", "fields": {"thing1": "message"}}
+}"#;
+
+async fn app_with_wechat(base: &str) -> TestApp {
+    let base = base.to_owned();
+    spawn_app_with(move |settings| {
+        settings.wechat_appid = Some("wx-app".into());
+        settings.wechat_secret = Some(hongfan::config::Secret::new("wx-secret"));
+        settings.wechat_api_base = base;
+        settings.wechat_subscribe_templates = Some(TEMPLATES.into());
+        // Tests run the worker's rounds themselves.
+        settings.delivery_interval_seconds = 3600;
+    })
+    .await
+}
+
+async fn consent(app: &TestApp, who: &Login, key: &str, times: usize) {
+    for _ in 0..times {
+        app.ok(
+            &who.token,
+            "mutation($k: [String!]!) { recordSubscribeConsent(templateKeys: $k, accepted: true) }",
+            json!({ "k": [key] }),
+        )
+        .await;
+    }
+}
+
+async fn messages_of(app: &TestApp, who: &Login) -> Vec<inbox_message::Model> {
+    inbox_message::Entity::find()
+        .filter(inbox_message::Column::UserId.eq(who.user_id.parse::<uuid::Uuid>().expect("id")))
+        .all(&app.db)
+        .await
+        .expect("inbox")
+}
+
+#[tokio::test]
+async fn a_failing_send_is_retried_and_delivered_once() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    consent(&w.app, &w.member, "ORDER_DISPATCHED_TO_YOU", 1).await;
+    let order = w.place().await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status } }",
+            json!({ "id": order, "to": w.member.user_id }),
+        )
+        .await;
+    fake.failures_left.store(2, Ordering::SeqCst);
+    // The first token expires at WeChat's end before we thought it would.
+    *fake.expired_token.lock().expect("expired") = Some("tok-1".into());
+
+    let now = Utc::now();
+    for minutes in [0, 10, 60, 180] {
+        deliver_due(&w.app.db, &w.app.delivery, now + Duration::minutes(minutes))
+            .await
+            .expect("round");
+    }
+    let sent = fake.sent.lock().expect("sent").clone();
+    assert_eq!(sent.len(), 1, "delivered once: {sent:?}");
+    assert_eq!(sent[0].0, "demo-member");
+    assert_eq!(sent[0].1, "tpl-dispatch");
+    assert_eq!(sent[0].2, "tok-2", "the stale token was replaced");
+    let dispatched: Vec<_> = messages_of(&w.app, &w.member).await;
+    assert_eq!(dispatched.len(), 1);
+    assert_eq!(dispatched[0].delivery, Delivery::Sent);
+    assert_eq!(dispatched[0].attempts, 3, "two failures, then success");
+    // 2 failures, 1 refusal for the stale token, 1 success.
+    assert_eq!(fake.send_calls.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn without_consent_nothing_is_sent_but_the_inbox_has_it() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let order = w.place().await;
+    w.publish(&order).await;
+    w.app
+        .ok(
+            &w.member.token,
+            "mutation($id: ID!) { takeOrder(orderId: $id) { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+    deliver_due(&w.app.db, &w.app.delivery, Utc::now())
+        .await
+        .expect("round");
+    assert_eq!(fake.send_calls.load(Ordering::SeqCst), 0);
+    let accepted = messages_of(&w.app, &w.resident).await;
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].delivery, Delivery::Skipped);
+    let inbox = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myInbox { edges { node { kind delivery } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        inbox["myInbox"]["edges"][0]["node"],
+        json!({ "kind": "ORDER_ACCEPTED", "delivery": "SKIPPED" })
+    );
+}
+
+#[tokio::test]
+async fn two_instances_running_workers_send_each_message_once() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let second = w.app.another_instance().await;
+    const ORDERS: usize = 12;
+    consent(&w.app, &w.member, "NEW_OPEN_ORDER", ORDERS).await;
+    for _ in 0..ORDERS {
+        let order = w.place().await;
+        w.app
+            .ok(&w.staff.token, PUBLISH, json!({ "id": order }))
+            .await;
+    }
+    let now = Utc::now();
+    for round in 0..3 {
+        let at = now + Duration::minutes(round * 10);
+        let (a, b) = tokio::join!(
+            deliver_due(&w.app.db, &w.app.delivery, at),
+            deliver_due(&second.db, &second.delivery, at),
+        );
+        a.expect("first worker");
+        b.expect("second worker");
+    }
+    let sent = fake.sent.lock().expect("sent").clone();
+    let to_member = sent.iter().filter(|(to, ..)| to == "demo-member").count();
+    assert_eq!(to_member, ORDERS, "each NEW_OPEN_ORDER once: {sent:?}");
+    assert!(
+        messages_of(&w.app, &w.member)
+            .await
+            .iter()
+            .all(|m| m.delivery == Delivery::Sent && m.attempts == 1)
+    );
+    // The other member gave no consent.
+    assert!(
+        messages_of(&w.app, &w.other_member)
+            .await
+            .iter()
+            .all(|m| m.delivery == Delivery::Skipped)
+    );
+    if with_redis() {
+        assert_eq!(
+            fake.tokens_issued.load(Ordering::SeqCst),
+            1,
+            "one access token shared by both instances"
+        );
+    }
+}
