@@ -30,6 +30,7 @@ const VARIABLES: &[&str] = &[
     "ADJUSTMENT_DAILY_CAP",
     "WECHAT_SUBSCRIBE_TEMPLATES",
     "DELIVERY_INTERVAL_SECONDS",
+    "CONTENT_CHECK_FAIL_OPEN",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +80,9 @@ pub struct Settings {
     pub wechat_subscribe_templates: Option<String>,
     /// How often each instance's worker sends due subscription messages.
     pub delivery_interval_seconds: u64,
+    /// While WeChat's content check is unreachable: store user text and flag it for STAFF
+    /// (true), or refuse it with SERVICE_UNAVAILABLE (false).
+    pub content_check_fail_open: bool,
     /// Most minutes one order may credit to its taker (default 8 h).
     pub order_minutes_cap: i32,
     /// How long a redemption code stays valid before it expires and is refunded.
@@ -119,6 +123,7 @@ impl Default for Settings {
             wechat_api_base: "https://api.weixin.qq.com".to_owned(),
             wechat_subscribe_templates: None,
             delivery_interval_seconds: 5,
+            content_check_fail_open: true,
             order_minutes_cap: 8 * 60,
             redemption_valid_days: 7,
             rate_limit_per_minute: 600,

@@ -21,6 +21,9 @@ pub enum AppError {
     /// The request itself is wrong; retrying it unchanged will fail again.
     #[error("{0}")]
     BadInput(String),
+    /// Content security found the text unacceptable; nothing was stored.
+    #[error("{0}")]
+    ContentRejected(String),
     /// The object's current state does not allow this (already taken, already rated, …).
     #[error("{0}")]
     Conflict(String),
@@ -58,13 +61,21 @@ impl AppError {
         Self::Internal(error.into())
     }
 
+    /// Why, within its code, when clients may want to tell cases apart.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Self::ContentRejected(_) => Some("CONTENT_REJECTED"),
+            _ => None,
+        }
+    }
+
     /// The stable code clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::BadInput(_) => "BAD_USER_INPUT",
+            Self::BadInput(_) | Self::ContentRejected(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::ApprovalRequired(_) => "APPROVAL_REQUIRED",
             Self::RateLimited { .. } => "RATE_LIMITED",

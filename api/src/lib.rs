@@ -4,6 +4,7 @@
 //! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
 //! into the `state` that resolvers share.
 pub mod config;
+pub mod content;
 pub mod delivery;
 pub mod error;
 pub mod events;

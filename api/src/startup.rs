@@ -15,6 +15,7 @@ use tower_http::{
 
 use crate::{
     config::{Environment, Settings},
+    content::ContentGuard,
     delivery::{self, Sender, Templates},
     events::Dispatcher,
     graphql::{self, http::GraphqlEndpoint},
@@ -95,18 +96,28 @@ impl Application {
                 window: Duration::from_secs(60),
             },
         };
-        let delivery = match (&settings.wechat_appid, &settings.wechat_secret) {
-            (Some(appid), Some(secret)) => Sender::Wechat {
-                api: WechatApi::new(
-                    appid.clone(),
-                    secret.clone(),
-                    &settings.wechat_api_base,
-                    store.clone(),
-                )?,
-                templates: Templates::parse(settings.wechat_subscribe_templates.as_deref())
-                    .map_err(|error| anyhow::anyhow!("WECHAT_SUBSCRIBE_TEMPLATES: {error}"))?,
-            },
-            _ => Sender::Log,
+        let wechat_api = match (&settings.wechat_appid, &settings.wechat_secret) {
+            (Some(appid), Some(secret)) => Some(WechatApi::new(
+                appid.clone(),
+                secret.clone(),
+                &settings.wechat_api_base,
+                store.clone(),
+            )?),
+            _ => None,
+        };
+        let (delivery, content) = match wechat_api {
+            Some(api) => (
+                Sender::Wechat {
+                    api: api.clone(),
+                    templates: Templates::parse(settings.wechat_subscribe_templates.as_deref())
+                        .map_err(|error| anyhow::anyhow!("WECHAT_SUBSCRIBE_TEMPLATES: {error}"))?,
+                },
+                ContentGuard::Wechat {
+                    api,
+                    fail_open: settings.content_check_fail_open,
+                },
+            ),
+            None => (Sender::Log, ContentGuard::Off),
         };
         let state = AppState {
             db,
@@ -117,6 +128,7 @@ impl Application {
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             dispatcher: Dispatcher::new(store, bus),
             delivery,
+            content,
             categories: Catalog::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
         };

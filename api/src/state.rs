@@ -4,6 +4,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    content::ContentGuard,
     delivery::Sender,
     events::Dispatcher,
     identity::sessions::SessionService,
@@ -23,6 +24,8 @@ pub struct AppState {
     pub dispatcher: Dispatcher,
     /// How inbox messages leave the app (WeChat, or the log in development).
     pub delivery: Sender,
+    /// Content security for text users write for others.
+    pub content: ContentGuard,
     pub categories: Catalog,
     pub order_pool: Arc<PoolCache>,
 }

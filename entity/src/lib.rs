@@ -4,6 +4,7 @@ pub mod activity;
 pub mod activity_signup;
 pub mod adjustment_request;
 pub mod community;
+pub mod content_flag;
 pub mod district;
 pub mod enums;
 pub mod grid;

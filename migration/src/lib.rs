@@ -11,6 +11,7 @@ mod m20261125_000007_append_only_records;
 mod m20261125_000008_organisation_admin;
 mod m20261125_000009_create_inbox;
 mod m20261125_000010_create_subscribe_consents;
+mod m20261125_000011_create_content_flags;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_organisation_admin::Migration),
             Box::new(m20261125_000009_create_inbox::Migration),
             Box::new(m20261125_000010_create_subscribe_consents::Migration),
+            Box::new(m20261125_000011_create_content_flags::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use async_graphql::parser::{
     types::{BaseType, TypeDefinition, TypeKind, TypeSystemDefinition},
 };
 use entity::enums::Role;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{Login, PUBLISH, World};
@@ -63,6 +64,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("merchant", "id") => "merchant",
         ("reviewServiceRecord", "id") => "serviceRecord",
         ("cancelRedemption", "id") => "redemption",
+        ("resolveContentFlag", "id") => "contentFlag",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -333,8 +335,24 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .expect("district")
         .to_owned();
 
+    let flag = entity::content_flag::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        author_id: Set(w.resident.user_id.parse().expect("uuid")),
+        community_id: Set(Some(community.parse().expect("uuid"))),
+        field: Set("title".into()),
+        excerpt: Set("厨房漏水".into()),
+        reason: Set("UNCHECKED".into()),
+        created_at: Set(chrono::Utc::now()),
+        resolved_by: Set(None),
+        resolved_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("flag");
+
     HashMap::from([
         ("order", order),
+        ("contentFlag", flag.id.to_string()),
         ("grid", grid),
         ("district", district),
         ("category", w.demo.repair.clone()),

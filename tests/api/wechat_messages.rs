@@ -28,6 +28,10 @@ struct Fake {
     send_calls: AtomicUsize,
     /// A token WeChat treats as expired (40001) although it was just issued.
     expired_token: Mutex<Option<String>>,
+    /// msgSecCheck answers 502 while set.
+    content_check_down: std::sync::atomic::AtomicBool,
+    /// (openid, scene) of every content check.
+    checked: Mutex<Vec<(String, i64)>>,
     /// (touser, template_id, access token) of every message accepted.
     sent: Mutex<Vec<(String, String, String)>>,
 }
@@ -73,6 +77,32 @@ async fn send(
     Ok(Json(json!({ "errcode": 0, "errmsg": "ok" })))
 }
 
+/// Risky when the text mentions 违规, "review" when it mentions 待审.
+async fn msg_sec_check(
+    State(fake): State<Arc<Fake>>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
+    if fake.content_check_down.load(Ordering::SeqCst) {
+        return Err(axum::http::StatusCode::BAD_GATEWAY);
+    }
+    assert_eq!(body["version"], 2);
+    fake.checked.lock().expect("checked").push((
+        body["openid"].as_str().unwrap_or_default().to_owned(),
+        body["scene"].as_i64().unwrap_or_default(),
+    ));
+    let content = body["content"].as_str().unwrap_or_default();
+    let suggest = if content.contains("违规") {
+        "risky"
+    } else if content.contains("待审") {
+        "review"
+    } else {
+        "pass"
+    };
+    Ok(Json(
+        json!({ "errcode": 0, "errmsg": "ok", "result": { "suggest": suggest, "label": 100 } }),
+    ))
+}
+
 async fn start_fake() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -82,6 +112,7 @@ async fn start_fake() -> (String, Arc<Fake>) {
     let router = Router::new()
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/cgi-bin/message/subscribe/send", post(send))
+        .route("/wxa/msg_sec_check", post(msg_sec_check))
         .route("/sns/jscode2session", get(code2session))
         .with_state(Arc::clone(&fake));
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -242,4 +273,84 @@ async fn two_instances_running_workers_send_each_message_once() {
             "one access token shared by both instances"
         );
     }
+}
+
+const PLACE_TEXT: &str = "mutation($c: ID!, $t: String!) { placeOrder(input: { categoryId: $c, title: $t, description: \"\", address: \"3号楼\", contactPhone: \"13800000001\" }) { id } }";
+const FLAGS: &str = "query($c: ID!) { contentFlags(communityId: $c) { edges { node { id field excerpt reason } } } }";
+
+#[tokio::test]
+async fn risky_text_is_refused_and_nothing_is_stored() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let vars = |title: &str| json!({ "c": w.demo.repair, "t": title });
+    let refused = w
+        .app
+        .graphql(Some(&w.resident.token), PLACE_TEXT, vars("违规广告"))
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "CONTENT_REJECTED"
+    );
+    let mine = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myOrders { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["myOrders"]["edges"], json!([]), "nothing stored");
+    assert_eq!(
+        fake.checked.lock().expect("checked")[0],
+        ("demo-resident".to_owned(), 3),
+        "checked as the author, in the forum scene"
+    );
+
+    // "review": stored, and flagged for the community's STAFF.
+    w.app
+        .ok(&w.resident.token, PLACE_TEXT, vars("楼道待审照片"))
+        .await;
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(
+        flags["contentFlags"]["edges"][0]["node"]["reason"], "REVIEW",
+        "{flags}"
+    );
+}
+
+#[tokio::test]
+async fn while_wechat_is_unreachable_text_is_stored_and_flagged() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    fake.content_check_down.store(true, Ordering::SeqCst);
+    w.app
+        .ok(
+            &w.resident.token,
+            PLACE_TEXT,
+            json!({ "c": w.demo.repair, "t": "厨房漏水" }),
+        )
+        .await;
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    let flag = flags["contentFlags"]["edges"][0]["node"].clone();
+    assert_eq!(flag["reason"], "UNCHECKED");
+    assert_eq!(flag["field"], "title");
+    assert_eq!(flag["excerpt"], "厨房漏水");
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!) { resolveContentFlag(id: $id) { resolvedAt } }",
+            json!({ "id": flag["id"] }),
+        )
+        .await;
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(flags["contentFlags"]["edges"], json!([]));
 }

@@ -25,7 +25,7 @@ pub fn add_codes(errors: &mut [ServerError]) {
             *error = exceeded.into_server_error();
             continue;
         }
-        let (code, retry_after) = match error.source::<AppError>() {
+        let (code, retry_after, reason) = match error.source::<AppError>() {
             Some(app_error) => {
                 if let AppError::Internal(cause) = app_error {
                     tracing::error!(error = ?cause, path = ?error.path, "internal error");
@@ -34,14 +34,17 @@ pub fn add_codes(errors: &mut [ServerError]) {
                     AppError::RateLimited { retry_after, .. } => retry_after.map(|d| d.as_secs()),
                     _ => None,
                 };
-                (app_error.code(), retry_after)
+                (app_error.code(), retry_after, app_error.reason())
             }
-            None => ("BAD_USER_INPUT", None),
+            None => ("BAD_USER_INPUT", None, None),
         };
         let extensions = error
             .extensions
             .get_or_insert_with(ErrorExtensionValues::default);
         extensions.set("code", code);
+        if let Some(reason) = reason {
+            extensions.set("reason", reason);
+        }
         if let Some(seconds) = retry_after {
             extensions.set("retryAfter", seconds);
         }

@@ -3,11 +3,12 @@ use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
 use super::{
-    actor, caller, client_ip, load_community, load_user,
+    actor, caller, check_content, client_ip, load_community, load_user,
     organisation::{Community, Grid},
     parse_id, settle, state, to_id,
 };
 use crate::{
+    content::Scene,
     identity::{
         party_members::{self, PartyMemberApplicationInput},
         roles,
@@ -287,6 +288,8 @@ impl IdentityMutation {
         input: UpdateProfileInput,
     ) -> Result<User> {
         let actor = actor(ctx).await?;
+        let name = input.name.as_deref().unwrap_or_default();
+        check_content(ctx, actor, Scene::Profile, &[("name", name)]).await?;
         let community_id = input
             .community_id
             .map(|id| parse_id("communityId", &id))

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, connection, load_children, load_community, load_user, organisation::Community, parse_id,
-    settle, state, to_id,
+    actor, check_content, connection, load_children, load_community, load_user,
+    organisation::Community, parse_id, settle, state, to_id,
 };
 use crate::{
+    content::Scene,
     error::AppError,
     identity,
     merchants::{
@@ -477,6 +478,11 @@ impl MerchantMutation {
         input: ApplyMerchantInput,
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
+        let texts = [
+            ("name", input.name.as_str()),
+            ("description", input.description.as_str()),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let application = MerchantApplication {
             community_id: parse_id("communityId", &input.community_id)?,
             kind: input.kind.into(),
@@ -573,6 +579,11 @@ impl MerchantMutation {
     async fn create_offer(&self, ctx: &Context<'_>, input: CreateOfferInput) -> Result<Offer> {
         let actor = actor(ctx).await?;
         let merchant_id = parse_id("merchantId", &input.merchant_id)?;
+        let texts = [
+            ("title", input.title.as_str()),
+            ("description", input.description.as_str()),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let input = OfferInput {
             title: Some(input.title),
             description: Some(input.description),
@@ -594,6 +605,14 @@ impl MerchantMutation {
     ) -> Result<Offer> {
         let actor = actor(ctx).await?;
         let offer_id = parse_id("offerId", &offer_id)?;
+        let texts = [
+            ("title", input.title.as_deref().unwrap_or_default()),
+            (
+                "description",
+                input.description.as_deref().unwrap_or_default(),
+            ),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let input = OfferInput {
             title: input.title,
             description: input.description,

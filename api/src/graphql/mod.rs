@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that read the caller and arguments, call one domain
 //! service function and convert its result. One module per domain area.
+mod content;
 mod error;
 pub mod http;
 mod identity;
@@ -24,6 +25,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
+    content::Scene,
     error::AppError,
     events::Committed,
     identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
@@ -34,6 +36,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     identity::IdentityQuery,
+    content::ContentQuery,
     inbox::InboxQuery,
     organisation::OrganisationQuery,
     orders::OrderQuery,
@@ -44,6 +47,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     identity::IdentityMutation,
+    content::ContentMutation,
     inbox::InboxMutation,
     organisation::OrganisationMutation,
     orders::OrderMutation,
@@ -252,6 +256,17 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
             )
         })
         .await?)
+}
+
+/// Content security for text the caller wrote for others to see, before it is stored.
+async fn check_content(
+    ctx: &Context<'_>,
+    author: &Actor,
+    scene: Scene,
+    texts: &[(&str, &str)],
+) -> async_graphql::Result<()> {
+    let state = state(ctx)?;
+    Ok(state.content.check(&state.db, author, scene, texts).await?)
 }
 
 /// Hands a command's committed change to the dispatcher and returns the command's result.

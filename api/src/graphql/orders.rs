@@ -3,13 +3,14 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_event, service_category};
 
 use super::{
-    actor, connection,
+    actor, check_content, connection,
     identity::User,
     known_users, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
     parse_id, settle, state, to_id,
 };
 use crate::{
+    content::Scene,
     error::AppError,
     orders::{
         self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, PlaceOrderInput,
@@ -472,6 +473,11 @@ impl OrderMutation {
     /// 群众点单: a resident asks for a service in their community.
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInputGql) -> Result<Order> {
         let actor = actor(ctx).await?;
+        let texts = [
+            ("title", input.title.as_str()),
+            ("description", input.description.as_str()),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let state = state(ctx)?;
         let order = orders::place(&state.db, &state.categories, actor, input.try_into()?).await?;
         Ok(Order::from(settle(ctx, order).await?))
@@ -529,6 +535,7 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Forum, &[("summary", &input.summary)]).await?;
         let order = orders::complete(&state(ctx)?.db, actor, order_id, input.try_into()?).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
@@ -542,6 +549,8 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
+        let comment = input.comment.as_deref().unwrap_or_default();
+        check_content(ctx, actor, Scene::Comment, &[("comment", comment)]).await?;
         let state = state(ctx)?;
         let order = orders::rate(
             &state.db,

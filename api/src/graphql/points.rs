@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 use entity::{activity, activity_signup, adjustment_request, enums, points_entry, service_record};
 
 use super::{
-    actor, connection,
+    actor, check_content, connection,
     identity::{ApplicationStatus, User},
     load_community, load_user,
     organisation::Community,
     parse_id, settle, state, to_id,
 };
 use crate::{
+    content::Scene,
     pagination::PageRequest,
     points::{
         self,
@@ -616,6 +617,11 @@ impl PointsMutation {
         input: CreateActivityInput,
     ) -> Result<Activity> {
         let actor = actor(ctx).await?;
+        let texts = [
+            ("title", input.title.as_str()),
+            ("description", input.description.as_str()),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let new = NewActivity {
             community_id: parse_id("communityId", &input.community_id)?,
             title: input.title,

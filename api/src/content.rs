@@ -1,0 +1,163 @@
+//! Content security (内容安全): text a user writes for others to see is checked with WeChat's
+//! `msgSecCheck` (v2, with the author's openid) before anything is stored. A risky verdict
+//! refuses the request (BAD_USER_INPUT, reason CONTENT_REJECTED). A "review" verdict, or
+//! WeChat being unreachable under the fail-open policy (`CONTENT_CHECK_FAIL_OPEN`, default
+//! on), stores the text and flags it for the author's community STAFF.
+use chrono::Utc;
+use entity::content_flag;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    identity::{self, Actor},
+    infra::wechat::{WechatApi, WechatError},
+    pagination::{Page, PageRequest, fetch_page},
+};
+
+/// WeChat's scenes: where the text will be shown.
+#[derive(Debug, Clone, Copy)]
+pub enum Scene {
+    /// A profile (names).
+    Profile = 1,
+    /// A comment (ratings).
+    Comment = 2,
+    /// A post others read (orders, offers, activities, merchants).
+    Forum = 3,
+}
+
+/// WeChat's v1 code for risky content, still returned by some endpoints.
+const RISKY: i64 = 87014;
+
+#[derive(Clone)]
+pub enum ContentGuard {
+    /// No WeChat credentials (development): nothing is checked.
+    Off,
+    Wechat {
+        api: WechatApi,
+        fail_open: bool,
+    },
+}
+
+enum Verdict {
+    Pass,
+    Flag(&'static str),
+}
+
+impl ContentGuard {
+    /// Checks each (field, text) `author` wrote for others to see; empty texts pass.
+    pub async fn check(
+        &self,
+        db: &DatabaseConnection,
+        author: &Actor,
+        scene: Scene,
+        texts: &[(&str, &str)],
+    ) -> AppResult<()> {
+        let Self::Wechat { api, fail_open } = self else {
+            return Ok(());
+        };
+        let texts: Vec<&(&str, &str)> =
+            texts.iter().filter(|(_, t)| !t.trim().is_empty()).collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let author_account = identity::get_user(db, author.id).await?;
+        for (field, text) in texts {
+            let answer = api
+                .post(
+                    "/wxa/msg_sec_check",
+                    &json!({
+                        "content": text,
+                        "version": 2,
+                        "scene": scene as i32,
+                        "openid": author_account.openid,
+                    }),
+                )
+                .await;
+            let verdict = match answer {
+                Ok(answer) => match answer["result"]["suggest"].as_str() {
+                    Some("risky") => return Err(rejected(field)),
+                    Some("review") => Verdict::Flag("REVIEW"),
+                    _ => Verdict::Pass,
+                },
+                Err(WechatError::Refused { errcode: RISKY, .. }) => return Err(rejected(field)),
+                Err(error) => {
+                    tracing::warn!(%error, field, "content security unavailable");
+                    if !fail_open {
+                        return Err(AppError::Unavailable(
+                            "the content check is unavailable; try again shortly".into(),
+                        ));
+                    }
+                    Verdict::Flag("UNCHECKED")
+                }
+            };
+            if let Verdict::Flag(reason) = verdict {
+                content_flag::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    author_id: Set(author.id),
+                    community_id: Set(author_account.community_id),
+                    field: Set((*field).to_owned()),
+                    excerpt: Set(text.chars().take(200).collect()),
+                    reason: Set(reason.to_owned()),
+                    created_at: Set(Utc::now()),
+                    resolved_by: Set(None),
+                    resolved_at: Set(None),
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn rejected(field: &str) -> AppError {
+    AppError::ContentRejected(format!(
+        "{field} did not pass WeChat's content security check; please rephrase it"
+    ))
+}
+
+/// STAFF: unresolved flags of their community's authors, newest first.
+pub async fn flags(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    page: PageRequest,
+) -> AppResult<Page<content_flag::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may review its flagged content",
+        ));
+    }
+    let select = content_flag::Entity::find()
+        .filter(content_flag::Column::CommunityId.eq(community_id))
+        .filter(content_flag::Column::ResolvedAt.is_null());
+    fetch_page(db, select, content_flag::Column::Id, page).await
+}
+
+/// STAFF mark a flag looked at (they correct or remove the text where it lives).
+pub async fn resolve(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    flag_id: Uuid,
+) -> AppResult<content_flag::Model> {
+    let flag = content_flag::Entity::find_by_id(flag_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("flag"))?;
+    if !flag
+        .community_id
+        .is_some_and(|c| actor.roles.is_staff_of(c))
+    {
+        return Err(AppError::forbidden(
+            "only STAFF of the author's community may resolve this flag",
+        ));
+    }
+    let mut flag: content_flag::ActiveModel = flag.into();
+    flag.resolved_by = Set(Some(actor.id));
+    flag.resolved_at = Set(Some(Utc::now()));
+    Ok(flag.update(db).await?)
+}
