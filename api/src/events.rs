@@ -50,6 +50,18 @@ pub enum DomainEvent {
         category_id: Uuid,
     },
     RedemptionVerified(redemption::Model),
+    /// STAFF decided on someone's application (Party-member registration, merchant).
+    ApplicationReviewed {
+        applicant_id: Uuid,
+        application: Application,
+        approved: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Application {
+    PartyMember,
+    Merchant,
 }
 
 impl DomainEvent {
@@ -64,6 +76,7 @@ impl DomainEvent {
             // Each instance's catalog hears `CategoryChanged` on the bus instead.
             Self::OrderStepped { .. }
             | Self::RedemptionVerified(_)
+            | Self::ApplicationReviewed { .. }
             | Self::CategoryChanged { .. } => &[],
             Self::RolesChanged { .. } => &[Namespace::Roles],
             // The pool shows its orders' requesters.

@@ -6,7 +6,11 @@ use uuid::Uuid;
 
 use entity::{order, redemption};
 
-use crate::{events::DomainEvent, identity::Roles, orders::workflow::Step};
+use crate::{
+    events::{Application, DomainEvent},
+    identity::Roles,
+    orders::workflow::Step,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NotificationKind {
@@ -17,6 +21,8 @@ pub enum NotificationKind {
     OrderCompleted,
     LowRating,
     RedemptionVerified,
+    /// STAFF decided on my Party-member registration or merchant application.
+    ApplicationReviewed,
     /// Any change to an order; `orderUpdated` subscribers hear these.
     OrderChanged,
 }
@@ -140,6 +146,26 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
     match event {
         DomainEvent::OrderStepped { order, step } => for_order(order, *step),
         DomainEvent::RedemptionVerified(redemption) => vec![redemption_verified(redemption)],
+        DomainEvent::ApplicationReviewed {
+            applicant_id,
+            application,
+            approved,
+        } => {
+            let message = match (application, approved) {
+                (Application::PartyMember, true) => "您的党员报到申请已通过",
+                (Application::PartyMember, false) => "您的党员报到申请未通过",
+                (Application::Merchant, true) => "您的商户已通过审核",
+                (Application::Merchant, false) => "您的商户已被暂停",
+            };
+            vec![Notification::new(
+                NotificationKind::ApplicationReviewed,
+                message,
+                Audience {
+                    users: vec![*applicant_id],
+                    ..Audience::default()
+                },
+            )]
+        }
 
         DomainEvent::RolesChanged { .. }
         | DomainEvent::ProfileChanged { .. }

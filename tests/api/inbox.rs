@@ -100,3 +100,57 @@ async fn a_refused_step_tells_no_one() {
     let (after, _) = inbox(&w.app, &w.resident).await;
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn applicants_hear_the_decision_on_their_application() {
+    let w = World::new().await;
+    let applicant = w.app.resident("inbox-applicant", &w.demo.community).await;
+    let applied = w
+        .app
+        .ok(
+            &applicant.token,
+            "mutation($c: ID!) { applyPartyMember(input: { branch: \"第一党支部\", employer: \"区税务局\", reportedCommunityId: $c }) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!) { reviewPartyMemberApplication(applicationId: $id, approve: false, note: \"材料不全\") { status } }",
+            json!({ "id": applied["applyPartyMember"]["id"] }),
+        )
+        .await;
+    let merchant = w
+        .app
+        .ok(
+            &applicant.token,
+            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"小店\", category: \"超市\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
+            json!({ "m": merchant["applyMerchant"]["id"] }),
+        )
+        .await;
+    let (messages, unread) = inbox(&w.app, &applicant).await;
+    let texts: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().expect("kind"),
+                m["message"].as_str().expect("message"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("APPLICATION_REVIEWED", "您的商户已通过审核"),
+            ("APPLICATION_REVIEWED", "您的党员报到申请未通过"),
+        ]
+    );
+    assert_eq!(unread, 2);
+}

@@ -21,6 +21,7 @@ pub enum NotificationKind {
     OrderCompleted,
     LowRating,
     RedemptionVerified,
+    ApplicationReviewed,
     OrderChanged,
 }
 

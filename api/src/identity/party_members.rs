@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{Actor, roles::insert_grant};
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, Events},
+    events::{Application, Committed, DomainEvent, Events},
     infra::db::begin_write,
     organisation, validate,
 };
@@ -123,8 +123,12 @@ pub async fn review_party_member(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("registration"))?;
-    txn.commit().await?;
-    Ok(events.committed(reviewed))
+    events.push(DomainEvent::ApplicationReviewed {
+        applicant_id: reviewed.user_id,
+        application: Application::PartyMember,
+        approved: approve,
+    });
+    events.commit(txn, reviewed).await
 }
 
 pub async fn party_member_applications(

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent, Events},
+    events::{Application, Committed, DomainEvent, Events},
     identity::{
         self, Actor,
         roles::{delete_grant, insert_grant},
@@ -236,8 +236,12 @@ async fn set_status(
         }
     }
     let merchant = get(&txn, merchant_id).await?;
-    txn.commit().await?;
-    Ok(events.committed(merchant))
+    events.push(DomainEvent::ApplicationReviewed {
+        applicant_id: merchant.owner_id,
+        application: Application::Merchant,
+        approved: to == MerchantStatus::Active,
+    });
+    events.commit(txn, merchant).await
 }
 
 pub async fn approve(
