@@ -105,7 +105,7 @@ impl Application {
             )?),
             _ => None,
         };
-        let (delivery, content) = match wechat_api {
+        let (delivery, content) = match wechat_api.clone() {
             Some(api) => (
                 Sender::Wechat {
                     api: api.clone(),
@@ -129,6 +129,7 @@ impl Application {
             dispatcher: Dispatcher::new(store, bus),
             delivery,
             content,
+            wechat: wechat_api,
             categories: Catalog::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
         };

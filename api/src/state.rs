@@ -9,6 +9,7 @@ use crate::{
     events::Dispatcher,
     identity::sessions::SessionService,
     infra::shared_store::SharedStore,
+    infra::wechat::WechatApi,
     orders::{PoolCache, categories::Catalog},
 };
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub delivery: Sender,
     /// Content security for text users write for others.
     pub content: ContentGuard,
+    /// WeChat's server API; `None` without credentials (development).
+    pub wechat: Option<WechatApi>,
     pub categories: Catalog,
     pub order_pool: Arc<PoolCache>,
 }

@@ -103,6 +103,16 @@ async fn msg_sec_check(
     ))
 }
 
+async fn phone_number(Json(body): Json<Value>) -> Json<Value> {
+    Json(match body["code"].as_str() {
+        Some("phone-code-ok") => json!({
+            "errcode": 0, "errmsg": "ok",
+            "phone_info": { "phoneNumber": "+86 13912345678", "purePhoneNumber": "13912345678", "countryCode": "86" },
+        }),
+        _ => json!({ "errcode": 40029, "errmsg": "invalid code" }),
+    })
+}
+
 async fn start_fake() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -113,6 +123,7 @@ async fn start_fake() -> (String, Arc<Fake>) {
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/cgi-bin/message/subscribe/send", post(send))
         .route("/wxa/msg_sec_check", post(msg_sec_check))
+        .route("/wxa/business/getuserphonenumber", post(phone_number))
         .route("/sns/jscode2session", get(code2session))
         .with_state(Arc::clone(&fake));
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -353,4 +364,39 @@ async fn while_wechat_is_unreachable_text_is_stored_and_flagged() {
         .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
         .await;
     assert_eq!(flags["contentFlags"]["edges"], json!([]));
+}
+
+#[tokio::test]
+async fn a_verified_phone_becomes_the_default_contact_phone() {
+    let (base, _fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let user = w.app.login("phone-user").await;
+    w.app
+        .ok(
+            &user.token,
+            "mutation($c: ID!) { updateMyProfile(input: { communityId: $c }) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    let place = "mutation($c: ID!) { placeOrder(input: { categoryId: $c, title: \"修门\", description: \"\", address: \"3号楼\" }) { contactPhone } }";
+    let vars = json!({ "c": w.demo.repair });
+    assert_eq!(
+        w.app.refused(Some(&user.token), place, vars.clone()).await,
+        "BAD_USER_INPUT",
+        "no phone yet"
+    );
+    let bind = "mutation($code: String!) { bindPhoneNumber(code: $code) { phone } }";
+    assert_eq!(
+        w.app
+            .refused(Some(&user.token), bind, json!({ "code": "used-code" }))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let bound = w
+        .app
+        .ok(&user.token, bind, json!({ "code": "phone-code-ok" }))
+        .await;
+    assert_eq!(bound["bindPhoneNumber"]["phone"], "13912345678");
+    let placed = w.app.ok(&user.token, place, vars).await;
+    assert_eq!(placed["placeOrder"]["contactPhone"], "13912345678");
 }

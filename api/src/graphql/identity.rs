@@ -310,6 +310,15 @@ impl IdentityMutation {
         Ok(User(settle(ctx, user).await?))
     }
 
+    /// Exchanges a `getPhoneNumber` code for the number WeChat verified, which becomes your
+    /// phone (and the default contact phone of your orders).
+    async fn bind_phone_number(&self, ctx: &Context<'_>, code: String) -> Result<User> {
+        let actor = actor(ctx).await?;
+        let state = state(ctx)?;
+        let user = users::bind_phone(&state.db, state.wechat.as_ref(), actor, &code).await?;
+        Ok(User(settle(ctx, user).await?))
+    }
+
     /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
     async fn grant_role(
         &self,

@@ -251,7 +251,8 @@ pub struct PlaceOrderInputGql {
     title: String,
     description: String,
     address: String,
-    contact_phone: String,
+    /// Default: your own (verified) phone.
+    contact_phone: Option<String>,
     preferred_time: Option<DateTime<Utc>>,
     urgency: Option<Urgency>,
 }

@@ -7,10 +7,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use serde_json::json;
+
 use super::Actor;
 use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
+    infra::wechat::{WechatApi, WechatError},
     organisation,
     validate::{self, Phone},
 };
@@ -119,6 +122,54 @@ pub async fn update_profile(
         changes.grid_id = Set(Some(grid_id));
     }
     let user = changes.update(db).await?;
+    Ok(Committed::new(
+        user,
+        DomainEvent::ProfileChanged { user_id: actor.id },
+    ))
+}
+
+/// Sets the user's phone to the number WeChat verified for a `getPhoneNumber` code. Without
+/// WeChat credentials (development) the code is taken as the number itself.
+pub async fn bind_phone(
+    db: &DatabaseConnection,
+    wechat: Option<&WechatApi>,
+    actor: &Actor,
+    code: &str,
+) -> AppResult<Committed<user::Model>> {
+    let code = code.trim();
+    if code.is_empty() || code.len() > 128 {
+        return Err(AppError::bad_input("the phone code is empty or malformed"));
+    }
+    let number = match wechat {
+        None => code.to_owned(),
+        Some(api) => {
+            let answer = api
+                .post("/wxa/business/getuserphonenumber", &json!({ "code": code }))
+                .await
+                .map_err(|error| match error {
+                    WechatError::Refused { errcode: 40029, .. } => {
+                        AppError::bad_input("the phone code is invalid or used; ask the user again")
+                    }
+                    WechatError::Refused { .. } | WechatError::Unavailable(_) => {
+                        tracing::warn!(%error, "getuserphonenumber failed");
+                        AppError::Unavailable("WeChat is unavailable; try again shortly".into())
+                    }
+                })?;
+            answer["phone_info"]["purePhoneNumber"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let phone = Phone::parse("phone", &number)?;
+    let user = user::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(actor.id),
+        phone: Set(Some(phone.into())),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(Committed::new(
         user,
         DomainEvent::ProfileChanged { user_id: actor.id },

@@ -35,7 +35,8 @@ pub struct PlaceOrderInput {
     pub title: String,
     pub description: String,
     pub address: String,
-    pub contact_phone: String,
+    /// `None`: the requester's own phone.
+    pub contact_phone: Option<String>,
     pub preferred_time: Option<DateTime<Utc>>,
     pub urgency: Option<Urgency>,
 }
@@ -46,7 +47,7 @@ pub struct NewOrder {
     title: String,
     description: String,
     address: String,
-    contact_phone: Phone,
+    contact_phone: Option<Phone>,
     preferred_time: Option<DateTime<Utc>>,
     urgency: Urgency,
 }
@@ -60,7 +61,10 @@ impl TryFrom<PlaceOrderInput> for NewOrder {
             title: validate::text("title", &input.title, 1, 100)?,
             description: validate::text("description", &input.description, 0, 2000)?,
             address: validate::text("address", &input.address, 1, 200)?,
-            contact_phone: Phone::parse("contactPhone", &input.contact_phone)?,
+            contact_phone: input
+                .contact_phone
+                .map(|phone| Phone::parse("contactPhone", &phone))
+                .transpose()?,
             preferred_time: input.preferred_time,
             urgency: input.urgency.unwrap_or(Urgency::Normal),
         })
@@ -77,6 +81,17 @@ pub async fn place(
     let community_id = requester.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
+    let contact_phone = match new.contact_phone {
+        Some(phone) => phone,
+        None => requester
+            .phone
+            .as_deref()
+            .map(|phone| Phone::parse("contactPhone", phone))
+            .transpose()?
+            .ok_or_else(|| {
+                AppError::bad_input("give a contactPhone, or bind your phone number first")
+            })?,
+    };
     let community = organisation::open_community(db, community_id).await?;
     let category = catalog.get_or_load(db, new.category_id).await?;
     if !category.active {
@@ -104,7 +119,7 @@ pub async fn place(
         title: Set(new.title),
         description: Set(new.description),
         address: Set(new.address),
-        contact_phone: Set(new.contact_phone.into()),
+        contact_phone: Set(contact_phone.into()),
         preferred_time: Set(new.preferred_time),
         urgency: Set(new.urgency),
         status: Set(OrderStatus::PendingDispatch),
