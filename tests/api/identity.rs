@@ -1,6 +1,6 @@
 //! Login sessions, profiles, roles and Party-member registration.
 use entity::enums::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -249,4 +249,57 @@ async fn party_members_register_with_a_community_and_staff_approve_them() {
         json!({}),
     )
     .await;
+}
+
+#[tokio::test]
+async fn deleting_an_account_erases_the_person_and_keeps_the_history() {
+    let w = crate::helpers::World::new().await;
+    let order = w.place().await;
+    let delete = "mutation { deleteMyAccount }";
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), delete, json!({}))
+            .await,
+        "CONFLICT",
+        "an open order"
+    );
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+    w.app.ok(&w.resident.token, delete, json!({})).await;
+
+    assert_eq!(
+        w.app.refused(Some(&w.resident.token), ME, json!({})).await,
+        "UNAUTHENTICATED",
+        "every session ends at once"
+    );
+    let refreshed = w
+        .app
+        .graphql(
+            None,
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            json!({ "t": w.resident.refresh_token }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&refreshed), "UNAUTHENTICATED");
+    let seen = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($id: ID!) { order(id: $id) { status contactPhone address requester { name phone } } }",
+            json!({ "id": order }),
+        )
+        .await;
+    assert_eq!(seen["order"]["status"], "CANCELLED", "the history stays");
+    assert_eq!(seen["order"]["contactPhone"], "");
+    assert_eq!(seen["order"]["address"], "");
+    assert_eq!(seen["order"]["requester"]["phone"], Value::Null);
+    assert!(!seen.to_string().contains("13800000001"), "{seen}");
+    // The openid is free: logging in again makes a new, empty account.
+    let again = w.app.login("demo-resident").await;
+    assert_ne!(again.user_id, w.resident.user_id);
 }

@@ -310,6 +310,17 @@ impl IdentityMutation {
         Ok(User(settle(ctx, user).await?))
     }
 
+    /// Deletes my account (WeChat's privacy rules): refused while I have open orders or
+    /// unspent redemptions; otherwise my name, phone, address and openid are erased and every
+    /// session of mine ends. Orders, ledger entries and notices keep their history under an
+    /// anonymous name.
+    async fn delete_my_account(&self, ctx: &Context<'_>) -> Result<bool> {
+        let state = state(ctx)?;
+        let deleted = state.sessions.delete_account(caller(ctx)?).await?;
+        settle(ctx, deleted).await?;
+        Ok(true)
+    }
+
     /// Exchanges a `getPhoneNumber` code for the number WeChat verified, which becomes your
     /// phone (and the default contact phone of your orders).
     async fn bind_phone_number(&self, ctx: &Context<'_>, code: String) -> Result<User> {

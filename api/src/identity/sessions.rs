@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{refresh_token, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -14,10 +14,12 @@ use super::{
     KnownRoles, Roles, actor_of, find_or_create_user, get_user,
     roles::cached_roles_key,
     tokens::{Caller, TokenKeys, hash_refresh_token, new_refresh_token},
+    users,
     wechat::WechatLogin,
 };
 use crate::{
     error::{AppError, AppResult},
+    events::{Committed, DomainEvent},
     infra::cache::{self, Namespace},
     infra::db::begin_write,
     infra::rate_limit,
@@ -127,6 +129,38 @@ impl SessionService {
         revoke_family(&txn, caller.session_id, Utc::now()).await?;
         txn.commit().await?;
         self.revoke_access(caller.session_id).await
+    }
+
+    /// Deletes the caller's account as WeChat's privacy rules require: refused while they
+    /// have open orders or unspent redemptions; otherwise their personal data is erased
+    /// (`users::erase`) and every session of theirs ends at once. Their orders, ledger and
+    /// notices keep their history under an anonymous name.
+    pub async fn delete_account(&self, caller: Caller) -> AppResult<Committed<user::Model>> {
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let user = users::erase(&txn, caller.user_id).await?;
+        let families: Vec<Uuid> = refresh_token::Entity::find()
+            .select_only()
+            .column(refresh_token::Column::FamilyId)
+            .filter(refresh_token::Column::UserId.eq(caller.user_id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .distinct()
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        for family in &families {
+            revoke_family(&txn, *family, now).await?;
+        }
+        txn.commit().await?;
+        for family in families.into_iter().chain([caller.session_id]) {
+            self.revoke_access(family).await?;
+        }
+        Ok(Committed::new(
+            user,
+            DomainEvent::ProfileChanged {
+                user_id: caller.user_id,
+            },
+        ))
     }
 
     /// Admits a request: verifies its access token, that the session was not logged out or

@@ -175,3 +175,65 @@ pub async fn bind_phone(
         DomainEvent::ProfileChanged { user_id: actor.id },
     ))
 }
+
+/// Erases a user's personal data, unless they still have open orders (placed or taken) or
+/// unspent redemptions. What others need keeps its history: orders lose their contact phone
+/// and address, the user's name becomes anonymous, their openid is freed.
+pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::Model> {
+    use entity::{
+        enums::{OrderStatus, RedemptionStatus},
+        order, redemption,
+    };
+    let open = [
+        OrderStatus::PendingDispatch,
+        OrderStatus::Dispatched,
+        OrderStatus::Open,
+        OrderStatus::Accepted,
+    ];
+    let open_orders = order::Entity::find()
+        .filter(order::Column::Status.is_in(open))
+        .filter(
+            sea_orm::Condition::any()
+                .add(order::Column::RequesterId.eq(user_id))
+                .add(order::Column::TakerId.eq(user_id)),
+        )
+        .one(db)
+        .await?;
+    if open_orders.is_some() {
+        return Err(AppError::conflict(
+            "finish or cancel your open orders before deleting your account",
+        ));
+    }
+    let pending = redemption::Entity::find()
+        .filter(redemption::Column::UserId.eq(user_id))
+        .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
+        .one(db)
+        .await?;
+    if pending.is_some() {
+        return Err(AppError::conflict(
+            "use or cancel your pending redemptions before deleting your account",
+        ));
+    }
+    order::Entity::update_many()
+        .set(order::ActiveModel {
+            contact_phone: Set(String::new()),
+            address: Set(String::new()),
+            ..Default::default()
+        })
+        .filter(order::Column::RequesterId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(user::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(user_id),
+        openid: Set(format!("deleted:{user_id}")),
+        name: Set(None),
+        phone: Set(None),
+        address: Set(None),
+        grid_id: Set(None),
+        show_on_leaderboard: Set(false),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?)
+}
