@@ -23,6 +23,8 @@ pub enum NotificationKind {
     RedemptionVerified,
     /// STAFF decided on my Party-member registration or merchant application.
     ApplicationReviewed,
+    /// An activity I signed up for starts within a day.
+    ActivityReminder,
     /// Any change to an order; `orderUpdated` subscribers hear these.
     OrderChanged,
 }

@@ -29,6 +29,7 @@ use crate::{
     infra::wechat::WechatApi,
     merchants::redemptions,
     orders::{PoolCache, categories::Catalog},
+    points::activities,
     state::AppState,
 };
 
@@ -36,6 +37,7 @@ use crate::{
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
+const REMINDER_PERIOD: Duration = Duration::from_secs(600);
 
 pub struct Application {
     listener: TcpListener,
@@ -228,6 +230,10 @@ impl Application {
             self.state.db.clone(),
             self.state.delivery.clone(),
             self.delivery_interval,
+        ));
+        tokio::spawn(activities::remind_periodically(
+            self.state.db.clone(),
+            REMINDER_PERIOD,
         ));
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),

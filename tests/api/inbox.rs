@@ -154,3 +154,51 @@ async fn applicants_hear_the_decision_on_their_application() {
     );
     assert_eq!(unread, 2);
 }
+
+#[tokio::test]
+async fn volunteers_are_reminded_once_the_day_before() {
+    let w = World::new().await;
+    let create = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }";
+    let now = chrono::Utc::now();
+    let mut activities = Vec::new();
+    for (title, hours) in [("明天的活动", 10), ("下周的活动", 72)] {
+        let made = w
+            .app
+            .ok(
+                &w.staff.token,
+                create,
+                json!({ "input": {
+                    "communityId": w.demo.community, "title": title, "place": "社区广场",
+                    "startsAt": (now + chrono::Duration::hours(hours)).to_rfc3339(),
+                    "endsAt": (now + chrono::Duration::hours(hours + 2)).to_rfc3339(),
+                    "capacity": 10,
+                }}),
+            )
+            .await;
+        activities.push(made["createActivity"]["id"].clone());
+    }
+    let sign_up = "mutation($a: ID!) { signUpActivity(activityId: $a) { status } }";
+    w.app
+        .ok(&w.resident.token, sign_up, json!({ "a": activities[0] }))
+        .await;
+    w.app
+        .ok(&w.member.token, sign_up, json!({ "a": activities[1] }))
+        .await;
+
+    // Every instance runs the job, again and again: one reminder each.
+    for _ in 0..3 {
+        hongfan::points::activities::remind_upcoming(&w.app.db, chrono::Utc::now())
+            .await
+            .expect("reminders");
+    }
+    let (resident, _) = inbox(&w.app, &w.resident).await;
+    assert_eq!(kinds(&resident), ["ACTIVITY_REMINDER"]);
+    assert!(
+        resident[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("明天的活动")
+    );
+    let (member, _) = inbox(&w.app, &w.member).await;
+    assert!(member.is_empty(), "next week's activity is not due yet");
+}

@@ -22,6 +22,7 @@ pub enum NotificationKind {
     LowRating,
     RedemptionVerified,
     ApplicationReviewed,
+    ActivityReminder,
     OrderChanged,
 }
 

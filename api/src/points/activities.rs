@@ -11,17 +11,74 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait},
 };
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    inbox,
     infra::db::begin_write,
+    notifications::{Audience, Notification, NotificationKind},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
+
+/// Volunteers are reminded of an activity once it starts within this long.
+const REMINDED_BEFORE: Duration = Duration::hours(24);
+
+/// Files a reminder (the day before) for everyone signed up to an activity that starts soon;
+/// the delivery worker sends it on. Safe to run on every instance, as often as wanted: the
+/// reminder of an activity has one id, and an inbox takes a notification once.
+pub async fn remind_upcoming(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let soon = activity::Entity::find()
+        .filter(activity::Column::StartsAt.gt(now))
+        .filter(activity::Column::StartsAt.lte(now + REMINDED_BEFORE))
+        .all(db)
+        .await?;
+    let mut reminders = Vec::new();
+    for activity in soon {
+        let people: Vec<Uuid> = activity_signup::Entity::find()
+            .filter(activity_signup::Column::ActivityId.eq(activity.id))
+            .filter(activity_signup::Column::Status.eq(SignupStatus::SignedUp))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|signup| signup.user_id)
+            .collect();
+        if people.is_empty() {
+            continue;
+        }
+        let digest = Sha256::digest(format!("activity-reminder:{}", activity.id).as_bytes());
+        let id = Uuid::from_slice(&digest[..16]).map_err(AppError::internal)?;
+        reminders.push(Notification {
+            id,
+            ..Notification::new(
+                NotificationKind::ActivityReminder,
+                format!("志愿活动提醒: {} ({})", activity.title, activity.place),
+                Audience {
+                    users: people,
+                    ..Audience::default()
+                },
+            )
+        });
+    }
+    inbox::file(db, &reminders).await?;
+    Ok(reminders.len())
+}
+
+/// Runs `remind_upcoming` every `period` until the process ends.
+pub async fn remind_periodically(db: DatabaseConnection, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = remind_upcoming(&db, Utc::now()).await {
+            tracing::warn!(%error, "activity reminders failed");
+        }
+    }
+}
 
 /// Check-in opens this long before the start.
 const CHECK_IN_OPENS_BEFORE: Duration = Duration::hours(1);
