@@ -148,7 +148,7 @@ impl Application {
             },
             metrics: metrics.clone(),
         };
-        let router = Router::new()
+        let mut routes = Router::new()
             .route(
                 "/graphql",
                 get(graphql::http::get).post(graphql::http::post),
@@ -156,7 +156,11 @@ impl Application {
             .route("/graphql/ws", get(graphql::http::websocket))
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readiness).with_state(state.clone()))
+            .route("/readyz", get(readiness).with_state(state.clone()));
+        if development {
+            routes = routes.route("/graphiql/{version}/{name}", get(graphql::graphiql::asset));
+        }
+        let router = routes
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -115,7 +115,30 @@ async fn get_runs_queries_but_not_mutations_and_serves_graphiql() {
         .send()
         .await
         .expect("send");
-    assert!(graphiql.text().await.expect("html").contains("graphiql"));
+    let page = graphiql.text().await.expect("html");
+    assert!(page.contains("GraphiQL"));
+    // Offline and behind the Great Firewall: nothing is fetched from another host.
+    assert!(!page.contains("//unpkg") && !page.contains("cdn"), "{page}");
+    let assets: Vec<&str> = page
+        .split("=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|link| link.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 4, "{page}");
+    for asset in assets {
+        let response = app
+            .http
+            .get(format!("{}{asset}", app.address))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(
+            response.bytes().await.expect("body").len() > 1000,
+            "{asset}"
+        );
+    }
 }
 
 #[tokio::test]

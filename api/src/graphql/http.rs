@@ -4,7 +4,6 @@
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
     ServerError,
-    http::GraphiQLSource,
     parser::types::{DocumentOperations, OperationType},
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -12,7 +11,7 @@ use axum::{
     body::Bytes,
     extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{Api, RequestContext, socket::SocketExecutor};
@@ -354,7 +353,7 @@ pub async fn get(
     let query = query.unwrap_or_default();
     if query.is_empty() {
         return if endpoint.graphiql {
-            Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response()
+            super::graphiql::page("/graphql").into_response()
         } else {
             (
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -2,6 +2,7 @@
 //! service function and convert its result. One module per domain area.
 mod content;
 mod error;
+pub mod graphiql;
 pub mod http;
 mod identity;
 mod inbox;
