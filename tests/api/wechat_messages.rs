@@ -319,9 +319,25 @@ async fn risky_text_is_refused_and_nothing_is_stored() {
     );
 
     // "review": stored, and flagged for the community's STAFF.
-    w.app
+    let placed = w
+        .app
         .ok(&w.resident.token, PLACE_TEXT, vars("楼道待审照片"))
         .await;
+    // Reasons others read are checked too.
+    let cancel =
+        "mutation($id: ID!, $r: String!) { cancelOrder(orderId: $id, reason: $r) { status } }";
+    let refused = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            cancel,
+            json!({ "id": placed["placeOrder"]["id"], "r": "违规内容" }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"],
+        "CONTENT_REJECTED"
+    );
     let flags = w
         .app
         .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))

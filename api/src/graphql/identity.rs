@@ -391,6 +391,8 @@ impl IdentityMutation {
     ) -> Result<PartyMemberApplication> {
         let actor = actor(ctx).await?;
         let id = parse_id("applicationId", &application_id)?;
+        let written = note.as_deref().unwrap_or_default();
+        check_content(ctx, actor, Scene::Comment, &[("note", written)]).await?;
         let application =
             party_members::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
         Ok(PartyMemberApplication(settle(ctx, application).await?))

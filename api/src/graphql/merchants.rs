@@ -519,6 +519,7 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let merchant = merchants::suspend(&state(ctx)?.db, actor, id, reason).await?;
         Ok(settle(ctx, merchant).await?.into())
     }

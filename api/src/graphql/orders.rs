@@ -524,6 +524,7 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let order = orders::decline(&state(ctx)?.db, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
@@ -569,6 +570,7 @@ impl OrderMutation {
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let order = orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
