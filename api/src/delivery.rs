@@ -223,8 +223,20 @@ pub async fn deliver_due(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let rows = claim(db, now).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // Every recipient's openid in one query, not one per message.
+    let openids: HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().map(|row| row.user_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user.openid))
+        .collect();
     for row in &rows {
-        let outcome = attempt(db, sender, row).await?;
+        let openid = openids.get(&row.user_id).map(String::as_str);
+        let outcome = attempt(db, sender, row, openid).await?;
         record(db, row, outcome, now).await?;
     }
     Ok(rows.len())
@@ -234,6 +246,7 @@ async fn attempt(
     db: &DatabaseConnection,
     sender: &Sender,
     row: &inbox_message::Model,
+    openid: Option<&str>,
 ) -> AppResult<Outcome> {
     let key = template_key(&row.kind);
     let template = match sender {
@@ -250,13 +263,13 @@ async fn attempt(
         tracing::info!(kind = %key, message = %row.id, "no WeChat credentials: not sent");
         return Ok(Outcome::Logged);
     };
-    let Some(recipient) = user::Entity::find_by_id(row.user_id).one(db).await? else {
+    let Some(openid) = openid else {
         return Ok(Outcome::Skipped("the account is gone".into()));
     };
     let result = api
         .post(
             "/cgi-bin/message/subscribe/send",
-            &message(template, row, &recipient.openid),
+            &message(template, row, openid),
         )
         .await;
     Ok(match result {

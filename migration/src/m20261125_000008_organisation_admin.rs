@@ -42,58 +42,55 @@ enum Orders {
     GridId,
 }
 
-/// One column per statement: SQLite alters a table one column at a time.
-fn additions() -> Vec<TableAlterStatement> {
-    let add = |table: DynIden, column: ColumnDef| {
-        Table::alter()
-            .table(table)
-            .add_column(column.to_owned())
-            .to_owned()
-    };
+/// The columns this migration adds, by table.
+fn columns() -> Vec<(DynIden, ColumnDef)> {
     vec![
-        add(
+        (
             Communities::Table.into_iden(),
             string(Communities::Address).default("").to_owned(),
         ),
-        add(
+        (
             Communities::Table.into_iden(),
             double_null(Communities::Latitude),
         ),
-        add(
+        (
             Communities::Table.into_iden(),
             double_null(Communities::Longitude),
         ),
-        add(
+        (
             Communities::Table.into_iden(),
             integer_null(Communities::ResponseMinutes),
         ),
-        add(
+        (
             Communities::Table.into_iden(),
             timestamp_with_time_zone_null(Communities::ArchivedAt),
         ),
-        add(
+        (
             Grids::Table.into_iden(),
             string(Grids::Boundary).default("").to_owned(),
         ),
-        add(Grids::Table.into_iden(), uuid_null(Grids::WorkerId)),
-        add(
+        (Grids::Table.into_iden(), uuid_null(Grids::WorkerId)),
+        (
             Grids::Table.into_iden(),
             timestamp_with_time_zone_null(Grids::ArchivedAt),
         ),
-        add(
+        (
             ServiceCategories::Table.into_iden(),
             boolean(ServiceCategories::Active).default(true).to_owned(),
         ),
-        add(Users::Table.into_iden(), uuid_null(Users::GridId)),
-        add(Orders::Table.into_iden(), uuid_null(Orders::GridId)),
+        (Users::Table.into_iden(), uuid_null(Users::GridId)),
+        (Orders::Table.into_iden(), uuid_null(Orders::GridId)),
     ]
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for statement in additions() {
-            manager.alter_table(statement).await?;
+        // One column per statement: SQLite alters a table one column at a time.
+        for (table, column) in columns() {
+            manager
+                .alter_table(Table::alter().table(table).add_column(column).to_owned())
+                .await?;
         }
         manager
             .create_index(crate::index(
@@ -108,38 +105,8 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(Index::drop().name("idx_orders_grid").to_owned())
             .await?;
-        let drops: [(DynIden, DynIden); 11] = [
-            (
-                Communities::Table.into_iden(),
-                Communities::Address.into_iden(),
-            ),
-            (
-                Communities::Table.into_iden(),
-                Communities::Latitude.into_iden(),
-            ),
-            (
-                Communities::Table.into_iden(),
-                Communities::Longitude.into_iden(),
-            ),
-            (
-                Communities::Table.into_iden(),
-                Communities::ResponseMinutes.into_iden(),
-            ),
-            (
-                Communities::Table.into_iden(),
-                Communities::ArchivedAt.into_iden(),
-            ),
-            (Grids::Table.into_iden(), Grids::Boundary.into_iden()),
-            (Grids::Table.into_iden(), Grids::WorkerId.into_iden()),
-            (Grids::Table.into_iden(), Grids::ArchivedAt.into_iden()),
-            (
-                ServiceCategories::Table.into_iden(),
-                ServiceCategories::Active.into_iden(),
-            ),
-            (Users::Table.into_iden(), Users::GridId.into_iden()),
-            (Orders::Table.into_iden(), Orders::GridId.into_iden()),
-        ];
-        for (table, column) in drops {
+        for (table, column) in columns() {
+            let column = Alias::new(column.get_column_name());
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).to_owned())
                 .await?;

@@ -51,14 +51,6 @@ struct TokenAnswer {
     errmsg: String,
 }
 
-#[derive(Deserialize)]
-struct Answer {
-    #[serde(default)]
-    errcode: i64,
-    #[serde(default)]
-    errmsg: String,
-}
-
 /// WeChat asks callers to retry after -1 (busy); 40001/42001 mean the token is stale.
 const BUSY: i64 = -1;
 const STALE_TOKEN: [i64; 2] = [40001, 42001];
@@ -100,14 +92,13 @@ impl WechatApi {
                     .json(body),
             )
             .await?;
-        let Answer { errcode, errmsg } = serde_json::from_value(answer.clone()).unwrap_or(Answer {
-            errcode: 0,
-            errmsg: String::new(),
-        });
-        match errcode {
+        match answer["errcode"].as_i64().unwrap_or(0) {
             0 => Ok(answer),
             BUSY => Err(WechatError::Unavailable("WeChat is busy".into())),
-            _ => Err(WechatError::Refused { errcode, errmsg }),
+            errcode => Err(WechatError::Refused {
+                errcode,
+                errmsg: answer["errmsg"].as_str().unwrap_or_default().to_owned(),
+            }),
         }
     }
 
