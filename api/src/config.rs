@@ -31,6 +31,18 @@ const VARIABLES: &[&str] = &[
     "WECHAT_SUBSCRIBE_TEMPLATES",
     "DELIVERY_INTERVAL_SECONDS",
     "CONTENT_CHECK_FAIL_OPEN",
+    "HONGFAN_DATA_DIR",
+    "HONGFAN_PUBLIC_URL",
+    "STORAGE_S3_BUCKET",
+    "STORAGE_S3_ENDPOINT",
+    "STORAGE_S3_REGION",
+    "STORAGE_S3_ACCESS_KEY_ID",
+    "STORAGE_S3_SECRET_ACCESS_KEY",
+    "STORAGE_S3_VIRTUAL_HOSTED",
+    "WECHAT_PUSH_TOKEN",
+    "WECHAT_CODE_ENV_VERSION",
+    "WECHAT_CHECK_IN_PAGE",
+    "WECHAT_COUNTER_PAGE",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +117,28 @@ pub struct Settings {
     pub login_rate_limit_per_ip: u64,
     /// PostgreSQL connections per instance.
     pub database_max_connections: u32,
+    /// Where local files live when no bucket is configured.
+    pub hongfan_data_dir: String,
+    /// How apps reach this server (for links to local files); default `http://` + the bound
+    /// address.
+    pub hongfan_public_url: Option<String>,
+    /// Set: photos and 小程序码 live in this S3-compatible bucket instead of local files.
+    pub storage_s3_bucket: Option<String>,
+    /// The S3-compatible service (e.g. `https://cos.ap-guangzhou.myqcloud.com`); unset = AWS.
+    pub storage_s3_endpoint: Option<String>,
+    pub storage_s3_region: String,
+    pub storage_s3_access_key_id: Option<String>,
+    pub storage_s3_secret_access_key: Option<Secret>,
+    /// Bucket in the host name (COS and OSS need it) instead of in the path.
+    pub storage_s3_virtual_hosted: bool,
+    /// The token configured for WeChat's message push (消息推送); unset = no push route.
+    pub wechat_push_token: Option<Secret>,
+    /// Which mini-program version 小程序码 open: release, trial or develop.
+    pub wechat_code_env_version: String,
+    /// The mini-program page an activity's check-in code opens (scene = the activity id).
+    pub wechat_check_in_page: String,
+    /// The page a merchant's counter code opens (scene = the merchant id).
+    pub wechat_counter_page: String,
 }
 
 impl Default for Settings {
@@ -134,6 +168,18 @@ impl Default for Settings {
             adjustment_daily_cap: 1_000,
             login_rate_limit_per_ip: 120,
             database_max_connections: crate::infra::db::DEFAULT_MAX_CONNECTIONS,
+            hongfan_data_dir: "data".to_owned(),
+            hongfan_public_url: None,
+            storage_s3_bucket: None,
+            storage_s3_endpoint: None,
+            storage_s3_region: "us-east-1".to_owned(),
+            storage_s3_access_key_id: None,
+            storage_s3_secret_access_key: None,
+            storage_s3_virtual_hosted: false,
+            wechat_push_token: None,
+            wechat_code_env_version: "release".to_owned(),
+            wechat_check_in_page: "pages/activity/check-in".to_owned(),
+            wechat_counter_page: "pages/merchant/counter".to_owned(),
         }
     }
 }
@@ -259,6 +305,26 @@ impl Settings {
             return Err(invalid(
                 "WECHAT_APPID",
                 "is required in production: dev login accepts any openid",
+            ));
+        }
+        if self.storage_s3_access_key_id.is_some() != self.storage_s3_secret_access_key.is_some() {
+            return Err(invalid(
+                "STORAGE_S3_ACCESS_KEY_ID",
+                "and STORAGE_S3_SECRET_ACCESS_KEY must be set together",
+            ));
+        }
+        if let Some(url) = &self.hongfan_public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "HONGFAN_PUBLIC_URL",
+                "must start with http:// or https://",
+            ));
+        }
+        if !["release", "trial", "develop"].contains(&self.wechat_code_env_version.as_str()) {
+            return Err(invalid(
+                "WECHAT_CODE_ENV_VERSION",
+                "must be release, trial or develop",
             ));
         }
         Ok(())

@@ -4,7 +4,7 @@
 //! WeChat being unreachable under the fail-open policy (`CONTENT_CHECK_FAIL_OPEN`, default
 //! on), stores the text and flags it for the author's community STAFF.
 use chrono::Utc;
-use entity::content_flag;
+use entity::{content_flag, enums::PhotoReview, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
@@ -95,23 +95,83 @@ impl ContentGuard {
                 }
             };
             if let Verdict::Flag(reason) = verdict {
-                content_flag::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    author_id: Set(author.id),
-                    community_id: Set(author_account.community_id),
-                    field: Set((*field).to_owned()),
-                    excerpt: Set(text.chars().take(200).collect()),
-                    reason: Set(reason.to_owned()),
-                    created_at: Set(Utc::now()),
-                    resolved_by: Set(None),
-                    resolved_at: Set(None),
-                }
-                .insert(db)
-                .await?;
+                flag(db, &author_account, field, text, reason).await?;
             }
         }
         Ok(())
     }
+
+    /// Submits a photo (reachable at `url`) to WeChat's asynchronous image check: its review
+    /// state and the check's trace id, whose verdict `POST /wechat/push` applies later.
+    pub async fn check_image(
+        &self,
+        db: &DatabaseConnection,
+        author: &Actor,
+        key: &str,
+        url: &str,
+    ) -> AppResult<(PhotoReview, Option<String>)> {
+        let Self::Wechat { api, fail_open } = self else {
+            return Ok((PhotoReview::Unchecked, None));
+        };
+        let author_account = identity::get_user(db, author.id).await?;
+        let answer = api
+            .post(
+                "/wxa/media_check_async",
+                &json!({
+                    "media_url": url,
+                    "media_type": IMAGE,
+                    "version": 2,
+                    "scene": Scene::Forum as i32,
+                    "openid": author_account.openid,
+                }),
+            )
+            .await;
+        match answer {
+            Ok(answer) => match answer["trace_id"].as_str() {
+                Some(trace_id) => Ok((PhotoReview::Pending, Some(trace_id.to_owned()))),
+                None => Err(AppError::Unavailable(
+                    "WeChat's image check gave no trace id; try again shortly".into(),
+                )),
+            },
+            Err(error) => {
+                tracing::warn!(%error, "image check unavailable");
+                if !fail_open {
+                    return Err(AppError::Unavailable(
+                        "the image check is unavailable; try again shortly".into(),
+                    ));
+                }
+                flag(db, &author_account, "photo", key, "UNCHECKED").await?;
+                Ok((PhotoReview::Unchecked, None))
+            }
+        }
+    }
+}
+
+/// `media_type` of an image in `mediaCheckAsync`.
+const IMAGE: i32 = 2;
+
+/// Records text (or a photo's key) stored without clearance, for the author's STAFF.
+async fn flag(
+    db: &DatabaseConnection,
+    author: &user::Model,
+    field: &str,
+    excerpt: &str,
+    reason: &str,
+) -> AppResult<()> {
+    content_flag::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        author_id: Set(author.id),
+        community_id: Set(author.community_id),
+        field: Set(field.to_owned()),
+        excerpt: Set(excerpt.chars().take(200).collect()),
+        reason: Set(reason.to_owned()),
+        created_at: Set(Utc::now()),
+        resolved_by: Set(None),
+        resolved_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 fn rejected(field: &str) -> AppError {

@@ -3,6 +3,7 @@
 //! `points`, `merchants`), which return the `events` their commands caused → `entity`
 //! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
 //! into the `state` that resolvers share.
+pub mod codes;
 pub mod config;
 pub mod content;
 pub mod delivery;
@@ -17,7 +18,9 @@ pub mod notifications;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;
+pub mod photos;
 pub mod points;
+pub mod push;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -3,7 +3,13 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::get,
+};
 use rand::RngCore;
 use tokio::net::TcpListener;
 use tower_http::{
@@ -14,6 +20,7 @@ use tower_http::{
 };
 
 use crate::{
+    codes::MiniProgramCodes,
     config::{Environment, Settings},
     content::ContentGuard,
     delivery::{self, Sender, Templates},
@@ -24,12 +31,15 @@ use crate::{
     infra::db,
     infra::event_bus::EventBus,
     infra::metrics::Metrics,
+    infra::object_storage::{self, ObjectStorage},
     infra::rate_limit::{self, Limit},
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     merchants::redemptions,
     orders::{PoolCache, categories::Catalog},
+    photos::PhotoService,
     points::activities,
+    push,
     state::AppState,
 };
 
@@ -51,6 +61,9 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds; `serve` then runs it.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        // object_store's S3 client brings rustls's aws-lc-rs provider beside ring (which sqlx
+        // and reqwest use): with two compiled in, rustls needs a process default or panics.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let metrics = Metrics::new()?;
         let mut db =
             db::connect_with_pool(&settings.database_url, settings.database_max_connections)
@@ -121,6 +134,15 @@ impl Application {
             ),
             None => (Sender::Log, ContentGuard::Off),
         };
+        let listener = TcpListener::bind(settings.hongfan_bind)
+            .await
+            .with_context(|| format!("binding {}", settings.hongfan_bind))?;
+        let public_url = match &settings.hongfan_public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let storage = ObjectStorage::from_settings(settings, &public_url, &secret)
+            .context("setting up object storage")?;
         let state = AppState {
             db,
             store: store.clone(),
@@ -130,10 +152,22 @@ impl Application {
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             dispatcher: Dispatcher::new(store, bus),
             delivery,
-            content,
-            wechat: wechat_api,
+            content: content.clone(),
+            wechat: wechat_api.clone(),
             categories: Catalog::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
+            photos: PhotoService {
+                storage: storage.clone(),
+                content,
+            },
+            codes: MiniProgramCodes {
+                storage: storage.clone(),
+                wechat: wechat_api,
+                check_in_page: settings.wechat_check_in_page.clone(),
+                counter_page: settings.wechat_counter_page.clone(),
+                env_version: settings.wechat_code_env_version.clone(),
+            },
+            storage,
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {
@@ -156,12 +190,34 @@ impl Application {
             .route("/graphql/ws", get(graphql::http::websocket))
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readiness).with_state(state.clone()));
+            .route("/readyz", get(readiness).with_state(state.clone()))
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        if state.storage.is_local() {
+            routes = routes.route(
+                "/files/{*key}",
+                get(object_storage::serve_local)
+                    .put(object_storage::serve_local)
+                    .with_state(state.storage.clone())
+                    .layer(DefaultBodyLimit::max(
+                        object_storage::MAX_LOCAL_UPLOAD_BYTES,
+                    )),
+            );
+        }
+        if let Some(token) = &settings.wechat_push_token {
+            routes = routes.route(
+                "/wechat/push",
+                get(push::verify_url)
+                    .post(push::receive)
+                    .with_state(push::Push {
+                        token: token.clone(),
+                        state: state.clone(),
+                    }),
+            );
+        }
         if development {
             routes = routes.route("/graphiql/{version}/{name}", get(graphql::graphiql::asset));
         }
         let router = routes
-            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 REQUEST_TIMEOUT,
@@ -179,9 +235,6 @@ impl Application {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-        let listener = TcpListener::bind(settings.hongfan_bind)
-            .await
-            .with_context(|| format!("binding {}", settings.hongfan_bind))?;
         let metrics =
             match settings.hongfan_metrics_bind {
                 Some(address) => Some((

@@ -4,13 +4,16 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    codes::MiniProgramCodes,
     content::ContentGuard,
     delivery::Sender,
     events::Dispatcher,
     identity::sessions::SessionService,
+    infra::object_storage::ObjectStorage,
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     orders::{PoolCache, categories::Catalog},
+    photos::PhotoService,
 };
 
 /// What resolvers and handlers share.
@@ -31,4 +34,8 @@ pub struct AppState {
     pub wechat: Option<WechatApi>,
     pub categories: Catalog,
     pub order_pool: Arc<PoolCache>,
+    /// Photos and generated 小程序码 (links, not bytes, go to apps).
+    pub storage: ObjectStorage,
+    pub photos: PhotoService,
+    pub codes: MiniProgramCodes,
 }

@@ -53,24 +53,6 @@ impl From<Phone> for String {
     }
 }
 
-/// A link to a photo: http(s), at most 500 characters.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct PhotoUrl(String);
-
-impl PhotoUrl {
-    pub fn parse(field: &str, value: &str) -> AppResult<Self> {
-        let value = value.trim();
-        if (value.starts_with("https://") || value.starts_with("http://")) && value.len() <= 500 {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(AppError::bad_input(format!(
-                "{field} must be http(s) URLs of at most 500 characters"
-            )))
-        }
-    }
-}
-
 fn all_digits(value: &str) -> bool {
     !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
 }
@@ -152,14 +134,6 @@ mod tests {
         ] {
             assert!(Phone::parse("phone", bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn photos_are_web_links() {
-        assert!(PhotoUrl::parse("photoUrls", " https://img.example/1.jpg ").is_ok());
-        assert!(PhotoUrl::parse("photoUrls", "file:///etc/passwd").is_err());
-        let long = format!("https://img.example/{}", "a".repeat(500));
-        assert!(PhotoUrl::parse("photoUrls", &long).is_err());
     }
 
     #[test]

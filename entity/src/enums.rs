@@ -196,3 +196,40 @@ pub enum Delivery {
     #[sea_orm(string_value = "DEAD")]
     Dead,
 }
+
+/// What an uploaded photo is for; it decides where it may be attached.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PhotoPurpose {
+    /// The resident's photo of the problem, on placing an order.
+    #[sea_orm(string_value = "ORDER_PHOTO")]
+    OrderPhoto,
+    /// The taker's photo of the result, on completing an order.
+    #[sea_orm(string_value = "COMPLETION_PHOTO")]
+    CompletionPhoto,
+    /// A merchant's storefront photo.
+    #[sea_orm(string_value = "MERCHANT_PHOTO")]
+    MerchantPhoto,
+}
+
+/// WeChat's image check (`mediaCheckAsync`) of an attached photo.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PhotoReview {
+    /// Not sent for checking: not attached yet, no WeChat credentials (development), or
+    /// WeChat unreachable under the fail-open policy (then flagged for STAFF). Shown.
+    #[sea_orm(string_value = "UNCHECKED")]
+    Unchecked,
+    /// Waiting for WeChat's verdict: shown to its uploader only.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "PASSED")]
+    Passed,
+    /// Risky: hidden from everyone and removed from storage.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}

@@ -16,6 +16,7 @@ pub mod offer;
 pub mod order;
 pub mod order_event;
 pub mod party_member_application;
+pub mod photo;
 pub mod points_account;
 pub mod points_entry;
 pub mod redemption;

@@ -12,6 +12,7 @@ mod m20261125_000008_organisation_admin;
 mod m20261125_000009_create_inbox;
 mod m20261125_000010_create_subscribe_consents;
 mod m20261125_000011_create_content_flags;
+mod m20261125_000012_create_photos;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_create_inbox::Migration),
             Box::new(m20261125_000010_create_subscribe_consents::Migration),
             Box::new(m20261125_000011_create_content_flags::Migration),
+            Box::new(m20261125_000012_create_photos::Migration),
         ]
     }
 }

@@ -24,7 +24,8 @@ pub struct TestApp {
     pub delivery: hongfan::delivery::Sender,
     pub http: reqwest::Client,
     pub settings: Settings,
-    _sqlite_dir: Option<tempfile::TempDir>,
+    /// The SQLite file and local object storage, removed with the app.
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 /// A logged-in user.
@@ -54,18 +55,18 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret!")),
         ..Settings::default()
     };
-    let sqlite_dir = match std::env::var("HONGFAN_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
-            settings.database_url = postgres_database(&server).await;
-            None
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            settings.database_url =
-                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-            Some(dir)
-        }
+    let dir = tempfile::tempdir().expect("temp dir");
+    settings.hongfan_data_dir = dir.path().join("data").display().to_string();
+    settings.database_url = match std::env::var("HONGFAN_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => postgres_database(&server).await,
+        _ => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
     };
+    if let Some(endpoint) = s3_endpoint() {
+        settings.storage_s3_bucket = Some(S3_BUCKET.to_owned());
+        settings.storage_s3_endpoint = Some(endpoint);
+        settings.storage_s3_access_key_id = Some("test".to_owned());
+        settings.storage_s3_secret_access_key = Some(Secret::new("test"));
+    }
     if let Ok(redis) = std::env::var("HONGFAN_TEST_REDIS_URL")
         && !redis.is_empty()
     {
@@ -73,10 +74,10 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         settings.redis_key_prefix = format!("hongfan-test:{}", uuid::Uuid::now_v7());
     }
     customise(&mut settings);
-    start(settings, sqlite_dir).await
+    start(settings, Some(std::sync::Arc::new(dir))).await
 }
 
-async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> TestApp {
+async fn start(settings: Settings, dir: Option<std::sync::Arc<tempfile::TempDir>>) -> TestApp {
     let app = Application::build(&settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     let metrics_address = app
@@ -94,8 +95,18 @@ async fn start(settings: Settings, sqlite_dir: Option<tempfile::TempDir>) -> Tes
         delivery,
         http: reqwest::Client::new(),
         settings,
-        _sqlite_dir: sqlite_dir,
+        _dir: dir,
     }
+}
+
+/// The bucket `scripts/test` creates on the S3-protocol server it starts.
+pub const S3_BUCKET: &str = "hongfan-test";
+
+/// The S3-protocol server photos go to, when `scripts/test` started one (else local files).
+pub fn s3_endpoint() -> Option<String> {
+    std::env::var("HONGFAN_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 /// Whether the tests run against a shared Redis (and so several instances share state).
@@ -199,7 +210,7 @@ impl TestApp {
     /// A second API instance on the same database (and Redis, when configured), as behind a
     /// load balancer.
     pub async fn another_instance(&self) -> TestApp {
-        start(self.settings.clone(), None).await
+        start(self.settings.clone(), self._dir.clone()).await
     }
 
     /// Opens a graphql-transport-ws subscription as `token`.

@@ -14,6 +14,7 @@ mod merchants;
 mod observability;
 mod orders;
 mod organisation;
+mod photos;
 mod points;
 mod rate_limits;
 mod redemption_races;

@@ -7,7 +7,7 @@ use crate::helpers::{PLACE, PUBLISH, TAKE, World, error_code};
 
 const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to, note: \"请尽快处理\") { status assignee { id } } }";
 const DECLINE: &str = "mutation($id: ID!) { declineOrder(orderId: $id, reason: \"今天在外地\") { status assignee { id } } }";
-const COMPLETE: &str = "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"更换了水管接头\", minutesSpent: 45, photoUrls: [\"https://img.example/1.jpg\"] }) { status minutesSpent photoUrls } }";
+const COMPLETE: &str = "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"更换了水管接头\", minutesSpent: 45 }) { status minutesSpent photos { fileKey } } }";
 const RATE: &str = "mutation($id: ID!, $stars: Int!) { rateOrder(orderId: $id, input: { stars: $stars, comment: \"很及时\" }) { status ratingStars needsFollowUp } }";
 const CANCEL: &str = "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"已自行解决\") { status cancelReason } }";
 const ORDER: &str = "query($id: ID!) { order(id: $id) { status contactPhone isOverdue needsFollowUp requester { phone } events { action fromStatus toStatus note actor { id } at } } }";

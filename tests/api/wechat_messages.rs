@@ -21,7 +21,7 @@ use crate::helpers::{Login, PUBLISH, TestApp, World, spawn_app_with, with_redis}
 
 /// What the fake has seen, and how it misbehaves.
 #[derive(Default)]
-struct Fake {
+pub struct Fake {
     tokens_issued: AtomicUsize,
     /// Send calls to fail (HTTP 502) before answering normally.
     failures_left: AtomicUsize,
@@ -34,6 +34,10 @@ struct Fake {
     checked: Mutex<Vec<(String, i64)>>,
     /// (touser, template_id, access token) of every message accepted.
     sent: Mutex<Vec<(String, String, String)>>,
+    /// (media_url, openid) of every image check submitted; the trace id is `trace-{index}`.
+    pub media_checks: Mutex<Vec<(String, String)>>,
+    /// (scene, page, env_version) of every 小程序码 generated.
+    pub codes: Mutex<Vec<(String, String, String)>>,
 }
 
 async fn stable_token(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Json<Value> {
@@ -113,7 +117,44 @@ async fn phone_number(Json(body): Json<Value>) -> Json<Value> {
     })
 }
 
-async fn start_fake() -> (String, Arc<Fake>) {
+async fn media_check_async(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Json<Value> {
+    assert_eq!(
+        (body["media_type"].as_i64(), body["version"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let mut checks = fake.media_checks.lock().expect("checks");
+    checks.push((
+        body["media_url"].as_str().unwrap_or_default().to_owned(),
+        body["openid"].as_str().unwrap_or_default().to_owned(),
+    ));
+    Json(json!({ "errcode": 0, "errmsg": "ok", "trace_id": format!("trace-{}", checks.len() - 1) }))
+}
+
+/// A tiny "JPEG" standing in for the generated code.
+pub const CODE_IMAGE: &[u8] = b"\xFF\xD8\xFF\xE0fake-mini-program-code";
+
+async fn code_unlimited(
+    State(fake): State<Arc<Fake>>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+    if text("scene").len() > 32 {
+        return Json(json!({ "errcode": 40169, "errmsg": "invalid length for scene" }))
+            .into_response();
+    }
+    fake.codes
+        .lock()
+        .expect("codes")
+        .push((text("scene"), text("page"), text("env_version")));
+    (
+        [(axum::http::header::CONTENT_TYPE, "image/jpeg")],
+        CODE_IMAGE,
+    )
+        .into_response()
+}
+
+pub async fn start_fake() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -123,6 +164,8 @@ async fn start_fake() -> (String, Arc<Fake>) {
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/cgi-bin/message/subscribe/send", post(send))
         .route("/wxa/msg_sec_check", post(msg_sec_check))
+        .route("/wxa/media_check_async", post(media_check_async))
+        .route("/wxa/getwxacodeunlimit", post(code_unlimited))
         .route("/wxa/business/getuserphonenumber", post(phone_number))
         .route("/sns/jscode2session", get(code2session))
         .with_state(Arc::clone(&fake));
@@ -136,13 +179,17 @@ const TEMPLATES: &str = r#"{
   "ORDER_ACCEPTED": {"templateId": "tpl-accepted", "fields": {"thing1": "message"}}
 }"#;
 
-async fn app_with_wechat(base: &str) -> TestApp {
+/// The token WeChat's message push is configured with.
+pub const PUSH_TOKEN: &str = "push-token";
+
+pub async fn app_with_wechat(base: &str) -> TestApp {
     let base = base.to_owned();
     spawn_app_with(move |settings| {
         settings.wechat_appid = Some("wx-app".into());
         settings.wechat_secret = Some(hongfan::config::Secret::new("wx-secret"));
         settings.wechat_api_base = base;
         settings.wechat_subscribe_templates = Some(TEMPLATES.into());
+        settings.wechat_push_token = Some(hongfan::config::Secret::new(PUSH_TOKEN));
         // Tests run the worker's rounds themselves.
         settings.delivery_interval_seconds = 3600;
     })

@@ -386,6 +386,15 @@ impl MerchantQuery {
             .into())
     }
 
+    /// A link (valid 15 minutes) to the image of the 小程序码 for the merchant's counter,
+    /// generated once; for the merchant's staff and their community's STAFF.
+    async fn merchant_counter_code(&self, ctx: &Context<'_>, merchant_id: ID) -> Result<String> {
+        let actor = actor(ctx).await?;
+        let merchant_id = parse_id("merchantId", &merchant_id)?;
+        let state = state(ctx)?;
+        Ok(merchants::counter_code(&state.db, &state.codes, actor, merchant_id).await?)
+    }
+
     /// Merchants I own or work for.
     async fn my_merchants(&self, ctx: &Context<'_>) -> Result<Vec<Merchant>> {
         let actor = actor(ctx).await?;

@@ -11,6 +11,7 @@ mod loaders;
 mod merchants;
 mod orders;
 mod organisation;
+mod photos;
 mod points;
 pub mod socket;
 mod subscriptions;
@@ -19,7 +20,7 @@ use async_graphql::{
     Context, ID, MergedObject, OutputType, Request, Response, Schema,
     connection::{Connection, Edge},
 };
-use entity::{community, enums::Badge, offer, order_event, service_category, user};
+use entity::{community, enums::Badge, offer, order_event, photo, service_category, user};
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
@@ -52,6 +53,7 @@ pub struct MutationRoot(
     inbox::InboxMutation,
     organisation::OrganisationMutation,
     orders::OrderMutation,
+    photos::PhotoMutation,
     points::PointsMutation,
     merchants::MerchantMutation,
 );
@@ -127,6 +129,7 @@ pub struct RequestContext {
     offers: ChildrenLoader<offer::Model>,
     badges: ChildrenLoader<Badge>,
     order_events: ChildrenLoader<order_event::Model>,
+    order_photos: ChildrenLoader<photo::Model>,
 }
 
 impl RequestContext {
@@ -155,6 +158,9 @@ impl RequestContext {
             }),
             order_events: loaders::children(db, |db, ids| {
                 Box::pin(crate::orders::events_of(db, ids))
+            }),
+            order_photos: loaders::children(db, |db, ids| {
+                Box::pin(crate::photos::of_orders(db, ids))
             }),
         }
     }

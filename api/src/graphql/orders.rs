@@ -7,7 +7,9 @@ use super::{
     identity::User,
     known_users, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
-    parse_id, settle, state, to_id,
+    parse_id,
+    photos::{self, Photo},
+    settle, state, to_id,
 };
 use crate::{
     content::Scene,
@@ -151,6 +153,12 @@ impl Order {
     async fn minutes_spent(&self) -> Option<i32> {
         self.0.minutes_spent
     }
+    /// Photos of the problem (ORDER_PHOTO) and of the result (COMPLETION_PHOTO), oldest first.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
+        let rows = load_children(|r| &r.order_photos, ctx, self.0.id).await?;
+        photos::visible(ctx, rows).await
+    }
+    #[graphql(deprecation = "links typed in before uploads existed; use photos")]
     async fn photo_urls(&self) -> Vec<String> {
         self.0
             .photo_urls
@@ -255,6 +263,9 @@ pub struct PlaceOrderInputGql {
     contact_phone: Option<String>,
     preferred_time: Option<DateTime<Utc>>,
     urgency: Option<Urgency>,
+    /// Photos of the problem, uploaded with `createUploadUrl(purpose: ORDER_PHOTO)`; at most 9.
+    #[graphql(default)]
+    photo_keys: Vec<String>,
 }
 
 impl TryFrom<PlaceOrderInputGql> for NewOrder {
@@ -269,6 +280,7 @@ impl TryFrom<PlaceOrderInputGql> for NewOrder {
             contact_phone: input.contact_phone,
             preferred_time: input.preferred_time,
             urgency: input.urgency.map(Into::into),
+            photo_keys: input.photo_keys,
         })
     }
 }
@@ -278,8 +290,10 @@ impl TryFrom<PlaceOrderInputGql> for NewOrder {
 pub struct CompleteOrderInputGql {
     summary: String,
     minutes_spent: i32,
+    /// Photos of the result, uploaded with `createUploadUrl(purpose: COMPLETION_PHOTO)`; at
+    /// most 9.
     #[graphql(default)]
-    photo_urls: Vec<String>,
+    photo_keys: Vec<String>,
 }
 
 impl TryFrom<CompleteOrderInputGql> for CompletionReport {
@@ -289,7 +303,7 @@ impl TryFrom<CompleteOrderInputGql> for CompletionReport {
         CompletionReport::try_from(CompleteOrderInput {
             summary: input.summary,
             minutes_spent: input.minutes_spent,
-            photo_urls: input.photo_urls,
+            photo_keys: input.photo_keys,
         })
     }
 }
@@ -480,7 +494,14 @@ impl OrderMutation {
         ];
         check_content(ctx, actor, Scene::Forum, &texts).await?;
         let state = state(ctx)?;
-        let order = orders::place(&state.db, &state.categories, actor, input.try_into()?).await?;
+        let order = orders::place(
+            &state.db,
+            &state.categories,
+            &state.photos,
+            actor,
+            input.try_into()?,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -538,7 +559,9 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         check_content(ctx, actor, Scene::Forum, &[("summary", &input.summary)]).await?;
-        let order = orders::complete(&state(ctx)?.db, actor, order_id, input.try_into()?).await?;
+        let state = state(ctx)?;
+        let order =
+            orders::complete(&state.db, &state.photos, actor, order_id, input.try_into()?).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 

@@ -451,6 +451,15 @@ impl PointsQuery {
         Ok(Activity(activities::get(&state(ctx)?.db, id).await?))
     }
 
+    /// STAFF: a link (valid 15 minutes) to the image of the activity's check-in 小程序码,
+    /// generated once.
+    async fn activity_check_in_code(&self, ctx: &Context<'_>, activity_id: ID) -> Result<String> {
+        let actor = actor(ctx).await?;
+        let activity_id = parse_id("activityId", &activity_id)?;
+        let state = state(ctx)?;
+        Ok(activities::check_in_code(&state.db, &state.codes, actor, activity_id).await?)
+    }
+
     /// Top volunteers of a community by confirmed hours.
     #[graphql(complexity = "crate::pagination::list_cost(Some(first), child_complexity)")]
     async fn volunteer_leaderboard(

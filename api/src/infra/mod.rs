@@ -5,6 +5,7 @@ pub mod cache;
 pub mod db;
 pub mod event_bus;
 pub mod metrics;
+pub mod object_storage;
 pub mod rate_limit;
 pub mod shared_store;
 pub mod wechat;

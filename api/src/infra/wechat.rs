@@ -32,6 +32,20 @@ pub enum WechatError {
     Refused { errcode: i64, errmsg: String },
 }
 
+enum Answer {
+    Json(Value),
+    Binary(Vec<u8>),
+}
+
+fn unavailable(error: reqwest::Error) -> WechatError {
+    WechatError::Unavailable(error.without_url().to_string())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, WechatError> {
+    serde_json::from_slice(body)
+        .map_err(|error| WechatError::Unavailable(format!("unreadable answer: {error}")))
+}
+
 #[derive(Clone)]
 pub struct WechatApi {
     http: reqwest::Client,
@@ -73,6 +87,25 @@ impl WechatApi {
 
     /// POSTs `body` to `path` with the access token; the answer's JSON when errcode is 0.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, WechatError> {
+        match self.post_authorised(path, body).await? {
+            Answer::Json(answer) => Ok(answer),
+            Answer::Binary(_) => Err(WechatError::Unavailable(
+                "WeChat answered with a file where JSON was expected".into(),
+            )),
+        }
+    }
+
+    /// POSTs to an endpoint that answers with an image (小程序码), or with JSON on error.
+    pub async fn post_for_image(&self, path: &str, body: &Value) -> Result<Vec<u8>, WechatError> {
+        match self.post_authorised(path, body).await? {
+            Answer::Binary(image) => Ok(image),
+            Answer::Json(_) => Err(WechatError::Unavailable(
+                "WeChat answered without the image".into(),
+            )),
+        }
+    }
+
+    async fn post_authorised(&self, path: &str, body: &Value) -> Result<Answer, WechatError> {
         let token = self.access_token(None).await?;
         match self.post_with(&token, path, body).await {
             Err(WechatError::Refused { errcode, .. }) if STALE_TOKEN.contains(&errcode) => {
@@ -83,17 +116,36 @@ impl WechatApi {
         }
     }
 
-    async fn post_with(&self, token: &str, path: &str, body: &Value) -> Result<Value, WechatError> {
-        let answer: Value = self
-            .send(
-                self.http
-                    .post(format!("{}{path}", self.base))
-                    .query(&[("access_token", token)])
-                    .json(body),
-            )
-            .await?;
+    async fn post_with(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<Answer, WechatError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .query(&[("access_token", token)])
+            .json(body)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unavailable)?;
+        // WeChat may label its JSON as text/plain; anything else is a file.
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|value| {
+                value.starts_with("application/json") || value.starts_with("text/")
+            });
+        let bytes = response.bytes().await.map_err(unavailable)?;
+        if !is_json {
+            return Ok(Answer::Binary(bytes.to_vec()));
+        }
+        let answer: Value = parse(&bytes)?;
         match answer["errcode"].as_i64().unwrap_or(0) {
-            0 => Ok(answer),
+            0 => Ok(Answer::Json(answer)),
             BUSY => Err(WechatError::Unavailable("WeChat is busy".into())),
             errcode => Err(WechatError::Refused {
                 errcode,
@@ -102,24 +154,20 @@ impl WechatApi {
         }
     }
 
-    /// WeChat may label its JSON as text/plain, so the body is parsed by hand. URLs carry the
-    /// token: errors are logged without them.
+    /// URLs carry the token: errors are logged without them.
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
-        let unavailable =
-            |error: reqwest::Error| WechatError::Unavailable(error.without_url().to_string());
         let body = request
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .map_err(unavailable)?
-            .text()
+            .bytes()
             .await
             .map_err(unavailable)?;
-        serde_json::from_str(&body)
-            .map_err(|error| WechatError::Unavailable(format!("unreadable answer: {error}")))
+        parse(&body)
     }
 
     /// The shared token; `stale` is one WeChat just refused, to be replaced.

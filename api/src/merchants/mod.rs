@@ -21,6 +21,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    codes::{CodeFor, MiniProgramCodes},
     error::{AppError, AppResult},
     events::{Application, Committed, DomainEvent, Events},
     identity::{
@@ -73,6 +74,25 @@ pub async fn staff_role(
         .one(db)
         .await?
         .map(|staff| staff.is_owner))
+}
+
+/// The 小程序码 at the merchant's counter (residents scan it to show their codes), for the
+/// merchant's own people and their community's STAFF.
+pub async fn counter_code(
+    db: &DatabaseConnection,
+    codes: &MiniProgramCodes,
+    actor: &Actor,
+    merchant_id: Uuid,
+) -> AppResult<String> {
+    let merchant = get(db, merchant_id).await?;
+    if staff_role(db, actor.id, merchant.id).await?.is_none()
+        && !actor.roles.is_staff_of(merchant.community_id)
+    {
+        return Err(AppError::forbidden(
+            "only the merchant's staff may print its counter code",
+        ));
+    }
+    codes.link(CodeFor::MerchantCounter(merchant.id)).await
 }
 
 /// The merchant, for STAFF of its community (approval, suspension, badges).

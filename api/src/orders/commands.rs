@@ -3,7 +3,7 @@
 //! cannot both succeed) and append the step to its timeline.
 use chrono::{DateTime, Utc};
 use entity::{
-    enums::{OrderStatus, Role, Urgency},
+    enums::{OrderStatus, PhotoPurpose, Role, Urgency},
     order, order_event, role_grant,
 };
 use sea_orm::{
@@ -21,13 +21,14 @@ use crate::{
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
     infra::db::begin_write,
-    organisation, points,
-    validate::{self, Phone, PhotoUrl},
+    organisation,
+    photos::{self, Attachment, PhotoService},
+    points,
+    validate::{self, Phone},
 };
 
 /// Longest a completion report may claim: one day of work.
 const MAX_MINUTES_SPENT: i32 = 24 * 60;
-const MAX_PHOTOS: usize = 9;
 
 /// A resident's request as typed in the app, unchecked.
 pub struct PlaceOrderInput {
@@ -39,6 +40,8 @@ pub struct PlaceOrderInput {
     pub contact_phone: Option<String>,
     pub preferred_time: Option<DateTime<Utc>>,
     pub urgency: Option<Urgency>,
+    /// Uploaded photos of the problem (`createUploadUrl`), at most 9.
+    pub photo_keys: Vec<String>,
 }
 
 /// A resident's request, checked: only `TryFrom<PlaceOrderInput>` makes one.
@@ -50,12 +53,14 @@ pub struct NewOrder {
     contact_phone: Option<Phone>,
     preferred_time: Option<DateTime<Utc>>,
     urgency: Urgency,
+    photo_keys: Vec<String>,
 }
 
 impl TryFrom<PlaceOrderInput> for NewOrder {
     type Error = AppError;
 
     fn try_from(input: PlaceOrderInput) -> AppResult<Self> {
+        photos::check_count(&input.photo_keys)?;
         Ok(Self {
             category_id: input.category_id,
             title: validate::text("title", &input.title, 1, 100)?,
@@ -67,6 +72,7 @@ impl TryFrom<PlaceOrderInput> for NewOrder {
                 .transpose()?,
             preferred_time: input.preferred_time,
             urgency: input.urgency.unwrap_or(Urgency::Normal),
+            photo_keys: input.photo_keys,
         })
     }
 }
@@ -74,6 +80,7 @@ impl TryFrom<PlaceOrderInput> for NewOrder {
 pub async fn place(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
+    photos: &PhotoService,
     actor: &Actor,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
@@ -108,6 +115,9 @@ pub async fn place(
         Urgency::Normal => allowed,
         Urgency::Urgent => (allowed / 2).max(10),
     };
+    let photos = photos
+        .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
+        .await?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let order = order::ActiveModel {
@@ -142,6 +152,7 @@ pub async fn place(
     .insert(&txn)
     .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
+    photos::attach(&txn, actor.id, Attachment::Order(order.id), photos).await?;
     stepped(&order, None).commit(txn, order).await
 }
 
@@ -257,14 +268,15 @@ pub async fn decline(
 pub struct CompleteOrderInput {
     pub summary: String,
     pub minutes_spent: i32,
-    pub photo_urls: Vec<String>,
+    /// Uploaded photos of the result (`createUploadUrl`), at most 9.
+    pub photo_keys: Vec<String>,
 }
 
 /// A completion report, checked: only `TryFrom<CompleteOrderInput>` makes one.
 pub struct CompletionReport {
     summary: String,
     minutes_spent: i32,
-    photo_urls: Vec<PhotoUrl>,
+    photo_keys: Vec<String>,
 }
 
 impl TryFrom<CompleteOrderInput> for CompletionReport {
@@ -276,38 +288,34 @@ impl TryFrom<CompleteOrderInput> for CompletionReport {
                 "minutesSpent must be between 1 and {MAX_MINUTES_SPENT}"
             )));
         }
-        if input.photo_urls.len() > MAX_PHOTOS {
-            return Err(AppError::bad_input(format!("at most {MAX_PHOTOS} photos")));
-        }
+        photos::check_count(&input.photo_keys)?;
         Ok(Self {
             summary: validate::text("summary", &input.summary, 1, 1000)?,
             minutes_spent: input.minutes_spent,
-            photo_urls: input
-                .photo_urls
-                .iter()
-                .map(|url| PhotoUrl::parse("photoUrls", url))
-                .collect::<AppResult<_>>()?,
+            photo_keys: input.photo_keys,
         })
     }
 }
 
 pub async fn complete(
     db: &DatabaseConnection,
+    photos: &PhotoService,
     actor: &Actor,
     order_id: Uuid,
     report: CompletionReport,
 ) -> AppResult<Committed<order::Model>> {
+    let photos = photos
+        .check(db, actor, PhotoPurpose::CompletionPhoto, &report.photo_keys)
+        .await?;
     let changes = order::ActiveModel {
         completion_summary: Set(Some(report.summary)),
         minutes_spent: Set(Some(report.minutes_spent)),
-        photo_urls: Set(Some(serde_json::json!(report.photo_urls))),
         completed_at: Set(Some(Utc::now())),
         ..Default::default()
     };
-    transition(db, actor, order_id, Step::Complete, None, changes, no_check)
-        .await?
-        .commit()
-        .await
+    let applied = transition(db, actor, order_id, Step::Complete, None, changes, no_check).await?;
+    photos::attach(&applied.txn, actor.id, Attachment::Order(order_id), photos).await?;
+    applied.commit().await
 }
 
 /// Rating also credits the taker's time (see `points::records::record_order_service`),

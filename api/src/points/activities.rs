@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
 use crate::{
+    codes::{CodeFor, MiniProgramCodes},
     error::{AppError, AppResult},
     identity::Actor,
     inbox,
@@ -303,6 +304,22 @@ pub async fn record_attendance(
     let signup = change.update(&txn).await?;
     txn.commit().await?;
     Ok(signup)
+}
+
+/// STAFF: the 小程序码 volunteers scan at the activity to check in.
+pub async fn check_in_code(
+    db: &DatabaseConnection,
+    codes: &MiniProgramCodes,
+    actor: &Actor,
+    activity_id: Uuid,
+) -> AppResult<String> {
+    let activity = get(db, activity_id).await?;
+    if !actor.roles.is_staff_of(activity.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may print its activities' check-in codes",
+        ));
+    }
+    codes.link(CodeFor::ActivityCheckIn(activity.id)).await
 }
 
 /// STAFF confirm someone's time at an activity: a CONFIRMED record and its points, once.

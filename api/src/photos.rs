@@ -1,0 +1,384 @@
+//! Photos (before and after a repair, a merchant's storefront): the app asks for an upload
+//! link, uploads straight to object storage, then names the file in the command that uses it.
+//! That command checks that the file is the caller's, unused, really a JPEG/PNG/WebP and at
+//! most 10 MB, and sends it to WeChat's image check; until the verdict arrives (at
+//! `POST /wechat/push`) only its uploader sees it, and a risky one is removed.
+use std::{collections::HashMap, time::Duration};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    enums::{PhotoPurpose, PhotoReview},
+    photo,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::{
+    content::ContentGuard,
+    error::{AppError, AppResult},
+    identity::Actor,
+    infra::object_storage::{ObjectStorage, SignedLink},
+};
+
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+/// Photos one order step (or a storefront) may carry.
+pub const MAX_PHOTOS: usize = 9;
+/// Upload links handed out per person per day but not yet used: bounds abandoned uploads.
+const MAX_UNUSED_PER_DAY: u64 = 100;
+const UPLOAD_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+const READ_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+/// WeChat fetches the image some minutes after the check is submitted.
+const CHECK_LINK_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// The image formats accepted, recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImageFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ImageFormat {
+    fn from_content_type(content_type: &str) -> Option<Self> {
+        match content_type {
+            "image/jpeg" => Some(Self::Jpeg),
+            "image/png" => Some(Self::Png),
+            "image/webp" => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
+    fn sniff(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0xFF, 0xD8, 0xFF, ..] => Some(Self::Jpeg),
+            [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n', ..] => Some(Self::Png),
+            [
+                b'R',
+                b'I',
+                b'F',
+                b'F',
+                _,
+                _,
+                _,
+                _,
+                b'W',
+                b'E',
+                b'B',
+                b'P',
+                ..,
+            ] => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+        }
+    }
+}
+
+/// Bytes `sniff` needs.
+const SNIFF_BYTES: u64 = 12;
+
+/// What the app needs to upload one photo.
+pub struct UploadTicket {
+    pub file_key: String,
+    pub link: SignedLink,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A photo checked and submitted for review, ready to attach in the command's transaction.
+pub struct CheckedPhoto {
+    key: String,
+    review: PhotoReview,
+    trace_id: Option<String>,
+}
+
+/// Where photos are attached.
+#[derive(Debug, Clone, Copy)]
+pub enum Attachment {
+    Order(Uuid),
+    Merchant(Uuid),
+}
+
+#[derive(Clone)]
+pub struct PhotoService {
+    pub storage: ObjectStorage,
+    pub content: ContentGuard,
+}
+
+impl PhotoService {
+    /// An upload link for one photo of `byte_size` bytes; the key is recorded as the caller's.
+    pub async fn create_upload(
+        &self,
+        db: &DatabaseConnection,
+        actor: &Actor,
+        purpose: PhotoPurpose,
+        content_type: &str,
+        byte_size: i64,
+    ) -> AppResult<UploadTicket> {
+        let format = ImageFormat::from_content_type(content_type).ok_or_else(|| {
+            AppError::bad_input("contentType must be image/jpeg, image/png or image/webp")
+        })?;
+        if !(1..=MAX_PHOTO_BYTES as i64).contains(&byte_size) {
+            return Err(AppError::bad_input(format!(
+                "byteSize must be between 1 and {MAX_PHOTO_BYTES} (10 MB)"
+            )));
+        }
+        let now = Utc::now();
+        let unused = photo::Entity::find()
+            .filter(photo::Column::OwnerId.eq(actor.id))
+            .filter(photo::Column::AttachedAt.is_null())
+            .filter(photo::Column::CreatedAt.gt(now - chrono::Duration::days(1)))
+            .count(db)
+            .await?;
+        if unused >= MAX_UNUSED_PER_DAY {
+            return Err(AppError::bad_input(
+                "too many uploads today that were never used; attach or stop uploading photos",
+            ));
+        }
+        let folder = match purpose {
+            PhotoPurpose::OrderPhoto => "orders",
+            PhotoPurpose::CompletionPhoto => "completions",
+            PhotoPurpose::MerchantPhoto => "merchants",
+        };
+        let file_key = format!(
+            "photos/{folder}/{}/{}.{}",
+            actor.id.simple(),
+            Uuid::now_v7().simple(),
+            format.extension()
+        );
+        photo::ActiveModel {
+            key: Set(file_key.clone()),
+            owner_id: Set(actor.id),
+            purpose: Set(purpose),
+            content_type: Set(content_type.to_owned()),
+            byte_size: Set(byte_size),
+            order_id: Set(None),
+            merchant_id: Set(None),
+            review: Set(PhotoReview::Unchecked),
+            trace_id: Set(None),
+            created_at: Set(now),
+            attached_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        let link = self
+            .storage
+            .upload_link(&file_key, content_type, UPLOAD_LINK_TTL)
+            .await?;
+        Ok(UploadTicket {
+            file_key,
+            link,
+            expires_at: now + chrono::Duration::from_std(UPLOAD_LINK_TTL).unwrap_or_default(),
+        })
+    }
+
+    /// Checks the uploaded files named by `keys` and submits each to WeChat's image check. Run
+    /// before the command's transaction: it waits on storage and WeChat.
+    pub async fn check(
+        &self,
+        db: &DatabaseConnection,
+        actor: &Actor,
+        purpose: PhotoPurpose,
+        keys: &[String],
+    ) -> AppResult<Vec<CheckedPhoto>> {
+        check_count(keys)?;
+        let rows: HashMap<String, photo::Model> = photo::Entity::find()
+            .filter(photo::Column::Key.is_in(keys.iter().cloned()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.key.clone(), row))
+            .collect();
+        let mut checked: Vec<CheckedPhoto> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if checked.iter().any(|photo| &photo.key == key) {
+                continue;
+            }
+            let row = rows
+                .get(key)
+                .filter(|row| row.owner_id == actor.id)
+                .ok_or_else(|| AppError::bad_input(format!("{key} is not a photo you uploaded")))?;
+            if row.purpose != purpose {
+                return Err(AppError::bad_input(format!(
+                    "{key} was uploaded for another purpose ({:?})",
+                    row.purpose
+                )));
+            }
+            if row.attached_at.is_some() {
+                return Err(AppError::bad_input(format!("{key} is already in use")));
+            }
+            match self.storage.size(key).await? {
+                None => {
+                    return Err(AppError::bad_input(format!(
+                        "{key} has not been uploaded yet (or its upload failed)"
+                    )));
+                }
+                Some(size) if size > MAX_PHOTO_BYTES => {
+                    return Err(AppError::bad_input(format!("{key} is larger than 10 MB")));
+                }
+                Some(size) if size < SNIFF_BYTES => return Err(not_an_image(key)),
+                Some(_) => {}
+            }
+            let head = self.storage.first_bytes(key, SNIFF_BYTES).await?;
+            if ImageFormat::sniff(&head).is_none() {
+                return Err(not_an_image(key));
+            }
+            let url = self.storage.read_link(key, CHECK_LINK_TTL).await?;
+            let (review, trace_id) = self.content.check_image(db, actor, key, &url).await?;
+            checked.push(CheckedPhoto {
+                key: key.clone(),
+                review,
+                trace_id,
+            });
+        }
+        Ok(checked)
+    }
+
+    /// A short-lived link to show a photo.
+    pub async fn link(&self, photo: &photo::Model) -> AppResult<String> {
+        self.storage.read_link(&photo.key, READ_LINK_TTL).await
+    }
+
+    /// Applies WeChat's verdict on the check `trace_id`: a risky photo is hidden at once and
+    /// its file removed. Verdicts for unknown or already decided checks change nothing, so a
+    /// repeated push is harmless.
+    pub async fn apply_verdict(
+        &self,
+        db: &DatabaseConnection,
+        trace_id: &str,
+        risky: bool,
+    ) -> AppResult<()> {
+        let review = if risky {
+            PhotoReview::Rejected
+        } else {
+            PhotoReview::Passed
+        };
+        let decided = photo::Entity::find()
+            .filter(photo::Column::TraceId.eq(trace_id))
+            .filter(photo::Column::Review.eq(PhotoReview::Pending))
+            .all(db)
+            .await?;
+        for photo in decided {
+            let key = photo.key.clone();
+            let mut photo: photo::ActiveModel = photo.into();
+            photo.review = Set(review);
+            photo.update(db).await?;
+            if risky {
+                self.storage.delete(&key).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses more than `MAX_PHOTOS` keys before anything is looked up.
+pub fn check_count(keys: &[String]) -> AppResult<()> {
+    if keys.len() > MAX_PHOTOS {
+        return Err(AppError::bad_input(format!("at most {MAX_PHOTOS} photos")));
+    }
+    Ok(())
+}
+
+fn not_an_image(key: &str) -> AppError {
+    AppError::bad_input(format!("{key} is not a JPEG, PNG or WebP image"))
+}
+
+/// Attaches checked photos inside the command's transaction. A photo attached meanwhile by a
+/// concurrent request is a conflict, so one file never shows in two places.
+pub async fn attach(
+    txn: &impl ConnectionTrait,
+    owner: Uuid,
+    to: Attachment,
+    photos: Vec<CheckedPhoto>,
+) -> AppResult<()> {
+    let now = Utc::now();
+    for photo in photos {
+        let (order_id, merchant_id) = match to {
+            Attachment::Order(id) => (Some(id), None),
+            Attachment::Merchant(id) => (None, Some(id)),
+        };
+        let attached = photo::Entity::update_many()
+            .set(photo::ActiveModel {
+                order_id: Set(order_id),
+                merchant_id: Set(merchant_id),
+                review: Set(photo.review),
+                trace_id: Set(photo.trace_id),
+                attached_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(photo::Column::Key.eq(&photo.key))
+            .filter(photo::Column::OwnerId.eq(owner))
+            .filter(photo::Column::AttachedAt.is_null())
+            .exec(txn)
+            .await?;
+        if attached.rows_affected != 1 {
+            return Err(AppError::conflict(format!(
+                "{} was used by another request a moment ago",
+                photo.key
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The photos attached to these orders, oldest first, rejected ones left out.
+pub async fn of_orders(
+    db: &DatabaseConnection,
+    order_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<photo::Model>>> {
+    let rows = photo::Entity::find()
+        .filter(photo::Column::OrderId.is_in(order_ids.iter().copied()))
+        .filter(photo::Column::Review.ne(PhotoReview::Rejected))
+        .order_by_asc(photo::Column::AttachedAt)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<photo::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(order_id) = row.order_id {
+            grouped.entry(order_id).or_default().push(row);
+        }
+    }
+    Ok(grouped)
+}
+
+/// Whether `viewer` may see the photo (whoever may see what it is attached to): a photo
+/// awaiting its verdict only by its uploader, a rejected one by nobody.
+pub fn visible_to(photo: &photo::Model, viewer: Option<Uuid>) -> bool {
+    match photo.review {
+        PhotoReview::Unchecked | PhotoReview::Passed => true,
+        PhotoReview::Pending => viewer == Some(photo.owner_id),
+        PhotoReview::Rejected => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_recognised_by_their_first_bytes() {
+        assert_eq!(
+            ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Some(ImageFormat::Jpeg)
+        );
+        assert_eq!(
+            ImageFormat::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\0"),
+            Some(ImageFormat::Png)
+        );
+        assert_eq!(
+            ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageFormat::Webp)
+        );
+        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(ImageFormat::sniff(b"<svg xmlns="), None);
+        assert_eq!(ImageFormat::sniff(b""), None);
+    }
+}
