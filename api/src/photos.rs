@@ -242,6 +242,15 @@ impl PhotoService {
         Ok(checked)
     }
 
+    /// Removes the files of detached photos; a failure leaves an orphan file, not an error.
+    pub async fn delete_files(&self, keys: &[String]) {
+        for key in keys {
+            if let Err(error) = self.storage.delete(key).await {
+                tracing::warn!(%error, "a detached photo's file stays in storage");
+            }
+        }
+    }
+
     /// A short-lived link to show a photo.
     pub async fn link(&self, photo: &photo::Model) -> AppResult<String> {
         self.storage.read_link(&photo.key, READ_LINK_TTL).await
@@ -334,19 +343,54 @@ pub async fn of_orders(
     db: &DatabaseConnection,
     order_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<photo::Model>>> {
+    of_parents(db, photo::Column::OrderId, order_ids, |photo| {
+        photo.order_id
+    })
+    .await
+}
+
+/// The storefront photos of these merchants, oldest first, rejected ones left out.
+pub async fn of_merchants(
+    db: &DatabaseConnection,
+    merchant_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<photo::Model>>> {
+    of_parents(db, photo::Column::MerchantId, merchant_ids, |photo| {
+        photo.merchant_id
+    })
+    .await
+}
+
+async fn of_parents(
+    db: &DatabaseConnection,
+    parent: photo::Column,
+    ids: &[Uuid],
+    parent_of: fn(&photo::Model) -> Option<Uuid>,
+) -> AppResult<HashMap<Uuid, Vec<photo::Model>>> {
     let rows = photo::Entity::find()
-        .filter(photo::Column::OrderId.is_in(order_ids.iter().copied()))
+        .filter(parent.is_in(ids.iter().copied()))
         .filter(photo::Column::Review.ne(PhotoReview::Rejected))
         .order_by_asc(photo::Column::AttachedAt)
         .all(db)
         .await?;
     let mut grouped: HashMap<Uuid, Vec<photo::Model>> = HashMap::new();
     for row in rows {
-        if let Some(order_id) = row.order_id {
-            grouped.entry(order_id).or_default().push(row);
+        if let Some(id) = parent_of(&row) {
+            grouped.entry(id).or_default().push(row);
         }
     }
     Ok(grouped)
+}
+
+/// Forgets photos taken off what they were attached to (their files are deleted after the
+/// transaction commits, with `PhotoService::delete_files`).
+pub async fn detach(txn: &impl ConnectionTrait, keys: &[String]) -> AppResult<()> {
+    if !keys.is_empty() {
+        photo::Entity::delete_many()
+            .filter(photo::Column::Key.is_in(keys.iter().cloned()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Whether `viewer` may see the photo (whoever may see what it is attached to): a photo

@@ -586,3 +586,101 @@ async fn codes_need_wechat_credentials() {
         "SERVICE_UNAVAILABLE"
     );
 }
+
+#[tokio::test]
+async fn the_owner_replaces_storefront_photos_and_removed_files_are_deleted() {
+    let w = World::new().await;
+    let owner = w.app.resident("storefront-owner", &w.demo.community).await;
+    let merchant = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($input: ApplyMerchantInput!) { applyMerchant(input: $input) { id } }",
+            json!({ "input": {
+                "communityId": w.demo.community, "name": "街角面馆", "category": "餐饮", "address": "文昌路2号",
+                "latitude": 36.6, "longitude": 117.0, "phone": "0531-86661235", "openingHours": "10:00-21:00",
+            }}),
+        )
+        .await["applyMerchant"]["id"]
+        .as_str()
+        .expect("merchant")
+        .to_owned();
+    let set = "mutation($m: ID!, $k: [String!]!) { setMerchantPhotos(merchantId: $m, photoKeys: $k) { photos { fileKey url } } }";
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        keys.push(
+            upload(&w.app, &owner, "MERCHANT_PHOTO", "image/png", {
+                let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+                png.resize(4000, 7);
+                png
+            })
+            .await
+            .0,
+        );
+    }
+    let shown = |data: &Value| -> Vec<(String, String)> {
+        data["setMerchantPhotos"]["photos"]
+            .as_array()
+            .expect("photos")
+            .iter()
+            .map(|p| {
+                (
+                    p["fileKey"].as_str().expect("key").to_owned(),
+                    p["url"].as_str().expect("url").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let first = shown(
+        &w.app
+            .ok(
+                &owner.token,
+                set,
+                json!({ "m": merchant, "k": [keys[0], keys[1]] }),
+            )
+            .await,
+    );
+    assert_eq!(
+        first.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        [&keys[0], &keys[1]]
+    );
+    let second = shown(
+        &w.app
+            .ok(
+                &owner.token,
+                set,
+                json!({ "m": merchant, "k": [keys[1], keys[2]] }),
+            )
+            .await,
+    );
+    assert_eq!(
+        second.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        [&keys[1], &keys[2]]
+    );
+    // The first photo's file is gone; the kept one still loads.
+    let removed = w
+        .app
+        .http
+        .get(&first[0].1)
+        .send()
+        .await
+        .expect("get")
+        .status();
+    assert_eq!(removed, reqwest::StatusCode::NOT_FOUND);
+    let kept = w
+        .app
+        .http
+        .get(&second[0].1)
+        .send()
+        .await
+        .expect("get")
+        .status();
+    assert!(kept.is_success(), "{kept}");
+    // Only the owner sets them.
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), set, json!({ "m": merchant, "k": [] }))
+            .await,
+        "FORBIDDEN"
+    );
+}

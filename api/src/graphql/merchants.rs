@@ -7,7 +7,7 @@ use entity::{enums, merchant, offer, redemption};
 
 use super::{
     actor, check_content, connection, load_children, load_community, load_user,
-    organisation::Community, parse_id, settle, state, to_id,
+    organisation::Community, parse_id, photos::Photo, settle, state, to_id,
 };
 use crate::{
     content::Scene,
@@ -20,6 +20,7 @@ use crate::{
         redemptions::{self, RedemptionFilter},
     },
     pagination::PageRequest,
+    photos,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -125,6 +126,12 @@ impl Merchant {
     async fn badges(&self, ctx: &Context<'_>) -> Result<Vec<Badge>> {
         let badges = load_children(|r| &r.badges, ctx, self.model.id).await?;
         Ok(badges.into_iter().map(Into::into).collect())
+    }
+    /// Storefront photos, oldest first.
+    #[graphql(complexity = "photos::MAX_PHOTOS * child_complexity")]
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
+        let rows = load_children(|r| &r.merchant_photos, ctx, self.model.id).await?;
+        super::photos::visible(ctx, rows).await
     }
     /// The newest offers that can be redeemed now (at most 20; `offers(filter: { merchantId })`
     /// pages through all of them).
@@ -530,6 +537,23 @@ impl MerchantMutation {
         let id = parse_id("merchantId", &merchant_id)?;
         check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let merchant = merchants::suspend(&state(ctx)?.db, actor, id, reason).await?;
+        Ok(settle(ctx, merchant).await?.into())
+    }
+
+    /// The owner sets the storefront photos, uploaded with
+    /// `createUploadUrl(purpose: MERCHANT_PHOTO)`: listed photos already shown stay, new ones
+    /// are attached, the others are removed. At most 9.
+    async fn set_merchant_photos(
+        &self,
+        ctx: &Context<'_>,
+        merchant_id: ID,
+        photo_keys: Vec<String>,
+    ) -> Result<Merchant> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("merchantId", &merchant_id)?;
+        let state = state(ctx)?;
+        let merchant =
+            merchants::set_photos(&state.db, &state.photos, actor, id, photo_keys).await?;
         Ok(settle(ctx, merchant).await?.into())
     }
 

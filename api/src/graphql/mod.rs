@@ -130,6 +130,7 @@ pub struct RequestContext {
     badges: ChildrenLoader<Badge>,
     order_events: ChildrenLoader<order_event::Model>,
     order_photos: ChildrenLoader<photo::Model>,
+    merchant_photos: ChildrenLoader<photo::Model>,
 }
 
 impl RequestContext {
@@ -161,6 +162,9 @@ impl RequestContext {
             }),
             order_photos: loaders::children(db, |db, ids| {
                 Box::pin(crate::photos::of_orders(db, ids))
+            }),
+            merchant_photos: loaders::children(db, |db, ids| {
+                Box::pin(crate::photos::of_merchants(db, ids))
             }),
         }
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{
-    enums::{Badge, MerchantKind, MerchantStatus, Role},
+    enums::{Badge, MerchantKind, MerchantStatus, PhotoPurpose, Role},
     merchant, merchant_badge, merchant_staff,
 };
 use sea_orm::{
@@ -35,6 +35,7 @@ use crate::{
     },
     organisation,
     pagination::{Page, PageRequest, fetch_page},
+    photos::{self, Attachment, PhotoService},
     validate::{self, Phone},
 };
 use geo::Point;
@@ -93,6 +94,50 @@ pub async fn counter_code(
         ));
     }
     codes.link(CodeFor::MerchantCounter(merchant.id)).await
+}
+
+/// The owner sets the storefront photos (at most 9): photos already shown and still listed
+/// stay, new uploads are checked and attached, the rest are removed.
+pub async fn set_photos(
+    db: &DatabaseConnection,
+    photo_service: &PhotoService,
+    actor: &Actor,
+    merchant_id: Uuid,
+    keys: Vec<String>,
+) -> AppResult<Committed<merchant::Model>> {
+    photos::check_count(&keys)?;
+    let merchant = get(db, merchant_id).await?;
+    if staff_role(db, actor.id, merchant.id).await? != Some(true) {
+        return Err(AppError::forbidden(
+            "only the merchant's owner may change its photos",
+        ));
+    }
+    let shown: Vec<String> = photos::of_merchants(db, &[merchant.id])
+        .await?
+        .remove(&merchant.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|photo| photo.key)
+        .collect();
+    let added: Vec<String> = keys
+        .iter()
+        .filter(|k| !shown.contains(k))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = shown.into_iter().filter(|k| !keys.contains(k)).collect();
+    let checked = photo_service
+        .check(db, actor, PhotoPurpose::MerchantPhoto, &added)
+        .await?;
+    let txn = begin_write(db).await?;
+    photos::detach(&txn, &removed).await?;
+    photos::attach(&txn, actor.id, Attachment::Merchant(merchant.id), checked).await?;
+    let mut events = Events::default();
+    events.push(DomainEvent::MerchantChanged {
+        merchant_id: merchant.id,
+    });
+    let committed = events.commit(txn, merchant).await?;
+    photo_service.delete_files(&removed).await;
+    Ok(committed)
 }
 
 /// The merchant, for STAFF of its community (approval, suspension, badges).
