@@ -84,13 +84,18 @@ impl Application {
                 secret
             }
         };
-        let wechat = match (&settings.wechat_appid, &settings.wechat_secret) {
-            (Some(appid), Some(secret)) => WechatLogin::api(
+        let wechat_api = match (&settings.wechat_appid, &settings.wechat_secret) {
+            (Some(appid), Some(secret)) => Some(WechatApi::new(
                 appid.clone(),
                 secret.clone(),
-                settings.wechat_api_base.clone(),
-            )?,
-            _ => {
+                &settings.wechat_api_base,
+                store.clone(),
+            )?),
+            _ => None,
+        };
+        let wechat = match &wechat_api {
+            Some(api) => WechatLogin::Api(api.clone()),
+            None => {
                 tracing::warn!(
                     "WECHAT_APPID/WECHAT_SECRET are not set: dev-login mode, the login code is \
                      taken as the openid. Never run like this in production."
@@ -110,15 +115,6 @@ impl Application {
                 max: settings.rate_limit_per_minute,
                 window: Duration::from_secs(60),
             },
-        };
-        let wechat_api = match (&settings.wechat_appid, &settings.wechat_secret) {
-            (Some(appid), Some(secret)) => Some(WechatApi::new(
-                appid.clone(),
-                secret.clone(),
-                &settings.wechat_api_base,
-                store.clone(),
-            )?),
-            _ => None,
         };
         let (delivery, content) = match wechat_api.clone() {
             Some(api) => (

@@ -4,20 +4,15 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::{
-    config::Secret,
     error::{AppError, AppResult},
+    infra::wechat::WechatApi,
 };
 
 #[derive(Clone)]
 pub enum WechatLogin {
     /// No app credentials configured: the code *is* the openid. For local development only.
     Dev,
-    Api {
-        http: reqwest::Client,
-        appid: String,
-        secret: Secret,
-        base: String,
-    },
+    Api(WechatApi),
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,18 +27,6 @@ struct Code2SessionResponse {
 const BUSY: i64 = -1;
 
 impl WechatLogin {
-    pub fn api(appid: String, secret: Secret, base: String) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
-        Ok(Self::Api {
-            http,
-            appid,
-            secret,
-            base: base.trim_end_matches('/').to_owned(),
-        })
-    }
-
     pub async fn openid_for_code(&self, code: &str) -> AppResult<String> {
         let code = code.trim();
         if code.is_empty() || code.len() > 128 || !code.chars().all(|c| c.is_ascii_graphic()) {
@@ -51,17 +34,12 @@ impl WechatLogin {
         }
         match self {
             Self::Dev => Ok(code.to_owned()),
-            Self::Api {
-                http,
-                appid,
-                secret,
-                base,
-            } => {
+            Self::Api(api) => {
                 // WeChat answers -1 when it is momentarily busy and asks callers to retry.
-                let mut response = code2session(http, base, appid, secret, code).await?;
+                let mut response = code2session(api, code).await?;
                 if response.errcode == BUSY {
                     tokio::time::sleep(Duration::from_millis(200)).await;
-                    response = code2session(http, base, appid, secret, code).await?;
+                    response = code2session(api, code).await?;
                 }
                 interpret(response)
             }
@@ -69,37 +47,9 @@ impl WechatLogin {
     }
 }
 
-async fn code2session(
-    http: &reqwest::Client,
-    base: &str,
-    appid: &str,
-    secret: &Secret,
-    code: &str,
-) -> AppResult<Code2SessionResponse> {
-    // The URL carries the AppSecret and the user's code: never log it.
-    let unavailable = |error: reqwest::Error| {
-        let error = error.without_url();
+async fn code2session(api: &WechatApi, code: &str) -> AppResult<Code2SessionResponse> {
+    api.code_to_session(code).await.map_err(|error| {
         tracing::warn!(%error, "WeChat jscode2session request failed");
-        AppError::Unavailable("WeChat login is unavailable; try again shortly".into())
-    };
-    // WeChat may label its JSON as text/plain, so the body is parsed by hand.
-    let body = http
-        .get(format!("{base}/sns/jscode2session"))
-        .query(&[
-            ("appid", appid),
-            ("secret", secret.expose()),
-            ("js_code", code),
-            ("grant_type", "authorization_code"),
-        ])
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(unavailable)?
-        .text()
-        .await
-        .map_err(unavailable)?;
-    serde_json::from_str(&body).map_err(|error| {
-        tracing::warn!(%error, "WeChat jscode2session answered something unreadable");
         AppError::Unavailable("WeChat login is unavailable; try again shortly".into())
     })
 }

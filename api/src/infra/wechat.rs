@@ -1,4 +1,4 @@
-//! WeChat's server API for everything but login: one access token shared by every instance,
+//! WeChat's server API, the one place that calls it: one access token shared by every instance,
 //! timeouts on every call, and WeChat's error codes turned into what callers can act on.
 //!
 //! The access token comes from the stable-token endpoint and is kept in the shared store
@@ -103,6 +103,25 @@ impl WechatApi {
                 "WeChat answered without the image".into(),
             )),
         }
+    }
+
+    /// jscode2session: the session of a `wx.login()` code, signed with the AppSecret rather
+    /// than the access token. The answer as WeChat gave it: login reads its error codes.
+    pub async fn code_to_session<T: serde::de::DeserializeOwned>(
+        &self,
+        code: &str,
+    ) -> Result<T, WechatError> {
+        self.send(
+            self.http
+                .get(format!("{}/sns/jscode2session", self.base))
+                .query(&[
+                    ("appid", self.appid.as_str()),
+                    ("secret", self.secret.expose()),
+                    ("js_code", code),
+                    ("grant_type", "authorization_code"),
+                ]),
+        )
+        .await
     }
 
     async fn post_authorised(&self, path: &str, body: &Value) -> Result<Answer, WechatError> {
