@@ -385,6 +385,21 @@ async fn risky_text_is_refused_and_nothing_is_stored() {
         refused["errors"][0]["extensions"]["reason"],
         "CONTENT_REJECTED"
     );
+    // So is the reason of a points correction, which its recipient reads.
+    let adjust =
+        "mutation($u: ID!, $r: String!) { adjustPoints(userId: $u, amount: 5, reason: $r) { id } }";
+    let refused = w
+        .app
+        .graphql(
+            Some(&w.staff.token),
+            adjust,
+            json!({ "u": w.resident.user_id, "r": "违规扣分" }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["reason"], "CONTENT_REJECTED",
+        "{refused}"
+    );
     let flags = w
         .app
         .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))

@@ -548,6 +548,7 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let state = state(ctx)?;
         let entry = adjustments::adjust(
             &state.db,
@@ -570,6 +571,7 @@ impl PointsMutation {
     ) -> Result<AdjustmentRequest> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let request = adjustments::request(&state(ctx)?.db, actor, correction).await?;
         Ok(AdjustmentRequest(request))
     }
@@ -584,6 +586,8 @@ impl PointsMutation {
     ) -> Result<AdjustmentRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id("requestId", &request_id)?;
+        let texts = [("reason", reason.as_deref().unwrap_or_default())];
+        check_content(ctx, actor, Scene::Comment, &texts).await?;
         let request = adjustments::decide(&state(ctx)?.db, actor, id, approve, reason).await?;
         Ok(AdjustmentRequest(request))
     }
@@ -598,6 +602,7 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let entry_id = parse_id("entryId", &entry_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         Ok(PointsEntry(
             points::reverse(&state(ctx)?.db, actor, entry_id, reason).await?,
         ))
@@ -614,6 +619,8 @@ impl PointsMutation {
     ) -> Result<ServiceRecord> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
+        let texts = [("reason", reason.as_deref().unwrap_or_default())];
+        check_content(ctx, actor, Scene::Comment, &texts).await?;
         Ok(ServiceRecord(
             records::review(&state(ctx)?.db, actor, id, approve, minutes, reason).await?,
         ))
@@ -629,6 +636,7 @@ impl PointsMutation {
         let texts = [
             ("title", input.title.as_str()),
             ("description", input.description.as_str()),
+            ("place", input.place.as_str()),
         ];
         check_content(ctx, actor, Scene::Forum, &texts).await?;
         let new = NewActivity {
