@@ -92,15 +92,31 @@ fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> {
             members_of: None,
         },
     )];
-    let specific = match step {
-        None => Some(about(
+    let to_dispatchers = |message: &str| {
+        about(
             NotificationKind::NewOrder,
-            "新的群众点单",
+            message,
             Audience {
                 staff_of: Some(order.community_id),
                 ..Audience::default()
             },
-        )),
+        )
+    };
+    let specific = match step {
+        None => Some(to_dispatchers("新的群众点单")),
+        Some(Step::HandBack) => Some(to_dispatchers("党员退回订单，请重新派单")),
+        Some(Step::Transfer) => Some(to_dispatchers("其他社区转来的订单")),
+        Some(Step::Reopen { .. }) => Some(match order.taker_id {
+            Some(taker) => about(
+                NotificationKind::OrderDispatchedToYou,
+                "居民反映问题未解决，订单已重开",
+                Audience {
+                    users: vec![taker],
+                    ..Audience::default()
+                },
+            ),
+            None => to_dispatchers("居民重开了订单，请重新派单"),
+        }),
         Some(Step::Dispatch) => order.assignee_id.map(|assignee| {
             about(
                 NotificationKind::OrderDispatchedToYou,
@@ -195,7 +211,7 @@ fn redemption_verified(redemption: &redemption::Model) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use entity::enums::{OrderStatus, Urgency};
+    use entity::enums::{AlertLevel, OrderChannel, OrderStatus, Urgency};
 
     fn order() -> order::Model {
         let now = Utc::now();
@@ -227,6 +243,12 @@ mod tests {
             version: 1,
             created_at: now,
             updated_at: now,
+            channel: OrderChannel::App,
+            resident_name: None,
+            placed_by_id: None,
+            completion_due_at: None,
+            alert_level: AlertLevel::Green,
+            alert_changed_at: None,
         }
     }
 

@@ -110,6 +110,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
                 code: (*code).to_owned(),
                 name: (*name).to_owned(),
                 response_minutes: *response_minutes,
+                completion_minutes: None,
             },
         )
         .await?;

@@ -47,6 +47,12 @@ impl Phone {
     }
 }
 
+impl AsRef<str> for Phone {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<Phone> for String {
     fn from(phone: Phone) -> Self {
         phone.0

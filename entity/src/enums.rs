@@ -116,6 +116,12 @@ pub enum EntryKind {
     Adjust,
     #[sea_orm(string_value = "REVERSAL")]
     Reversal,
+    /// Points of an order's record taken back while the resident has it reopened.
+    #[sea_orm(string_value = "HOLD")]
+    Hold,
+    /// What a HOLD took, given back when the record is confirmed again.
+    #[sea_orm(string_value = "RELEASE")]
+    Release,
 }
 
 #[derive(
@@ -232,4 +238,46 @@ pub enum PhotoReview {
     /// Risky: hidden from everyone and removed from storage.
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
+}
+
+/// How an order came in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum OrderChannel {
+    /// The resident, in the mini-program.
+    #[sea_orm(string_value = "APP")]
+    App,
+    /// STAFF, for a resident who came in or has no smartphone (代办).
+    #[sea_orm(string_value = "STAFF")]
+    Staff,
+    /// A hotline operator, from a call.
+    #[sea_orm(string_value = "HOTLINE")]
+    Hotline,
+}
+
+/// How late an order is running (see `orders::alerts`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AlertLevel {
+    #[sea_orm(string_value = "GREEN")]
+    Green,
+    #[sea_orm(string_value = "YELLOW")]
+    Yellow,
+    #[sea_orm(string_value = "RED")]
+    Red,
 }

@@ -14,6 +14,7 @@ pub mod merchant_badge;
 pub mod merchant_staff;
 pub mod offer;
 pub mod order;
+pub mod order_callback;
 pub mod order_event;
 pub mod party_member_application;
 pub mod photo;

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::enums::{OrderStatus, Urgency};
+use crate::enums::{AlertLevel, OrderChannel, OrderStatus, Urgency};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -41,6 +41,16 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub channel: OrderChannel,
+    /// Who is served when STAFF placed it for someone without an account (else the
+    /// requester).
+    pub resident_name: Option<String>,
+    /// The STAFF member or operator who placed it on someone's behalf.
+    pub placed_by_id: Option<Uuid>,
+    /// Deadline to complete it once placed (the category's setting; urgent halves it).
+    pub completion_due_at: Option<DateTimeUtc>,
+    pub alert_level: AlertLevel,
+    pub alert_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Retired categories take no new orders; old orders keep them.
     pub active: bool,
+    /// How long an order may take from placing to completion.
+    pub completion_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

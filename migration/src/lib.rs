@@ -13,6 +13,7 @@ mod m20261125_000009_create_inbox;
 mod m20261125_000010_create_subscribe_consents;
 mod m20261125_000011_create_content_flags;
 mod m20261125_000012_create_photos;
+mod m20261125_000013_governance;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -30,6 +31,33 @@ fn unique_index<T: IntoIden + 'static>(
     columns: Vec<T>,
 ) -> IndexCreateStatement {
     index(name, table, columns).unique().to_owned()
+}
+
+/// Adds each (table, column), one per statement: SQLite alters a table one column at a time.
+async fn add_columns(
+    manager: &SchemaManager<'_>,
+    columns: Vec<(DynIden, ColumnDef)>,
+) -> Result<(), DbErr> {
+    for (table, column) in columns {
+        manager
+            .alter_table(Table::alter().table(table).add_column(column).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops what `add_columns` added.
+async fn drop_columns(
+    manager: &SchemaManager<'_>,
+    columns: Vec<(DynIden, ColumnDef)>,
+) -> Result<(), DbErr> {
+    for (table, column) in columns {
+        let column = Alias::new(column.get_column_name());
+        manager
+            .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Drops `tables` in the order given (dependents first).
@@ -60,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_create_subscribe_consents::Migration),
             Box::new(m20261125_000011_create_content_flags::Migration),
             Box::new(m20261125_000012_create_photos::Migration),
+            Box::new(m20261125_000013_governance::Migration),
         ]
     }
 }

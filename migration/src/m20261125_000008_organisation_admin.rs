@@ -86,12 +86,7 @@ fn columns() -> Vec<(DynIden, ColumnDef)> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters a table one column at a time.
-        for (table, column) in columns() {
-            manager
-                .alter_table(Table::alter().table(table).add_column(column).to_owned())
-                .await?;
-        }
+        crate::add_columns(manager, columns()).await?;
         manager
             .create_index(crate::index(
                 "idx_orders_grid",
@@ -105,12 +100,6 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(Index::drop().name("idx_orders_grid").to_owned())
             .await?;
-        for (table, column) in columns() {
-            let column = Alias::new(column.get_column_name());
-            manager
-                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
-                .await?;
-        }
-        Ok(())
+        crate::drop_columns(manager, columns()).await
     }
 }

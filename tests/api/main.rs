@@ -5,6 +5,7 @@ mod caching;
 mod concurrency;
 mod database_outage;
 mod first_deployment;
+mod governance;
 mod helpers;
 mod http_protocol;
 mod identity;

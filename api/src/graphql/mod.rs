@@ -20,7 +20,9 @@ use async_graphql::{
     Context, ID, MergedObject, OutputType, Request, Response, Schema,
     connection::{Connection, Edge},
 };
-use entity::{community, enums::Badge, offer, order_event, photo, service_category, user};
+use entity::{
+    community, enums::Badge, offer, order_callback, order_event, photo, service_category, user,
+};
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
@@ -131,6 +133,7 @@ pub struct RequestContext {
     order_events: ChildrenLoader<order_event::Model>,
     order_photos: ChildrenLoader<photo::Model>,
     merchant_photos: ChildrenLoader<photo::Model>,
+    order_callbacks: ChildrenLoader<order_callback::Model>,
 }
 
 impl RequestContext {
@@ -165,6 +168,9 @@ impl RequestContext {
             }),
             merchant_photos: loaders::children(db, |db, ids| {
                 Box::pin(crate::photos::of_merchants(db, ids))
+            }),
+            order_callbacks: loaders::children(db, |db, ids| {
+                Box::pin(crate::orders::callbacks::of_orders(db, ids))
             }),
         }
     }

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use entity::{enums, order, order_event, service_category};
+use entity::{enums, order, order_callback, order_event, service_category};
 
 use super::{
     actor, check_content, connection,
@@ -16,7 +16,7 @@ use crate::{
     error::AppError,
     orders::{
         self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, PlaceOrderInput,
-        categories,
+        callbacks, categories,
     },
     pagination::{Page, PageRequest},
     validate,
@@ -34,12 +34,59 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+/// How an order came in.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::OrderChannel")]
+pub enum OrderChannel {
+    /// The resident, in the mini-program.
+    App,
+    /// STAFF, for a resident (代办).
+    Staff,
+    /// A hotline operator.
+    Hotline,
+}
+
+/// How late an order is running: YELLOW when not accepted in time or without progress for a
+/// day after acceptance; RED after three days without progress, past its completion deadline,
+/// or when its requester rated two orders ≤ 2 stars within 90 days.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::AlertLevel")]
+pub enum AlertLevel {
+    Green,
+    Yellow,
+    Red,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "enums::Urgency")]
 pub enum Urgency {
     Normal,
     /// Halves the category's response time.
     Urgent,
+}
+
+pub struct OrderCallback(order_callback::Model);
+
+#[Object]
+impl OrderCallback {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn staff(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(load_user(ctx, self.0.staff_id).await?))
+    }
+    async fn reached(&self) -> bool {
+        self.0.reached
+    }
+    async fn satisfied(&self) -> Option<bool> {
+        self.0.satisfied
+    }
+    async fn note(&self) -> &str {
+        &self.0.note
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
 }
 
 pub struct ServiceCategory(service_category::Model);
@@ -62,6 +109,10 @@ impl ServiceCategory {
     /// Orders not accepted within this many minutes show as overdue.
     async fn response_minutes(&self) -> i32 {
         self.0.response_minutes
+    }
+    /// From placing to completion (urgent orders get half).
+    async fn completion_minutes(&self) -> i32 {
+        self.0.completion_minutes
     }
 }
 
@@ -175,12 +226,44 @@ impl Order {
     async fn rated_at(&self) -> Option<DateTime<Utc>> {
         self.0.rated_at
     }
-    /// Rated 2 stars or less: STAFF follow up with a callback visit (回访).
-    async fn needs_follow_up(&self) -> bool {
-        orders::needs_follow_up(&self.0)
+    /// Rated 2 stars or less and not called back yet: STAFF follow up with a callback visit
+    /// (回访).
+    async fn needs_follow_up(&self, ctx: &Context<'_>) -> Result<bool> {
+        let callbacks = load_children(|r| &r.order_callbacks, ctx, self.0.id).await?;
+        Ok(orders::needs_follow_up(&self.0, callbacks.len()))
     }
     async fn cancel_reason(&self) -> Option<&str> {
         self.0.cancel_reason.as_deref()
+    }
+    async fn channel(&self) -> OrderChannel {
+        self.0.channel.into()
+    }
+    /// Who is served, when STAFF placed it for someone without an account.
+    async fn resident_name(&self) -> Option<&str> {
+        self.0.resident_name.as_deref()
+    }
+    /// The STAFF member or operator who placed it on someone's behalf.
+    async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        optional_user(ctx, self.0.placed_by_id).await
+    }
+    /// Deadline to complete it (orders placed before deadlines existed have none).
+    async fn completion_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completion_due_at
+    }
+    async fn alert_level(&self) -> AlertLevel {
+        self.0.alert_level.into()
+    }
+    async fn alert_changed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.alert_changed_at
+    }
+    /// Callback visits, oldest first; for STAFF of the order's community (empty for others).
+    #[graphql(complexity = "10 * child_complexity")]
+    async fn callbacks(&self, ctx: &Context<'_>) -> Result<Vec<OrderCallback>> {
+        if !actor(ctx).await?.roles.is_staff_of(self.0.community_id) {
+            return Ok(Vec::new());
+        }
+        let rows = load_children(|r| &r.order_callbacks, ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(OrderCallback).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -241,6 +324,8 @@ pub struct NewServiceCategoryInput {
     code: String,
     name: String,
     response_minutes: i32,
+    /// From placing to completion; default three days (urgent orders get half).
+    completion_minutes: Option<i32>,
 }
 
 /// Absent fields stay as they are.
@@ -248,6 +333,7 @@ pub struct NewServiceCategoryInput {
 pub struct UpdateServiceCategoryInput {
     name: Option<String>,
     response_minutes: Option<i32>,
+    completion_minutes: Option<i32>,
     /// false retires it: no new orders; existing ones keep it.
     active: Option<bool>,
 }
@@ -283,6 +369,19 @@ impl TryFrom<PlaceOrderInputGql> for NewOrder {
             photo_keys: input.photo_keys,
         })
     }
+}
+
+#[derive(InputObject)]
+pub struct PlaceOrderOnBehalfInput {
+    community_id: ID,
+    /// Who is served, as they gave their name.
+    resident_name: String,
+    /// Their phone: links the order to their account when one of the community has it, and is
+    /// the contact phone unless `order.contactPhone` says otherwise.
+    phone: String,
+    /// STAFF or HOTLINE.
+    channel: OrderChannel,
+    order: PlaceOrderInputGql,
 }
 
 #[derive(InputObject)]
@@ -366,6 +465,7 @@ impl OrderQuery {
         status: Option<OrderStatus>,
         #[graphql(default)] overdue_only: bool,
         #[graphql(default)] needs_follow_up: bool,
+        alert_level: Option<AlertLevel>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<OrderConnection> {
@@ -376,6 +476,7 @@ impl OrderQuery {
             status: status.map(Into::into),
             overdue_only,
             needs_follow_up,
+            alert_level: alert_level.map(Into::into),
         };
         let page =
             orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
@@ -461,6 +562,7 @@ impl OrderMutation {
             code: input.code,
             name: input.name,
             response_minutes: input.response_minutes,
+            completion_minutes: input.completion_minutes,
         };
         Ok(ServiceCategory(
             categories::create(&state(ctx)?.db, actor, input).await?,
@@ -479,6 +581,7 @@ impl OrderMutation {
         let changes = categories::CategoryChanges {
             name: input.name,
             response_minutes: input.response_minutes,
+            completion_minutes: input.completion_minutes,
             active: input.active,
         };
         let category = categories::update(&state(ctx)?.db, actor, id, changes).await?;
@@ -547,6 +650,115 @@ impl OrderMutation {
         let order_id = parse_id("orderId", &order_id)?;
         check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
         let order = orders::decline(&state(ctx)?.db, actor, order_id, reason).await?;
+        Ok(Order::from(settle(ctx, order).await?))
+    }
+
+    /// The taker gives an accepted order back to dispatch, with a reason.
+    async fn hand_back_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        reason: String,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        let order = orders::hand_back(&state(ctx)?.db, actor, order_id, reason).await?;
+        Ok(Order::from(settle(ctx, order).await?))
+    }
+
+    /// STAFF pass an order not yet accepted to another community, with a reason; its timeline
+    /// goes with it.
+    async fn transfer_order(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        community_id: ID,
+        reason: String,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        let to = parse_id("communityId", &community_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        let order = orders::transfer(&state(ctx)?.db, actor, order_id, to, reason).await?;
+        Ok(Order::from(settle(ctx, order).await?))
+    }
+
+    /// The taker notes how the work is going (counts as progress for alerts).
+    async fn report_order_progress(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        note: String,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
+        let order = orders::report_progress(&state(ctx)?.db, actor, order_id, note).await?;
+        Ok(Order::from(settle(ctx, order).await?))
+    }
+
+    /// The requester says it was not fixed, within 7 days of completion: back to its taker
+    /// (or to dispatch when they are no longer a member). Points its rating credited are held
+    /// until it is rated again.
+    async fn reopen_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        let order = orders::reopen(&state(ctx)?.db, actor, order_id, reason).await?;
+        Ok(Order::from(settle(ctx, order).await?))
+    }
+
+    /// STAFF record a callback visit (回访) of a completed or rated order.
+    async fn record_callback(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        reached: bool,
+        satisfied: Option<bool>,
+        #[graphql(default)] note: String,
+    ) -> Result<OrderCallback> {
+        let actor = actor(ctx).await?;
+        let order_id = parse_id("orderId", &order_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
+        let report = callbacks::CallbackReport {
+            reached,
+            satisfied,
+            note,
+        };
+        let callback = callbacks::record(&state(ctx)?.db, actor, order_id, report).await?;
+        Ok(OrderCallback(callback))
+    }
+
+    /// 代办: STAFF (or a hotline operator) place an order for a resident without the app. It
+    /// is the resident's own when an account of the community has that phone.
+    async fn place_order_on_behalf(
+        &self,
+        ctx: &Context<'_>,
+        input: PlaceOrderOnBehalfInput,
+    ) -> Result<Order> {
+        let actor = actor(ctx).await?;
+        let texts = [
+            ("title", input.order.title.as_str()),
+            ("description", input.order.description.as_str()),
+        ];
+        check_content(ctx, actor, Scene::Forum, &texts).await?;
+        let on_behalf = orders::OnBehalf {
+            community_id: parse_id("communityId", &input.community_id)?,
+            resident_name: input.resident_name,
+            phone: input.phone,
+            channel: input.channel.into(),
+        };
+        let state = state(ctx)?;
+        let order = orders::place_on_behalf(
+            &state.db,
+            &state.categories,
+            &state.photos,
+            actor,
+            input.order.try_into()?,
+            on_behalf,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 

@@ -53,6 +53,10 @@ pub enum EntryKind {
     Refund,
     Adjust,
     Reversal,
+    /// Taken back while the order that earned it is reopened.
+    Hold,
+    /// Given back when that order is rated again.
+    Release,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -3,7 +3,7 @@ use chrono::Utc;
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, sea_query::OnConflict,
+    EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -23,6 +23,21 @@ pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Mo
         .one(db)
         .await?
         .ok_or(AppError::NotFound("user"))
+}
+
+/// The account of `community` with this phone, if exactly one has it.
+pub async fn find_by_phone(
+    db: &impl ConnectionTrait,
+    community_id: Uuid,
+    phone: &str,
+) -> AppResult<Option<user::Model>> {
+    let mut found = user::Entity::find()
+        .filter(user::Column::CommunityId.eq(community_id))
+        .filter(user::Column::Phone.eq(phone))
+        .limit(2)
+        .all(db)
+        .await?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
 /// Finds the user with this openid, creating a bare account on first login.

@@ -108,7 +108,11 @@ pub struct CategoryInput {
     pub code: String,
     pub name: String,
     pub response_minutes: i32,
+    /// Default: three days.
+    pub completion_minutes: Option<i32>,
 }
+
+const DEFAULT_COMPLETION_MINUTES: i32 = 3 * 24 * 60;
 
 fn may_manage(actor: &Actor) -> AppResult<()> {
     if actor.roles.is_staff_anywhere() {
@@ -116,6 +120,16 @@ fn may_manage(actor: &Actor) -> AppResult<()> {
     } else {
         Err(AppError::forbidden(
             "only STAFF or ADMIN may manage service categories",
+        ))
+    }
+}
+
+fn completion_minutes(minutes: i32) -> AppResult<i32> {
+    if (60..=60 * 24 * 60).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(AppError::bad_input(
+            "completionMinutes must be between 1 hour and 60 days",
         ))
     }
 }
@@ -143,6 +157,7 @@ pub async fn create(
 pub struct CategoryChanges {
     pub name: Option<String>,
     pub response_minutes: Option<i32>,
+    pub completion_minutes: Option<i32>,
     /// false retires it: no new orders; existing ones keep it.
     pub active: Option<bool>,
 }
@@ -160,6 +175,9 @@ pub async fn update(
     }
     if let Some(minutes) = changes.response_minutes {
         category.response_minutes = Set(response_minutes(minutes)?);
+    }
+    if let Some(minutes) = changes.completion_minutes {
+        category.completion_minutes = Set(completion_minutes(minutes)?);
     }
     if let Some(active) = changes.active {
         category.active = Set(active);
@@ -184,6 +202,11 @@ pub async fn insert(
         code: Set(code),
         name: Set(validate::text("name", &input.name, 1, 40)?),
         response_minutes: Set(response_minutes(input.response_minutes)?),
+        completion_minutes: Set(completion_minutes(
+            input
+                .completion_minutes
+                .unwrap_or(DEFAULT_COMPLETION_MINUTES),
+        )?),
         created_at: Set(Utc::now()),
         active: Set(true),
     }

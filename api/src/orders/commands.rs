@@ -3,12 +3,12 @@
 //! cannot both succeed) and append the step to its timeline.
 use chrono::{DateTime, Utc};
 use entity::{
-    enums::{OrderStatus, PhotoPurpose, Role, Urgency},
+    enums::{AlertLevel, OrderChannel, OrderStatus, PhotoPurpose, Role, Urgency},
     order, order_event, role_grant,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -88,7 +88,7 @@ pub async fn place(
     let community_id = requester.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
-    let contact_phone = match new.contact_phone {
+    let contact_phone = match new.contact_phone.clone() {
         Some(phone) => phone,
         None => requester
             .phone
@@ -99,7 +99,86 @@ pub async fn place(
                 AppError::bad_input("give a contactPhone, or bind your phone number first")
             })?,
     };
-    let community = organisation::open_community(db, community_id).await?;
+    let intake = Intake {
+        community_id,
+        requester_id: actor.id,
+        grid_id: requester.grid_id,
+        contact_phone,
+        channel: OrderChannel::App,
+        resident_name: None,
+        placed_by_id: None,
+    };
+    open(db, catalog, photos, actor, intake, new).await
+}
+
+/// Who an order is for and how it came in.
+struct Intake {
+    community_id: Uuid,
+    requester_id: Uuid,
+    grid_id: Option<Uuid>,
+    contact_phone: Phone,
+    channel: OrderChannel,
+    resident_name: Option<String>,
+    placed_by_id: Option<Uuid>,
+}
+
+/// A resident without the app, as STAFF or a hotline operator took it down.
+pub struct OnBehalf {
+    pub community_id: Uuid,
+    pub resident_name: String,
+    pub phone: String,
+    pub channel: OrderChannel,
+}
+
+/// 代办: STAFF (or a hotline operator) place an order for a resident. It is the resident's
+/// own when an account of the community has that phone; otherwise the placer holds it for
+/// them (and rates it from the callback), with the resident's name on the order.
+pub async fn place_on_behalf(
+    db: &DatabaseConnection,
+    catalog: &categories::Catalog,
+    photos: &PhotoService,
+    actor: &Actor,
+    new: NewOrder,
+    on_behalf: OnBehalf,
+) -> AppResult<Committed<order::Model>> {
+    if !actor.roles.is_staff_of(on_behalf.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may place orders on a resident's behalf",
+        ));
+    }
+    if on_behalf.channel == OrderChannel::App {
+        return Err(AppError::bad_input(
+            "channel must be STAFF or HOTLINE: APP orders are placed by residents themselves",
+        ));
+    }
+    let name = validate::text("residentName", &on_behalf.resident_name, 1, 40)?;
+    let phone = Phone::parse("phone", &on_behalf.phone)?;
+    let account = identity::users::find_by_phone(db, on_behalf.community_id, phone.as_ref())
+        .await?
+        .filter(|user| user.id != actor.id);
+    let intake = Intake {
+        community_id: on_behalf.community_id,
+        requester_id: account.as_ref().map_or(actor.id, |user| user.id),
+        grid_id: account.as_ref().and_then(|user| user.grid_id),
+        contact_phone: new.contact_phone.clone().unwrap_or(phone),
+        channel: on_behalf.channel,
+        resident_name: account.is_none().then_some(name),
+        placed_by_id: Some(actor.id),
+    };
+    open(db, catalog, photos, actor, intake, new).await
+}
+
+/// Files a new order from `intake`: deadlines from the community and category, photos
+/// attached, the PLACE step in its timeline.
+async fn open(
+    db: &DatabaseConnection,
+    catalog: &categories::Catalog,
+    photos: &PhotoService,
+    actor: &Actor,
+    intake: Intake,
+    new: NewOrder,
+) -> AppResult<Committed<order::Model>> {
+    let community = organisation::open_community(db, intake.community_id).await?;
     let category = catalog.get_or_load(db, new.category_id).await?;
     if !category.active {
         return Err(AppError::bad_input(
@@ -107,13 +186,13 @@ pub async fn place(
         ));
     }
     // The community's own response time, when it set one, else the category's; urgent
-    // requests get half of it.
+    // requests get half of each deadline.
     let allowed = community
         .response_minutes
         .unwrap_or(category.response_minutes);
-    let response_minutes = match new.urgency {
-        Urgency::Normal => allowed,
-        Urgency::Urgent => (allowed / 2).max(10),
+    let (response_minutes, completion_minutes) = match new.urgency {
+        Urgency::Normal => (allowed, category.completion_minutes),
+        Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
     };
     let photos = photos
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
@@ -122,14 +201,14 @@ pub async fn place(
     let txn = begin_write(db).await?;
     let order = order::ActiveModel {
         id: Set(Uuid::now_v7()),
-        community_id: Set(community_id),
-        grid_id: Set(requester.grid_id),
-        requester_id: Set(actor.id),
+        community_id: Set(intake.community_id),
+        grid_id: Set(intake.grid_id),
+        requester_id: Set(intake.requester_id),
         category_id: Set(category.id),
         title: Set(new.title),
         description: Set(new.description),
         address: Set(new.address),
-        contact_phone: Set(contact_phone.into()),
+        contact_phone: Set(intake.contact_phone.into()),
         preferred_time: Set(new.preferred_time),
         urgency: Set(new.urgency),
         status: Set(OrderStatus::PendingDispatch),
@@ -148,6 +227,14 @@ pub async fn place(
         version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        channel: Set(intake.channel),
+        resident_name: Set(intake.resident_name),
+        placed_by_id: Set(intake.placed_by_id),
+        completion_due_at: Set(Some(
+            now + chrono::Duration::minutes(completion_minutes.into()),
+        )),
+        alert_level: Set(AlertLevel::Green),
+        alert_changed_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -177,19 +264,17 @@ pub async fn dispatch(
         changes,
         |txn, order| {
             Box::pin(async move {
+                if order.assignee_id == Some(assignee_id) {
+                    return Err(AppError::bad_input(
+                        "the order is already dispatched to this member",
+                    ));
+                }
                 if assignee_id == order.requester_id {
                     return Err(AppError::bad_input(
                         "the resident who placed the order cannot be dispatched it",
                     ));
                 }
-                let assignee_is_member = role_grant::Entity::find()
-                    .filter(role_grant::Column::UserId.eq(assignee_id))
-                    .filter(role_grant::Column::Role.eq(Role::PartyMember))
-                    .filter(role_grant::Column::CommunityId.eq(order.community_id))
-                    .one(txn)
-                    .await?
-                    .is_some();
-                if assignee_is_member {
+                if is_member(txn, assignee_id, order.community_id).await? {
                     Ok(())
                 } else {
                     Err(AppError::bad_input(
@@ -262,6 +347,170 @@ pub async fn decline(
     .await?
     .commit()
     .await
+}
+
+/// Waiting for someone again: a fresh response window as long as the first one.
+fn awaiting_again(order: &order::Model, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + (order.response_due_at - order.created_at)
+}
+
+pub async fn hand_back(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: String,
+) -> AppResult<Committed<order::Model>> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let current = find(db, order_id).await?;
+    let changes = order::ActiveModel {
+        assignee_id: Set(None),
+        taker_id: Set(None),
+        accepted_at: Set(None),
+        response_due_at: Set(awaiting_again(&current, Utc::now())),
+        ..Default::default()
+    };
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::HandBack,
+        Some(reason),
+        changes,
+        no_check,
+    )
+    .await?
+    .commit()
+    .await
+}
+
+/// STAFF pass an order they cannot serve to another community, timeline and all.
+pub async fn transfer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    to_community: Uuid,
+    reason: String,
+) -> AppResult<Committed<order::Model>> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let current = find(db, order_id).await?;
+    let changes = order::ActiveModel {
+        community_id: Set(to_community),
+        // The grid and any member chosen belong to the old community.
+        grid_id: Set(None),
+        assignee_id: Set(None),
+        response_due_at: Set(awaiting_again(&current, Utc::now())),
+        ..Default::default()
+    };
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Transfer,
+        Some(reason),
+        changes,
+        |txn, order| {
+            Box::pin(async move {
+                if order.community_id == to_community {
+                    return Err(AppError::bad_input(
+                        "the order is already in this community",
+                    ));
+                }
+                organisation::open_community(txn, to_community).await?;
+                Ok(())
+            })
+        },
+    )
+    .await?
+    .commit()
+    .await
+}
+
+pub async fn report_progress(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    note: String,
+) -> AppResult<Committed<order::Model>> {
+    let note = validate::text("note", &note, 1, 500)?;
+    transition(
+        db,
+        actor,
+        order_id,
+        Step::Progress,
+        Some(note),
+        Default::default(),
+        no_check,
+    )
+    .await?
+    .commit()
+    .await
+}
+
+/// The requester says it was not fixed, within `workflow::REOPEN_WINDOW` of completion.
+/// Points credited for it are held (`points::records::hold_for_order`) until it is rated again.
+pub async fn reopen(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: String,
+) -> AppResult<Committed<order::Model>> {
+    let reason = validate::text("reason", &reason, 1, 500)?;
+    let current = find(db, order_id).await?;
+    let now = Utc::now();
+    let taker_available = match current.taker_id {
+        Some(taker) => is_member(db, taker, current.community_id).await?,
+        None => false,
+    };
+    let mut changes = order::ActiveModel {
+        completed_at: Set(None),
+        rating_stars: Set(None),
+        rating_comment: Set(None),
+        rated_at: Set(None),
+        ..Default::default()
+    };
+    if !taker_available {
+        changes.taker_id = Set(None);
+        changes.assignee_id = Set(None);
+        changes.accepted_at = Set(None);
+        changes.response_due_at = Set(awaiting_again(&current, now));
+    }
+    let step = Step::Reopen { taker_available };
+    let applied = transition(
+        db,
+        actor,
+        order_id,
+        step,
+        Some(reason),
+        changes,
+        |_, order| {
+            Box::pin(async move {
+                if workflow::may_reopen(order.completed_at, now) {
+                    Ok(())
+                } else {
+                    Err(AppError::conflict(
+                        "an order can be reopened within 7 days of its completion",
+                    ))
+                }
+            })
+        },
+    )
+    .await?;
+    points::records::hold_for_order(&applied.txn, &current).await?;
+    applied.commit().await
+}
+
+async fn is_member(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    community_id: Uuid,
+) -> AppResult<bool> {
+    Ok(role_grant::Entity::find()
+        .filter(role_grant::Column::UserId.eq(user_id))
+        .filter(role_grant::Column::Role.eq(Role::PartyMember))
+        .filter(role_grant::Column::CommunityId.eq(community_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A taker's completion report as typed in the app, unchecked.
@@ -450,7 +699,7 @@ where
     Ok(Applied { txn, order, step })
 }
 
-async fn record_event(
+pub(super) async fn record_event(
     txn: &DatabaseTransaction,
     order: &order::Model,
     actor_id: Uuid,

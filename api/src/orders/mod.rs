@@ -4,6 +4,7 @@
 //! Every step runs in one write transaction: read the order, ask `workflow` whether the step
 //! is allowed, then update it guarded by its `version` (so two concurrent steps cannot both
 //! succeed) and append the event to its timeline.
+pub mod callbacks;
 pub mod categories;
 pub mod commands;
 pub mod pool;
@@ -26,8 +27,9 @@ use crate::{
 };
 
 pub use commands::{
-    CompleteOrderInput, CompletionReport, NewOrder, PlaceOrderInput, cancel, complete, decline,
-    dispatch, place, publish, rate, take,
+    CompleteOrderInput, CompletionReport, NewOrder, OnBehalf, PlaceOrderInput, cancel, complete,
+    decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen, report_progress,
+    take, transfer,
 };
 pub use pool::{PoolCache, PoolPage, order_pool};
 pub use queries::{
@@ -64,9 +66,9 @@ pub fn is_overdue(order: &order::Model, now: DateTime<Utc>) -> bool {
     AWAITING_ACCEPTANCE.contains(&order.status) && now > order.response_due_at
 }
 
-/// Low ratings are followed up by a callback visit (回访).
-pub fn needs_follow_up(order: &order::Model) -> bool {
-    order.rating_stars.is_some_and(|stars| stars <= 2)
+/// Low ratings are followed up by a callback visit (回访) until one is recorded.
+pub fn needs_follow_up(order: &order::Model, callbacks_recorded: usize) -> bool {
+    order.rating_stars.is_some_and(|stars| stars <= 2) && callbacks_recorded == 0
 }
 
 /// An order for those who may see it: those involved (`can_view`) and its grid's worker.

@@ -1,9 +1,14 @@
 //! The lists of orders each participant works from, and an order's timeline.
 use chrono::{DateTime, Utc};
-use entity::{enums::OrderStatus, order, order_event};
+use entity::{
+    enums::{AlertLevel, OrderStatus},
+    order, order_callback, order_event,
+};
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, sea_query::Query,
+};
 use uuid::Uuid;
 
 use super::workflow::AWAITING_ACCEPTANCE;
@@ -38,7 +43,9 @@ pub async fn events_of(
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     pub overdue_only: bool,
+    /// Rated 2 stars or less and not called back yet.
     pub needs_follow_up: bool,
+    pub alert_level: Option<AlertLevel>,
 }
 
 impl OrderFilter {
@@ -53,7 +60,16 @@ impl OrderFilter {
                 .add(order::Column::ResponseDueAt.lt(now));
         }
         if self.needs_follow_up {
-            condition = condition.add(order::Column::RatingStars.lte(2));
+            let called_back = Query::select()
+                .column(order_callback::Column::OrderId)
+                .from(order_callback::Entity)
+                .to_owned();
+            condition = condition
+                .add(order::Column::RatingStars.lte(2))
+                .add(order::Column::Id.not_in_subquery(called_back));
+        }
+        if let Some(level) = self.alert_level {
+            condition = condition.add(order::Column::AlertLevel.eq(level));
         }
         condition
     }

@@ -5,12 +5,24 @@ use entity::enums::OrderStatus::{self, *};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// STAFF choose the member (again, when it is already dispatched to someone else).
     Dispatch,
     Publish,
     Take,
     Decline,
+    /// The taker gives an accepted order back, with a reason.
+    HandBack,
+    /// STAFF pass it to another community, with a reason.
+    Transfer,
+    /// The taker reports how it is going; it counts as progress for alerts.
+    Progress,
     Complete,
     Rate,
+    /// The requester says it was not fixed: back to its taker when they are still a member
+    /// of the community, else back to dispatch.
+    Reopen {
+        taker_available: bool,
+    },
     Cancel,
 }
 
@@ -22,6 +34,10 @@ impl Step {
             Step::Publish => "PUBLISH",
             Step::Take => "TAKE",
             Step::Decline => "DECLINE",
+            Step::HandBack => "HAND_BACK",
+            Step::Transfer => "TRANSFER",
+            Step::Progress => "PROGRESS",
+            Step::Reopen { .. } => "REOPEN",
             Step::Complete => "COMPLETE",
             Step::Rate => "RATE",
             Step::Cancel => "CANCEL",
@@ -49,6 +65,16 @@ pub enum Refusal {
     Forbidden(&'static str),
     /// The actor could, but not in the order's current state.
     WrongState(String),
+}
+
+/// How long after completion the requester may reopen an order.
+pub const REOPEN_WINDOW: chrono::Duration = chrono::Duration::days(7);
+
+pub fn may_reopen(
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    completed_at.is_some_and(|at| now - at <= REOPEN_WINDOW)
 }
 
 /// Orders still waiting for someone to accept them; their deadline is the response time.
@@ -89,7 +115,49 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
                 "only STAFF of the order's community may dispatch it",
             )?;
             match status {
-                PendingDispatch | Open => Ok(Dispatched),
+                PendingDispatch | Open | Dispatched => Ok(Dispatched),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::HandBack => {
+            allowed(
+                who.taker,
+                "only the member who took the order may hand it back",
+            )?;
+            match status {
+                Accepted => Ok(PendingDispatch),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Transfer => {
+            allowed(
+                who.staff,
+                "only STAFF of the order's community may transfer it",
+            )?;
+            match status {
+                // Someone on the way hands it back first.
+                PendingDispatch | Dispatched | Open => Ok(PendingDispatch),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Progress => {
+            allowed(
+                who.taker,
+                "only the member who took the order may report its progress",
+            )?;
+            match status {
+                Accepted => Ok(Accepted),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Reopen { taker_available } => {
+            allowed(
+                who.requester,
+                "only the resident who placed the order may reopen it",
+            )?;
+            match status {
+                Completed | Rated if taker_available => Ok(Accepted),
+                Completed | Rated => Ok(PendingDispatch),
                 _ => Err(wrong_state(step, status)),
             }
         }
@@ -265,6 +333,58 @@ mod tests {
         assert!(matches!(
             next_status(Dispatched, Step::Decline, MEMBER),
             Err(Refusal::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn orders_go_back_to_dispatch_when_handed_back_or_transferred() {
+        assert_eq!(
+            next_status(Accepted, Step::HandBack, TAKER),
+            Ok(PendingDispatch)
+        );
+        assert!(matches!(
+            next_status(Accepted, Step::HandBack, MEMBER),
+            Err(Refusal::Forbidden(_))
+        ));
+        assert_eq!(
+            next_status(Dispatched, Step::Dispatch, STAFF),
+            Ok(Dispatched)
+        );
+        for status in [PendingDispatch, Dispatched, Open] {
+            assert_eq!(
+                next_status(status, Step::Transfer, STAFF),
+                Ok(PendingDispatch)
+            );
+        }
+        assert!(matches!(
+            next_status(Accepted, Step::Transfer, STAFF),
+            Err(Refusal::WrongState(_))
+        ));
+        assert!(matches!(
+            next_status(Open, Step::Transfer, TAKER),
+            Err(Refusal::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn a_reopened_order_returns_to_its_taker_while_they_can_take_it() {
+        let back = Step::Reopen {
+            taker_available: true,
+        };
+        let gone = Step::Reopen {
+            taker_available: false,
+        };
+        for status in [Completed, Rated] {
+            assert_eq!(next_status(status, back, REQUESTER), Ok(Accepted));
+            assert_eq!(next_status(status, gone, REQUESTER), Ok(PendingDispatch));
+            assert!(matches!(
+                next_status(status, back, STAFF),
+                Err(Refusal::Forbidden(_))
+            ));
+        }
+        assert!(matches!(
+            next_status(Accepted, back, REQUESTER),
+            Err(Refusal::WrongState(_))
         ));
     }
 

@@ -167,7 +167,17 @@ pub async fn summary(db: &DatabaseConnection, user_id: Uuid) -> AppResult<Points
         .await?;
     Ok(PointsSummary {
         balance: ledger::balance(db, user_id).await?,
-        lifetime_earned: sum_of_kinds(db, user_id, &[EntryKind::Earn, EntryKind::Reversal]).await?,
+        lifetime_earned: sum_of_kinds(
+            db,
+            user_id,
+            &[
+                EntryKind::Earn,
+                EntryKind::Reversal,
+                EntryKind::Hold,
+                EntryKind::Release,
+            ],
+        )
+        .await?,
         lifetime_spent: -sum_of_kinds(db, user_id, &[EntryKind::Spend, EntryKind::Refund]).await?,
         confirmed_minutes: confirmed.flatten().unwrap_or(0),
     })

@@ -3,7 +3,7 @@ use chrono::Utc;
 use entity::{
     activity,
     enums::{EntryKind, RecordStatus, ServiceSource},
-    order, service_record,
+    order, points_entry, service_record,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -126,7 +126,84 @@ async fn confirm(
         )
         .await?;
     }
+    release_hold(txn, &record).await?;
     Ok(confirmed)
+}
+
+/// Reopening an order holds what its record credited: the record goes back to PENDING and a
+/// HOLD entry takes its points back, as far as the balance allows (it never goes negative).
+/// Confirming the record again (the order rated again, or STAFF) releases the hold; the EARN
+/// itself is posted once per record.
+pub async fn hold_for_order(txn: &impl ConnectionTrait, order: &order::Model) -> AppResult<()> {
+    let Some(record) = record_of_order(txn, order.id).await? else {
+        return Ok(());
+    };
+    if record.status != RecordStatus::Confirmed {
+        return Ok(());
+    }
+    let held = record
+        .points
+        .unwrap_or(0)
+        .min(ledger::balance(txn, record.user_id).await?);
+    if held > 0 {
+        ledger::post(
+            txn,
+            Posting {
+                user_id: record.user_id,
+                kind: EntryKind::Hold,
+                amount: -held,
+                reference: Some(("service_record", record.id)),
+                rate: None,
+                reason: Some("the resident reopened the order".into()),
+                idempotency_key: Some(format!("hold:{}:{}", record.id, order.version)),
+                created_by: None,
+            },
+        )
+        .await?;
+    }
+    let mut record: service_record::ActiveModel = record.into();
+    record.status = Set(RecordStatus::Pending);
+    record.confirmed_at = Set(None);
+    record.reviewed_by = Set(None);
+    record.update(txn).await?;
+    Ok(())
+}
+
+/// Gives back what HOLD entries took from the record and no RELEASE returned yet.
+async fn release_hold(txn: &impl ConnectionTrait, record: &service_record::Model) -> AppResult<()> {
+    let movements = points_entry::Entity::find()
+        .filter(points_entry::Column::ReferenceId.eq(record.id))
+        .filter(points_entry::Column::Kind.is_in([EntryKind::Hold, EntryKind::Release]))
+        .all(txn)
+        .await?;
+    let held = -movements.iter().map(|entry| entry.amount).sum::<i64>();
+    if held > 0 {
+        ledger::post(
+            txn,
+            Posting {
+                user_id: record.user_id,
+                kind: EntryKind::Release,
+                amount: held,
+                reference: Some(("service_record", record.id)),
+                rate: None,
+                reason: Some("the reopened order was settled again".into()),
+                idempotency_key: Some(format!("release:{}:{}", record.id, movements.len())),
+                created_by: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn record_of_order(
+    txn: &impl ConnectionTrait,
+    order_id: Uuid,
+) -> AppResult<Option<service_record::Model>> {
+    Ok(service_record::Entity::find()
+        .filter(service_record::Column::OrderId.eq(order_id))
+        .one(txn)
+        .await?)
 }
 
 /// Compare-and-set from PENDING, so two reviewers cannot both decide.
@@ -179,6 +256,13 @@ pub async fn record_order_service(
     };
     let minutes = minutes.min(cap_minutes);
     if minutes <= 0 {
+        return Ok(());
+    }
+    // Rated again after a reopen: the same record, confirmed now if the rating allows.
+    if let Some(record) = record_of_order(txn, order.id).await? {
+        if record.status == RecordStatus::Pending && stars >= AUTO_CONFIRM_STARS {
+            confirm(txn, record, minutes, None, None).await?;
+        }
         return Ok(());
     }
     let new = NewRecord {

@@ -1,0 +1,373 @@
+//! The governance loop around the four lists: hand-back, re-dispatch and transfer, orders
+//! placed on a resident's behalf, reopening with points held, and callback visits.
+use chrono::Utc;
+use entity::{enums::Role, order};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+
+use crate::helpers::{Login, PUBLISH, TAKE, World, error_code};
+
+const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status assignee { id } } }";
+const HAND_BACK: &str = "mutation($id: ID!) { handBackOrder(orderId: $id, reason: \"家里有急事\") { status taker { id } assignee { id } } }";
+const TRANSFER: &str = "mutation($id: ID!, $c: ID!) { transferOrder(orderId: $id, communityId: $c, reason: \"地址属于隔壁社区\") { status community { id } events { action note } } }";
+const COMPLETE: &str = "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"修好了\", minutesSpent: 60 }) { status } }";
+const RATE: &str =
+    "mutation($id: ID!, $s: Int!) { rateOrder(orderId: $id, input: { stars: $s }) { status } }";
+const REOPEN: &str = "mutation($id: ID!) { reopenOrder(orderId: $id, reason: \"又漏水了\") { status taker { id } ratingStars } }";
+const CALLBACK: &str = "mutation($id: ID!, $r: Boolean!, $s: Boolean) { recordCallback(orderId: $id, reached: $r, satisfied: $s, note: \"已电话回访\") { reached satisfied staff { id } } }";
+const BALANCE: &str =
+    "{ myPoints { balance ledger(first: 10) { edges { node { kind amount } } } } }";
+
+async fn taken(w: &World) -> String {
+    let order = w.place().await;
+    w.publish(&order).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    order
+}
+
+async fn code_of(w: &World, who: &Login, query: &str, variables: Value) -> String {
+    w.app.refused(Some(&who.token), query, variables).await
+}
+
+#[tokio::test]
+async fn a_taker_hands_an_order_back_and_staff_dispatch_it_again() {
+    let w = World::new().await;
+    let order = taken(&w).await;
+    let id = json!({ "id": order });
+    assert_eq!(
+        code_of(&w, &w.other_member, HAND_BACK, id.clone()).await,
+        "FORBIDDEN"
+    );
+    let back = w.app.ok(&w.member.token, HAND_BACK, id.clone()).await;
+    assert_eq!(back["handBackOrder"]["status"], "PENDING_DISPATCH");
+    assert!(back["handBackOrder"]["taker"].is_null());
+    assert_eq!(
+        code_of(&w, &w.member, HAND_BACK, id.clone()).await,
+        "FORBIDDEN"
+    );
+
+    // Dispatched to one member, then re-dispatched to another, who alone may take it.
+    let to = |member: &Login| json!({ "id": order, "to": member.user_id });
+    w.app.ok(&w.staff.token, DISPATCH, to(&w.member)).await;
+    assert_eq!(
+        code_of(&w, &w.staff, DISPATCH, to(&w.member)).await,
+        "BAD_USER_INPUT"
+    );
+    let again = w
+        .app
+        .ok(&w.staff.token, DISPATCH, to(&w.other_member))
+        .await;
+    assert_eq!(
+        again["dispatchOrder"]["assignee"]["id"],
+        w.other_member.user_id.as_str()
+    );
+    assert_eq!(code_of(&w, &w.member, TAKE, id.clone()).await, "FORBIDDEN");
+    w.app.ok(&w.other_member.token, TAKE, id.clone()).await;
+    // Dispatching an accepted order is refused.
+    assert_eq!(
+        code_of(&w, &w.staff, DISPATCH, to(&w.member)).await,
+        "CONFLICT"
+    );
+}
+
+#[tokio::test]
+async fn staff_transfer_an_order_to_another_community_with_its_timeline() {
+    let w = World::new().await;
+    let other_staff = w.app.login("staff-of-the-other-community").await;
+    w.app
+        .grant(
+            "staff-of-the-other-community",
+            Role::Staff,
+            Some(&w.demo.other_community),
+        )
+        .await;
+    let order = w.place().await;
+    let to_other = json!({ "id": order, "c": w.demo.other_community });
+    assert_eq!(
+        code_of(&w, &w.resident, TRANSFER, to_other.clone()).await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code_of(
+            &w,
+            &w.staff,
+            TRANSFER,
+            json!({ "id": order, "c": w.demo.community })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    let moved = w.app.ok(&w.staff.token, TRANSFER, to_other.clone()).await["transferOrder"].clone();
+    assert_eq!(moved["status"], "PENDING_DISPATCH");
+    assert_eq!(moved["community"]["id"], w.demo.other_community.as_str());
+    let actions: Vec<&str> = moved["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["PLACE", "TRANSFER"]);
+    // Now the other community's STAFF run it, and the first community's no longer may.
+    let queue = "query($c: ID!) { dispatchQueue(communityId: $c) { edges { node { id } } } }";
+    let theirs = w
+        .app
+        .ok(
+            &other_staff.token,
+            queue,
+            json!({ "c": w.demo.other_community }),
+        )
+        .await;
+    assert_eq!(
+        theirs["dispatchQueue"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
+    assert_eq!(
+        code_of(&w, &w.staff, PUBLISH, json!({ "id": order })).await,
+        "FORBIDDEN"
+    );
+    // An accepted order is handed back before it can move.
+    let accepted = taken(&w).await;
+    assert_eq!(
+        code_of(
+            &w,
+            &w.staff,
+            TRANSFER,
+            json!({ "id": accepted, "c": w.demo.other_community })
+        )
+        .await,
+        "CONFLICT"
+    );
+}
+
+#[tokio::test]
+async fn a_reopened_order_holds_its_points_until_it_is_rated_again() {
+    let w = World::new().await;
+    let order = taken(&w).await;
+    let id = json!({ "id": order });
+    w.app.ok(&w.member.token, COMPLETE, id.clone()).await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
+        .await;
+    let balance = |data: &Value| data["myPoints"]["balance"].as_i64().expect("balance");
+    let earned = balance(&w.app.ok(&w.member.token, BALANCE, json!({})).await);
+    assert!(earned > 0);
+
+    assert_eq!(
+        code_of(&w, &w.member, REOPEN, id.clone()).await,
+        "FORBIDDEN"
+    );
+    let reopened = w.app.ok(&w.resident.token, REOPEN, id.clone()).await;
+    assert_eq!(reopened["reopenOrder"]["status"], "ACCEPTED");
+    assert_eq!(
+        reopened["reopenOrder"]["taker"]["id"],
+        w.member.user_id.as_str()
+    );
+    assert!(reopened["reopenOrder"]["ratingStars"].is_null());
+    let held = w.app.ok(&w.member.token, BALANCE, json!({})).await;
+    assert_eq!(balance(&held), 0, "held while reopened: {held}");
+    assert_eq!(
+        held["myPoints"]["ledger"]["edges"][0]["node"]["kind"],
+        "HOLD"
+    );
+    assert_eq!(
+        code_of(&w, &w.resident, REOPEN, id.clone()).await,
+        "CONFLICT"
+    );
+
+    w.app.ok(&w.member.token, COMPLETE, id.clone()).await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 4 }))
+        .await;
+    let released = w.app.ok(&w.member.token, BALANCE, json!({})).await;
+    assert_eq!(
+        balance(&released),
+        earned,
+        "released, not earned twice: {released}"
+    );
+    assert_eq!(
+        released["myPoints"]["ledger"]["edges"][0]["node"]["kind"],
+        "RELEASE"
+    );
+
+    // Seven days after completion it stays closed.
+    let row = order::Entity::find_by_id(order.parse::<uuid::Uuid>().expect("id"))
+        .one(&w.app.db)
+        .await
+        .expect("read")
+        .expect("order");
+    let mut row: order::ActiveModel = row.into();
+    row.completed_at = Set(Some(Utc::now() - chrono::Duration::days(8)));
+    row.update(&w.app.db).await.expect("backdate");
+    assert_eq!(code_of(&w, &w.resident, REOPEN, id).await, "CONFLICT");
+}
+
+#[tokio::test]
+async fn reopening_twice_at_once_reopens_once_and_holds_once() {
+    let w = World::new().await;
+    let order = taken(&w).await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
+        .await;
+    let attempts = (0..2).map(|_| {
+        w.app
+            .graphql(Some(&w.resident.token), REOPEN, json!({ "id": order }))
+    });
+    let results = futures::future::join_all(attempts).await;
+    let succeeded = results.iter().filter(|r| r["errors"].is_null()).count();
+    assert_eq!(succeeded, 1, "{results:?}");
+    let failed = results
+        .iter()
+        .find(|r| !r["errors"].is_null())
+        .expect("one refused");
+    assert_eq!(error_code(failed), "CONFLICT");
+    let ledger = w.app.ok(&w.member.token, BALANCE, json!({})).await;
+    let holds = ledger["myPoints"]["ledger"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["node"]["kind"] == "HOLD")
+        .count();
+    assert_eq!(holds, 1);
+}
+
+#[tokio::test]
+async fn low_ratings_wait_in_the_follow_up_queue_until_a_callback_is_recorded() {
+    let w = World::new().await;
+    let order = taken(&w).await;
+    let id = json!({ "id": order, "r": true, "s": false });
+    assert_eq!(
+        code_of(&w, &w.staff, CALLBACK, id.clone()).await,
+        "CONFLICT"
+    );
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 1 }))
+        .await;
+    let queue = "query($c: ID!) { dispatchQueue(communityId: $c, needsFollowUp: true) { edges { node { id needsFollowUp } } } }";
+    let waiting = w
+        .app
+        .ok(&w.staff.token, queue, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(
+        waiting["dispatchQueue"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
+    assert_eq!(
+        waiting["dispatchQueue"]["edges"][0]["node"]["needsFollowUp"],
+        true
+    );
+
+    assert_eq!(
+        code_of(&w, &w.member, CALLBACK, id.clone()).await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code_of(
+            &w,
+            &w.staff,
+            CALLBACK,
+            json!({ "id": order, "r": false, "s": true })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    let recorded = w.app.ok(&w.staff.token, CALLBACK, id).await;
+    assert_eq!(recorded["recordCallback"]["satisfied"], false);
+    let after = w
+        .app
+        .ok(&w.staff.token, queue, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(after["dispatchQueue"]["edges"], json!([]));
+
+    let callbacks =
+        "query($id: ID!) { order(id: $id) { callbacks { note reached } events { action } } }";
+    let seen = w
+        .app
+        .ok(&w.staff.token, callbacks, json!({ "id": order }))
+        .await;
+    assert_eq!(seen["order"]["callbacks"][0]["note"], "已电话回访");
+    let last = seen["order"]["events"]
+        .as_array()
+        .expect("events")
+        .last()
+        .cloned();
+    assert_eq!(last.expect("event")["action"], "CALLBACK");
+    let resident = w
+        .app
+        .ok(&w.resident.token, callbacks, json!({ "id": order }))
+        .await;
+    assert_eq!(resident["order"]["callbacks"], json!([]), "for STAFF only");
+}
+
+#[tokio::test]
+async fn staff_place_orders_for_residents_without_the_app() {
+    let w = World::new().await;
+    let on_behalf = "mutation($input: PlaceOrderOnBehalfInput!) { placeOrderOnBehalf(input: $input) { id channel residentName requester { id } placedBy { id } contactPhone } }";
+    let input = |phone: &str, channel: &str| {
+        json!({ "input": {
+            "communityId": w.demo.community, "residentName": "王奶奶", "phone": phone, "channel": channel,
+            "order": { "categoryId": w.demo.repair, "title": "灯不亮了", "description": "客厅的灯", "address": "凤凰社区5号楼101" },
+        }})
+    };
+    // Nobody of the community has this phone: STAFF hold the order for her.
+    let held = w
+        .app
+        .ok(&w.staff.token, on_behalf, input("13700001111", "HOTLINE"))
+        .await["placeOrderOnBehalf"]
+        .clone();
+    assert_eq!(held["channel"], "HOTLINE");
+    assert_eq!(held["residentName"], "王奶奶");
+    assert_eq!(held["requester"]["id"], w.staff.user_id.as_str());
+    assert_eq!(held["placedBy"]["id"], w.staff.user_id.as_str());
+    assert_eq!(held["contactPhone"], "13700001111");
+
+    // A resident of the community with that phone gets it as her own.
+    let grandma = w.app.login("grandma-with-phone").await;
+    w.app
+        .grant(
+            "grandma-with-phone",
+            Role::Resident,
+            Some(&w.demo.community),
+        )
+        .await;
+    w.app
+        .ok(
+            &grandma.token,
+            "mutation($c: ID!) { updateMyProfile(input: { name: \"王奶奶\", phone: \"13700002222\", communityId: $c }) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    let hers = w
+        .app
+        .ok(&w.staff.token, on_behalf, input("13700002222", "STAFF"))
+        .await["placeOrderOnBehalf"]
+        .clone();
+    assert_eq!(hers["requester"]["id"], grandma.user_id.as_str());
+    assert!(hers["residentName"].is_null());
+    let mine = w
+        .app
+        .ok(
+            &grandma.token,
+            "{ myOrders { edges { node { id channel } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["myOrders"]["edges"][0]["node"]["id"], hers["id"]);
+    assert_eq!(mine["myOrders"]["edges"][0]["node"]["channel"], "STAFF");
+
+    assert_eq!(
+        code_of(&w, &w.staff, on_behalf, input("13700001111", "APP")).await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        code_of(&w, &w.member, on_behalf, input("13700001111", "STAFF")).await,
+        "FORBIDDEN"
+    );
+}
