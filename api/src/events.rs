@@ -4,7 +4,7 @@
 //! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
-use entity::{order, redemption};
+use entity::{enums::OrderStatus, order, redemption};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -50,6 +50,10 @@ pub enum DomainEvent {
         category_id: Uuid,
     },
     RedemptionVerified(redemption::Model),
+    /// The alert sweep changed an order's level (the order as it is now).
+    AlertChanged {
+        order: Box<order::Model>,
+    },
     /// STAFF decided on someone's application (Party-member registration, merchant).
     ApplicationReviewed {
         applicant_id: Uuid,
@@ -73,8 +77,12 @@ impl DomainEvent {
                 step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
                 ..
             } => &[Namespace::OrderPool],
+            Self::AlertChanged { order } if order.status == OrderStatus::Open => {
+                &[Namespace::OrderPool]
+            }
             // Each instance's catalog hears `CategoryChanged` on the bus instead.
             Self::OrderStepped { .. }
+            | Self::AlertChanged { .. }
             | Self::RedemptionVerified(_)
             | Self::ApplicationReviewed { .. }
             | Self::CategoryChanged { .. } => &[],

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::{order, redemption};
+use entity::{enums::AlertLevel, order, redemption};
 
 use crate::{
     events::{Application, DomainEvent},
@@ -27,6 +27,8 @@ pub enum NotificationKind {
     ActivityReminder,
     /// Any change to an order; `orderUpdated` subscribers hear these.
     OrderChanged,
+    /// An order of my community turned YELLOW or RED (STAFF).
+    OrderAlert,
 }
 
 /// Who hears a notification.
@@ -164,6 +166,24 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
     match event {
         DomainEvent::OrderStepped { order, step } => for_order(order, *step),
         DomainEvent::RedemptionVerified(redemption) => vec![redemption_verified(redemption)],
+        DomainEvent::AlertChanged { order } => {
+            let message = match order.alert_level {
+                AlertLevel::Green => return Vec::new(),
+                AlertLevel::Yellow => "订单亮黄灯",
+                AlertLevel::Red => "订单亮红灯",
+            };
+            vec![Notification {
+                order_id: Some(order.id),
+                ..Notification::new(
+                    NotificationKind::OrderAlert,
+                    format!("{message}: {}", order.title),
+                    Audience {
+                        staff_of: Some(order.community_id),
+                        ..Audience::default()
+                    },
+                )
+            }]
+        }
         DomainEvent::ApplicationReviewed {
             applicant_id,
             application,
@@ -211,7 +231,7 @@ fn redemption_verified(redemption: &redemption::Model) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use entity::enums::{AlertLevel, OrderChannel, OrderStatus, Urgency};
+    use entity::enums::{OrderChannel, OrderStatus, Urgency};
 
     fn order() -> order::Model {
         let now = Utc::now();

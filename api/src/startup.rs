@@ -36,7 +36,7 @@ use crate::{
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     merchants::redemptions,
-    orders::{PoolCache, categories::Catalog},
+    orders::{PoolCache, alerts, categories::Catalog},
     photos::PhotoService,
     points::activities,
     push,
@@ -48,6 +48,7 @@ const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 const REMINDER_PERIOD: Duration = Duration::from_secs(600);
+const ALERT_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 
 pub struct Application {
     listener: TcpListener,
@@ -287,6 +288,11 @@ impl Application {
         tokio::spawn(activities::remind_periodically(
             self.state.db.clone(),
             REMINDER_PERIOD,
+        ));
+        tokio::spawn(alerts::sweep_periodically(
+            self.state.db.clone(),
+            self.state.dispatcher.clone(),
+            ALERT_SWEEP_PERIOD,
         ));
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),

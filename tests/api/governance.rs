@@ -371,3 +371,91 @@ async fn staff_place_orders_for_residents_without_the_app() {
         "FORBIDDEN"
     );
 }
+
+/// One sweep of the alert job at `now`, its news settled like the running job's.
+async fn sweep_at(w: &World, now: chrono::DateTime<Utc>) -> usize {
+    let changed = hongfan::orders::alerts::sweep(&w.app.db, now)
+        .await
+        .expect("sweep");
+    w.app.dispatcher.settle(changed).await
+}
+
+const ALERTS: &str = "query($c: ID!, $l: AlertLevel) { alerts(communityId: $c, level: $l) { edges { node { id alertLevel } } } }";
+
+async fn alerted(w: &World, level: Option<&str>) -> usize {
+    let variables = json!({ "c": w.demo.community, "l": level });
+    w.app.ok(&w.staff.token, ALERTS, variables).await["alerts"]["edges"]
+        .as_array()
+        .expect("edges")
+        .len()
+}
+
+async fn alert_messages(w: &World) -> usize {
+    let inbox = w
+        .app
+        .ok(
+            &w.staff.token,
+            "{ myInbox(first: 50) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    inbox["myInbox"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["node"]["kind"] == "ORDER_ALERT")
+        .count()
+}
+
+#[tokio::test]
+async fn late_orders_turn_yellow_then_red_and_staff_hear_it_once() {
+    let w = World::new().await;
+    let order = w.place().await;
+    assert_eq!(sweep_at(&w, Utc::now()).await, 0, "on time: still green");
+    assert_eq!(alerted(&w, None).await, 0);
+
+    // Past the response deadline, swept by two instances at once: one change, one message.
+    let late = Utc::now() + chrono::Duration::hours(26);
+    let (a, b) = tokio::join!(sweep_at(&w, late), sweep_at(&w, late));
+    assert_eq!(a + b, 1);
+    assert_eq!(alert_messages(&w).await, 1);
+    assert_eq!(alerted(&w, Some("YELLOW")).await, 1);
+    assert_eq!(alerted(&w, Some("RED")).await, 0);
+    assert_eq!(sweep_at(&w, late).await, 0, "unchanged: nothing new");
+
+    // Accepted, then three days without any step: RED, and past its completion deadline.
+    w.publish(&order).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    sweep_at(&w, Utc::now() + chrono::Duration::days(4)).await;
+    assert_eq!(alerted(&w, Some("RED")).await, 1);
+    assert_eq!(alert_messages(&w).await, 2);
+    let queue = "query($c: ID!) { dispatchQueue(communityId: $c, alertLevel: RED) { edges { node { id } } } }";
+    let red = w
+        .app
+        .ok(&w.staff.token, queue, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(
+        red["dispatchQueue"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
+
+    // Completed: green again, without a message.
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    assert_eq!(sweep_at(&w, Utc::now()).await, 1);
+    assert_eq!(alerted(&w, None).await, 0);
+    assert_eq!(alert_messages(&w).await, 2);
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.member.token),
+                ALERTS,
+                json!({ "c": w.demo.community, "l": null })
+            )
+            .await,
+        "FORBIDDEN"
+    );
+}

@@ -477,6 +477,31 @@ impl OrderQuery {
             overdue_only,
             needs_follow_up,
             alert_level: alert_level.map(Into::into),
+            ..OrderFilter::default()
+        };
+        let page =
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
+        Ok(order_connection(page, request))
+    }
+
+    /// STAFF: the community's orders showing YELLOW or RED (only `level`, when given), newest
+    /// first. A job recomputes levels every minute.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        level: Option<AlertLevel>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let filter = OrderFilter {
+            alert_level: level.map(Into::into),
+            alerting: true,
+            ..OrderFilter::default()
         };
         let page =
             orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;

@@ -24,6 +24,7 @@ pub enum NotificationKind {
     ApplicationReviewed,
     ActivityReminder,
     OrderChanged,
+    OrderAlert,
 }
 
 #[derive(SimpleObject)]

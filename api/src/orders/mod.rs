@@ -4,6 +4,7 @@
 //! Every step runs in one write transaction: read the order, ask `workflow` whether the step
 //! is allowed, then update it guarded by its `version` (so two concurrent steps cannot both
 //! succeed) and append the event to its timeline.
+pub mod alerts;
 pub mod callbacks;
 pub mod categories;
 pub mod commands;

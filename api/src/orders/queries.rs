@@ -46,6 +46,8 @@ pub struct OrderFilter {
     /// Rated 2 stars or less and not called back yet.
     pub needs_follow_up: bool,
     pub alert_level: Option<AlertLevel>,
+    /// YELLOW or RED.
+    pub alerting: bool,
 }
 
 impl OrderFilter {
@@ -70,6 +72,9 @@ impl OrderFilter {
         }
         if let Some(level) = self.alert_level {
             condition = condition.add(order::Column::AlertLevel.eq(level));
+        }
+        if self.alerting {
+            condition = condition.add(order::Column::AlertLevel.ne(AlertLevel::Green));
         }
         condition
     }

@@ -1,0 +1,241 @@
+//! Alert levels (亮灯): how late each open order is running. A job on every instance
+//! recomputes them; each change is a compare-and-set on the order's level, so however many
+//! instances sweep at once, a change is made, and its STAFF told, once.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    enums::{AlertLevel, OrderStatus},
+    order,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::workflow::AWAITING_ACCEPTANCE;
+use crate::{
+    error::AppResult,
+    events::{Committed, Dispatcher, DomainEvent, Events},
+    infra::db::begin_write,
+};
+
+/// No step for this long after acceptance: YELLOW.
+const QUIET_YELLOW: Duration = Duration::hours(24);
+/// No step for this long after acceptance: RED.
+const QUIET_RED: Duration = Duration::days(3);
+/// A requester who rated this many orders ≤ 2 stars …
+const UNHAPPY_RATINGS: u64 = 2;
+/// … within this window has every open order shown RED.
+const UNHAPPY_WINDOW: Duration = Duration::days(90);
+/// Orders one sweep looks at; the next sweep continues.
+const SWEEP_BATCH: u64 = 2_000;
+
+/// The level an order should show now. `unhappy_requester`: its requester rated two orders
+/// ≤ 2 stars within 90 days.
+pub fn level(order: &order::Model, now: DateTime<Utc>, unhappy_requester: bool) -> AlertLevel {
+    let open = AWAITING_ACCEPTANCE.contains(&order.status) || order.status == OrderStatus::Accepted;
+    if !open {
+        return AlertLevel::Green;
+    }
+    let past_completion = order.completion_due_at.is_some_and(|due| now > due);
+    // Every step (progress reports too) moves `updated_at`.
+    let quiet = now - order.updated_at;
+    let accepted = order.status == OrderStatus::Accepted;
+    if unhappy_requester || past_completion || (accepted && quiet > QUIET_RED) {
+        AlertLevel::Red
+    } else if (!accepted && now > order.response_due_at) || (accepted && quiet > QUIET_YELLOW) {
+        AlertLevel::Yellow
+    } else {
+        AlertLevel::Green
+    }
+}
+
+/// Recomputes the levels of open orders (and of those that show a colour but have closed),
+/// changing each that differs in its own transaction with the news for its STAFF.
+pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Committed<usize>> {
+    let mut open: Vec<_> = AWAITING_ACCEPTANCE.to_vec();
+    open.push(OrderStatus::Accepted);
+    let candidates = order::Entity::find()
+        .filter(
+            Condition::any()
+                .add(order::Column::Status.is_in(open))
+                .add(order::Column::AlertLevel.ne(AlertLevel::Green)),
+        )
+        .limit(SWEEP_BATCH)
+        .all(db)
+        .await?;
+    let unhappy = unhappy_requesters(db, &candidates, now).await?;
+    let mut all = Events::default();
+    let mut changed = 0;
+    for order in candidates {
+        let to = level(&order, now, unhappy.contains_key(&order.requester_id));
+        if to == order.alert_level {
+            continue;
+        }
+        let txn = begin_write(db).await?;
+        let updated = order::Entity::update_many()
+            .set(order::ActiveModel {
+                alert_level: Set(to),
+                alert_changed_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(order::Column::Id.eq(order.id))
+            .filter(order::Column::AlertLevel.eq(order.alert_level))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            // Another instance changed it first.
+            continue;
+        }
+        let mut events = Events::default();
+        events.push(DomainEvent::AlertChanged {
+            order: Box::new(order::Model {
+                alert_level: to,
+                alert_changed_at: Some(now),
+                ..order
+            }),
+        });
+        all.absorb(events.commit(txn, ()).await?);
+        changed += 1;
+    }
+    Ok(all.committed(changed))
+}
+
+/// Requesters among these orders' who rated `UNHAPPY_RATINGS` orders ≤ 2 stars lately.
+async fn unhappy_requesters(
+    db: &DatabaseConnection,
+    orders: &[order::Model],
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<Uuid, u64>> {
+    let requesters: Vec<Uuid> = orders.iter().map(|order| order.requester_id).collect();
+    if requesters.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counts: Vec<(Uuid, i64)> = order::Entity::find()
+        .select_only()
+        .column(order::Column::RequesterId)
+        .column_as(order::Column::Id.count(), "ratings")
+        .filter(order::Column::RequesterId.is_in(requesters))
+        .filter(order::Column::RatingStars.lte(2))
+        .filter(order::Column::RatedAt.gt(now - UNHAPPY_WINDOW))
+        .group_by(order::Column::RequesterId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .filter(|(_, count)| *count as u64 >= UNHAPPY_RATINGS)
+        .map(|(id, count)| (id, count as u64))
+        .collect())
+}
+
+/// Runs `sweep` every `period` until the process ends.
+pub async fn sweep_periodically(
+    db: DatabaseConnection,
+    dispatcher: Dispatcher,
+    period: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        match sweep(&db, Utc::now()).await {
+            Ok(changed) => match dispatcher.settle(changed).await {
+                0 => {}
+                count => tracing::info!(count, "order alert levels changed"),
+            },
+            Err(error) => tracing::warn!(%error, "alert sweep failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::enums::{OrderChannel, Urgency};
+
+    fn order(status: OrderStatus, placed_hours_ago: i64, last_step_hours_ago: i64) -> order::Model {
+        let now = Utc::now();
+        order::Model {
+            id: Uuid::now_v7(),
+            community_id: Uuid::now_v7(),
+            grid_id: None,
+            requester_id: Uuid::now_v7(),
+            category_id: Uuid::now_v7(),
+            title: String::new(),
+            description: String::new(),
+            address: String::new(),
+            contact_phone: String::new(),
+            preferred_time: None,
+            urgency: Urgency::Normal,
+            status,
+            assignee_id: None,
+            taker_id: None,
+            response_due_at: now - Duration::hours(placed_hours_ago) + Duration::hours(2),
+            accepted_at: None,
+            completed_at: None,
+            completion_summary: None,
+            minutes_spent: None,
+            photo_urls: None,
+            rating_stars: None,
+            rating_comment: None,
+            rated_at: None,
+            cancel_reason: None,
+            version: 0,
+            created_at: now - Duration::hours(placed_hours_ago),
+            updated_at: now - Duration::hours(last_step_hours_ago),
+            channel: OrderChannel::App,
+            resident_name: None,
+            placed_by_id: None,
+            completion_due_at: Some(now - Duration::hours(placed_hours_ago) + Duration::days(5)),
+            alert_level: AlertLevel::Green,
+            alert_changed_at: None,
+        }
+    }
+
+    #[test]
+    fn waiting_past_the_response_deadline_is_yellow() {
+        let now = Utc::now();
+        assert_eq!(
+            level(&order(OrderStatus::Open, 1, 1), now, false),
+            AlertLevel::Green
+        );
+        assert_eq!(
+            level(&order(OrderStatus::Open, 3, 3), now, false),
+            AlertLevel::Yellow
+        );
+    }
+
+    #[test]
+    fn accepted_orders_turn_yellow_then_red_without_progress() {
+        let now = Utc::now();
+        let accepted = |quiet| order(OrderStatus::Accepted, 80, quiet);
+        assert_eq!(level(&accepted(2), now, false), AlertLevel::Green);
+        assert_eq!(level(&accepted(25), now, false), AlertLevel::Yellow);
+        assert_eq!(level(&accepted(73), now, false), AlertLevel::Red);
+    }
+
+    #[test]
+    fn past_completion_or_an_unhappy_requester_is_red_and_closed_orders_are_green() {
+        let now = Utc::now();
+        assert_eq!(
+            level(&order(OrderStatus::Accepted, 24 * 6, 1), now, false),
+            AlertLevel::Red
+        );
+        assert_eq!(
+            level(&order(OrderStatus::Open, 1, 1), now, true),
+            AlertLevel::Red
+        );
+        for closed in [
+            OrderStatus::Completed,
+            OrderStatus::Rated,
+            OrderStatus::Cancelled,
+        ] {
+            assert_eq!(
+                level(&order(closed, 24 * 6, 100), now, true),
+                AlertLevel::Green
+            );
+        }
+    }
+}
