@@ -147,6 +147,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
                 grid_id: None,
                 address: Some("凤凰社区3号楼2单元".to_owned()),
                 show_on_leaderboard: None,
+                skills: None,
             },
         )
         .await?;

@@ -17,6 +17,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Whether the name may appear on leaderboards and public notices.
     pub show_on_leaderboard: bool,
+    /// What a Party member can do (水电, 法律, …), stored as `,水电,法律,` so that one skill is
+    /// matched with `LIKE '%,水电,%'` (see `validate::Skills`).
+    pub skills: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

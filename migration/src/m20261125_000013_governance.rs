@@ -1,5 +1,6 @@
 //! The governance loop around the four lists: how an order came in (app, STAFF, hotline) and
-//! for whom, completion deadlines and alert levels, and the callback visits STAFF record.
+//! for whom, completion deadlines and alert levels, the callback visits STAFF record, and
+//! the skills dispatchers choose members by.
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::index;
@@ -18,6 +19,12 @@ enum Orders {
     CompletionDueAt,
     AlertLevel,
     AlertChangedAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Skills,
 }
 
 #[derive(DeriveIden)]
@@ -55,6 +62,10 @@ fn columns() -> Vec<(DynIden, ColumnDef)> {
         (
             orders(),
             timestamp_with_time_zone_null(Orders::AlertChangedAt),
+        ),
+        (
+            Users::Table.into_iden(),
+            string(Users::Skills).default("").to_owned(),
         ),
         (
             ServiceCategories::Table.into_iden(),

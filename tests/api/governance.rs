@@ -459,3 +459,76 @@ async fn late_orders_turn_yellow_then_red_and_staff_hear_it_once() {
         "FORBIDDEN"
     );
 }
+
+#[tokio::test]
+async fn dispatchers_choose_members_by_skill_and_current_load() {
+    let w = World::new().await;
+    let skills = "mutation($s: [String!]!) { updateMyProfile(input: { skills: $s }) { skills } }";
+    let set = w
+        .app
+        .ok(
+            &w.member.token,
+            skills,
+            json!({ "s": ["水电", "电器", "水电"] }),
+        )
+        .await;
+    assert_eq!(set["updateMyProfile"]["skills"], json!(["水电", "电器"]));
+    w.app
+        .ok(&w.other_member.token, skills, json!({ "s": ["法律咨询"] }))
+        .await;
+
+    let members = "query($c: ID!, $s: String) { communityMembers(communityId: $c, skill: $s) { edges { node { member { id } openTasks completedLast30Days } } } }";
+    let list = |skill: Option<&'static str>| {
+        let variables = json!({ "c": w.demo.community, "s": skill });
+        let (app, token) = (&w.app, w.staff.token.clone());
+        async move {
+            app.ok(&token, members, variables).await["communityMembers"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"].clone())
+                .collect::<Vec<Value>>()
+        }
+    };
+    let plumbers = list(Some("水电")).await;
+    assert_eq!(plumbers.len(), 1);
+    assert_eq!(plumbers[0]["member"]["id"], w.member.user_id.as_str());
+    assert!(list(Some("水")).await.is_empty(), "a skill matches whole");
+    assert!(list(None).await.len() >= 2);
+
+    let order = taken(&w).await;
+    let second = w.place().await;
+    w.app
+        .ok(
+            &w.staff.token,
+            DISPATCH,
+            json!({ "id": second, "to": w.other_member.user_id }),
+        )
+        .await;
+    let load_of = |nodes: &[Value], who: &Login| {
+        nodes
+            .iter()
+            .find(|n| n["member"]["id"] == who.user_id.as_str())
+            .cloned()
+            .expect("listed")
+    };
+    let all = list(None).await;
+    assert_eq!(load_of(&all, &w.member)["openTasks"], 1);
+    assert_eq!(load_of(&all, &w.other_member)["openTasks"], 1);
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    let all = list(None).await;
+    assert_eq!(load_of(&all, &w.member)["openTasks"], 0);
+    assert_eq!(load_of(&all, &w.member)["completedLast30Days"], 1);
+    assert_eq!(
+        code_of(
+            &w,
+            &w.member,
+            members,
+            json!({ "c": w.demo.community, "s": null })
+        )
+        .await,
+        "FORBIDDEN"
+    );
+}

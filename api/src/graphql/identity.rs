@@ -1,9 +1,11 @@
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
 
 use super::{
-    actor, caller, check_content, client_ip, load_community, load_user,
+    actor, caller, check_content, client_ip, connection, load_community, load_user,
     organisation::{Community, Grid},
     parse_id, settle, state, to_id,
 };
@@ -15,7 +17,9 @@ use crate::{
         sessions::Session,
         users::{self, ProfileInput},
     },
-    organisation, validate,
+    organisation,
+    pagination::PageRequest,
+    validate::{self, Skills},
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -112,6 +116,11 @@ impl User {
         self.0.show_on_leaderboard
     }
 
+    /// What they can do as a volunteer.
+    async fn skills(&self) -> Vec<String> {
+        Skills::stored(&self.0.skills)
+    }
+
     /// Unread messages in my inbox; null on anyone else.
     async fn unread_count(&self, ctx: &Context<'_>) -> Result<Option<u64>> {
         let viewer = actor(ctx).await?;
@@ -200,6 +209,17 @@ pub struct UpdateProfileInput {
     address: Option<String>,
     /// Whether your name may appear on leaderboards and public notices (default yes).
     show_on_leaderboard: Option<bool>,
+    /// What you can do as a volunteer (水电, 法律咨询, …): replaces the list; at most 10.
+    skills: Option<Vec<String>>,
+}
+
+/// A Party member as a dispatcher sees them.
+#[derive(SimpleObject)]
+pub struct CommunityMember {
+    member: User,
+    /// Dispatched to them awaiting an answer, or taken and not completed.
+    open_tasks: i64,
+    completed_last_30_days: i64,
 }
 
 #[derive(InputObject)]
@@ -239,6 +259,40 @@ impl IdentityQuery {
         )
         .await?;
         Ok(list.into_iter().map(PartyMemberApplication).collect())
+    }
+
+    /// STAFF: the community's approved Party members (with `skill`, when given) and their
+    /// current load, to choose whom to dispatch to.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn community_members(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        skill: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CommunityMember>> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = party_members::community_members(
+            &state(ctx)?.db,
+            actor,
+            community_id,
+            skill.as_deref(),
+            request,
+        )
+        .await?;
+        Ok(connection(
+            page,
+            request,
+            |m| m.user.id,
+            |m| CommunityMember {
+                open_tasks: m.open_tasks,
+                completed_last_30_days: m.completed_last_30_days,
+                member: User(m.user),
+            },
+        ))
     }
 
     async fn my_party_member_applications(
@@ -305,6 +359,7 @@ impl IdentityMutation {
             grid_id,
             address: input.address,
             show_on_leaderboard: input.show_on_leaderboard,
+            skills: input.skills,
         };
         let user = users::update_profile(&state(ctx)?.db, actor, input).await?;
         Ok(User(settle(ctx, user).await?))

@@ -1,13 +1,15 @@
 //! Party-member registration (在职党员到社区报到): a member reports to a community, its
 //! STAFF approve (granting PARTY_MEMBER there) or reject.
 use chrono::Utc;
+use std::collections::HashMap;
+
 use entity::{
-    enums::{ApplicationStatus, Role},
-    party_member_application,
+    enums::{ApplicationStatus, OrderStatus, Role},
+    order, party_member_application, role_grant, user,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -16,7 +18,9 @@ use crate::{
     error::{AppError, AppResult},
     events::{Application, Committed, DomainEvent, Events},
     infra::db::begin_write,
-    organisation, validate,
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate::{self, Skills},
 };
 
 pub struct PartyMemberApplicationInput {
@@ -162,4 +166,92 @@ pub async fn my_party_member_applications(
         .order_by_desc(party_member_application::Column::Id)
         .all(db)
         .await?)
+}
+
+/// What a dispatcher sees of a member when choosing whom to send.
+pub struct MemberAtWork {
+    pub user: entity::user::Model,
+    /// Orders dispatched to them awaiting an answer, and orders they took and have not
+    /// completed.
+    pub open_tasks: i64,
+    pub completed_last_30_days: i64,
+}
+
+/// STAFF: the community's approved Party members (with `skill`, when given), newest account
+/// first, each with their current load.
+pub async fn community_members(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    skill: Option<&str>,
+    page: PageRequest,
+) -> AppResult<Page<MemberAtWork>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community may list its members for dispatch",
+        ));
+    }
+    let members = Query::select()
+        .column(role_grant::Column::UserId)
+        .from(role_grant::Entity)
+        .and_where(role_grant::Column::Role.eq(Role::PartyMember))
+        .and_where(role_grant::Column::CommunityId.eq(community_id))
+        .to_owned();
+    let mut select = user::Entity::find().filter(user::Column::Id.in_subquery(members));
+    if let Some(skill) = skill {
+        select = select.filter(user::Column::Skills.like(Skills::pattern(skill)));
+    }
+    let users = fetch_page(db, select, user::Column::Id, page).await?;
+    let ids: Vec<Uuid> = users.items.iter().map(|user| user.id).collect();
+    let open = count_by(
+        db,
+        order::Column::TakerId,
+        &ids,
+        Condition::all().add(order::Column::Status.eq(OrderStatus::Accepted)),
+    )
+    .await?;
+    let awaiting = count_by(
+        db,
+        order::Column::AssigneeId,
+        &ids,
+        Condition::all().add(order::Column::Status.eq(OrderStatus::Dispatched)),
+    )
+    .await?;
+    let completed = count_by(
+        db,
+        order::Column::TakerId,
+        &ids,
+        Condition::all()
+            .add(order::Column::CompletedAt.gt(Utc::now() - chrono::Duration::days(30))),
+    )
+    .await?;
+    Ok(users.map(|user| MemberAtWork {
+        open_tasks: open.get(&user.id).copied().unwrap_or(0)
+            + awaiting.get(&user.id).copied().unwrap_or(0),
+        completed_last_30_days: completed.get(&user.id).copied().unwrap_or(0),
+        user,
+    }))
+}
+
+/// Orders matching `condition` per member in `column`, for these members.
+async fn count_by(
+    db: &DatabaseConnection,
+    column: order::Column,
+    members: &[Uuid],
+    condition: Condition,
+) -> AppResult<HashMap<Uuid, i64>> {
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counts: Vec<(Uuid, i64)> = order::Entity::find()
+        .select_only()
+        .column(column)
+        .column_as(order::Column::Id.count(), "orders")
+        .filter(column.is_in(members.iter().copied()))
+        .filter(condition)
+        .group_by(column)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts.into_iter().collect())
 }

@@ -15,7 +15,7 @@ use crate::{
     events::{Committed, DomainEvent},
     infra::wechat::{WechatApi, WechatError},
     organisation,
-    validate::{self, Phone},
+    validate::{self, Phone, Skills},
 };
 
 pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
@@ -58,6 +58,7 @@ pub async fn find_or_create_user(
         created_at: Set(now),
         updated_at: Set(now),
         show_on_leaderboard: Set(true),
+        skills: Set(String::new()),
     })
     .on_conflict(
         OnConflict::column(user::Column::Openid)
@@ -92,6 +93,8 @@ pub struct ProfileInput {
     pub grid_id: Option<Uuid>,
     pub address: Option<String>,
     pub show_on_leaderboard: Option<bool>,
+    /// Replaces the list (at most 10, each 1–20 characters).
+    pub skills: Option<Vec<String>>,
 }
 
 /// Absent fields are left as they are.
@@ -116,6 +119,9 @@ pub async fn update_profile(
     }
     if let Some(show) = input.show_on_leaderboard {
         changes.show_on_leaderboard = Set(show);
+    }
+    if let Some(skills) = input.skills {
+        changes.skills = Set(Skills::parse(&skills)?.into());
     }
     if let Some(community_id) = input.community_id {
         organisation::open_community(db, community_id).await?;
@@ -246,6 +252,7 @@ pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::
         address: Set(None),
         grid_id: Set(None),
         show_on_leaderboard: Set(false),
+        skills: Set(String::new()),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
