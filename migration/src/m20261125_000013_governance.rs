@@ -13,6 +13,7 @@ enum Orders {
     Table,
     Id,
     CommunityId,
+    CreatedAt,
     Channel,
     ResidentName,
     PlacedById,
@@ -113,13 +114,23 @@ impl MigrationTrait for Migration {
                 Orders::Table,
                 vec![Orders::CommunityId, Orders::AlertLevel],
             ))
+            .await?;
+        // governanceStats reads a scope's orders placed in a period.
+        manager
+            .create_index(index(
+                "idx_orders_community_placed",
+                Orders::Table,
+                vec![Orders::CommunityId, Orders::CreatedAt],
+            ))
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name("idx_orders_alert").to_owned())
-            .await?;
+        for name in ["idx_orders_community_placed", "idx_orders_alert"] {
+            manager
+                .drop_index(Index::drop().name(name).to_owned())
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(OrderCallbacks::Table).to_owned())
             .await?;

@@ -532,3 +532,164 @@ async fn dispatchers_choose_members_by_skill_and_current_load() {
         "FORBIDDEN"
     );
 }
+
+#[tokio::test]
+async fn street_offices_see_response_resolution_and_satisfaction() {
+    let w = World::new().await;
+    let admin = w.app.login("demo-admin").await;
+    let rated = |stars: i64| {
+        let w = &w;
+        async move {
+            let order = taken(w).await;
+            w.app
+                .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+                .await;
+            w.app
+                .ok(&w.resident.token, RATE, json!({ "id": order, "s": stars }))
+                .await;
+            order
+        }
+    };
+    let happy = rated(5).await;
+    let unhappy = rated(2).await;
+    w.app
+        .ok(
+            &w.staff.token,
+            CALLBACK,
+            json!({ "id": unhappy, "r": true, "s": true }),
+        )
+        .await;
+    let cancelled = w.place().await;
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
+            json!({ "id": cancelled }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($input: PlaceOrderOnBehalfInput!) { placeOrderOnBehalf(input: $input) { id } }",
+            json!({ "input": {
+                "communityId": w.demo.community, "residentName": "李大爷", "phone": "13700003333", "channel": "HOTLINE",
+                "order": { "categoryId": w.demo.repair, "title": "门锁坏了", "description": "", "address": "6号楼" },
+            }}),
+        )
+        .await;
+    // The two served orders waited 90 and 30 minutes for acceptance.
+    for (order, waited) in [(&happy, 90), (&unhappy, 30)] {
+        let row = order::Entity::find_by_id(order.parse::<uuid::Uuid>().expect("id"))
+            .one(&w.app.db)
+            .await
+            .expect("read")
+            .expect("order");
+        let accepted = row.accepted_at.expect("accepted");
+        let mut row: order::ActiveModel = row.into();
+        row.created_at = Set(accepted - chrono::Duration::minutes(waited));
+        row.update(&w.app.db).await.expect("backdate");
+    }
+
+    let stats = "query($scope: StatsScope!, $from: DateTime!, $to: DateTime!) { governanceStats(scope: $scope, from: $from, to: $to) {
+        total { placed cancelled placedOnBehalf rated responseRate resolutionRate satisfactionRate callbackRate averageResponseMinutes yellow red }
+        byStatus { key orders } byChannel { key orders }
+        byCommunity { community { id } counts { placed } } byCategory { category { id } counts { placed } } byMonth { month counts { placed } } } }";
+    let period = |scope: Value| json!({ "scope": scope, "from": (Utc::now() - chrono::Duration::days(1)).to_rfc3339(), "to": (Utc::now() + chrono::Duration::days(1)).to_rfc3339() });
+    let mine = w
+        .app
+        .ok(
+            &w.staff.token,
+            stats,
+            period(json!({ "communityId": w.demo.community })),
+        )
+        .await["governanceStats"]
+        .clone();
+    let total = &mine["total"];
+    assert_eq!(total["placed"], 4, "{mine}");
+    assert_eq!(total["cancelled"], 1);
+    assert_eq!(total["placedOnBehalf"], 1);
+    assert_eq!(total["rated"], 2);
+    assert_eq!(total["responseRate"], 1.0);
+    assert_eq!(total["resolutionRate"], 1.0);
+    assert_eq!(total["satisfactionRate"], 0.5);
+    assert_eq!(total["callbackRate"], 0.5);
+    assert_eq!(total["averageResponseMinutes"], 60.0);
+    let keyed = |list: &Value| -> Vec<(String, i64)> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|e| {
+                (
+                    e["key"].as_str().expect("key").to_owned(),
+                    e["orders"].as_i64().expect("n"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        keyed(&mine["byStatus"]),
+        [
+            ("CANCELLED".to_owned(), 1),
+            ("PENDING_DISPATCH".to_owned(), 1),
+            ("RATED".to_owned(), 2)
+        ]
+    );
+    assert_eq!(
+        keyed(&mine["byChannel"]),
+        [("APP".to_owned(), 3), ("HOTLINE".to_owned(), 1)]
+    );
+    assert_eq!(
+        mine["byCommunity"][0]["community"]["id"],
+        w.demo.community.as_str()
+    );
+    assert_eq!(mine["byCategory"][0]["counts"]["placed"], 4);
+    let china_month = (Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(mine["byMonth"][0]["month"], china_month.as_str());
+
+    // The district office sees the same orders; STAFF see only their community.
+    let district = w
+        .app
+        .ok(
+            &admin.token,
+            "query($c: ID!) { community(id: $c) { street { district { id } } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["community"]["street"]["district"]["id"]
+        .clone();
+    let wide = w
+        .app
+        .ok(
+            &admin.token,
+            stats,
+            period(json!({ "districtId": district })),
+        )
+        .await;
+    assert_eq!(wide["governanceStats"]["total"]["placed"], 4);
+    assert_eq!(
+        code_of(
+            &w,
+            &w.staff,
+            stats,
+            period(json!({ "districtId": district }))
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code_of(
+            &w,
+            &w.member,
+            stats,
+            period(json!({ "communityId": w.demo.community }))
+        )
+        .await,
+        "FORBIDDEN"
+    );
+    let backwards = json!({ "scope": { "communityId": w.demo.community }, "from": Utc::now().to_rfc3339(), "to": (Utc::now() - chrono::Duration::days(1)).to_rfc3339() });
+    assert_eq!(
+        code_of(&w, &w.staff, stats, backwards).await,
+        "BAD_USER_INPUT"
+    );
+}

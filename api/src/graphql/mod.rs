@@ -14,6 +14,7 @@ mod organisation;
 mod photos;
 mod points;
 pub mod socket;
+mod stats;
 mod subscriptions;
 
 use async_graphql::{
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     orders::OrderQuery,
     points::PointsQuery,
     merchants::MerchantQuery,
+    stats::StatsQuery,
 );
 
 #[derive(MergedObject, Default)]

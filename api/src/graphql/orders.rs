@@ -89,7 +89,7 @@ impl OrderCallback {
     }
 }
 
-pub struct ServiceCategory(service_category::Model);
+pub struct ServiceCategory(pub service_category::Model);
 
 #[Object]
 impl ServiceCategory {

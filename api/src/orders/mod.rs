@@ -10,6 +10,7 @@ pub mod categories;
 pub mod commands;
 pub mod pool;
 pub mod queries;
+pub mod stats;
 pub mod workflow;
 
 use chrono::{DateTime, Utc};

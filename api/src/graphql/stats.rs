@@ -1,0 +1,160 @@
+//! Numbers for street and district offices.
+use async_graphql::{Context, ID, Object, OneofObject, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    actor, load_category, load_community, orders::ServiceCategory, organisation::Community,
+    parse_id, state,
+};
+use crate::orders::stats::{self, Counts, Scope};
+
+/// Exactly one of them.
+#[derive(OneofObject)]
+#[allow(clippy::enum_variant_names, reason = "the API's field names: communityId, …")]
+pub enum StatsScope {
+    CommunityId(ID),
+    StreetId(ID),
+    DistrictId(ID),
+}
+
+/// Counts and rates of the orders placed in the period. A rate is null when nothing counts
+/// towards it yet.
+#[derive(SimpleObject)]
+pub struct GovernanceCounts {
+    placed: i64,
+    cancelled: i64,
+    /// Placed by STAFF or a hotline operator for a resident.
+    placed_on_behalf: i64,
+    rated: i64,
+    /// Accepted by the response deadline, among orders accepted or past that deadline.
+    response_rate: Option<f64>,
+    /// Completed by the completion deadline, among orders completed or past that deadline.
+    resolution_rate: Option<f64>,
+    /// 4–5 stars among rated orders.
+    satisfaction_rate: Option<f64>,
+    /// Rated orders with a callback visit, among rated orders.
+    callback_rate: Option<f64>,
+    /// From placing to acceptance.
+    average_response_minutes: Option<f64>,
+    /// From placing to completion.
+    average_completion_minutes: Option<f64>,
+    /// Orders showing YELLOW or RED now.
+    yellow: i64,
+    red: i64,
+}
+
+impl From<&Counts> for GovernanceCounts {
+    fn from(counts: &Counts) -> Self {
+        Self {
+            placed: counts.placed,
+            cancelled: counts.cancelled,
+            placed_on_behalf: counts.phone_or_staff,
+            rated: counts.rated,
+            response_rate: counts.response_rate(),
+            resolution_rate: counts.resolution_rate(),
+            satisfaction_rate: counts.satisfaction_rate(),
+            callback_rate: counts.callback_rate(),
+            average_response_minutes: counts.average_response_minutes(),
+            average_completion_minutes: counts.average_completion_minutes(),
+            yellow: counts.yellow,
+            red: counts.red,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CountByKey {
+    key: String,
+    orders: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct MonthStats {
+    /// YYYY-MM, China time.
+    month: String,
+    counts: GovernanceCounts,
+}
+
+#[derive(SimpleObject)]
+pub struct CommunityStats {
+    community: Community,
+    counts: GovernanceCounts,
+}
+
+#[derive(SimpleObject)]
+pub struct CategoryStats {
+    category: ServiceCategory,
+    counts: GovernanceCounts,
+}
+
+#[derive(SimpleObject)]
+pub struct GovernanceStats {
+    total: GovernanceCounts,
+    /// Orders by their status now.
+    by_status: Vec<CountByKey>,
+    /// Orders by how they came in (APP, STAFF, HOTLINE).
+    by_channel: Vec<CountByKey>,
+    by_community: Vec<CommunityStats>,
+    by_category: Vec<CategoryStats>,
+    /// Month by month, oldest first.
+    by_month: Vec<MonthStats>,
+}
+
+#[derive(Default)]
+pub struct StatsQuery;
+
+#[Object]
+impl StatsQuery {
+    /// ADMIN (any scope) or STAFF (their community): the four-list loop's numbers for orders
+    /// placed from `from` (inclusive) to `to` (exclusive), at most three years.
+    #[graphql(complexity = 500)]
+    async fn governance_stats(
+        &self,
+        ctx: &Context<'_>,
+        scope: StatsScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<GovernanceStats> {
+        let actor = actor(ctx).await?;
+        let scope = match scope {
+            StatsScope::CommunityId(id) => Scope::Community(parse_id("communityId", &id)?),
+            StatsScope::StreetId(id) => Scope::Street(parse_id("streetId", &id)?),
+            StatsScope::DistrictId(id) => Scope::District(parse_id("districtId", &id)?),
+        };
+        let found = stats::governance_stats(&state(ctx)?.db, actor, scope, from, to).await?;
+        let by_key = |map: std::collections::BTreeMap<String, i64>| {
+            map.into_iter()
+                .map(|(key, orders)| CountByKey { key, orders })
+                .collect()
+        };
+        let mut by_community = Vec::new();
+        for (id, counts) in &found.by_community {
+            by_community.push(CommunityStats {
+                community: Community(load_community(ctx, *id).await?),
+                counts: counts.into(),
+            });
+        }
+        let mut by_category = Vec::new();
+        for (id, counts) in &found.by_category {
+            by_category.push(CategoryStats {
+                category: ServiceCategory(load_category(ctx, *id).await?),
+                counts: counts.into(),
+            });
+        }
+        Ok(GovernanceStats {
+            total: (&found.total).into(),
+            by_month: found
+                .by_month
+                .iter()
+                .map(|(month, counts)| MonthStats {
+                    month: month.clone(),
+                    counts: counts.into(),
+                })
+                .collect(),
+            by_status: by_key(found.by_status),
+            by_channel: by_key(found.by_channel),
+            by_community,
+            by_category,
+        })
+    }
+}
