@@ -10,7 +10,10 @@ use crate::orders::stats::{self, Counts, Scope};
 
 /// Exactly one of them.
 #[derive(OneofObject)]
-#[allow(clippy::enum_variant_names, reason = "the API's field names: communityId, …")]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "the API's field names: communityId, …"
+)]
 pub enum StatsScope {
     CommunityId(ID),
     StreetId(ID),
