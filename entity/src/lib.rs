@@ -12,6 +12,7 @@ pub mod inbox_message;
 pub mod merchant;
 pub mod merchant_badge;
 pub mod merchant_staff;
+pub mod notice_objection;
 pub mod offer;
 pub mod order;
 pub mod order_callback;

@@ -65,6 +65,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("reviewServiceRecord", "id") => "serviceRecord",
         ("cancelRedemption", "id") => "redemption",
         ("resolveContentFlag", "id") => "contentFlag",
+        ("objectToNotice", "recordId") => "serviceRecord",
+        (_, "objectionId") => "objection",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -350,9 +352,27 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     .await
     .expect("flag");
 
+    let objection = entity::notice_objection::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        record_id: Set(record.parse().expect("uuid")),
+        community_id: Set(community.parse().expect("uuid")),
+        month: Set("2026-10".into()),
+        objector_id: Set(w.resident.user_id.parse().expect("uuid")),
+        reason: Set("时长不对".into()),
+        created_at: Set(chrono::Utc::now()),
+        resolved_by: Set(None),
+        resolved_at: Set(None),
+        resolution: Set(None),
+        reversed: Set(false),
+    }
+    .insert(&app.db)
+    .await
+    .expect("objection");
+
     HashMap::from([
         ("order", order),
         ("contentFlag", flag.id.to_string()),
+        ("objection", objection.id.to_string()),
         ("grid", grid),
         ("district", district),
         ("category", w.demo.repair.clone()),

@@ -693,3 +693,142 @@ async fn street_offices_see_response_resolution_and_satisfaction() {
         "BAD_USER_INPUT"
     );
 }
+
+#[tokio::test]
+async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversal() {
+    use entity::service_record;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let w = World::new().await;
+    let order = taken(&w).await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
+        .await;
+    let record = service_record::Entity::find()
+        .filter(service_record::Column::OrderId.eq(order.parse::<uuid::Uuid>().expect("id")))
+        .one(&w.app.db)
+        .await
+        .expect("read")
+        .expect("record");
+    let object =
+        "mutation($r: ID!) { objectToNotice(recordId: $r, reason: \"他那天不在社区\") { id } }";
+    let line = json!({ "r": record.id.to_string() });
+    // This month's notice is not published until the month ends.
+    assert_eq!(
+        code_of(&w, &w.resident, object, line.clone()).await,
+        "CONFLICT"
+    );
+
+    // The line as if confirmed last month; residents object during the five days after
+    // publication (the window is decided by the moment passed in).
+    let last_month = Utc::now() - chrono::Duration::days(40);
+    let mut backdated: service_record::ActiveModel = record.clone().into();
+    backdated.confirmed_at = Set(Some(last_month));
+    backdated.update(&w.app.db).await.expect("backdate");
+    assert_eq!(
+        code_of(&w, &w.resident, object, line.clone()).await,
+        "CONFLICT",
+        "closed by now"
+    );
+    let month = (last_month + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    let (published, _) = hongfan::points::rules::objection_window(&month).expect("window");
+    let resident =
+        hongfan::identity::load_actor(&w.app.db, w.resident.user_id.parse().expect("id"))
+            .await
+            .expect("actor");
+    let during = published + chrono::Duration::days(2);
+    let objection = hongfan::points::objections::object(
+        &w.app.db,
+        &resident,
+        record.id,
+        "他那天不在社区".into(),
+        during,
+    )
+    .await
+    .expect("objection filed");
+    let after = published + chrono::Duration::days(6);
+    assert!(
+        hongfan::points::objections::object(
+            &w.app.db,
+            &resident,
+            record.id,
+            "再次异议".into(),
+            after
+        )
+        .await
+        .is_err()
+    );
+    let outsider = w
+        .app
+        .resident("objector-elsewhere", &w.demo.other_community)
+        .await;
+    let outsider = hongfan::identity::load_actor(&w.app.db, outsider.user_id.parse().expect("id"))
+        .await
+        .expect("actor");
+    let refused = hongfan::points::objections::object(
+        &w.app.db,
+        &outsider,
+        record.id,
+        "看不惯".into(),
+        during,
+    )
+    .await
+    .expect_err("not their community");
+    assert_eq!(refused.code(), "FORBIDDEN");
+
+    let notice = "query($c: ID!, $m: String!) { communityPointsNotice(communityId: $c, month: $m) { lines { recordId } objectionsCloseAt objections { id reason resolvedAt resolution reversed } } }";
+    let shown = w
+        .app
+        .ok(
+            &w.resident.token,
+            notice,
+            json!({ "c": w.demo.community, "m": month }),
+        )
+        .await["communityPointsNotice"]
+        .clone();
+    assert_eq!(
+        shown["lines"][0]["recordId"],
+        record.id.to_string().as_str()
+    );
+    assert_eq!(shown["objections"][0]["reason"], "他那天不在社区");
+    assert!(shown["objections"][0]["resolvedAt"].is_null());
+
+    let resolve = "mutation($o: ID!) { resolveNoticeObjection(objectionId: $o, note: \"核实无误，撤销积分\", reverse: true) { reversed resolution } }";
+    let id = json!({ "o": objection.id.to_string() });
+    assert_eq!(
+        code_of(&w, &w.member, resolve, id.clone()).await,
+        "FORBIDDEN"
+    );
+    let before = w.app.ok(&w.member.token, BALANCE, json!({})).await["myPoints"]["balance"]
+        .as_i64()
+        .expect("balance");
+    w.app.ok(&w.staff.token, resolve, id.clone()).await;
+    let after = w.app.ok(&w.member.token, BALANCE, json!({})).await;
+    assert_eq!(
+        after["myPoints"]["ledger"]["edges"][0]["node"]["kind"],
+        "REVERSAL"
+    );
+    assert!(after["myPoints"]["balance"].as_i64().expect("balance") < before);
+    assert_eq!(
+        code_of(&w, &w.staff, resolve, id).await,
+        "CONFLICT",
+        "resolved once"
+    );
+    let shown = w
+        .app
+        .ok(
+            &w.resident.token,
+            notice,
+            json!({ "c": w.demo.community, "m": month }),
+        )
+        .await;
+    assert_eq!(
+        shown["communityPointsNotice"]["objections"][0]["reversed"],
+        true
+    );
+}

@@ -3,7 +3,10 @@ use async_graphql::{
     connection::Connection,
 };
 use chrono::{DateTime, Utc};
-use entity::{activity, activity_signup, adjustment_request, enums, points_entry, service_record};
+use entity::{
+    activity, activity_signup, adjustment_request, enums, notice_objection, points_entry,
+    service_record,
+};
 
 use super::{
     actor, check_content, connection,
@@ -14,12 +17,13 @@ use super::{
 };
 use crate::{
     content::Scene,
+    error::AppError,
     pagination::PageRequest,
     points::{
         self,
         activities::{self, Attendance, NewActivity, When},
         adjustments::{self, Correction},
-        notices, records, rules,
+        notices, objections, records, rules,
     },
 };
 
@@ -323,6 +327,8 @@ pub struct LeaderboardEntry {
 
 #[derive(SimpleObject)]
 pub struct PointsNoticeLine {
+    /// Name it in `objectToNotice`.
+    record_id: ID,
     name: String,
     source: ServiceSource,
     minutes: i32,
@@ -338,6 +344,41 @@ pub struct PointsNotice {
     total_minutes: i64,
     total_points: i64,
     lines: Vec<PointsNoticeLine>,
+    /// When the month ends (China time): the notice is final from then on, apart from
+    /// objections.
+    published_at: DateTime<Utc>,
+    /// Residents may object to a line until then (five days after publication).
+    objections_close_at: DateTime<Utc>,
+    /// Open and resolved objections, oldest first.
+    objections: Vec<NoticeObjection>,
+}
+
+/// A resident's objection to a notice line; who objected is not shown.
+#[derive(SimpleObject)]
+pub struct NoticeObjection {
+    id: ID,
+    record_id: ID,
+    reason: String,
+    at: DateTime<Utc>,
+    /// Null while open.
+    resolved_at: Option<DateTime<Utc>>,
+    resolution: Option<String>,
+    /// STAFF reversed the line's points.
+    reversed: bool,
+}
+
+impl From<notice_objection::Model> for NoticeObjection {
+    fn from(objection: notice_objection::Model) -> Self {
+        Self {
+            id: to_id(objection.id),
+            record_id: to_id(objection.record_id),
+            reason: objection.reason,
+            at: objection.created_at,
+            resolved_at: objection.resolved_at,
+            resolution: objection.resolution,
+            reversed: objection.reversed,
+        }
+    }
 }
 
 #[derive(InputObject)]
@@ -497,8 +538,15 @@ impl PointsQuery {
     ) -> Result<PointsNotice> {
         actor(ctx).await?;
         let community = parse_id("communityId", &community_id)?;
-        let notice = notices::monthly(&state(ctx)?.db, community, &month).await?;
+        let db = &state(ctx)?.db;
+        let notice = notices::monthly(db, community, &month).await?;
+        let (published_at, objections_close_at) = rules::objection_window(&month)
+            .ok_or_else(|| AppError::bad_input("month must look like 2026-11"))?;
+        let objections = objections::of_notice(db, community, &month).await?;
         Ok(PointsNotice {
+            published_at,
+            objections_close_at,
+            objections: objections.into_iter().map(Into::into).collect(),
             community_id,
             month,
             total_minutes: notice.total_minutes,
@@ -507,6 +555,7 @@ impl PointsQuery {
                 .lines
                 .into_iter()
                 .map(|line| PointsNoticeLine {
+                    record_id: to_id(line.record_id),
                     name: line.name,
                     source: line.source.into(),
                     minutes: line.minutes,
@@ -594,6 +643,38 @@ impl PointsMutation {
         check_content(ctx, actor, Scene::Comment, &texts).await?;
         let request = adjustments::decide(&state(ctx)?.db, actor, id, approve, reason).await?;
         Ok(AdjustmentRequest(request))
+    }
+
+    /// A resident of the community objects to a line of a monthly notice, within five days
+    /// of its publication.
+    async fn object_to_notice(
+        &self,
+        ctx: &Context<'_>,
+        record_id: ID,
+        reason: String,
+    ) -> Result<NoticeObjection> {
+        let actor = actor(ctx).await?;
+        let record_id = parse_id("recordId", &record_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        let objection =
+            objections::object(&state(ctx)?.db, actor, record_id, reason, Utc::now()).await?;
+        Ok(objection.into())
+    }
+
+    /// STAFF other than the objector resolve an objection once, with a note shown on the
+    /// notice; `reverse` also takes the line's points back (a REVERSAL entry).
+    async fn resolve_notice_objection(
+        &self,
+        ctx: &Context<'_>,
+        objection_id: ID,
+        note: String,
+        #[graphql(default)] reverse: bool,
+    ) -> Result<NoticeObjection> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("objectionId", &objection_id)?;
+        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
+        let objection = objections::resolve(&state(ctx)?.db, actor, id, note, reverse).await?;
+        Ok(objection.into())
     }
 
     /// STAFF: undo a mistaken EARN with a REVERSAL entry (never by deleting). Once per entry:

@@ -274,7 +274,10 @@ fn minutes_between(start: &str, end: &str, backend: DatabaseBackend) -> String {
         DatabaseBackend::Postgres => {
             format!("FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 60)")
         }
-        _ => format!("CAST((julianday({end}) - julianday({start})) * 1440 AS INTEGER)"),
+        // Whole seconds first: julianday's floating point would turn 30 minutes into 29.99….
+        _ => {
+            format!("CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER) / 60")
+        }
     }
 }
 

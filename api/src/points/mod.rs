@@ -4,6 +4,7 @@ pub mod activities;
 pub mod adjustments;
 pub mod ledger;
 pub mod notices;
+pub mod objections;
 pub mod records;
 pub mod rules;
 
@@ -108,29 +109,42 @@ pub async fn reverse(
     if original.kind != EntryKind::Earn {
         return Err(AppError::bad_input("only EARN entries can be reversed"));
     }
-    // An entry is reversed at most once; asking again (a retry) returns that reversal.
-    let key = format!("reversal:{entry_id}");
     let posted = async {
         let txn = begin_write(db).await?;
-        let entry = ledger::post(
-            &txn,
-            Posting {
-                user_id: original.user_id,
-                kind: EntryKind::Reversal,
-                amount: -original.amount,
-                reference: Some(("points_entry", original.id)),
-                rate: None,
-                reason: Some(reason),
-                idempotency_key: Some(key.clone()),
-                created_by: Some(actor.id),
-            },
-        )
-        .await?;
+        let entry = reverse_in(&txn, actor, &original, reason).await?;
         txn.commit().await?;
         Ok(entry)
     }
     .await;
-    idempotently(db, Some(&key), posted).await
+    idempotently(db, Some(&reversal_key(&original)), posted).await
+}
+
+/// An entry is reversed at most once; asking again (a retry) returns that reversal.
+fn reversal_key(original: &points_entry::Model) -> String {
+    format!("reversal:{}", original.id)
+}
+
+/// Reverses an EARN entry in the caller's transaction (see `reverse`).
+pub(crate) async fn reverse_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    original: &points_entry::Model,
+    reason: String,
+) -> AppResult<points_entry::Model> {
+    ledger::post(
+        txn,
+        Posting {
+            user_id: original.user_id,
+            kind: EntryKind::Reversal,
+            amount: -original.amount,
+            reference: Some(("points_entry", original.id)),
+            rate: None,
+            reason: Some(reason),
+            idempotency_key: Some(reversal_key(original)),
+            created_by: Some(actor.id),
+        },
+    )
+    .await
 }
 
 pub struct PointsSummary {

@@ -71,6 +71,8 @@ pub async fn leaderboard(
 }
 
 pub struct NoticeLine {
+    /// The confirmed service record it shows; objections name it.
+    pub record_id: Uuid,
     pub name: String,
     pub source: ServiceSource,
     pub minutes: i32,
@@ -108,6 +110,7 @@ pub async fn monthly(
         .filter_map(|record| {
             let user = users.iter().find(|u| u.id == record.user_id)?;
             Some(NoticeLine {
+                record_id: record.id,
                 name: identity::public_name(user),
                 source: record.source,
                 minutes: record.minutes,

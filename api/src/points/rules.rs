@@ -35,6 +35,24 @@ pub enum Period {
     All,
 }
 
+/// The month (YYYY-MM, China time) a moment falls in.
+pub fn month_of(at: DateTime<Utc>) -> String {
+    at.with_timezone(&CHINA).format("%Y-%m").to_string()
+}
+
+/// How long residents may object to a monthly notice once it is published.
+pub const OBJECTION_DAYS: i64 = 5;
+
+/// A month's notice is published when the month ends (China time); objections are taken for
+/// `OBJECTION_DAYS` after that. `None` for a malformed month.
+pub fn objection_window(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (_, published) = month_range(month)?;
+    Some((
+        published,
+        published + chrono::Duration::days(OBJECTION_DAYS),
+    ))
+}
+
 /// Start of today, China time.
 pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     local_midnight(now.with_timezone(&CHINA).date_naive()).unwrap_or(now)
