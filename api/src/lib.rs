@@ -9,6 +9,7 @@ pub mod content;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod graphql;
 pub mod identity;
 pub mod inbox;

@@ -25,6 +25,7 @@ use crate::{
     content::ContentGuard,
     delivery::{self, Sender, Templates},
     events::Dispatcher,
+    exports,
     graphql::{self, http::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
     infra::cache::Namespace,
@@ -188,6 +189,10 @@ impl Application {
             .with_state(endpoint)
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readiness).with_state(state.clone()))
+            .route(
+                "/exports/orders.csv",
+                get(exports::orders_csv).with_state(state.clone()),
+            )
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
         if state.storage.is_local() {
             routes = routes.route(

@@ -832,3 +832,87 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
         true
     );
 }
+
+#[tokio::test]
+async fn staff_export_their_orders_as_csv_that_excel_opens() {
+    let w = World::new().await;
+    let first = w.place().await;
+    let tricky = w
+        .app
+        .ok(
+            &w.resident.token,
+            crate::helpers::PLACE,
+            json!({ "input": {
+                "categoryId": w.demo.repair, "title": "=HYPERLINK(\"http://x\"),点我", "description": "",
+                "address": "3号楼, 2单元", "contactPhone": "13800000001",
+            }}),
+        )
+        .await["placeOrder"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let export = |token: Option<&str>, community: &str| {
+        let mut request = w
+            .app
+            .http
+            .get(format!("{}/exports/orders.csv", w.app.address))
+            .query(&[
+                ("communityId", community.to_owned()),
+                (
+                    "from",
+                    (Utc::now() - chrono::Duration::days(1)).to_rfc3339(),
+                ),
+                ("to", (Utc::now() + chrono::Duration::days(1)).to_rfc3339()),
+            ]);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let response = export(Some(&w.staff.token), &w.demo.community)
+        .await
+        .expect("export");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.expect("body");
+    assert!(text.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("订单号"));
+    assert!(lines[1].starts_with(&first));
+    assert!(lines[2].starts_with(&tricky));
+    assert!(
+        lines[2].contains("\"'=HYPERLINK(\"\"http://x\"\"),点我\""),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains("\"3号楼, 2单元\""));
+    assert!(lines[2].contains("PENDING_DISPATCH"));
+
+    assert_eq!(
+        export(None, &w.demo.community)
+            .await
+            .expect("export")
+            .status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        export(Some(&w.resident.token), &w.demo.community)
+            .await
+            .expect("export")
+            .status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        export(Some(&w.staff.token), &w.demo.other_community)
+            .await
+            .expect("export")
+            .status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+}
