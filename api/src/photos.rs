@@ -20,7 +20,10 @@ use crate::{
     content::ContentGuard,
     error::{AppError, AppResult},
     identity::Actor,
-    infra::object_storage::{ObjectStorage, SignedLink},
+    infra::{
+        db::group_by_parent,
+        object_storage::{ObjectStorage, SignedLink},
+    },
 };
 
 pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
@@ -372,13 +375,7 @@ async fn of_parents(
         .order_by_asc(photo::Column::AttachedAt)
         .all(db)
         .await?;
-    let mut grouped: HashMap<Uuid, Vec<photo::Model>> = HashMap::new();
-    for row in rows {
-        if let Some(id) = parent_of(&row) {
-            grouped.entry(id).or_default().push(row);
-        }
-    }
-    Ok(grouped)
+    Ok(group_by_parent(rows, parent_of))
 }
 
 /// Forgets photos taken off what they were attached to (their files are deleted after the

@@ -77,6 +77,20 @@ pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
     Func::cast_as(Func::sum(Expr::col(column)), Alias::new("bigint")).into()
 }
 
+/// Rows grouped by their parent, in their order; rows without a parent are left out.
+pub fn group_by_parent<T>(
+    rows: Vec<T>,
+    parent: impl Fn(&T) -> Option<Uuid>,
+) -> HashMap<Uuid, Vec<T>> {
+    let mut grouped: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        if let Some(id) = parent(&row) {
+            grouped.entry(id).or_default().push(row);
+        }
+    }
+    grouped
+}
+
 /// The first `limit` rows of `E` (in `order_by`, `order`) of each parent in `parents`, among
 /// those matching `condition`, grouped by parent: one statement for many parents, with a
 /// window function (PostgreSQL and SQLite both have them) so that no parent's rows are read

@@ -10,7 +10,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ const QUIET_RED: Duration = Duration::days(3);
 const UNHAPPY_RATINGS: u64 = 2;
 /// … within this window has every open order shown RED.
 const UNHAPPY_WINDOW: Duration = Duration::days(90);
-/// Orders one sweep looks at; the next sweep continues.
+/// Orders read per round trip while sweeping.
 const SWEEP_BATCH: u64 = 2_000;
 
 /// The level an order should show now. `unhappy_requester`: its requester rated two orders
@@ -57,50 +57,72 @@ pub fn level(order: &order::Model, now: DateTime<Utc>, unhappy_requester: bool) 
 pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Committed<usize>> {
     let mut open: Vec<_> = AWAITING_ACCEPTANCE.to_vec();
     open.push(OrderStatus::Accepted);
-    let candidates = order::Entity::find()
-        .filter(
-            Condition::any()
-                .add(order::Column::Status.is_in(open))
-                .add(order::Column::AlertLevel.ne(AlertLevel::Green)),
-        )
-        .limit(SWEEP_BATCH)
-        .all(db)
-        .await?;
-    let unhappy = unhappy_requesters(db, &candidates, now).await?;
     let mut all = Events::default();
     let mut changed = 0;
-    for order in candidates {
-        let to = level(&order, now, unhappy.contains_key(&order.requester_id));
-        if to == order.alert_level {
-            continue;
+    let mut after: Option<Uuid> = None;
+    // Every candidate is looked at once per sweep, a batch at a time in id order.
+    loop {
+        let mut select = order::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(order::Column::Status.is_in(open.clone()))
+                    .add(order::Column::AlertLevel.ne(AlertLevel::Green)),
+            )
+            .order_by_asc(order::Column::Id)
+            .limit(SWEEP_BATCH);
+        if let Some(after) = after {
+            select = select.filter(order::Column::Id.gt(after));
         }
-        let txn = begin_write(db).await?;
-        let updated = order::Entity::update_many()
-            .set(order::ActiveModel {
-                alert_level: Set(to),
-                alert_changed_at: Set(Some(now)),
-                ..Default::default()
-            })
-            .filter(order::Column::Id.eq(order.id))
-            .filter(order::Column::AlertLevel.eq(order.alert_level))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            // Another instance changed it first.
-            continue;
+        let candidates = select.all(db).await?;
+        let full = candidates.len() as u64 == SWEEP_BATCH;
+        after = candidates.last().map(|order| order.id);
+        let unhappy = unhappy_requesters(db, &candidates, now).await?;
+        for order in candidates {
+            let to = level(&order, now, unhappy.contains_key(&order.requester_id));
+            if to != order.alert_level && change(db, order, to, now, &mut all).await? {
+                changed += 1;
+            }
         }
-        let mut events = Events::default();
-        events.push(DomainEvent::AlertChanged {
-            order: Box::new(order::Model {
-                alert_level: to,
-                alert_changed_at: Some(now),
-                ..order
-            }),
-        });
-        all.absorb(events.commit(txn, ()).await?);
-        changed += 1;
+        if !full {
+            break;
+        }
     }
     Ok(all.committed(changed))
+}
+
+/// Sets `order`'s level to `to` unless another instance changed it first, filing the news
+/// for its STAFF in the same transaction; whether this call made the change.
+async fn change(
+    db: &DatabaseConnection,
+    order: order::Model,
+    to: AlertLevel,
+    now: DateTime<Utc>,
+    all: &mut Events,
+) -> AppResult<bool> {
+    let txn = begin_write(db).await?;
+    let updated = order::Entity::update_many()
+        .set(order::ActiveModel {
+            alert_level: Set(to),
+            alert_changed_at: Set(Some(now)),
+            ..Default::default()
+        })
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::AlertLevel.eq(order.alert_level))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    let mut events = Events::default();
+    events.push(DomainEvent::AlertChanged {
+        order: Box::new(order::Model {
+            alert_level: to,
+            alert_changed_at: Some(now),
+            ..order
+        }),
+    });
+    all.absorb(events.commit(txn, ()).await?);
+    Ok(true)
 }
 
 /// Requesters among these orders' who rated `UNHAPPY_RATINGS` orders ≤ 2 stars lately.
@@ -153,44 +175,17 @@ pub async fn sweep_periodically(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use entity::enums::{OrderChannel, Urgency};
 
     fn order(status: OrderStatus, placed_hours_ago: i64, last_step_hours_ago: i64) -> order::Model {
         let now = Utc::now();
+        let placed = now - Duration::hours(placed_hours_ago);
         order::Model {
-            id: Uuid::now_v7(),
-            community_id: Uuid::now_v7(),
-            grid_id: None,
-            requester_id: Uuid::now_v7(),
-            category_id: Uuid::now_v7(),
-            title: String::new(),
-            description: String::new(),
-            address: String::new(),
-            contact_phone: String::new(),
-            preferred_time: None,
-            urgency: Urgency::Normal,
             status,
-            assignee_id: None,
-            taker_id: None,
-            response_due_at: now - Duration::hours(placed_hours_ago) + Duration::hours(2),
-            accepted_at: None,
-            completed_at: None,
-            completion_summary: None,
-            minutes_spent: None,
-            photo_urls: None,
-            rating_stars: None,
-            rating_comment: None,
-            rated_at: None,
-            cancel_reason: None,
-            version: 0,
-            created_at: now - Duration::hours(placed_hours_ago),
+            response_due_at: placed + Duration::hours(2),
+            created_at: placed,
             updated_at: now - Duration::hours(last_step_hours_ago),
-            channel: OrderChannel::App,
-            resident_name: None,
-            placed_by_id: None,
-            completion_due_at: Some(now - Duration::hours(placed_hours_ago) + Duration::days(5)),
-            alert_level: AlertLevel::Green,
-            alert_changed_at: None,
+            completion_due_at: Some(placed + Duration::days(5)),
+            ..crate::orders::sample_order()
         }
     }
 

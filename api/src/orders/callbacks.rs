@@ -15,7 +15,7 @@ use super::{commands::record_event, find};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::begin_write,
+    infra::db::{begin_write, group_by_parent},
     validate,
 };
 
@@ -95,9 +95,5 @@ pub async fn of_orders(
         .order_by_asc(order_callback::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: HashMap<Uuid, Vec<order_callback::Model>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.order_id).or_default().push(row);
-    }
-    Ok(grouped)
+    Ok(group_by_parent(rows, |callback| Some(callback.order_id)))
 }

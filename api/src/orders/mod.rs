@@ -94,3 +94,45 @@ pub(crate) async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<order
         .await?
         .ok_or(AppError::NotFound("order"))
 }
+
+/// An order with every field set, for unit tests to adjust.
+#[cfg(test)]
+pub(crate) fn sample_order() -> order::Model {
+    use entity::enums::{AlertLevel, OrderChannel, Urgency};
+    let now = Utc::now();
+    order::Model {
+        id: Uuid::now_v7(),
+        community_id: Uuid::now_v7(),
+        grid_id: None,
+        requester_id: Uuid::now_v7(),
+        category_id: Uuid::now_v7(),
+        title: "修水管".into(),
+        description: String::new(),
+        address: String::new(),
+        contact_phone: String::new(),
+        preferred_time: None,
+        urgency: Urgency::Normal,
+        status: OrderStatus::PendingDispatch,
+        assignee_id: None,
+        taker_id: None,
+        response_due_at: now,
+        accepted_at: None,
+        completed_at: None,
+        completion_summary: None,
+        minutes_spent: None,
+        photo_urls: None,
+        rating_stars: None,
+        rating_comment: None,
+        rated_at: None,
+        cancel_reason: None,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+        channel: OrderChannel::App,
+        resident_name: None,
+        placed_by_id: None,
+        completion_due_at: None,
+        alert_level: AlertLevel::Green,
+        alert_changed_at: None,
+    }
+}
