@@ -53,6 +53,8 @@ pub enum DomainEvent {
     /// The alert sweep changed an order's level (the order as it is now).
     AlertChanged {
         order: Box<order::Model>,
+        /// The street of the order's community, told at RED.
+        street_id: Option<Uuid>,
     },
     /// STAFF decided on someone's application (Party-member registration, merchant).
     ApplicationReviewed {
@@ -77,7 +79,7 @@ impl DomainEvent {
                 step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
                 ..
             } => &[Namespace::OrderPool],
-            Self::AlertChanged { order } if order.status == OrderStatus::Open => {
+            Self::AlertChanged { order, .. } if order.status == OrderStatus::Open => {
                 &[Namespace::OrderPool]
             }
             // Each instance's catalog hears `CategoryChanged` on the bus instead.
@@ -154,6 +156,15 @@ impl<T> Committed<T> {
         let mut events = Events::default();
         events.push(event);
         events.committed(value)
+    }
+
+    /// The same change, answered with something else.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Committed<U> {
+        Committed {
+            value: f(self.value),
+            events: self.events,
+            notifications: self.notifications,
+        }
     }
 }
 

@@ -22,24 +22,41 @@ use crate::{
 /// Most messages one `markInboxRead` call marks.
 pub const MAX_MARKED: usize = 100;
 
-/// The people an audience names, by id: its users, the STAFF and the Party members of the
-/// communities it names.
+/// The people an audience names, by id: its users, and the holders of the roles it names where
+/// it names them.
 async fn recipients(db: &impl ConnectionTrait, audience: &Audience) -> AppResult<Vec<Uuid>> {
     let mut people = audience.users.clone();
     let mut by_role = Condition::any();
-    if let Some(community) = audience.staff_of {
-        by_role = by_role.add(
-            Condition::all()
-                .add(role_grant::Column::Role.eq(Role::Staff))
-                .add(role_grant::Column::CommunityId.eq(community)),
-        );
-    }
-    if let Some(community) = audience.members_of {
-        by_role = by_role.add(
-            Condition::all()
-                .add(role_grant::Column::Role.eq(Role::PartyMember))
-                .add(role_grant::Column::CommunityId.eq(community)),
-        );
+    let holders_of = [
+        (
+            Role::Staff,
+            role_grant::Column::CommunityId,
+            audience.staff_of,
+        ),
+        (
+            Role::PartyMember,
+            role_grant::Column::CommunityId,
+            audience.members_of,
+        ),
+        (
+            Role::StreetStaff,
+            role_grant::Column::StreetId,
+            audience.street_staff_of,
+        ),
+        (
+            Role::DepartmentStaff,
+            role_grant::Column::DepartmentId,
+            audience.department_staff_of,
+        ),
+    ];
+    for (role, column, place) in holders_of {
+        if let Some(place) = place {
+            by_role = by_role.add(
+                Condition::all()
+                    .add(role_grant::Column::Role.eq(role))
+                    .add(column.eq(place)),
+            );
+        }
     }
     if !by_role.is_empty() {
         let holders: Vec<Uuid> = role_grant::Entity::find()

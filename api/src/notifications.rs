@@ -9,7 +9,7 @@ use entity::{enums::AlertLevel, order, redemption};
 use crate::{
     events::{Application, DomainEvent},
     identity::Roles,
-    orders::workflow::Step,
+    orders::workflow::{Response, Step},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +27,12 @@ pub enum NotificationKind {
     ActivityReminder,
     /// Any change to an order; `orderUpdated` subscribers hear these.
     OrderChanged,
-    /// An order of my community turned YELLOW or RED (STAFF).
+    /// An order of my community turned YELLOW or RED (STAFF; the street's staff at RED).
     OrderAlert,
+    /// An order was escalated to my department (DEPARTMENT_STAFF, the street's staff).
+    OrderEscalated,
+    /// A department resolved or returned an order of my community (STAFF).
+    EscalationAnswered,
 }
 
 /// Who hears a notification.
@@ -37,6 +41,10 @@ pub struct Audience {
     pub users: Vec<Uuid>,
     pub staff_of: Option<Uuid>,
     pub members_of: Option<Uuid>,
+    #[serde(default)]
+    pub street_staff_of: Option<Uuid>,
+    #[serde(default)]
+    pub department_staff_of: Option<Uuid>,
 }
 
 impl Audience {
@@ -44,6 +52,12 @@ impl Audience {
         self.users.contains(&user_id)
             || self.staff_of.is_some_and(|c| roles.is_staff_of(c))
             || self.members_of.is_some_and(|c| roles.is_member_of(c))
+            || self
+                .street_staff_of
+                .is_some_and(|s| roles.is_street_staff_of(s))
+            || self
+                .department_staff_of
+                .is_some_and(|d| roles.is_department_staff_of(d))
     }
 }
 
@@ -91,7 +105,9 @@ fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> {
                 .flatten()
                 .collect(),
             staff_of: Some(order.community_id),
-            members_of: None,
+            department_staff_of: order.escalated_to_id,
+            street_staff_of: order.escalated_street_id,
+            ..Audience::default()
         },
     )];
     let to_dispatchers = |message: &str| {
@@ -147,6 +163,38 @@ fn for_order(order: &order::Model, step: Option<Step>) -> Vec<Notification> {
             "您的订单已完成，请评价",
             requester,
         )),
+        Some(Step::Respond(Response::Resolve)) => {
+            notifications.push(about(
+                NotificationKind::EscalationAnswered,
+                "部门已办结上报的订单，请安排回访",
+                Audience {
+                    staff_of: Some(order.community_id),
+                    ..Audience::default()
+                },
+            ));
+            Some(about(
+                NotificationKind::OrderCompleted,
+                "部门已办结您的诉求，请评价",
+                requester,
+            ))
+        }
+        Some(Step::Escalate | Step::Respond(Response::PassOn)) => Some(about(
+            NotificationKind::OrderEscalated,
+            "社区上报的诉求，请及时处理",
+            Audience {
+                department_staff_of: order.escalated_to_id,
+                street_staff_of: order.escalated_street_id,
+                ..Audience::default()
+            },
+        )),
+        Some(Step::Respond(Response::Return)) => Some(about(
+            NotificationKind::EscalationAnswered,
+            "部门退回了上报的订单，请重新派单",
+            Audience {
+                staff_of: Some(order.community_id),
+                ..Audience::default()
+            },
+        )),
         Some(Step::Rate) if order.rating_stars.is_some_and(|stars| stars <= 2) => Some(about(
             NotificationKind::LowRating,
             "低分评价，请回访",
@@ -166,12 +214,14 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
     match event {
         DomainEvent::OrderStepped { order, step } => for_order(order, *step),
         DomainEvent::RedemptionVerified(redemption) => vec![redemption_verified(redemption)],
-        DomainEvent::AlertChanged { order } => {
+        DomainEvent::AlertChanged { order, street_id } => {
             let message = match order.alert_level {
                 AlertLevel::Green => return Vec::new(),
                 AlertLevel::Yellow => "订单亮黄灯",
                 AlertLevel::Red => "订单亮红灯",
             };
+            // Red reaches the street too.
+            let street = street_id.filter(|_| order.alert_level == AlertLevel::Red);
             vec![Notification {
                 order_id: Some(order.id),
                 ..Notification::new(
@@ -179,6 +229,7 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
                     format!("{message}: {}", order.title),
                     Audience {
                         staff_of: Some(order.community_id),
+                        street_staff_of: street,
                         ..Audience::default()
                     },
                 )

@@ -1,5 +1,5 @@
 //! Demo data for trying the product: one district and street, two communities with grids,
-//! the service categories and one account per role. README lists the demo openids.
+//! departments to escalate to, the service categories and one account per role. README lists the demo openids.
 use entity::{community, enums::Role};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
@@ -12,7 +12,10 @@ use crate::{
     infra::db::begin_write,
     merchants::geo::Point,
     orders::categories::{self, CategoryInput},
-    organisation::{self, NewCommunity},
+    organisation::{
+        self, NewCommunity,
+        departments::{self, Seat},
+    },
 };
 
 /// (code, name, response time in minutes)
@@ -65,6 +68,18 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         phone: "13800000005",
         role: Some(Role::Admin),
     },
+    DemoAccount {
+        openid: "demo-street",
+        name: "孙街道",
+        phone: "13800000006",
+        role: Some(Role::StreetStaff),
+    },
+    DemoAccount {
+        openid: "demo-department",
+        name: "周城管",
+        phone: "13800000007",
+        role: Some(Role::DepartmentStaff),
+    },
 ];
 
 /// Loads the demo data unless the database already has communities. Returns whether it did.
@@ -115,18 +130,23 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
         )
         .await?;
     }
+    let street_department =
+        departments::insert(&txn, Seat::Street(street.id), "文昌街道城管中队").await?;
+    departments::insert(&txn, Seat::District(district.id), "长清区住建局").await?;
+    departments::insert(&txn, Seat::District(district.id), "长清供电中心").await?;
     txn.commit().await?;
 
     let home = communities[0];
     for account in DEMO_ACCOUNTS {
-        let community = match account.role {
+        let scope = match account.role {
             Some(Role::Admin) => None,
+            Some(Role::StreetStaff) => Some(street.id),
+            Some(Role::DepartmentStaff) => Some(street_department.id),
             _ => Some(home),
         };
         let user = match account.role {
             Some(role) => {
-                let granted =
-                    roles::grant_role_by_openid(db, account.openid, role, community).await?;
+                let granted = roles::grant_role_by_openid(db, account.openid, role, scope).await?;
                 events.absorb(granted)
             }
             None => {

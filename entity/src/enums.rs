@@ -19,6 +19,12 @@ pub enum Role {
     /// 网格员: looks after a grid of a community (see `grids.worker_id`).
     #[sea_orm(string_value = "GRID_WORKER")]
     GridWorker,
+    /// Acts for a street (街道): its departments' escalations, its communities' red alerts.
+    #[sea_orm(string_value = "STREET_STAFF")]
+    StreetStaff,
+    /// Works in a street or district department (城管, 住建 …) that takes escalated orders.
+    #[sea_orm(string_value = "DEPARTMENT_STAFF")]
+    DepartmentStaff,
 }
 
 #[derive(
@@ -40,6 +46,9 @@ pub enum OrderStatus {
     Rated,
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    /// Passed up to a street or district department (吹哨报到) until it answers.
+    #[sea_orm(string_value = "ESCALATED")]
+    Escalated,
 }
 
 #[derive(
@@ -280,4 +289,37 @@ pub enum AlertLevel {
     Yellow,
     #[sea_orm(string_value = "RED")]
     Red,
+}
+
+/// Who an order is escalated to: a department of the community's street, or of its district.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EscalationLevel {
+    #[sea_orm(string_value = "STREET")]
+    Street,
+    #[sea_orm(string_value = "DISTRICT")]
+    District,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EscalationStatus {
+    /// Waiting for the department to accept it.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Solved by the department; the order is back with its community, completed.
+    #[sea_orm(string_value = "RESOLVED")]
+    Resolved,
+    /// Not the department's to solve: back to the community for dispatch.
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
+    /// The street passed it on to a district department.
+    #[sea_orm(string_value = "PASSED_ON")]
+    PassedOn,
 }

@@ -51,6 +51,10 @@ pub struct Model {
     pub completion_due_at: Option<DateTimeUtc>,
     pub alert_level: AlertLevel,
     pub alert_changed_at: Option<DateTimeUtc>,
+    /// While ESCALATED: the department it is with …
+    pub escalated_to_id: Option<Uuid>,
+    /// … and, at street level, the street whose STREET_STAFF act for that department.
+    pub escalated_street_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

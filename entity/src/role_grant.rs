@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::Role;
 
-/// A role held by a user; `community_id` is `None` for district-wide grants (ADMIN).
+/// A role held by a user, where: in a community, a street (STREET_STAFF), a department
+/// (DEPARTMENT_STAFF), or everywhere (ADMIN, all three `None`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "role_grants")]
 pub struct Model {
@@ -11,6 +12,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub role: Role,
     pub community_id: Option<Uuid>,
+    pub street_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
     pub granted_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }

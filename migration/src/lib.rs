@@ -15,6 +15,7 @@ mod m20261125_000011_create_content_flags;
 mod m20261125_000012_create_photos;
 mod m20261125_000013_governance;
 mod m20261125_000014_create_notice_objections;
+mod m20261125_000015_create_escalations;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_create_photos::Migration),
             Box::new(m20261125_000013_governance::Migration),
             Box::new(m20261125_000014_create_notice_objections::Migration),
+            Box::new(m20261125_000015_create_escalations::Migration),
         ]
     }
 }

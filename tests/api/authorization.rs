@@ -37,7 +37,14 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "updateServiceCategory",
         "categories are shared by every community: any STAFF looks after them",
     ),
+    (
+        "departments",
+        "the departments a street escalates to are part of the public administrative tree",
+    ),
 ];
+
+/// An optional id argument the probe leaves out, because another one names the object.
+const OMIT: &str = "";
 
 /// Which object of the victim community an id argument names.
 fn object_for(field: &str, argument: &str) -> &'static str {
@@ -67,6 +74,12 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("resolveContentFlag", "id") => "contentFlag",
         ("objectToNotice", "recordId") => "serviceRecord",
         (_, "objectionId") => "objection",
+        // Probed as community grants; street and department grants are ADMIN's alone.
+        ("grantRole" | "revokeRole", "streetId" | "departmentId") => OMIT,
+        (_, "streetId") => "street",
+        (_, "departmentId") => "department",
+        (_, "escalationId") => "escalation",
+        ("escalation", "id") => "escalation",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -175,7 +188,9 @@ impl Schema {
                     .iter()
                     .filter(|argument| {
                         let ty = &argument.node.ty.node;
-                        let is_id = matches!(&ty.base, BaseType::Named(n) if n == "ID");
+                        let arg = argument.node.name.node.as_str();
+                        let is_id = matches!(&ty.base, BaseType::Named(n) if n == "ID")
+                            && object_for(name, arg) != OMIT;
                         is_id || (!ty.nullable && argument.node.default_value.is_none())
                     })
                     .map(|argument| {
@@ -324,7 +339,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     let tree = app
         .ok(
             &w.resident.token,
-            "query($c: ID!) { community(id: $c) { grids { id } street { district { id } } } }",
+            "query($c: ID!) { community(id: $c) { grids { id } street { id district { id } } } }",
             json!({ "c": community }),
         )
         .await;
@@ -335,6 +350,36 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     let district = tree["community"]["street"]["district"]["id"]
         .as_str()
         .expect("district")
+        .to_owned();
+    let street = tree["community"]["street"]["id"]
+        .as_str()
+        .expect("street")
+        .to_owned();
+    let department = app
+        .ok(
+            &w.staff.token,
+            "query($s: ID!) { departments(streetId: $s) { id level } }",
+            json!({ "s": street }),
+        )
+        .await["departments"]
+        .as_array()
+        .expect("departments")
+        .iter()
+        .find(|department| department["level"] == "STREET")
+        .expect("a street department")["id"]
+        .as_str()
+        .expect("department")
+        .to_owned();
+    let escalated = w.place().await;
+    let escalation = app
+        .ok(
+            &w.staff.token,
+            "mutation($o: ID!, $d: ID!) { escalateOrder(input: { orderId: $o, to: STREET, departmentId: $d, reason: \"需要城管执法\" }) { id } }",
+            json!({ "o": escalated, "d": department }),
+        )
+        .await["escalateOrder"]["id"]
+        .as_str()
+        .expect("escalation")
         .to_owned();
 
     let flag = entity::content_flag::ActiveModel {
@@ -375,6 +420,9 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("objection", objection.id.to_string()),
         ("grid", grid),
         ("district", district),
+        ("street", street),
+        ("department", department),
+        ("escalation", escalation),
         ("category", w.demo.repair.clone()),
         ("community", community),
         ("resident", w.resident.user_id.clone()),

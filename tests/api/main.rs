@@ -4,6 +4,7 @@ mod authorization;
 mod caching;
 mod concurrency;
 mod database_outage;
+mod escalations;
 mod first_deployment;
 mod governance;
 mod helpers;

@@ -13,7 +13,7 @@ use crate::{
     content::Scene,
     identity::{
         party_members::{self, PartyMemberApplicationInput},
-        roles,
+        roles::{self, GrantScope},
         sessions::Session,
         users::{self, ProfileInput},
     },
@@ -31,6 +31,8 @@ pub enum Role {
     Merchant,
     Admin,
     GridWorker,
+    StreetStaff,
+    DepartmentStaff,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -105,9 +107,14 @@ impl User {
         let roles = roles::roles_of(&state(ctx)?.db, self.0.id).await?;
         Ok(roles
             .visible_to(viewer, self.0.id)
-            .map(|(role, community)| RoleGrant {
-                role: (*role).into(),
-                community_id: community.map(to_id),
+            .map(|(role, scope)| {
+                let at = GrantScope::of(*role, *scope);
+                RoleGrant {
+                    role: (*role).into(),
+                    community_id: at.community.map(to_id),
+                    street_id: at.street.map(to_id),
+                    department_id: at.department.map(to_id),
+                }
             })
             .collect())
     }
@@ -140,8 +147,29 @@ impl User {
 #[derive(SimpleObject)]
 pub struct RoleGrant {
     role: Role,
-    /// Absent for district-wide grants.
+    /// Where a community role is held; absent for district-wide grants.
     community_id: Option<ID>,
+    /// Where STREET_STAFF act.
+    street_id: Option<ID>,
+    /// Where DEPARTMENT_STAFF work.
+    department_id: Option<ID>,
+}
+
+/// The place a grant is named by: `communityId` for community roles, `streetId` for
+/// STREET_STAFF, `departmentId` for DEPARTMENT_STAFF, none for a district-wide ADMIN.
+fn grant_scope(
+    role: Role,
+    community_id: Option<ID>,
+    street_id: Option<ID>,
+    department_id: Option<ID>,
+) -> Result<Option<uuid::Uuid>> {
+    let parse = |name, id: Option<ID>| id.map(|id| parse_id(name, &id)).transpose();
+    let scope = GrantScope {
+        community: parse("communityId", community_id)?,
+        street: parse("streetId", street_id)?,
+        department: parse("departmentId", department_id)?,
+    };
+    Ok(scope.for_role(role.into())?)
 }
 
 #[derive(SimpleObject)]
@@ -386,20 +414,20 @@ impl IdentityMutation {
     }
 
     /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
+    /// STREET_STAFF are granted at a `streetId`, DEPARTMENT_STAFF at a `departmentId`.
     async fn grant_role(
         &self,
         ctx: &Context<'_>,
         user_id: ID,
         role: Role,
         community_id: Option<ID>,
+        street_id: Option<ID>,
+        department_id: Option<ID>,
     ) -> Result<User> {
         let actor = actor(ctx).await?;
         let user_id = parse_id("userId", &user_id)?;
-        let community_id = community_id
-            .map(|id| parse_id("communityId", &id))
-            .transpose()?;
-        let user =
-            roles::grant_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        let scope = grant_scope(role, community_id, street_id, department_id)?;
+        let user = roles::grant_role(&state(ctx)?.db, actor, user_id, role.into(), scope).await?;
         Ok(User(settle(ctx, user).await?))
     }
 
@@ -409,14 +437,13 @@ impl IdentityMutation {
         user_id: ID,
         role: Role,
         community_id: Option<ID>,
+        street_id: Option<ID>,
+        department_id: Option<ID>,
     ) -> Result<User> {
         let actor = actor(ctx).await?;
         let user_id = parse_id("userId", &user_id)?;
-        let community_id = community_id
-            .map(|id| parse_id("communityId", &id))
-            .transpose()?;
-        let user =
-            roles::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), community_id).await?;
+        let scope = grant_scope(role, community_id, street_id, department_id)?;
+        let user = roles::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), scope).await?;
         Ok(User(settle(ctx, user).await?))
     }
 

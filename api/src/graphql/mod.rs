@@ -2,6 +2,7 @@
 //! service function and convert its result. One module per domain area.
 mod content;
 mod error;
+mod escalations;
 pub mod graphiql;
 pub mod http;
 mod identity;
@@ -22,7 +23,8 @@ use async_graphql::{
     connection::{Connection, Edge},
 };
 use entity::{
-    community, enums::Badge, offer, order_callback, order_event, photo, service_category, user,
+    community, department, enums::Badge, escalation, offer, order_callback, order_event, photo,
+    service_category, user,
 };
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
@@ -45,6 +47,7 @@ pub struct QueryRoot(
     inbox::InboxQuery,
     organisation::OrganisationQuery,
     orders::OrderQuery,
+    escalations::EscalationQuery,
     points::PointsQuery,
     merchants::MerchantQuery,
     stats::StatsQuery,
@@ -57,6 +60,7 @@ pub struct MutationRoot(
     inbox::InboxMutation,
     organisation::OrganisationMutation,
     orders::OrderMutation,
+    escalations::EscalationMutation,
     photos::PhotoMutation,
     points::PointsMutation,
     merchants::MerchantMutation,
@@ -136,6 +140,8 @@ pub struct RequestContext {
     order_photos: ChildrenLoader<photo::Model>,
     merchant_photos: ChildrenLoader<photo::Model>,
     order_callbacks: ChildrenLoader<order_callback::Model>,
+    order_escalations: ChildrenLoader<escalation::Model>,
+    departments: ByIdLoader<department::Entity>,
 }
 
 impl RequestContext {
@@ -174,6 +180,10 @@ impl RequestContext {
             order_callbacks: loaders::children(db, |db, ids| {
                 Box::pin(crate::orders::callbacks::of_orders(db, ids))
             }),
+            order_escalations: loaders::children(db, |db, ids| {
+                Box::pin(crate::orders::escalations::of_orders(db, ids))
+            }),
+            departments: loaders::by_id(db),
         }
     }
 }

@@ -4,6 +4,7 @@ use entity::{enums, order, order_callback, order_event, service_category};
 
 use super::{
     actor, check_content, connection,
+    escalations::Escalation,
     identity::User,
     known_users, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
@@ -32,6 +33,8 @@ pub enum OrderStatus {
     Completed,
     Rated,
     Cancelled,
+    /// With a street or district department (see `escalations`).
+    Escalated,
 }
 
 /// How an order came in.
@@ -264,6 +267,12 @@ impl Order {
         }
         let rows = load_children(|r| &r.order_callbacks, ctx, self.0.id).await?;
         Ok(rows.into_iter().map(OrderCallback).collect())
+    }
+    /// Its hops up to street and district departments, oldest first.
+    #[graphql(complexity = "10 * child_complexity")]
+    async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
+        let rows = load_children(|r| &r.order_escalations, ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(Escalation).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

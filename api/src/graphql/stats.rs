@@ -6,7 +6,10 @@ use super::{
     actor, load_category, load_community, orders::ServiceCategory, organisation::Community,
     parse_id, state,
 };
-use crate::orders::stats::{self, Counts, Scope};
+use crate::{
+    orders::stats::{self, Counts},
+    organisation::Area,
+};
 
 /// Exactly one of them.
 #[derive(OneofObject)]
@@ -101,6 +104,9 @@ pub struct GovernanceStats {
     by_category: Vec<CategoryStats>,
     /// Month by month, oldest first.
     by_month: Vec<MonthStats>,
+    /// Escalations to departments begun in the period, by level (STREET, DISTRICT); an order
+    /// a street passed on counts at both.
+    escalations_by_level: Vec<CountByKey>,
 }
 
 #[derive(Default)]
@@ -108,7 +114,7 @@ pub struct StatsQuery;
 
 #[Object]
 impl StatsQuery {
-    /// ADMIN (any scope) or STAFF (their community): the four-list loop's numbers for orders
+    /// ADMIN (any scope), STREET_STAFF (their street) or STAFF (their community): the four-list loop's numbers for orders
     /// placed from `from` (inclusive) to `to` (exclusive), at most three years.
     #[graphql(complexity = 500)]
     async fn governance_stats(
@@ -119,12 +125,12 @@ impl StatsQuery {
         to: DateTime<Utc>,
     ) -> Result<GovernanceStats> {
         let actor = actor(ctx).await?;
-        let scope = match scope {
-            StatsScope::CommunityId(id) => Scope::Community(parse_id("communityId", &id)?),
-            StatsScope::StreetId(id) => Scope::Street(parse_id("streetId", &id)?),
-            StatsScope::DistrictId(id) => Scope::District(parse_id("districtId", &id)?),
+        let area = match scope {
+            StatsScope::CommunityId(id) => Area::Community(parse_id("communityId", &id)?),
+            StatsScope::StreetId(id) => Area::Street(parse_id("streetId", &id)?),
+            StatsScope::DistrictId(id) => Area::District(parse_id("districtId", &id)?),
         };
-        let found = stats::governance_stats(&state(ctx)?.db, actor, scope, from, to).await?;
+        let found = stats::governance_stats(&state(ctx)?.db, actor, area, from, to).await?;
         let by_key = |map: std::collections::BTreeMap<String, i64>| {
             map.into_iter()
                 .map(|(key, orders)| CountByKey { key, orders })
@@ -155,6 +161,7 @@ impl StatsQuery {
                 })
                 .collect(),
             by_status: by_key(found.by_status),
+            escalations_by_level: by_key(found.escalations_by_level),
             by_channel: by_key(found.by_channel),
             by_community,
             by_category,

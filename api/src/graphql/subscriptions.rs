@@ -25,6 +25,8 @@ pub enum NotificationKind {
     ActivityReminder,
     OrderChanged,
     OrderAlert,
+    OrderEscalated,
+    EscalationAnswered,
 }
 
 #[derive(SimpleObject)]

@@ -46,6 +46,16 @@ impl Roles {
             || self.has(Role::Admin, Some(community))
     }
 
+    /// Acts for a street (or an administrator).
+    pub fn is_street_staff_of(&self, street: Uuid) -> bool {
+        self.is_admin() || self.has(Role::StreetStaff, Some(street))
+    }
+
+    /// Works in a department (or an administrator).
+    pub fn is_department_staff_of(&self, department: Uuid) -> bool {
+        self.is_admin() || self.has(Role::DepartmentStaff, Some(department))
+    }
+
     pub fn is_staff_anywhere(&self) -> bool {
         self.0
             .iter()
@@ -104,7 +114,13 @@ pub async fn roles_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Rol
     Ok(Roles(
         grants
             .into_iter()
-            .map(|grant| (grant.role, grant.community_id))
+            .map(|grant| {
+                let scope = grant
+                    .community_id
+                    .or(grant.street_id)
+                    .or(grant.department_id);
+                (grant.role, scope)
+            })
             .collect(),
     ))
 }
@@ -185,15 +201,97 @@ pub async fn actor_of(
     Ok(actor)
 }
 
-fn scope_is_valid(role: Role, community: Option<Uuid>) -> AppResult<()> {
-    match (role, community) {
+/// Where a grant is held, as the API names it: the one id its role is scoped by.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantScope {
+    pub community: Option<Uuid>,
+    pub street: Option<Uuid>,
+    pub department: Option<Uuid>,
+}
+
+/// What a role's scope id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeKind {
+    Community,
+    Street,
+    Department,
+}
+
+fn scope_kind(role: Role) -> ScopeKind {
+    match role {
+        Role::StreetStaff => ScopeKind::Street,
+        Role::DepartmentStaff => ScopeKind::Department,
+        _ => ScopeKind::Community,
+    }
+}
+
+impl GrantScope {
+    /// A grant's scope id, named by what it is.
+    pub fn of(role: Role, scope: Option<Uuid>) -> Self {
+        let at = |kind| scope.filter(|_| scope_kind(role) == kind);
+        Self {
+            community: at(ScopeKind::Community),
+            street: at(ScopeKind::Street),
+            department: at(ScopeKind::Department),
+        }
+    }
+
+    /// The scope id for `role`: a street for STREET_STAFF, a department for DEPARTMENT_STAFF,
+    /// a community for the others (none for a district-wide ADMIN).
+    pub fn for_role(self, role: Role) -> AppResult<Option<Uuid>> {
+        let (wanted, name, others) = match scope_kind(role) {
+            ScopeKind::Community => (
+                self.community,
+                "communityId",
+                self.street.or(self.department),
+            ),
+            ScopeKind::Street => (self.street, "streetId", self.community.or(self.department)),
+            ScopeKind::Department => (
+                self.department,
+                "departmentId",
+                self.community.or(self.street),
+            ),
+        };
+        if others.is_some() {
+            return Err(AppError::bad_input(format!(
+                "this role is held in a place named by {name} only"
+            )));
+        }
         // Everyone is a RESIDENT; granted in a community, it records that its STAFF
         // confirmed the person lives there.
-        (
-            Role::Resident | Role::PartyMember | Role::Staff | Role::Merchant | Role::GridWorker,
-            None,
-        ) => Err(AppError::bad_input("communityId is required for this role")),
-        _ => Ok(()),
+        if wanted.is_none() && role != Role::Admin {
+            return Err(AppError::bad_input(format!(
+                "{name} is required for this role"
+            )));
+        }
+        Ok(wanted)
+    }
+}
+
+fn scope_is_valid(role: Role, scope: Option<Uuid>) -> AppResult<()> {
+    if scope.is_none() && role != Role::Admin {
+        return Err(AppError::bad_input(
+            "this role is held in a community, street or department",
+        ));
+    }
+    Ok(())
+}
+
+/// The place a scope id names exists.
+async fn scope_exists(db: &impl ConnectionTrait, role: Role, scope: Option<Uuid>) -> AppResult<()> {
+    let Some(id) = scope else { return Ok(()) };
+    match scope_kind(role) {
+        ScopeKind::Community => organisation::get_community(db, id).await.map(drop),
+        ScopeKind::Street => organisation::get_street(db, id).await.map(drop),
+        ScopeKind::Department => organisation::departments::get(db, id).await.map(drop),
+    }
+}
+
+fn scope_column(role: Role) -> role_grant::Column {
+    match scope_kind(role) {
+        ScopeKind::Community => role_grant::Column::CommunityId,
+        ScopeKind::Street => role_grant::Column::StreetId,
+        ScopeKind::Department => role_grant::Column::DepartmentId,
     }
 }
 
@@ -227,11 +325,15 @@ pub async fn insert_grant(
     if roles_of(db, user_id).await?.has(role, community) {
         return Ok(());
     }
+    let kind = scope_kind(role);
+    let at = |wanted: ScopeKind| Set(community.filter(|_| kind == wanted));
     role_grant::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         role: Set(role),
-        community_id: Set(community),
+        community_id: at(ScopeKind::Community),
+        street_id: at(ScopeKind::Street),
+        department_id: at(ScopeKind::Department),
         granted_by: Set(granted_by),
         created_at: Set(Utc::now()),
     }
@@ -249,7 +351,7 @@ pub async fn delete_grant(
     community: Option<Uuid>,
 ) -> AppResult<()> {
     let scope = match community {
-        Some(community) => role_grant::Column::CommunityId.eq(community),
+        Some(community) => scope_column(role).eq(community),
         None => role_grant::Column::CommunityId.is_null(),
     };
     let deleted = role_grant::Entity::delete_many()
@@ -272,9 +374,7 @@ pub async fn grant_role(
     community: Option<Uuid>,
 ) -> AppResult<Committed<user::Model>> {
     authorize_role_change(actor, role, community)?;
-    if let Some(community) = community {
-        organisation::get_community(db, community).await?;
-    }
+    scope_exists(db, role, community).await?;
     let user = get_user(db, user_id).await?;
     let mut events = Events::default();
     let txn = begin_write(db).await?;
@@ -305,9 +405,7 @@ pub async fn grant_role_by_openid(
     community: Option<Uuid>,
 ) -> AppResult<Committed<user::Model>> {
     scope_is_valid(role, community)?;
-    if let Some(community) = community {
-        organisation::get_community(db, community).await?;
-    }
+    scope_exists(db, role, community).await?;
     let mut events = Events::default();
     let txn = begin_write(db).await?;
     let user = find_or_create_user(&txn, openid).await?;
@@ -370,9 +468,38 @@ mod tests {
     }
 
     #[test]
-    fn community_roles_need_a_community() {
-        assert!(scope_is_valid(Role::Staff, None).is_err());
-        assert!(scope_is_valid(Role::Resident, None).is_err());
-        assert!(scope_is_valid(Role::Admin, None).is_ok());
+    fn each_role_is_held_where_its_kind_of_scope_names() {
+        let place = Some(Uuid::now_v7());
+        let community = GrantScope {
+            community: place,
+            ..GrantScope::default()
+        };
+        let street = GrantScope {
+            street: place,
+            ..GrantScope::default()
+        };
+        assert_eq!(community.for_role(Role::Staff).ok(), Some(place));
+        assert_eq!(street.for_role(Role::StreetStaff).ok(), Some(place));
+        assert!(street.for_role(Role::Staff).is_err());
+        assert!(community.for_role(Role::StreetStaff).is_err());
+        assert!(community.for_role(Role::DepartmentStaff).is_err());
+        assert!(GrantScope::default().for_role(Role::Resident).is_err());
+        assert_eq!(GrantScope::default().for_role(Role::Admin).ok(), Some(None));
+    }
+
+    #[test]
+    fn street_and_department_roles_act_only_where_granted() {
+        let street = Uuid::now_v7();
+        let department = Uuid::now_v7();
+        let officer = actor(vec![
+            (Role::StreetStaff, Some(street)),
+            (Role::DepartmentStaff, Some(department)),
+        ]);
+        assert!(officer.roles.is_street_staff_of(street));
+        assert!(!officer.roles.is_street_staff_of(department));
+        assert!(officer.roles.is_department_staff_of(department));
+        assert!(!officer.roles.is_staff_of(street));
+        let admin = actor(vec![(Role::Admin, None)]);
+        assert!(admin.roles.is_department_staff_of(department));
     }
 }

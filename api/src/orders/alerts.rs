@@ -19,6 +19,7 @@ use crate::{
     error::AppResult,
     events::{Committed, Dispatcher, DomainEvent, Events},
     infra::db::begin_write,
+    organisation,
 };
 
 /// No step for this long after acceptance: YELLOW.
@@ -29,20 +30,22 @@ const QUIET_RED: Duration = Duration::days(3);
 const UNHAPPY_RATINGS: u64 = 2;
 /// … within this window has every open order shown RED.
 const UNHAPPY_WINDOW: Duration = Duration::days(90);
+/// Orders someone is working on.
+const IN_HAND: [OrderStatus; 2] = [OrderStatus::Accepted, OrderStatus::Escalated];
 /// Orders read per round trip while sweeping.
 const SWEEP_BATCH: u64 = 2_000;
 
 /// The level an order should show now. `unhappy_requester`: its requester rated two orders
 /// ≤ 2 stars within 90 days.
 pub fn level(order: &order::Model, now: DateTime<Utc>, unhappy_requester: bool) -> AlertLevel {
-    let open = AWAITING_ACCEPTANCE.contains(&order.status) || order.status == OrderStatus::Accepted;
-    if !open {
+    // With a department, the escalation's deadline is the completion deadline.
+    let accepted = IN_HAND.contains(&order.status);
+    if !(accepted || AWAITING_ACCEPTANCE.contains(&order.status)) {
         return AlertLevel::Green;
     }
     let past_completion = order.completion_due_at.is_some_and(|due| now > due);
     // Every step (progress reports too) moves `updated_at`.
     let quiet = now - order.updated_at;
-    let accepted = order.status == OrderStatus::Accepted;
     if unhappy_requester || past_completion || (accepted && quiet > QUIET_RED) {
         AlertLevel::Red
     } else if (!accepted && now > order.response_due_at) || (accepted && quiet > QUIET_YELLOW) {
@@ -55,8 +58,8 @@ pub fn level(order: &order::Model, now: DateTime<Utc>, unhappy_requester: bool) 
 /// Recomputes the levels of open orders (and of those that show a colour but have closed),
 /// changing each that differs in its own transaction with the news for its STAFF.
 pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Committed<usize>> {
-    let mut open: Vec<_> = AWAITING_ACCEPTANCE.to_vec();
-    open.push(OrderStatus::Accepted);
+    let open: Vec<_> = [AWAITING_ACCEPTANCE.as_slice(), IN_HAND.as_slice()].concat();
+    let streets = organisation::street_of_each_community(db).await?;
     let mut all = Events::default();
     let mut changed = 0;
     let mut after: Option<Uuid> = None;
@@ -79,7 +82,8 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Com
         let unhappy = unhappy_requesters(db, &candidates, now).await?;
         for order in candidates {
             let to = level(&order, now, unhappy.contains_key(&order.requester_id));
-            if to != order.alert_level && change(db, order, to, now, &mut all).await? {
+            let street_id = streets.get(&order.community_id).copied();
+            if to != order.alert_level && change(db, order, to, street_id, now, &mut all).await? {
                 changed += 1;
             }
         }
@@ -96,6 +100,7 @@ async fn change(
     db: &DatabaseConnection,
     order: order::Model,
     to: AlertLevel,
+    street_id: Option<Uuid>,
     now: DateTime<Utc>,
     all: &mut Events,
 ) -> AppResult<bool> {
@@ -120,6 +125,7 @@ async fn change(
             alert_changed_at: Some(now),
             ..order
         }),
+        street_id,
     });
     all.absorb(events.commit(txn, ()).await?);
     Ok(true)
@@ -159,7 +165,9 @@ pub async fn sweep_periodically(
     dispatcher: Dispatcher,
     period: std::time::Duration,
 ) {
-    let mut ticks = tokio::time::interval(period);
+    // The first sweep a period after start: other instances are sweeping meanwhile, and a
+    // sweep at start would race the test suite's own sweeps at other times.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         ticks.tick().await;
         match sweep(&db, Utc::now()).await {
@@ -221,6 +229,10 @@ mod tests {
         assert_eq!(
             level(&order(OrderStatus::Open, 1, 1), now, true),
             AlertLevel::Red
+        );
+        assert_eq!(
+            level(&order(OrderStatus::Escalated, 80, 25), now, false),
+            AlertLevel::Yellow
         );
         for closed in [
             OrderStatus::Completed,

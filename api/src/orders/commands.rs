@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     categories, find, relation,
-    workflow::{self, Refusal, Step},
+    workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
     error::{AppError, AppResult},
@@ -235,6 +235,8 @@ async fn open(
         )),
         alert_level: Set(AlertLevel::Green),
         alert_changed_at: Set(None),
+        escalated_to_id: Set(None),
+        escalated_street_id: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -262,7 +264,7 @@ pub async fn dispatch(
         Step::Dispatch,
         note,
         changes,
-        |txn, order| {
+        move |txn, order| {
             Box::pin(async move {
                 if order.assignee_id == Some(assignee_id) {
                     return Err(AppError::bad_input(
@@ -350,7 +352,7 @@ pub async fn decline(
 }
 
 /// Waiting for someone again: a fresh response window as long as the first one.
-fn awaiting_again(order: &order::Model, now: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn awaiting_again(order: &order::Model, now: DateTime<Utc>) -> DateTime<Utc> {
     now + (order.response_due_at - order.created_at)
 }
 
@@ -408,7 +410,7 @@ pub async fn transfer(
         Step::Transfer,
         Some(reason),
         changes,
-        |txn, order| {
+        move |txn, order| {
             Box::pin(async move {
                 if order.community_id == to_community {
                     return Err(AppError::bad_input(
@@ -482,7 +484,7 @@ pub async fn reopen(
         step,
         Some(reason),
         changes,
-        |_, order| {
+        move |_, order| {
             Box::pin(async move {
                 if workflow::may_reopen(order.completed_at, now) {
                     Ok(())
@@ -499,7 +501,7 @@ pub async fn reopen(
     applied.commit().await
 }
 
-async fn is_member(
+pub(super) async fn is_member(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     community_id: Uuid,
@@ -617,7 +619,7 @@ pub async fn cancel(
     .await
 }
 
-fn no_check<'a>(
+pub(super) fn no_check<'a>(
     _: &'a DatabaseTransaction,
     _: &'a order::Model,
 ) -> futures::future::BoxFuture<'a, AppResult<()>> {
@@ -626,14 +628,14 @@ fn no_check<'a>(
 
 /// A step applied inside a still-open transaction, so that its consequences (points for a
 /// rated order) commit with it.
-struct Applied {
-    txn: DatabaseTransaction,
-    order: order::Model,
+pub(super) struct Applied {
+    pub(super) txn: DatabaseTransaction,
+    pub(super) order: order::Model,
     step: Step,
 }
 
 impl Applied {
-    async fn commit(self) -> AppResult<Committed<order::Model>> {
+    pub(super) async fn commit(self) -> AppResult<Committed<order::Model>> {
         stepped(&self.order, Some(self.step))
             .commit(self.txn, self.order)
             .await
@@ -649,32 +651,72 @@ fn stepped(order: &order::Model, step: Option<Step>) -> Events {
     events
 }
 
+/// A rule that needs the database, run inside the step's transaction once the state machine
+/// agreed.
+pub(super) type Check = Box<
+    dyn for<'a> FnOnce(
+            &'a DatabaseTransaction,
+            &'a order::Model,
+        ) -> futures::future::BoxFuture<'a, AppResult<()>>
+        + Send,
+>;
+
 /// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs
 /// the database (run inside the transaction, after the state machine agreed).
-async fn transition<F>(
+pub(super) async fn transition<F>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    step: Step,
+    note: Option<String>,
+    changes: order::ActiveModel,
+    check: F,
+) -> AppResult<Applied>
+where
+    F: for<'a> FnOnce(
+            &'a DatabaseTransaction,
+            &'a order::Model,
+        ) -> futures::future::BoxFuture<'a, AppResult<()>>
+        + Send
+        + 'static,
+{
+    let who = move |order: &order::Model| relation(actor, order);
+    apply_step(
+        db,
+        actor,
+        order_id,
+        step,
+        note,
+        changes,
+        Box::new(check),
+        who,
+    )
+    .await
+}
+
+/// `transition` with the actor's relation to the order worked out by `who`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one step, passed through once"
+)]
+pub(super) async fn apply_step(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
     step: Step,
     note: Option<String>,
     mut changes: order::ActiveModel,
-    check: F,
-) -> AppResult<Applied>
-where
-    F: for<'a> FnOnce(
-        &'a DatabaseTransaction,
-        &'a order::Model,
-    ) -> futures::future::BoxFuture<'a, AppResult<()>>,
-{
+    check: Check,
+    who: impl FnOnce(&order::Model) -> Relation,
+) -> AppResult<Applied> {
     let txn = begin_write(db).await?;
     let order = find(&txn, order_id).await?;
-    let to =
-        workflow::next_status(order.status, step, relation(actor, &order)).map_err(|refusal| {
-            match refusal {
-                Refusal::Forbidden(why) => AppError::forbidden(why),
-                Refusal::WrongState(why) => AppError::Conflict(why),
-            }
-        })?;
+    let to = workflow::next_status(order.status, step, who(&order)).map_err(
+        |refusal| match refusal {
+            Refusal::Forbidden(why) => AppError::forbidden(why),
+            Refusal::WrongState(why) => AppError::Conflict(why),
+        },
+    )?;
     check(&txn, &order).await?;
     let now = Utc::now();
     changes.status = Set(to);

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod callbacks;
 pub mod categories;
 pub mod commands;
+pub mod escalations;
 pub mod pool;
 pub mod queries;
 pub mod stats;
@@ -45,6 +46,12 @@ pub fn relation(actor: &Actor, order: &order::Model) -> Relation {
         assignee: order.assignee_id == Some(actor.id),
         taker: order.taker_id == Some(actor.id),
         member: actor.roles.is_member_of(order.community_id),
+        department: order
+            .escalated_to_id
+            .is_some_and(|department| actor.roles.is_department_staff_of(department))
+            || order
+                .escalated_street_id
+                .is_some_and(|street| actor.roles.is_street_staff_of(street)),
     }
 }
 
@@ -55,13 +62,14 @@ pub fn can_view(actor: &Actor, order: &order::Model) -> bool {
         || who.staff
         || who.assignee
         || who.taker
+        || who.department
         || (who.member && order.status == OrderStatus::Open)
 }
 
 /// Who may see the contact phone in full: those who have to call the resident.
 pub fn can_see_contact(actor: &Actor, order: &order::Model) -> bool {
     let who = relation(actor, order);
-    who.requester || who.staff || who.assignee || who.taker
+    who.requester || who.staff || who.assignee || who.taker || who.department
 }
 
 pub fn is_overdue(order: &order::Model, now: DateTime<Utc>) -> bool {
@@ -134,5 +142,7 @@ pub(crate) fn sample_order() -> order::Model {
         completion_due_at: None,
         alert_level: AlertLevel::Green,
         alert_changed_at: None,
+        escalated_to_id: None,
+        escalated_street_id: None,
     }
 }

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::{community, order, street};
+use entity::{enums::EscalationLevel, escalation, order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect,
+    ActiveEnum, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, Query},
 };
 use uuid::Uuid;
@@ -16,15 +16,8 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    organisation::{self, Area},
 };
-
-/// Where the numbers are counted.
-#[derive(Debug, Clone, Copy)]
-pub enum Scope {
-    Community(Uuid),
-    Street(Uuid),
-    District(Uuid),
-}
 
 /// Additive counts; rates are derived from them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromQueryResult)]
@@ -105,6 +98,8 @@ pub struct GovernanceStats {
     pub by_category: BTreeMap<Uuid, Counts>,
     /// `YYYY-MM` (China time) → counts.
     pub by_month: BTreeMap<String, Counts>,
+    /// Escalations begun in the period, by level (STREET, DISTRICT).
+    pub escalations_by_level: BTreeMap<String, i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -118,19 +113,17 @@ struct Group {
     counts: Counts,
 }
 
-/// ADMIN anywhere; STAFF for their own community.
+/// ADMIN anywhere; STREET_STAFF for their street; STAFF for their own community.
 pub async fn governance_stats(
     db: &DatabaseConnection,
     actor: &Actor,
-    scope: Scope,
+    area: Area,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<GovernanceStats> {
-    let allowed = actor.roles.is_admin()
-        || matches!(scope, Scope::Community(id) if actor.roles.is_staff_of(id));
-    if !allowed {
+    if !organisation::oversees(actor, area) {
         return Err(AppError::forbidden(
-            "only ADMIN, or STAFF for their own community, may see these numbers",
+            "only ADMIN, STREET_STAFF for their street, or STAFF for their own community, may see these numbers",
         ));
     }
     if to <= from || to - from > chrono::Duration::days(3 * 366) {
@@ -138,7 +131,7 @@ pub async fn governance_stats(
             "`to` must be after `from`, at most three years later",
         ));
     }
-    let communities = communities_in(db, scope).await?;
+    let communities = organisation::communities_in(db, area).await?;
     let mut stats = GovernanceStats::default();
     if communities.is_empty() {
         return Ok(stats);
@@ -156,7 +149,7 @@ pub async fn governance_stats(
         .column(order::Column::Status)
         .column(order::Column::Channel)
         .from(order::Entity)
-        .and_where(order::Column::CommunityId.is_in(communities))
+        .and_where(order::Column::CommunityId.is_in(communities.iter().copied()))
         .and_where(order::Column::CreatedAt.gte(from))
         .and_where(order::Column::CreatedAt.lt(to))
         .group_by_columns([
@@ -228,6 +221,21 @@ pub async fn governance_stats(
     let groups = Group::find_by_statement(backend.build(&query))
         .all(db)
         .await?;
+    let escalations: Vec<(EscalationLevel, i64)> = escalation::Entity::find()
+        .select_only()
+        .column(escalation::Column::Level)
+        .column_as(escalation::Column::Id.count(), "hops")
+        .filter(escalation::Column::CommunityId.is_in(communities))
+        .filter(escalation::Column::CreatedAt.gte(from))
+        .filter(escalation::Column::CreatedAt.lt(to))
+        .group_by(escalation::Column::Level)
+        .into_tuple()
+        .all(db)
+        .await?;
+    stats.escalations_by_level = escalations
+        .into_iter()
+        .map(|(level, hops)| (level.to_value(), hops))
+        .collect();
     for group in groups {
         let counts = group.counts;
         stats.total.add(&counts);
@@ -246,26 +254,6 @@ pub async fn governance_stats(
         stats.by_month.entry(group.month).or_default().add(&counts);
     }
     Ok(stats)
-}
-
-async fn communities_in(db: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Uuid>> {
-    let select = community::Entity::find()
-        .select_only()
-        .column(community::Column::Id);
-    let select = match scope {
-        Scope::Community(id) => select.filter(community::Column::Id.eq(id)),
-        Scope::Street(id) => select.filter(community::Column::StreetId.eq(id)),
-        Scope::District(id) => select.filter(
-            community::Column::StreetId.in_subquery(
-                Query::select()
-                    .column(street::Column::Id)
-                    .from(street::Entity)
-                    .and_where(street::Column::DistrictId.eq(id))
-                    .to_owned(),
-            ),
-        ),
-    };
-    Ok(select.into_tuple().all(db).await?)
 }
 
 /// Whole minutes from `start` to `end` (NULL when `end` is).

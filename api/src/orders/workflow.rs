@@ -24,6 +24,23 @@ pub enum Step {
         taker_available: bool,
     },
     Cancel,
+    /// STAFF send it up to a street or district department (吹哨).
+    Escalate,
+    /// The department (or its street's staff) answer (报到).
+    Respond(Response),
+}
+
+/// What the department an order is escalated to does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    Accept,
+    Progress,
+    /// Solved: the order returns to its community completed, for rating and callback.
+    Resolve,
+    /// Not theirs to solve: back to the community for dispatch.
+    Return,
+    /// A street department hands it to a district department.
+    PassOn,
 }
 
 impl Step {
@@ -41,6 +58,12 @@ impl Step {
             Step::Complete => "COMPLETE",
             Step::Rate => "RATE",
             Step::Cancel => "CANCEL",
+            Step::Escalate => "ESCALATE",
+            Step::Respond(Response::Accept) => "ESCALATION_ACCEPT",
+            Step::Respond(Response::Progress) => "ESCALATION_PROGRESS",
+            Step::Respond(Response::Resolve) => "ESCALATION_RESOLVE",
+            Step::Respond(Response::Return) => "ESCALATION_RETURN",
+            Step::Respond(Response::PassOn) => "ESCALATION_PASS_ON",
         }
     }
 }
@@ -57,6 +80,8 @@ pub struct Relation {
     pub taker: bool,
     /// An approved Party member of the order's community.
     pub member: bool,
+    /// Staff of the department the order is escalated to, or of the street acting for it.
+    pub department: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,13 +114,14 @@ fn label(status: OrderStatus) -> &'static str {
         Completed => "already completed",
         Rated => "already rated",
         Cancelled => "cancelled",
+        Escalated => "escalated to a department",
     }
 }
 
 fn wrong_state(step: Step, status: OrderStatus) -> Refusal {
     Refusal::WrongState(format!(
         "cannot {} this order: it is {}",
-        step.action().to_lowercase(),
+        step.action().to_lowercase().replace('_', " "),
         label(status)
     ))
 }
@@ -219,6 +245,28 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
                 _ => Err(wrong_state(step, status)),
             }
         }
+        Step::Escalate => {
+            allowed(
+                who.staff,
+                "only STAFF of the order's community may escalate it",
+            )?;
+            match status {
+                PendingDispatch | Dispatched | Open | Accepted => Ok(Escalated),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
+        Step::Respond(response) => {
+            allowed(
+                who.department,
+                "only the department the order is escalated to, or its street's staff, may answer it",
+            )?;
+            match (status, response) {
+                (Escalated, Response::Resolve) => Ok(Completed),
+                (Escalated, Response::Return) => Ok(PendingDispatch),
+                (Escalated, _) => Ok(Escalated),
+                _ => Err(wrong_state(step, status)),
+            }
+        }
         Step::Cancel => {
             allowed(
                 who.requester || who.staff,
@@ -260,6 +308,7 @@ mod tests {
         assignee: false,
         taker: false,
         member: false,
+        department: false,
     };
     const REQUESTER: Relation = Relation {
         requester: true,
@@ -267,6 +316,7 @@ mod tests {
         assignee: false,
         taker: false,
         member: false,
+        department: false,
     };
     const MEMBER: Relation = Relation {
         requester: false,
@@ -274,6 +324,7 @@ mod tests {
         assignee: false,
         taker: false,
         member: true,
+        department: false,
     };
     const ASSIGNEE: Relation = Relation {
         requester: false,
@@ -281,6 +332,7 @@ mod tests {
         assignee: true,
         taker: false,
         member: true,
+        department: false,
     };
     const TAKER: Relation = Relation {
         requester: false,
@@ -288,6 +340,7 @@ mod tests {
         assignee: false,
         taker: true,
         member: true,
+        department: false,
     };
 
     #[test]
@@ -384,6 +437,49 @@ mod tests {
         }
         assert!(matches!(
             next_status(Accepted, back, REQUESTER),
+            Err(Refusal::WrongState(_))
+        ));
+    }
+
+    #[test]
+    fn staff_escalate_and_only_the_department_answers() {
+        const DEPARTMENT: Relation = Relation {
+            requester: false,
+            staff: false,
+            assignee: false,
+            taker: false,
+            member: false,
+            department: true,
+        };
+        for status in [PendingDispatch, Dispatched, Open, Accepted] {
+            assert_eq!(next_status(status, Step::Escalate, STAFF), Ok(Escalated));
+        }
+        assert!(matches!(
+            next_status(Completed, Step::Escalate, STAFF),
+            Err(Refusal::WrongState(_))
+        ));
+        assert!(matches!(
+            next_status(Open, Step::Escalate, DEPARTMENT),
+            Err(Refusal::Forbidden(_))
+        ));
+        let respond = |response| next_status(Escalated, Step::Respond(response), DEPARTMENT);
+        assert_eq!(respond(Response::Accept), Ok(Escalated));
+        assert_eq!(respond(Response::PassOn), Ok(Escalated));
+        assert_eq!(respond(Response::Resolve), Ok(Completed));
+        assert_eq!(respond(Response::Return), Ok(PendingDispatch));
+        for who in [STAFF, TAKER, REQUESTER] {
+            assert!(matches!(
+                next_status(Escalated, Step::Respond(Response::Resolve), who),
+                Err(Refusal::Forbidden(_))
+            ));
+        }
+        assert!(matches!(
+            next_status(Accepted, Step::Respond(Response::Accept), DEPARTMENT),
+            Err(Refusal::WrongState(_))
+        ));
+        // While a department has it, the community cannot close it under them.
+        assert!(matches!(
+            next_status(Escalated, Step::Cancel, STAFF),
             Err(Refusal::WrongState(_))
         ));
     }

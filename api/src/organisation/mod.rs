@@ -2,11 +2,13 @@
 //! ADMIN build and edit it; STAFF of a community look after its grids. Rows that others refer
 //! to are archived, never deleted: an archived community or grid takes no new residents or
 //! orders, and its history stays.
+pub mod departments;
+
 use chrono::Utc;
 use entity::{community, district, enums::Role, grid, street};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -108,6 +110,58 @@ pub async fn communities_of(
         .order_by_asc(community::Column::Name)
         .all(db)
         .await?)
+}
+
+/// A community, a street or a district: where numbers are counted and exports drawn from.
+#[derive(Debug, Clone, Copy)]
+pub enum Area {
+    Community(Uuid),
+    Street(Uuid),
+    District(Uuid),
+}
+
+/// Who oversees an area: STAFF their community, STREET_STAFF their street, ADMIN everywhere.
+pub fn oversees(actor: &Actor, area: Area) -> bool {
+    match area {
+        Area::Community(id) => actor.roles.is_staff_of(id),
+        Area::Street(id) => actor.roles.is_street_staff_of(id),
+        Area::District(_) => actor.roles.is_admin(),
+    }
+}
+
+/// The communities in an area, archived ones included (their history counts).
+pub async fn communities_in(db: &impl ConnectionTrait, area: Area) -> AppResult<Vec<Uuid>> {
+    let select = community::Entity::find()
+        .select_only()
+        .column(community::Column::Id);
+    let select = match area {
+        Area::Community(id) => select.filter(community::Column::Id.eq(id)),
+        Area::Street(id) => select.filter(community::Column::StreetId.eq(id)),
+        Area::District(id) => select.filter(
+            community::Column::StreetId.in_subquery(
+                Query::select()
+                    .column(street::Column::Id)
+                    .from(street::Entity)
+                    .and_where(street::Column::DistrictId.eq(id))
+                    .to_owned(),
+            ),
+        ),
+    };
+    Ok(select.into_tuple().all(db).await?)
+}
+
+/// Each community's street, for jobs that go over many communities' orders.
+pub async fn street_of_each_community(
+    db: &impl ConnectionTrait,
+) -> AppResult<std::collections::HashMap<Uuid, Uuid>> {
+    let pairs: Vec<(Uuid, Uuid)> = community::Entity::find()
+        .select_only()
+        .column(community::Column::Id)
+        .column(community::Column::StreetId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(pairs.into_iter().collect())
 }
 
 fn admin_only(actor: &Actor) -> AppResult<()> {
