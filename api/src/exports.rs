@@ -1,100 +1,226 @@
-//! CSV exports over HTTP for STAFF and ADMIN (`GET /exports/orders.csv`), with the same
-//! access token and request budget as GraphQL. Rows are streamed page by page, so an export of
-//! a year costs the server one page of memory. UTF-8 with a byte-order mark, so that Excel
-//! opens Chinese text; cells that a spreadsheet would run as a formula are quoted as text.
+//! CSV exports over HTTP (`GET /exports/{orders,service-records,points-ledger,redemptions}.csv`)
+//! for those who oversee an area: STAFF their community, STREET_STAFF their street, ADMIN a
+//! district. Same access token and request budget as GraphQL. Rows are streamed page by page,
+//! so an export of a year costs the server one page of memory. UTF-8 with a byte-order mark, so
+//! that Excel opens Chinese text; cells a spreadsheet would run as a formula are neutralised;
+//! phone numbers are masked unless the caller is STAFF of the row's community.
 use std::collections::HashMap;
 
 use axum::{
     body::Body,
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use entity::{order, service_category, user};
+use entity::{
+    merchant, offer, order, points_entry, redemption, service_category, service_record, user,
+};
 use futures::stream;
 use sea_orm::{
     ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, sea_query::Query as SqlQuery,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    identity::actor_of,
+    identity::{Actor, actor_of},
+    organisation::{self, Area},
     state::AppState,
+    validate::mask_phone,
 };
 
-/// Orders read per round trip while streaming.
+/// Rows read per round trip while streaming.
 const PAGE: u64 = 500;
 
+/// What can be exported.
+#[derive(Debug, Clone, Copy)]
+enum Sheet {
+    Orders,
+    ServiceRecords,
+    PointsLedger,
+    Redemptions,
+}
+
+impl Sheet {
+    fn from_file(name: &str) -> Option<Self> {
+        Some(match name {
+            "orders.csv" => Self::Orders,
+            "service-records.csv" => Self::ServiceRecords,
+            "points-ledger.csv" => Self::PointsLedger,
+            "redemptions.csv" => Self::Redemptions,
+            _ => return None,
+        })
+    }
+
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Orders => &[
+                "订单号",
+                "下单时间",
+                "社区",
+                "类别",
+                "标题",
+                "地址",
+                "联系电话",
+                "状态",
+                "渠道",
+                "居民",
+                "接单党员",
+                "接单时间",
+                "完成时间",
+                "评分",
+                "预警",
+            ],
+            Self::ServiceRecords => &[
+                "记录号",
+                "记录时间",
+                "社区",
+                "志愿者",
+                "电话",
+                "来源",
+                "时长（分钟）",
+                "状态",
+                "积分",
+                "确认时间",
+            ],
+            Self::PointsLedger => &[
+                "流水号",
+                "时间",
+                "居民",
+                "电话",
+                "类型",
+                "积分",
+                "余额",
+                "事由",
+                "关联",
+            ],
+            Self::Redemptions => &[
+                "兑换号",
+                "兑换时间",
+                "商户",
+                "优惠",
+                "居民",
+                "电话",
+                "积分",
+                "状态",
+                "核销时间",
+            ],
+        }
+    }
+
+    /// One page of rows after `after`, and the id to continue from when the page was full.
+    async fn page(
+        self,
+        db: &DatabaseConnection,
+        reading: &Reading,
+        after: Option<Uuid>,
+    ) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+        match self {
+            Self::Orders => order_rows(db, reading, after).await,
+            Self::ServiceRecords => record_rows(db, reading, after).await,
+            Self::PointsLedger => ledger_rows(db, reading, after).await,
+            Self::Redemptions => redemption_rows(db, reading, after).await,
+        }
+    }
+}
+
+/// `?communityId=… | streetId=… | districtId=…` and `from`, `to` (RFC 3339).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OrdersExport {
-    community_id: Uuid,
+pub struct ExportQuery {
+    community_id: Option<Uuid>,
+    street_id: Option<Uuid>,
+    district_id: Option<Uuid>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 }
 
-const ORDER_COLUMNS: &[&str] = &[
-    "订单号",
-    "下单时间",
-    "类别",
-    "标题",
-    "地址",
-    "联系电话",
-    "状态",
-    "渠道",
-    "居民",
-    "接单党员",
-    "接单时间",
-    "完成时间",
-    "评分",
-    "预警",
-];
-
-/// `GET /exports/orders.csv?communityId=…&from=…&to=…`: the community's orders placed in the
-/// period, oldest first, for its STAFF (and ADMIN).
-pub async fn orders_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(export): Query<OrdersExport>,
-) -> Response {
-    match authorise(&state, &headers, &export).await {
-        Ok(()) => {}
-        Err(error) => return refusal(error),
+impl ExportQuery {
+    fn area(&self) -> AppResult<Area> {
+        match (self.community_id, self.street_id, self.district_id) {
+            (Some(id), None, None) => Ok(Area::Community(id)),
+            (None, Some(id), None) => Ok(Area::Street(id)),
+            (None, None, Some(id)) => Ok(Area::District(id)),
+            _ => Err(AppError::bad_input(
+                "give exactly one of communityId, streetId and districtId",
+            )),
+        }
     }
-    let header_row = format!("\u{feff}{}\r\n", ORDER_COLUMNS.join(","));
+}
+
+/// What one export reads: its area's communities, its period, and who asks.
+struct Reading {
+    communities: Vec<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    actor: Actor,
+}
+
+impl Reading {
+    /// In full for STAFF of the row's community, masked for those who oversee it from above.
+    fn phone(&self, community: Option<Uuid>, phone: Option<&str>) -> String {
+        let phone = phone.unwrap_or_default();
+        if community.is_some_and(|c| self.actor.roles.is_staff_of(c)) {
+            phone.to_owned()
+        } else {
+            mask_phone(phone)
+        }
+    }
+}
+
+/// `GET /exports/{file}?communityId=…&from=…&to=…`: the area's rows of the period, oldest
+/// first.
+pub async fn export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let Some(sheet) = Sheet::from_file(&file) else {
+        return (StatusCode::NOT_FOUND, "no such export").into_response();
+    };
+    let reading = match authorise(&state, &headers, &query).await {
+        Ok(reading) => std::sync::Arc::new(reading),
+        Err(error) => return refusal(error),
+    };
+    let header_row = format!("\u{feff}{}\r\n", sheet.columns().join(","));
     let first = stream::once(async move { Ok::<_, std::io::Error>(header_row) });
     let rows = stream::unfold(Some(None::<Uuid>), move |after| {
         let db = state.db.clone();
-        let export_range = (export.community_id, export.from, export.to);
+        let reading = reading.clone();
         async move {
             let after = after?;
-            match order_page(&db, export_range, after).await {
-                Ok((text, next)) if !text.is_empty() => Some((Ok(text), next.map(Some))),
+            match sheet.page(&db, &reading, after).await {
+                Ok((rows, next)) if !rows.is_empty() => {
+                    Some((Ok(csv_lines(&rows)), next.map(Some)))
+                }
                 Ok(_) => None,
                 Err(error) => {
-                    tracing::error!(%error, "orders export failed midway");
+                    tracing::error!(%error, ?sheet, "export failed midway");
                     Some((Err(std::io::Error::other("export failed")), None))
                 }
             }
         }
     });
+    let disposition = format!("attachment; filename=\"{file}\"");
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"orders.csv\"",
-            ),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         Body::from_stream(futures::StreamExt::chain(first, rows)),
     )
         .into_response()
 }
 
-async fn authorise(state: &AppState, headers: &HeaderMap, export: &OrdersExport) -> AppResult<()> {
+async fn authorise(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &ExportQuery,
+) -> AppResult<Reading> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -110,17 +236,23 @@ async fn authorise(state: &AppState, headers: &HeaderMap, export: &OrdersExport)
         &admission.roles,
     )
     .await?;
-    if !actor.roles.is_staff_of(export.community_id) {
+    let area = query.area()?;
+    if !organisation::oversees(&actor, area) {
         return Err(AppError::forbidden(
-            "only STAFF of the community (or ADMIN) may export its orders",
+            "only STAFF of the community, STREET_STAFF of the street or ADMIN may export its data",
         ));
     }
-    if export.to <= export.from || export.to - export.from > chrono::Duration::days(3 * 366) {
+    if query.to <= query.from || query.to - query.from > chrono::Duration::days(3 * 366) {
         return Err(AppError::bad_input(
             "`to` must be after `from`, at most three years later",
         ));
     }
-    Ok(())
+    Ok(Reading {
+        communities: organisation::communities_in(&state.db, area).await?,
+        from: query.from,
+        to: query.to,
+        actor,
+    })
 }
 
 fn refusal(error: AppError) -> Response {
@@ -134,83 +266,264 @@ fn refusal(error: AppError) -> Response {
     (status, error.to_string()).into_response()
 }
 
-/// One page of rows after `after`, and the id to continue from when the page was full.
-async fn order_page(
+/// The next page of `select` in id order, and the id to continue from when it was full.
+async fn next_page<E: EntityTrait>(
     db: &DatabaseConnection,
-    (community_id, from, to): (Uuid, DateTime<Utc>, DateTime<Utc>),
+    select: Select<E>,
+    id: E::Column,
     after: Option<Uuid>,
-) -> AppResult<(String, Option<Uuid>)> {
-    let mut select = order::Entity::find()
-        .filter(order::Column::CommunityId.eq(community_id))
-        .filter(order::Column::CreatedAt.gte(from))
-        .filter(order::Column::CreatedAt.lt(to))
-        .order_by_asc(order::Column::Id)
-        .limit(PAGE);
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> AppResult<(Vec<E::Model>, Option<Uuid>)> {
+    let mut select = select.order_by_asc(id).limit(PAGE);
     if let Some(after) = after {
-        select = select.filter(order::Column::Id.gt(after));
+        select = select.filter(id.gt(after));
     }
-    let orders = select.all(db).await?;
-    let people: HashMap<Uuid, String> = user::Entity::find()
-        .filter(
-            user::Column::Id.is_in(
-                orders
-                    .iter()
-                    .flat_map(|o| [Some(o.requester_id), o.taker_id])
-                    .flatten(),
-            ),
-        )
+    let rows = select.all(db).await?;
+    let next = (rows.len() as u64 == PAGE)
+        .then(|| rows.last().map(&id_of))
+        .flatten();
+    Ok((rows, next))
+}
+
+/// The people these rows name, by id.
+async fn people(
+    db: &DatabaseConnection,
+    mut ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, user::Model>> {
+    ids.sort();
+    ids.dedup();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.name.unwrap_or_default()))
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+fn name_of(people: &HashMap<Uuid, user::Model>, id: Option<Uuid>) -> String {
+    id.and_then(|id| people.get(&id))
+        .and_then(|person| person.name.clone())
+        .unwrap_or_default()
+}
+
+fn time(at: Option<DateTime<Utc>>) -> String {
+    at.map(|at| at.to_rfc3339()).unwrap_or_default()
+}
+
+async fn community_names(db: &DatabaseConnection) -> AppResult<HashMap<Uuid, String>> {
+    Ok(entity::community::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+async fn order_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    let select = order::Entity::find()
+        .filter(order::Column::CommunityId.is_in(reading.communities.iter().copied()))
+        .filter(order::Column::CreatedAt.gte(reading.from))
+        .filter(order::Column::CreatedAt.lt(reading.to));
+    let (orders, next) = next_page(db, select, order::Column::Id, after, |o| o.id).await?;
+    let named = orders
+        .iter()
+        .flat_map(|o| [Some(o.requester_id), o.taker_id])
+        .flatten()
         .collect();
+    let people = people(db, named).await?;
     let categories: HashMap<Uuid, String> = service_category::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    let name = |id: Option<Uuid>| {
-        id.and_then(|id| people.get(&id).cloned())
-            .unwrap_or_default()
-    };
-    let time = |at: Option<DateTime<Utc>>| at.map(|at| at.to_rfc3339()).unwrap_or_default();
+    let communities = community_names(db).await?;
+    let rows = orders
+        .iter()
+        .map(|order| {
+            vec![
+                order.id.to_string(),
+                order.created_at.to_rfc3339(),
+                communities
+                    .get(&order.community_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                categories
+                    .get(&order.category_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                order.title.clone(),
+                order.address.clone(),
+                reading.phone(Some(order.community_id), Some(&order.contact_phone)),
+                order.status.to_value(),
+                order.channel.to_value(),
+                order
+                    .resident_name
+                    .clone()
+                    .unwrap_or_else(|| name_of(&people, Some(order.requester_id))),
+                name_of(&people, order.taker_id),
+                time(order.accepted_at),
+                time(order.completed_at),
+                order
+                    .rating_stars
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                order.alert_level.to_value(),
+            ]
+        })
+        .collect();
+    Ok((rows, next))
+}
+
+async fn record_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    let select = service_record::Entity::find()
+        .filter(service_record::Column::CommunityId.is_in(reading.communities.iter().copied()))
+        .filter(service_record::Column::CreatedAt.gte(reading.from))
+        .filter(service_record::Column::CreatedAt.lt(reading.to));
+    let (records, next) =
+        next_page(db, select, service_record::Column::Id, after, |r| r.id).await?;
+    let people = people(db, records.iter().map(|r| r.user_id).collect()).await?;
+    let communities = community_names(db).await?;
+    let rows = records
+        .iter()
+        .map(|record| {
+            let volunteer = people.get(&record.user_id);
+            vec![
+                record.id.to_string(),
+                record.created_at.to_rfc3339(),
+                communities
+                    .get(&record.community_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                name_of(&people, Some(record.user_id)),
+                reading.phone(
+                    Some(record.community_id),
+                    volunteer.and_then(|v| v.phone.as_deref()),
+                ),
+                record.source.to_value(),
+                record.minutes.to_string(),
+                record.status.to_value(),
+                record.points.map(|p| p.to_string()).unwrap_or_default(),
+                time(record.confirmed_at),
+            ]
+        })
+        .collect();
+    Ok((rows, next))
+}
+
+/// The entries of the people who live in the area's communities.
+async fn ledger_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    let residents = SqlQuery::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::CommunityId.is_in(reading.communities.iter().copied()))
+        .to_owned();
+    let select = points_entry::Entity::find()
+        .filter(points_entry::Column::UserId.in_subquery(residents))
+        .filter(points_entry::Column::CreatedAt.gte(reading.from))
+        .filter(points_entry::Column::CreatedAt.lt(reading.to));
+    let (entries, next) = next_page(db, select, points_entry::Column::Id, after, |e| e.id).await?;
+    let people = people(db, entries.iter().map(|e| e.user_id).collect()).await?;
+    let rows = entries
+        .iter()
+        .map(|entry| {
+            let person = people.get(&entry.user_id);
+            vec![
+                entry.id.to_string(),
+                entry.created_at.to_rfc3339(),
+                name_of(&people, Some(entry.user_id)),
+                reading.phone(
+                    person.and_then(|p| p.community_id),
+                    person.and_then(|p| p.phone.as_deref()),
+                ),
+                entry.kind.to_value(),
+                entry.amount.to_string(),
+                entry.balance_after.to_string(),
+                entry.reason.clone().unwrap_or_default(),
+                entry.reference_type.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok((rows, next))
+}
+
+/// Redemptions at the area's merchants. The codes are left out: they are what the counter
+/// verifies.
+async fn redemption_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    let merchants: HashMap<Uuid, merchant::Model> = merchant::Entity::find()
+        .filter(merchant::Column::CommunityId.is_in(reading.communities.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let select = redemption::Entity::find()
+        .filter(redemption::Column::MerchantId.is_in(merchants.keys().copied()))
+        .filter(redemption::Column::CreatedAt.gte(reading.from))
+        .filter(redemption::Column::CreatedAt.lt(reading.to));
+    let (redemptions, next) =
+        next_page(db, select, redemption::Column::Id, after, |r| r.id).await?;
+    let people = people(db, redemptions.iter().map(|r| r.user_id).collect()).await?;
+    let offers: HashMap<Uuid, String> = offer::Entity::find()
+        .filter(offer::Column::Id.is_in(redemptions.iter().map(|r| r.offer_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.title))
+        .collect();
+    let rows = redemptions
+        .iter()
+        .map(|redemption| {
+            let merchant = merchants.get(&redemption.merchant_id);
+            vec![
+                redemption.id.to_string(),
+                redemption.created_at.to_rfc3339(),
+                merchant.map(|m| m.name.clone()).unwrap_or_default(),
+                offers
+                    .get(&redemption.offer_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                name_of(&people, Some(redemption.user_id)),
+                reading.phone(
+                    merchant.map(|m| m.community_id),
+                    people
+                        .get(&redemption.user_id)
+                        .and_then(|p| p.phone.as_deref()),
+                ),
+                redemption.points_cost.to_string(),
+                redemption.status.to_value(),
+                time(redemption.verified_at),
+            ]
+        })
+        .collect();
+    Ok((rows, next))
+}
+
+fn csv_lines(rows: &[Vec<String>]) -> String {
     let mut text = String::new();
-    for order in &orders {
-        let resident = order
-            .resident_name
-            .clone()
-            .unwrap_or_else(|| name(Some(order.requester_id)));
-        let cells = [
-            order.id.to_string(),
-            order.created_at.to_rfc3339(),
-            categories
-                .get(&order.category_id)
-                .cloned()
-                .unwrap_or_default(),
-            order.title.clone(),
-            order.address.clone(),
-            order.contact_phone.clone(),
-            order.status.to_value(),
-            order.channel.to_value(),
-            resident,
-            name(order.taker_id),
-            time(order.accepted_at),
-            time(order.completed_at),
-            order
-                .rating_stars
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            order.alert_level.to_value(),
-        ];
-        let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
-        text.push_str(&line.join(","));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|cell| csv_cell(cell)).collect();
+        text.push_str(&cells.join(","));
         text.push_str("\r\n");
     }
-    let next = (orders.len() as u64 == PAGE)
-        .then(|| orders.last().map(|o| o.id))
-        .flatten();
-    Ok((text, next))
+    text
 }
 
 /// One CSV cell: quoted when it holds a comma, quote or line break; text a spreadsheet would
@@ -239,5 +552,19 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_cell("-1"), "'-1");
+    }
+
+    #[test]
+    fn every_sheet_has_a_file_and_columns() {
+        for file in [
+            "orders.csv",
+            "service-records.csv",
+            "points-ledger.csv",
+            "redemptions.csv",
+        ] {
+            let sheet = Sheet::from_file(file).expect(file);
+            assert!(!sheet.columns().is_empty());
+        }
+        assert!(Sheet::from_file("users.csv").is_none());
     }
 }

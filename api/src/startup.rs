@@ -190,8 +190,8 @@ impl Application {
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readiness).with_state(state.clone()))
             .route(
-                "/exports/orders.csv",
-                get(exports::orders_csv).with_state(state.clone()),
+                "/exports/{file}",
+                get(exports::export).with_state(state.clone()),
             )
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
         if state.storage.is_local() {

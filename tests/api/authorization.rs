@@ -14,7 +14,7 @@ use entity::enums::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PUBLISH, World};
+use crate::helpers::{PUBLISH, World, merchant_with_cashier};
 
 /// Fields anyone logged in may call on another community's objects, and why.
 const OPEN_TO_ALL: &[(&str, &str)] = &[
@@ -437,43 +437,6 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("offer", offer),
         ("redemption", redemption),
     ])
-}
-
-/// An approved merchant of `community` whose owner is `{prefix}-owner`, and its cashier.
-async fn merchant_with_cashier(
-    w: &World,
-    community: &str,
-    staff: &Login,
-    prefix: &str,
-) -> (String, Login) {
-    let owner = w.app.resident(&format!("{prefix}-owner"), community).await;
-    let merchant = w
-        .app
-        .ok(
-            &owner.token,
-            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"授权检查店\", category: \"理发\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
-            json!({ "c": community }),
-        )
-        .await["applyMerchant"]["id"]
-        .as_str()
-        .expect("merchant")
-        .to_owned();
-    w.app
-        .ok(
-            &staff.token,
-            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
-            json!({ "m": merchant }),
-        )
-        .await;
-    let cashier_openid = format!("{prefix}-cashier");
-    w.app
-        .ok(
-            &owner.token,
-            "mutation($m: ID!, $o: String!) { addMerchantStaff(merchantId: $m, openid: $o) { id } }",
-            json!({ "m": merchant, "o": cashier_openid }),
-        )
-        .await;
-    (merchant, w.app.login(&cashier_openid).await)
 }
 
 #[tokio::test]

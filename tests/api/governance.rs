@@ -916,3 +916,153 @@ async fn staff_export_their_orders_as_csv_that_excel_opens() {
         reqwest::StatusCode::FORBIDDEN
     );
 }
+
+/// `GET /exports/{file}` for `area` (`communityId`, `streetId` or `districtId`) over the last
+/// and next day: its status and body.
+async fn export_as(
+    w: &World,
+    token: &str,
+    file: &str,
+    area: (&str, &str),
+) -> (reqwest::StatusCode, String) {
+    let response = w
+        .app
+        .http
+        .get(format!("{}/exports/{file}", w.app.address))
+        .query(&[
+            (area.0, area.1.to_owned()),
+            (
+                "from",
+                (Utc::now() - chrono::Duration::days(1)).to_rfc3339(),
+            ),
+            ("to", (Utc::now() + chrono::Duration::days(1)).to_rfc3339()),
+        ])
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("export");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn each_export_covers_its_area_and_masks_phones_for_those_above_the_community() {
+    let w = World::new().await;
+    // An order served and rated (a service record and its points), and a redemption.
+    let order = taken(&w).await;
+    let id = json!({ "id": order });
+    w.app.ok(&w.member.token, COMPLETE, id.clone()).await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
+        .await;
+    let (merchant, _) =
+        crate::helpers::merchant_with_cashier(&w, &w.demo.community, &w.staff, "export").await;
+    let owner = w.app.login("export-owner").await;
+    let now = Utc::now();
+    let offer = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }",
+            json!({ "input": {
+                "merchantId": merchant, "title": "理发一次", "pointsCost": 10,
+                "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
+            }}),
+        )
+        .await["createOffer"]["id"]
+        .clone();
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 50, reason: \"志愿服务\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($o: ID!) { redeemOffer(offerId: $o, idempotencyKey: \"export-redeem-1\") { id } }",
+            json!({ "o": offer }),
+        )
+        .await;
+
+    let community = ("communityId", w.demo.community.as_str());
+    let expected = [
+        ("orders.csv", "13800000001", "理发"),
+        ("service-records.csv", "13800000002", "ORDER"),
+        ("points-ledger.csv", "13800000001", "SPEND"),
+        ("redemptions.csv", "13800000001", "理发一次"),
+    ];
+    for (file, phone, content) in expected {
+        let (status, text) = export_as(&w, &w.staff.token, file, community).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{file}: {text}");
+        assert!(text.starts_with('\u{feff}'), "{file}");
+        assert!(text.contains(phone), "{file} in full for STAFF: {text}");
+        if file != "orders.csv" {
+            assert!(text.contains(content), "{file}: {text}");
+        }
+    }
+
+    // The street's staff export the street, with phones masked.
+    let street_staff = w.app.login("demo-street").await;
+    let street = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!) { community(id: $c) { street { id district { id } } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["community"]["street"]
+        .clone();
+    let street_id = street["id"].as_str().expect("street");
+    for file in ["orders.csv", "service-records.csv", "redemptions.csv"] {
+        let (status, text) =
+            export_as(&w, &street_staff.token, file, ("streetId", street_id)).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{file}");
+        assert!(text.contains("138****000"), "{file} masked: {text}");
+        assert!(!text.contains("13800000001"), "{file}: {text}");
+        assert!(!text.contains("13800000002"), "{file}: {text}");
+    }
+    let admin = w.app.login("demo-admin").await;
+    let district = street["district"]["id"].as_str().expect("district");
+    let (status, text) = export_as(&w, &admin.token, "orders.csv", ("districtId", district)).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(text.contains(&order), "{text}");
+
+    // Refusals.
+    assert_eq!(
+        export_as(&w, &street_staff.token, "orders.csv", community)
+            .await
+            .0,
+        reqwest::StatusCode::FORBIDDEN,
+        "STREET_STAFF are not STAFF of the community"
+    );
+    assert_eq!(
+        export_as(&w, &w.staff.token, "orders.csv", ("streetId", street_id))
+            .await
+            .0,
+        reqwest::StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        export_as(&w, &w.staff.token, "users.csv", community)
+            .await
+            .0,
+        reqwest::StatusCode::NOT_FOUND
+    );
+    let both = w
+        .app
+        .http
+        .get(format!("{}/exports/orders.csv", w.app.address))
+        .query(&[
+            ("communityId", w.demo.community.as_str()),
+            ("streetId", street_id),
+            ("from", "2026-01-01T00:00:00Z"),
+            ("to", "2026-02-01T00:00:00Z"),
+        ])
+        .bearer_auth(&w.staff.token)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(both.status(), reqwest::StatusCode::BAD_REQUEST);
+}

@@ -495,3 +495,40 @@ impl World {
 pub const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status responseDueAt isOverdue community { name } } }";
 pub const PUBLISH: &str = "mutation($id: ID!) { publishOrder(orderId: $id) { status } }";
 pub const TAKE: &str = "mutation($id: ID!) { takeOrder(orderId: $id) { status taker { id } } }";
+
+/// An approved merchant of `community` whose owner is `{prefix}-owner`, and its cashier.
+pub async fn merchant_with_cashier(
+    w: &World,
+    community: &str,
+    staff: &Login,
+    prefix: &str,
+) -> (String, Login) {
+    let owner = w.app.resident(&format!("{prefix}-owner"), community).await;
+    let merchant = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"授权检查店\", category: \"理发\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
+            json!({ "c": community }),
+        )
+        .await["applyMerchant"]["id"]
+        .as_str()
+        .expect("merchant")
+        .to_owned();
+    w.app
+        .ok(
+            &staff.token,
+            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
+            json!({ "m": merchant }),
+        )
+        .await;
+    let cashier_openid = format!("{prefix}-cashier");
+    w.app
+        .ok(
+            &owner.token,
+            "mutation($m: ID!, $o: String!) { addMerchantStaff(merchantId: $m, openid: $o) { id } }",
+            json!({ "m": merchant, "o": cashier_openid }),
+        )
+        .await;
+    (merchant, w.app.login(&cashier_openid).await)
+}
