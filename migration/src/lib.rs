@@ -16,6 +16,7 @@ mod m20261125_000012_create_photos;
 mod m20261125_000013_governance;
 mod m20261125_000014_create_notice_objections;
 mod m20261125_000015_create_escalations;
+mod m20261125_000016_create_auto_routes;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000013_governance::Migration),
             Box::new(m20261125_000014_create_notice_objections::Migration),
             Box::new(m20261125_000015_create_escalations::Migration),
+            Box::new(m20261125_000016_create_auto_routes::Migration),
         ]
     }
 }

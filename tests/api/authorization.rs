@@ -74,6 +74,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("resolveContentFlag", "id") => "contentFlag",
         ("objectToNotice", "recordId") => "serviceRecord",
         (_, "objectionId") => "objection",
+        (_, "categoryId") => "category",
         // Probed as community grants; street and department grants are ADMIN's alone.
         ("grantRole" | "revokeRole", "streetId" | "departmentId") => OMIT,
         (_, "streetId") => "street",

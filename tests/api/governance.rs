@@ -1066,3 +1066,82 @@ async fn each_export_covers_its_area_and_masks_phones_for_those_above_the_commun
         .expect("export");
     assert_eq!(both.status(), reqwest::StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn orders_of_a_category_go_in_turn_to_members_with_the_skill_when_staff_enable_it() {
+    let w = World::new().await;
+    let set = "mutation($c: ID!, $k: ID!, $s: String) { setAutoRouting(communityId: $c, categoryId: $k, skill: $s) { skill category { id } enabledBy { id } } }";
+    let rule =
+        |skill: Option<&str>| json!({ "c": w.demo.community, "k": w.demo.repair, "s": skill });
+    for who in [&w.resident, &w.member] {
+        assert_eq!(code_of(&w, who, set, rule(Some("水电"))).await, "FORBIDDEN");
+    }
+    let rules = w.app.ok(&w.staff.token, set, rule(Some("水电"))).await;
+    assert_eq!(rules["setAutoRouting"][0]["skill"], "水电");
+    assert_eq!(
+        rules["setAutoRouting"][0]["enabledBy"]["id"],
+        w.staff.user_id.as_str()
+    );
+
+    // Nobody has the skill yet: the order waits for STAFF.
+    let waiting = w.place().await;
+    let status = "query($id: ID!) { order(id: $id) { status assignee { id } events { action note actor { id } } } }";
+    let seen = w
+        .app
+        .ok(&w.staff.token, status, json!({ "id": waiting }))
+        .await;
+    assert_eq!(seen["order"]["status"], "PENDING_DISPATCH");
+
+    let skills = "mutation { updateMyProfile(input: { skills: [\"水电\", \"助老\"] }) { id } }";
+    for member in [&w.member, &w.other_member] {
+        w.app.ok(&member.token, skills, json!({})).await;
+    }
+    let mut assignees = Vec::new();
+    for _ in 0..3 {
+        let order = w.place().await;
+        let seen = w
+            .app
+            .ok(&w.staff.token, status, json!({ "id": order }))
+            .await["order"]
+            .clone();
+        assert_eq!(seen["status"], "DISPATCHED");
+        let dispatch = &seen["events"][1];
+        assert_eq!(dispatch["action"], "DISPATCH");
+        assert_eq!(dispatch["note"], "按类别自动派单");
+        assert_eq!(dispatch["actor"]["id"], w.staff.user_id.as_str());
+        assignees.push(
+            seen["assignee"]["id"]
+                .as_str()
+                .expect("assignee")
+                .to_owned(),
+        );
+    }
+    assert_ne!(assignees[0], assignees[1], "in turn");
+    assert_eq!(assignees[0], assignees[2], "and round again");
+    assert!(assignees.contains(&w.member.user_id) && assignees.contains(&w.other_member.user_id));
+    let inbox = w
+        .app
+        .ok(
+            &w.member.token,
+            "{ myInbox(first: 10) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        inbox["myInbox"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|edge| edge["node"]["kind"] == "ORDER_DISPATCHED_TO_YOU")
+    );
+
+    // Switched off: back to the dispatch queue.
+    let off = w.app.ok(&w.staff.token, set, rule(None)).await;
+    assert_eq!(off["setAutoRouting"], json!([]));
+    let queued = w.place().await;
+    let seen = w
+        .app
+        .ok(&w.staff.token, status, json!({ "id": queued }))
+        .await;
+    assert_eq!(seen["order"]["status"], "PENDING_DISPATCH");
+}

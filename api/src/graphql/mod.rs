@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that read the caller and arguments, call one domain
 //! service function and convert its result. One module per domain area.
+mod auto_routing;
 mod content;
 mod error;
 mod escalations;
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     inbox::InboxQuery,
     organisation::OrganisationQuery,
     orders::OrderQuery,
+    auto_routing::AutoRoutingQuery,
     escalations::EscalationQuery,
     points::PointsQuery,
     merchants::MerchantQuery,
@@ -60,6 +62,7 @@ pub struct MutationRoot(
     inbox::InboxMutation,
     organisation::OrganisationMutation,
     orders::OrderMutation,
+    auto_routing::AutoRoutingMutation,
     escalations::EscalationMutation,
     photos::PhotoMutation,
     points::PointsMutation,

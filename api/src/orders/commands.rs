@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    categories, find, relation,
+    categories, find, relation, routing,
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
@@ -242,7 +242,22 @@ async fn open(
     .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
     photos::attach(&txn, actor.id, Attachment::Order(order.id), photos).await?;
-    stepped(&order, None).commit(txn, order).await
+    let mut events = stepped(&order, None);
+    let order = match routing::route(&txn, &order).await? {
+        Some((assignee, rule_by)) => {
+            let order = routing::dispatched(&order, assignee)?.update(&txn).await?;
+            let note = Some("按类别自动派单".to_owned());
+            let from = Some(OrderStatus::PendingDispatch);
+            record_event(&txn, &order, rule_by, Step::Dispatch.action(), from, note).await?;
+            events.push(DomainEvent::OrderStepped {
+                order: Box::new(order.clone()),
+                step: Some(Step::Dispatch),
+            });
+            order
+        }
+        None => order,
+    };
+    events.commit(txn, order).await
 }
 
 pub async fn dispatch(

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod escalations;
 pub mod pool;
 pub mod queries;
+pub mod routing;
 pub mod stats;
 pub mod workflow;
 

@@ -1,0 +1,173 @@
+//! Auto-routing: when STAFF enable it for a category, a new order of that category is
+//! dispatched at once to the community's approved Party members with a skill, in turn
+//! (round-robin by member), instead of waiting in the dispatch queue. The dispatch is an
+//! ordinary DISPATCH step, in the placing transaction, on behalf of the STAFF member who set
+//! the rule; the member can decline it as usual.
+use chrono::Utc;
+use entity::{
+    auto_route,
+    enums::{OrderStatus, Role},
+    order, role_grant, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+};
+use uuid::Uuid;
+
+use super::{
+    categories,
+    workflow::{self, Relation, Step},
+};
+use crate::{
+    error::{AppError, AppResult},
+    identity::Actor,
+    infra::db::begin_write,
+    validate::{self, Skills},
+};
+
+fn staff_only(actor: &Actor, community_id: Uuid) -> AppResult<()> {
+    if actor.roles.is_staff_of(community_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only STAFF of the community may see or change its auto-routing",
+        ))
+    }
+}
+
+/// The community's rules, by category.
+pub async fn rules(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+) -> AppResult<Vec<auto_route::Model>> {
+    staff_only(actor, community_id)?;
+    Ok(auto_route::Entity::find()
+        .filter(auto_route::Column::CommunityId.eq(community_id))
+        .order_by_asc(auto_route::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Routes the community's new orders of `category_id` to members with `skill`, or (`None`)
+/// back to STAFF's dispatch queue.
+pub async fn set(
+    db: &DatabaseConnection,
+    catalog: &categories::Catalog,
+    actor: &Actor,
+    community_id: Uuid,
+    category_id: Uuid,
+    skill: Option<&str>,
+) -> AppResult<Vec<auto_route::Model>> {
+    staff_only(actor, community_id)?;
+    catalog.get_or_load(db, category_id).await?;
+    let skill = skill
+        .map(|skill| validate::text("skill", skill, 1, 20))
+        .transpose()?;
+    let txn = begin_write(db).await?;
+    auto_route::Entity::delete_many()
+        .filter(auto_route::Column::CommunityId.eq(community_id))
+        .filter(auto_route::Column::CategoryId.eq(category_id))
+        .exec(&txn)
+        .await?;
+    if let Some(skill) = skill {
+        auto_route::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            community_id: Set(community_id),
+            category_id: Set(category_id),
+            skill: Set(skill),
+            enabled_by: Set(actor.id),
+            last_assignee_id: Set(None),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    rules(db, actor, community_id).await
+}
+
+/// The member after `last` in id order, wrapping round; `None` when there is nobody.
+pub fn next_in_turn(members: &[Uuid], last: Option<Uuid>) -> Option<Uuid> {
+    last.and_then(|last| members.iter().find(|member| **member > last))
+        .or(members.first())
+        .copied()
+}
+
+/// Whom a just-placed order goes to under its community's rule, and who set the rule;
+/// `None` when no rule applies or no member has the skill. Moves the rule's turn on.
+pub(super) async fn route(
+    txn: &impl ConnectionTrait,
+    order: &order::Model,
+) -> AppResult<Option<(Uuid, Uuid)>> {
+    let Some(rule) = auto_route::Entity::find()
+        .filter(auto_route::Column::CommunityId.eq(order.community_id))
+        .filter(auto_route::Column::CategoryId.eq(order.category_id))
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let members = Query::select()
+        .column(role_grant::Column::UserId)
+        .from(role_grant::Entity)
+        .and_where(role_grant::Column::Role.eq(Role::PartyMember))
+        .and_where(role_grant::Column::CommunityId.eq(order.community_id))
+        .to_owned();
+    let skilled: Vec<Uuid> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.in_subquery(members))
+        .filter(user::Column::Skills.like(Skills::pattern(&rule.skill)))
+        // Nobody is sent their own order.
+        .filter(user::Column::Id.ne(order.requester_id))
+        .order_by_asc(user::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let Some(assignee) = next_in_turn(&skilled, rule.last_assignee_id) else {
+        return Ok(None);
+    };
+    let enabled_by = rule.enabled_by;
+    let mut turn: auto_route::ActiveModel = rule.into();
+    turn.last_assignee_id = Set(Some(assignee));
+    turn.update(txn).await?;
+    Ok(Some((assignee, enabled_by)))
+}
+
+/// The order's columns once dispatched to `assignee` by a rule, through the state machine
+/// like any dispatch.
+pub(super) fn dispatched(order: &order::Model, assignee: Uuid) -> AppResult<order::ActiveModel> {
+    let staff = Relation {
+        staff: true,
+        ..Relation::default()
+    };
+    let to = workflow::next_status(OrderStatus::PendingDispatch, Step::Dispatch, staff)
+        .map_err(|_| AppError::conflict("the order cannot be dispatched"))?;
+    Ok(order::ActiveModel {
+        id: Set(order.id),
+        status: Set(to),
+        assignee_id: Set(Some(assignee)),
+        version: Set(order.version + 1),
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_take_turns_in_id_order_and_the_turn_wraps_round() {
+        let mut members: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        members.sort();
+        assert_eq!(next_in_turn(&members, None), Some(members[0]));
+        assert_eq!(next_in_turn(&members, Some(members[0])), Some(members[1]));
+        assert_eq!(next_in_turn(&members, Some(members[2])), Some(members[0]));
+        // The last one left the skill: the turn goes on from where it was.
+        let gone = Uuid::now_v7();
+        assert_eq!(next_in_turn(&members, Some(gone)), Some(members[0]));
+        assert_eq!(next_in_turn(&[], None), None);
+    }
+}
