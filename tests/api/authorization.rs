@@ -14,7 +14,7 @@ use entity::enums::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
-use crate::helpers::{PUBLISH, World, merchant_with_cashier};
+use crate::helpers::{PUBLISH, World, merchant_with_cashier, offer_of};
 
 /// Fields anyone logged in may call on another community's objects, and why.
 const OPEN_TO_ALL: &[(&str, &str)] = &[
@@ -311,21 +311,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
 
     let (merchant, cashier) = merchant_with_cashier(w, &community, &w.staff, "authz-a").await;
     let owner = app.login("authz-a-owner").await;
-    let now = chrono::Utc::now();
-    let offer = app
-        .ok(
-            &owner.token,
-            "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }",
-            json!({ "input": {
-                "merchantId": merchant, "title": "理发一次", "pointsCost": 10,
-                "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
-                "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
-            }}),
-        )
-        .await["createOffer"]["id"]
-        .as_str()
-        .expect("offer")
-        .to_owned();
+    let offer = offer_of(app, &owner, &merchant).await;
     let redemption = app
         .ok(
             &w.resident.token,

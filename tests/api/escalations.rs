@@ -6,7 +6,7 @@ use entity::{enums::Role, order};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, TAKE, World};
+use crate::helpers::{TAKE, World, inbox_kinds};
 
 const ESCALATE: &str = "mutation($o: ID!, $to: EscalationLevel!, $d: ID!) { escalateOrder(input: { orderId: $o, to: $to, departmentId: $d, reason: \"占道经营，社区无执法权\" }) { id status level dueAt department { id name } order { status alertLevel completionDueAt } } }";
 const RESPOND: &str = "mutation($e: ID!, $a: EscalationAction!, $n: String!, $d: ID) { respondToEscalation(input: { escalationId: $e, action: $a, note: $n, departmentId: $d }) { id status level outcome acceptedAt closedAt department { id } order { status completionSummary } } }";
@@ -52,23 +52,6 @@ fn respond(escalation: &str, action: &str, note: &str) -> Value {
     json!({ "e": escalation, "a": action, "n": note, "d": null })
 }
 
-async fn inbox_kinds(w: &World, who: &Login) -> Vec<String> {
-    let inbox = w
-        .app
-        .ok(
-            &who.token,
-            "{ myInbox(first: 50) { edges { node { kind } } } }",
-            json!({}),
-        )
-        .await;
-    inbox["myInbox"]["edges"]
-        .as_array()
-        .expect("edges")
-        .iter()
-        .map(|edge| edge["node"]["kind"].as_str().expect("kind").to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_street_department_solves_what_the_community_cannot_and_the_resident_rates_it() {
     let w = World::new().await;
@@ -98,7 +81,7 @@ async fn a_street_department_solves_what_the_community_cannot_and_the_resident_r
     );
     let hop = escalated["id"].as_str().expect("id").to_owned();
     assert!(
-        inbox_kinds(&w, &officer)
+        inbox_kinds(&w.app, &officer.token)
             .await
             .contains(&"ORDER_ESCALATED".to_owned())
     );
@@ -159,12 +142,12 @@ async fn a_street_department_solves_what_the_community_cannot_and_the_resident_r
     assert_eq!(resolved["order"]["status"], "COMPLETED");
     assert_eq!(resolved["order"]["completionSummary"], "摊位已清理");
     assert!(
-        inbox_kinds(&w, &w.staff)
+        inbox_kinds(&w.app, &w.staff.token)
             .await
             .contains(&"ESCALATION_ANSWERED".to_owned())
     );
     assert!(
-        inbox_kinds(&w, &w.resident)
+        inbox_kinds(&w.app, &w.resident.token)
             .await
             .contains(&"ORDER_COMPLETED".to_owned())
     );
@@ -549,7 +532,7 @@ async fn red_alerts_reach_the_street_and_escalations_count_in_the_street_numbers
         .expect("sweep");
     w.app.dispatcher.settle(changed).await;
     assert!(
-        inbox_kinds(&w, &street_staff)
+        inbox_kinds(&w.app, &street_staff.token)
             .await
             .contains(&"ORDER_ALERT".to_owned())
     );

@@ -5,7 +5,7 @@ use entity::{enums::Role, order};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PUBLISH, TAKE, World, error_code};
+use crate::helpers::{Login, PUBLISH, TAKE, World, error_code, inbox_kinds, offer_of};
 
 const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status assignee { id } } }";
 const HAND_BACK: &str = "mutation($id: ID!) { handBackOrder(orderId: $id, reason: \"家里有急事\") { status taker { id } assignee { id } } }";
@@ -391,19 +391,10 @@ async fn alerted(w: &World, level: Option<&str>) -> usize {
 }
 
 async fn alert_messages(w: &World) -> usize {
-    let inbox = w
-        .app
-        .ok(
-            &w.staff.token,
-            "{ myInbox(first: 50) { edges { node { kind } } } }",
-            json!({}),
-        )
-        .await;
-    inbox["myInbox"]["edges"]
-        .as_array()
-        .expect("edges")
+    inbox_kinds(&w.app, &w.staff.token)
+        .await
         .iter()
-        .filter(|e| e["node"]["kind"] == "ORDER_ALERT")
+        .filter(|kind| *kind == "ORDER_ALERT")
         .count()
 }
 
@@ -958,20 +949,7 @@ async fn each_export_covers_its_area_and_masks_phones_for_those_above_the_commun
     let (merchant, _) =
         crate::helpers::merchant_with_cashier(&w, &w.demo.community, &w.staff, "export").await;
     let owner = w.app.login("export-owner").await;
-    let now = Utc::now();
-    let offer = w
-        .app
-        .ok(
-            &owner.token,
-            "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }",
-            json!({ "input": {
-                "merchantId": merchant, "title": "理发一次", "pointsCost": 10,
-                "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
-                "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
-            }}),
-        )
-        .await["createOffer"]["id"]
-        .clone();
+    let offer = offer_of(&w.app, &owner, &merchant).await;
     w.app
         .ok(
             &w.staff.token,
@@ -1119,20 +1097,10 @@ async fn orders_of_a_category_go_in_turn_to_members_with_the_skill_when_staff_en
     assert_ne!(assignees[0], assignees[1], "in turn");
     assert_eq!(assignees[0], assignees[2], "and round again");
     assert!(assignees.contains(&w.member.user_id) && assignees.contains(&w.other_member.user_id));
-    let inbox = w
-        .app
-        .ok(
-            &w.member.token,
-            "{ myInbox(first: 10) { edges { node { kind } } } }",
-            json!({}),
-        )
-        .await;
     assert!(
-        inbox["myInbox"]["edges"]
-            .as_array()
-            .expect("edges")
-            .iter()
-            .any(|edge| edge["node"]["kind"] == "ORDER_DISPATCHED_TO_YOU")
+        inbox_kinds(&w.app, &w.member.token)
+            .await
+            .contains(&"ORDER_DISPATCHED_TO_YOU".to_owned())
     );
 
     // Switched off: back to the dispatch queue.

@@ -532,3 +532,38 @@ pub async fn merchant_with_cashier(
         .await;
     (merchant, w.app.login(&cashier_openid).await)
 }
+
+/// The kinds of the newest 50 messages in the inbox of the holder of `token`.
+pub async fn inbox_kinds(app: &TestApp, token: &str) -> Vec<String> {
+    let inbox = app
+        .ok(
+            token,
+            "{ myInbox(first: 50) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    inbox["myInbox"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"]["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+/// An offer of `merchant` created by its owner: 10 points, valid for 30 days.
+pub async fn offer_of(app: &TestApp, owner: &Login, merchant: &str) -> String {
+    let now = chrono::Utc::now();
+    app.ok(
+        &owner.token,
+        "mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }",
+        json!({ "input": {
+            "merchantId": merchant, "title": "理发一次", "pointsCost": 10,
+            "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
+            "validUntil": (now + chrono::Duration::days(30)).to_rfc3339(),
+        }}),
+    )
+    .await["createOffer"]["id"]
+        .as_str()
+        .expect("offer")
+        .to_owned()
+}
