@@ -48,6 +48,24 @@ fn escalate(order: &str, to: &str, department: &str) -> Value {
     json!({ "o": order, "to": to, "d": department })
 }
 
+/// A new order of the demo resident, escalated by STAFF to `department` of the street: the
+/// order's id and the escalation's.
+async fn placed_and_escalated(w: &World, department: &str) -> (String, String) {
+    let order = w.place().await;
+    let hop = w
+        .app
+        .ok(
+            &w.staff.token,
+            ESCALATE,
+            escalate(&order, "STREET", department),
+        )
+        .await["escalateOrder"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    (order, hop)
+}
+
 fn respond(escalation: &str, action: &str, note: &str) -> Value {
     json!({ "e": escalation, "a": action, "n": note, "d": null })
 }
@@ -223,18 +241,7 @@ async fn the_street_passes_an_order_on_to_the_district_which_returns_it_to_the_c
     let street_staff = w.app.login("demo-street").await;
     let admin = w.app.login("demo-admin").await;
     let (street_department, district_department) = departments(&w).await;
-    let order = w.place().await;
-    let hop = w
-        .app
-        .ok(
-            &w.staff.token,
-            ESCALATE,
-            escalate(&order, "STREET", &street_department),
-        )
-        .await["escalateOrder"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (order, hop) = placed_and_escalated(&w, &street_department).await;
 
     // The street's staff act for its departments: it needs the district's 住建局.
     let pass_on =
@@ -461,18 +468,7 @@ async fn two_officers_answering_at_once_answer_once() {
             json!({ "u": second.user_id, "d": street_department }),
         )
         .await;
-    let order = w.place().await;
-    let hop = w
-        .app
-        .ok(
-            &w.staff.token,
-            ESCALATE,
-            escalate(&order, "STREET", &street_department),
-        )
-        .await["escalateOrder"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (order, hop) = placed_and_escalated(&w, &street_department).await;
     let resolve = respond(&hop, "RESOLVE", "已处理");
     let give_back = respond(&hop, "RETURN", "不属于本部门");
     let (a, b) = tokio::join!(
@@ -509,14 +505,7 @@ async fn red_alerts_reach_the_street_and_escalations_count_in_the_street_numbers
     let w = World::new().await;
     let street_staff = w.app.login("demo-street").await;
     let (street_department, _) = departments(&w).await;
-    let order = w.place().await;
-    w.app
-        .ok(
-            &w.staff.token,
-            ESCALATE,
-            escalate(&order, "STREET", &street_department),
-        )
-        .await;
+    let (order, _) = placed_and_escalated(&w, &street_department).await;
     // The department lets the street's three days pass.
     let id: uuid::Uuid = order.parse().expect("uuid");
     let row = order::Entity::find_by_id(id)

@@ -27,6 +27,18 @@ async fn taken(w: &World) -> String {
     order
 }
 
+/// An order taken, completed in an hour and rated 5 stars: its time is confirmed as points.
+async fn served(w: &World) -> String {
+    let order = taken(w).await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
+        .await;
+    order
+}
+
 async fn code_of(w: &World, who: &Login, query: &str, variables: Value) -> String {
     w.app.refused(Some(&who.token), query, variables).await
 }
@@ -144,12 +156,8 @@ async fn staff_transfer_an_order_to_another_community_with_its_timeline() {
 #[tokio::test]
 async fn a_reopened_order_holds_its_points_until_it_is_rated_again() {
     let w = World::new().await;
-    let order = taken(&w).await;
+    let order = served(&w).await;
     let id = json!({ "id": order });
-    w.app.ok(&w.member.token, COMPLETE, id.clone()).await;
-    w.app
-        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
-        .await;
     let balance = |data: &Value| data["myPoints"]["balance"].as_i64().expect("balance");
     let earned = balance(&w.app.ok(&w.member.token, BALANCE, json!({})).await);
     assert!(earned > 0);
@@ -940,12 +948,7 @@ async fn export_as(
 async fn each_export_covers_its_area_and_masks_phones_for_those_above_the_community() {
     let w = World::new().await;
     // An order served and rated (a service record and its points), and a redemption.
-    let order = taken(&w).await;
-    let id = json!({ "id": order });
-    w.app.ok(&w.member.token, COMPLETE, id.clone()).await;
-    w.app
-        .ok(&w.resident.token, RATE, json!({ "id": order, "s": 5 }))
-        .await;
+    let order = served(&w).await;
     let (merchant, _) =
         crate::helpers::merchant_with_cashier(&w, &w.demo.community, &w.staff, "export").await;
     let owner = w.app.login("export-owner").await;
