@@ -296,6 +296,7 @@ impl Application {
         ));
         tokio::spawn(alerts::sweep_periodically(
             self.state.db.clone(),
+            self.state.store.clone(),
             self.state.dispatcher.clone(),
             ALERT_SWEEP_PERIOD,
         ));

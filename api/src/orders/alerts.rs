@@ -1,6 +1,6 @@
-//! Alert levels (亮灯): how late each open order is running. A job on every instance
-//! recomputes them; each change is a compare-and-set on the order's level, so however many
-//! instances sweep at once, a change is made, and its STAFF told, once.
+//! Alert levels (亮灯): how late each open order is running. A job recomputes them every
+//! minute, run by one instance at a time; each change is also a compare-and-set on the order's
+//! level, so even when several instances sweep at once a change is made, and told, once.
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,7 +18,7 @@ use super::workflow::AWAITING_ACCEPTANCE;
 use crate::{
     error::AppResult,
     events::{Committed, Dispatcher, DomainEvent, Events},
-    infra::db::begin_write,
+    infra::{db::begin_write, shared_store::SharedStore},
     organisation,
 };
 
@@ -159,17 +159,35 @@ async fn unhappy_requesters(
         .collect())
 }
 
-/// Runs `sweep` every `period` until the process ends.
+/// Whether this instance sweeps this period: the first to claim it does. A claim lapses a
+/// little before the next tick, so that ticks drifting apart across instances never leave a
+/// period unswept.
+pub async fn claim_period(store: &SharedStore, period: std::time::Duration) -> bool {
+    match store.hit("jobs:alert-sweep", period.mul_f64(0.9)).await {
+        Ok(claims) => claims == 1,
+        Err(error) => {
+            tracing::warn!(%error, "shared store unavailable; sweeping anyway");
+            true
+        }
+    }
+}
+
+/// Runs `sweep` every `period` until the process ends: one instance a period sweeps, the
+/// first to claim the period in the shared store. When the store cannot be asked every
+/// instance sweeps, which the compare-and-set keeps correct.
 pub async fn sweep_periodically(
     db: DatabaseConnection,
+    store: SharedStore,
     dispatcher: Dispatcher,
     period: std::time::Duration,
 ) {
-    // The first sweep a period after start: other instances are sweeping meanwhile, and a
-    // sweep at start would race the test suite's own sweeps at other times.
+    // The first sweep a period after start: other instances are sweeping meanwhile.
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         ticks.tick().await;
+        if !claim_period(&store, period).await {
+            continue;
+        }
         match sweep(&db, Utc::now()).await {
             Ok(changed) => match dispatcher.settle(changed).await {
                 0 => {}
@@ -195,6 +213,16 @@ mod tests {
             completion_due_at: Some(placed + Duration::days(5)),
             ..crate::orders::sample_order()
         }
+    }
+
+    #[tokio::test]
+    async fn one_instance_claims_each_period() {
+        let store = SharedStore::in_memory();
+        let period = std::time::Duration::from_millis(200);
+        assert!(claim_period(&store, period).await);
+        assert!(!claim_period(&store, period).await, "claimed already");
+        tokio::time::sleep(period).await;
+        assert!(claim_period(&store, period).await, "the next period");
     }
 
     #[test]
