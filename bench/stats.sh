@@ -24,6 +24,7 @@ export HONGFAN_BIND=127.0.0.1:$PORT RUST_LOG=warn
 "$BIN" seed-demo
 echo "seeding 1M orders…" >&2
 psql_bench -v first=0 -v orders=999999 -f bench/seed.sql
+"$BIN" rebuild-stats
 psql_bench -c "ANALYZE"
 
 "$BIN" serve > /tmp/hongfan-bench-stats.log 2>&1 &

@@ -9,6 +9,7 @@ use hongfan::{
         tokens::{Caller, TokenKeys},
     },
     infra::db,
+    orders::stats,
     seed,
     startup::{Application, dispatcher},
 };
@@ -30,6 +31,9 @@ enum Command {
     Migrate,
     /// Load the demo data (communities, categories, demo accounts) if the database has none.
     SeedDemo,
+    /// Rebuild governanceStats' rollup of closed orders from the orders table, after orders
+    /// were loaded around the API (as the benchmark's seed does).
+    RebuildStats,
     /// Print the GraphQL schema (SDL) that schema.graphql must match.
     PrintSchema,
     /// Print an access token for the user with this openid, signed with JWT_SECRET. For
@@ -97,6 +101,13 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 tracing::info!("the database already has communities; nothing seeded");
             }
+            Ok(())
+        }
+        Command::RebuildStats => {
+            let db = db::connect(&settings.database_url).await?;
+            db::migrate(&db).await?;
+            stats::rebuild(&db).await?;
+            tracing::info!("order statistics rebuilt");
             Ok(())
         }
         Command::GrantRole {

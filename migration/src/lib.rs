@@ -1,6 +1,13 @@
 //! Database schema, one migration per file, applied in order by `Migrator`.
 pub use sea_orm_migration::prelude::*;
 
+/// governanceStats' rollup of closed orders per community, category and day.
+pub mod order_day_stats {
+    pub use super::m20261125_000017_create_order_day_stats::{
+        COUNT_COLUMNS, OPEN_ORDERS, day_of, minutes_between, rebuild_statements,
+    };
+}
+
 mod m20261123_000001_create_organisation;
 mod m20261123_000002_create_identity;
 mod m20261123_000003_create_orders;
@@ -17,6 +24,7 @@ mod m20261125_000013_governance;
 mod m20261125_000014_create_notice_objections;
 mod m20261125_000015_create_escalations;
 mod m20261125_000016_create_auto_routes;
+mod m20261125_000017_create_order_day_stats;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -95,6 +103,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_create_notice_objections::Migration),
             Box::new(m20261125_000015_create_escalations::Migration),
             Box::new(m20261125_000016_create_auto_routes::Migration),
+            Box::new(m20261125_000017_create_order_day_stats::Migration),
         ]
     }
 }

@@ -588,6 +588,10 @@ async fn street_offices_see_response_resolution_and_satisfaction() {
         row.created_at = Set(accepted - chrono::Duration::minutes(waited));
         row.update(&w.app.db).await.expect("backdate");
     }
+    // Written around the API: the rollup is rebuilt, as `hongfan rebuild-stats` does.
+    hongfan::orders::stats::rebuild(&w.app.db)
+        .await
+        .expect("rebuild");
 
     let stats = "query($scope: StatsScope!, $from: DateTime!, $to: DateTime!) { governanceStats(scope: $scope, from: $from, to: $to) {
         total { placed cancelled placedOnBehalf rated responseRate resolutionRate satisfactionRate callbackRate averageResponseMinutes yellow red }
@@ -1115,4 +1119,100 @@ async fn orders_of_a_category_go_in_turn_to_members_with_the_skill_when_staff_en
         .ok(&w.staff.token, status, json!({ "id": queued }))
         .await;
     assert_eq!(seen["order"]["status"], "PENDING_DISPATCH");
+}
+
+/// governanceStats over `from..to` for the demo community, as STAFF see it.
+async fn numbers(w: &World, from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> Value {
+    let stats = "query($c: ID!, $from: DateTime!, $to: DateTime!) { governanceStats(scope: { communityId: $c }, from: $from, to: $to) {
+        total { placed cancelled placedOnBehalf rated responseRate resolutionRate satisfactionRate callbackRate averageResponseMinutes averageCompletionMinutes yellow red }
+        byStatus { key orders } byChannel { key orders } byMonth { month counts { placed rated } } } }";
+    w.app
+        .ok(
+            &w.staff.token,
+            stats,
+            json!({ "c": w.demo.community, "from": from.to_rfc3339(), "to": to.to_rfc3339() }),
+        )
+        .await["governanceStats"]
+        .clone()
+}
+
+#[tokio::test]
+async fn the_rollup_of_closed_orders_counts_what_the_orders_themselves_say() {
+    let w = World::new().await;
+    // Closed every way there is, and changed again once closed.
+    let happy = served(&w).await;
+    let unhappy = taken(&w).await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": unhappy }))
+        .await;
+    w.app
+        .ok(&w.resident.token, RATE, json!({ "id": unhappy, "s": 1 }))
+        .await;
+    w.app
+        .ok(
+            &w.staff.token,
+            CALLBACK,
+            json!({ "id": unhappy, "r": true, "s": false }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.staff.token,
+            CALLBACK,
+            json!({ "id": unhappy, "r": false, "s": null }),
+        )
+        .await;
+    let reopened = served(&w).await;
+    w.app
+        .ok(&w.resident.token, REOPEN, json!({ "id": reopened }))
+        .await;
+    let unrated = taken(&w).await;
+    w.app
+        .ok(&w.member.token, COMPLETE, json!({ "id": unrated }))
+        .await;
+    let cancelled_late = taken(&w).await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"居民已自行解决\") { status } }",
+            json!({ "id": cancelled_late }),
+        )
+        .await;
+    w.place().await;
+    // An open order turns red, a closed one back to green.
+    let late = Utc::now() + chrono::Duration::days(10);
+    let changed = hongfan::orders::alerts::sweep(&w.app.db, late)
+        .await
+        .expect("sweep");
+    w.app.dispatcher.settle(changed).await;
+    let _ = happy;
+
+    let now = Utc::now();
+    // Whole days: closed orders from the rollup. Under a day: every order counted live.
+    let rolled_up = numbers(
+        &w,
+        now - chrono::Duration::days(3),
+        now + chrono::Duration::days(3),
+    )
+    .await;
+    let live = numbers(
+        &w,
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::hours(1),
+    )
+    .await;
+    assert_eq!(rolled_up["total"]["placed"], 6, "{rolled_up}");
+    assert_eq!(rolled_up["total"]["callbackRate"], 0.5, "{rolled_up}");
+    assert_eq!(rolled_up, live);
+    // A rebuild from the orders table finds the same.
+    hongfan::orders::stats::rebuild(&w.app.db)
+        .await
+        .expect("rebuild");
+    let rebuilt = numbers(
+        &w,
+        now - chrono::Duration::days(3),
+        now + chrono::Duration::days(3),
+    )
+    .await;
+    assert_eq!(rebuilt, live);
 }

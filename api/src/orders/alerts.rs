@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::workflow::AWAITING_ACCEPTANCE;
+use super::{stats, workflow::AWAITING_ACCEPTANCE};
 use crate::{
     error::AppResult,
     events::{Committed, Dispatcher, DomainEvent, Events},
@@ -118,13 +118,15 @@ async fn change(
     if updated.rows_affected != 1 {
         return Ok(false);
     }
+    let changed = order::Model {
+        alert_level: to,
+        alert_changed_at: Some(now),
+        ..order.clone()
+    };
+    stats::restate_order(&txn, &order, &changed).await?;
     let mut events = Events::default();
     events.push(DomainEvent::AlertChanged {
-        order: Box::new(order::Model {
-            alert_level: to,
-            alert_changed_at: Some(now),
-            ..order
-        }),
+        order: Box::new(changed),
         street_id,
     });
     all.absorb(events.commit(txn, ()).await?);

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{commands::record_event, find};
+use super::{commands::record_event, find, stats};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
@@ -50,6 +50,7 @@ pub async fn record(
             "a callback is recorded once the order is completed",
         ));
     }
+    let called_before = stats::has_callback(&txn, order.id).await?;
     let callback = order_callback::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order.id),
@@ -61,6 +62,7 @@ pub async fn record(
     }
     .insert(&txn)
     .await?;
+    stats::restate(&txn, Some((&order, called_before)), Some((&order, true))).await?;
     let summary = match (report.reached, report.satisfied) {
         (false, _) => "not reached".to_owned(),
         (true, Some(true)) => "reached, satisfied".to_owned(),

@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    categories, find, relation, routing,
+    categories, find, relation, routing, stats,
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
@@ -750,9 +750,18 @@ pub(super) async fn apply_step(
             "someone else changed this order a moment ago (e.g. another member took it); reload",
         ));
     }
-    let from = order.status;
+    let before = order;
     let order = find(&txn, order_id).await?;
-    record_event(&txn, &order, actor.id, step.action(), Some(from), note).await?;
+    stats::restate_order(&txn, &before, &order).await?;
+    record_event(
+        &txn,
+        &order,
+        actor.id,
+        step.action(),
+        Some(before.status),
+        note,
+    )
+    .await?;
     Ok(Applied { txn, order, step })
 }
 

@@ -1,21 +1,28 @@
 //! The street's numbers (the seeds cite 98.5% response and 96.8% satisfaction): counts and
 //! rates of the orders placed in a period in a community, street or district, in total, per
-//! community, per category and per month (China time). One aggregate query does the work in
-//! the database; this module only adds its groups up.
+//! community, per category and per month (China time). Closed orders are read from a rollup
+//! per community, category and day that every step keeps up to date (`restate`); open orders,
+//! and the orders of part-days at either end of the period, are counted live. The database
+//! adds up; this module only merges the groups.
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use entity::{enums::EscalationLevel, escalation, order};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use entity::{
+    enums::{AlertLevel, EscalationLevel, OrderChannel, OrderStatus},
+    escalation, order, order_callback,
+};
+use migration::order_day_stats::{COUNT_COLUMNS, OPEN_ORDERS, minutes_between, rebuild_statements};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect,
-    sea_query::{Alias, Expr, Query},
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    infra::db::begin_write,
     organisation::{self, Area},
 };
 
@@ -113,6 +120,78 @@ struct Group {
     counts: Counts,
 }
 
+/// A month of the rollup for one community and category.
+#[derive(FromQueryResult)]
+struct RolledUp {
+    community_id: Uuid,
+    category_id: Uuid,
+    month: String,
+    #[sea_orm(nested)]
+    counts: Counts,
+    status_completed: i64,
+    status_rated: i64,
+    status_cancelled: i64,
+    channel_app: i64,
+    channel_staff: i64,
+    channel_hotline: i64,
+}
+
+impl GovernanceStats {
+    fn add(
+        &mut self,
+        (community_id, category_id, month): (Uuid, Uuid, String),
+        counts: &Counts,
+        statuses: &[(&str, i64)],
+        channels: &[(&str, i64)],
+    ) {
+        self.total.add(counts);
+        for (status, orders) in statuses.iter().filter(|(_, n)| *n > 0) {
+            *self.by_status.entry((*status).to_owned()).or_default() += orders;
+        }
+        for (channel, orders) in channels.iter().filter(|(_, n)| *n > 0) {
+            *self.by_channel.entry((*channel).to_owned()).or_default() += orders;
+        }
+        self.by_community
+            .entry(community_id)
+            .or_default()
+            .add(counts);
+        self.by_category.entry(category_id).or_default().add(counts);
+        self.by_month.entry(month).or_default().add(counts);
+    }
+}
+
+/// Open orders change by the minute (their deadlines pass as time goes), so they are counted
+/// live; closed ones come from the rollup.
+const CLOSED: [OrderStatus; 3] = [
+    OrderStatus::Completed,
+    OrderStatus::Rated,
+    OrderStatus::Cancelled,
+];
+
+const CHINA_OFFSET: chrono::Duration = chrono::Duration::hours(8);
+
+/// The whole China-time days in `[from, to)` as `[first, end)`; `None` when there is none.
+fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
+    let china = |at: DateTime<Utc>| at + CHINA_OFFSET;
+    let first = china(from).date_naive();
+    let first = if china(from).time() == NaiveTime::MIN {
+        first
+    } else {
+        first.succ_opt()?
+    };
+    let end = china(to).date_naive();
+    (first < end).then_some((first, end))
+}
+
+/// The UTC instant a China-time day starts.
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc() - CHINA_OFFSET
+}
+
+fn day_key(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
 /// ADMIN anywhere; STREET_STAFF for their street; STAFF for their own community.
 pub async fn governance_stats(
     db: &DatabaseConnection,
@@ -136,6 +215,58 @@ pub async fn governance_stats(
     if communities.is_empty() {
         return Ok(stats);
     }
+    let in_area = || order::Column::CommunityId.is_in(communities.iter().copied());
+    let placed = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        Condition::all()
+            .add(order::Column::CreatedAt.gte(from))
+            .add(order::Column::CreatedAt.lt(to))
+    };
+    match whole_days(from, to) {
+        Some((first, end)) => {
+            // Closed orders of whole days from the rollup; live: the open orders of those
+            // days, and all orders of the part-days at either end.
+            let open = Condition::all()
+                .add(in_area())
+                .add(placed(start_of(first), start_of(end)))
+                .add(Expr::cust(OPEN_ORDERS));
+            let edges = Condition::all().add(in_area()).add(
+                Condition::any()
+                    .add(placed(from, start_of(first)))
+                    .add(placed(start_of(end), to)),
+            );
+            count_live(db, open, &mut stats).await?;
+            count_live(db, edges, &mut stats).await?;
+            count_rolled_up(db, &communities, first, end, &mut stats).await?;
+        }
+        None => {
+            let period = Condition::all().add(in_area()).add(placed(from, to));
+            count_live(db, period, &mut stats).await?;
+        }
+    }
+    let escalations: Vec<(EscalationLevel, i64)> = escalation::Entity::find()
+        .select_only()
+        .column(escalation::Column::Level)
+        .column_as(escalation::Column::Id.count(), "hops")
+        .filter(escalation::Column::CommunityId.is_in(communities))
+        .filter(escalation::Column::CreatedAt.gte(from))
+        .filter(escalation::Column::CreatedAt.lt(to))
+        .group_by(escalation::Column::Level)
+        .into_tuple()
+        .all(db)
+        .await?;
+    stats.escalations_by_level = escalations
+        .into_iter()
+        .map(|(level, hops)| (level.to_value(), hops))
+        .collect();
+    Ok(stats)
+}
+
+/// The orders matching `orders`, counted in one grouped query.
+async fn count_live(
+    db: &DatabaseConnection,
+    orders: Condition,
+    stats: &mut GovernanceStats,
+) -> AppResult<()> {
     let backend = db.get_database_backend();
     let now = Utc::now();
     let mut query = Query::select();
@@ -149,9 +280,7 @@ pub async fn governance_stats(
         .column(order::Column::Status)
         .column(order::Column::Channel)
         .from(order::Entity)
-        .and_where(order::Column::CommunityId.is_in(communities.iter().copied()))
-        .and_where(order::Column::CreatedAt.gte(from))
-        .and_where(order::Column::CreatedAt.lt(to))
+        .cond_where(orders)
         .group_by_columns([
             order::Column::CommunityId,
             order::Column::CategoryId,
@@ -221,52 +350,200 @@ pub async fn governance_stats(
     let groups = Group::find_by_statement(backend.build(&query))
         .all(db)
         .await?;
-    let escalations: Vec<(EscalationLevel, i64)> = escalation::Entity::find()
-        .select_only()
-        .column(escalation::Column::Level)
-        .column_as(escalation::Column::Id.count(), "hops")
-        .filter(escalation::Column::CommunityId.is_in(communities))
-        .filter(escalation::Column::CreatedAt.gte(from))
-        .filter(escalation::Column::CreatedAt.lt(to))
-        .group_by(escalation::Column::Level)
-        .into_tuple()
-        .all(db)
-        .await?;
-    stats.escalations_by_level = escalations
-        .into_iter()
-        .map(|(level, hops)| (level.to_value(), hops))
-        .collect();
     for group in groups {
-        let counts = group.counts;
-        stats.total.add(&counts);
-        *stats.by_status.entry(group.status).or_default() += counts.placed;
-        *stats.by_channel.entry(group.channel).or_default() += counts.placed;
-        stats
-            .by_community
-            .entry(group.community_id)
-            .or_default()
-            .add(&counts);
-        stats
-            .by_category
-            .entry(group.category_id)
-            .or_default()
-            .add(&counts);
-        stats.by_month.entry(group.month).or_default().add(&counts);
+        let placed = group.counts.placed;
+        stats.add(
+            (group.community_id, group.category_id, group.month),
+            &group.counts,
+            &[(&group.status, placed)],
+            &[(&group.channel, placed)],
+        );
     }
-    Ok(stats)
+    Ok(())
 }
 
-/// Whole minutes from `start` to `end` (NULL when `end` is).
-fn minutes_between(start: &str, end: &str, backend: DatabaseBackend) -> String {
-    match backend {
-        DatabaseBackend::Postgres => {
-            format!("FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 60)")
-        }
-        // Whole seconds first: julianday's floating point would turn 30 minutes into 29.99….
-        _ => {
-            format!("CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER) / 60")
+fn rollup() -> Alias {
+    Alias::new("order_day_stats")
+}
+
+/// The rollup's rows of these communities' whole days `[first, end)`, by month.
+async fn count_rolled_up(
+    db: &DatabaseConnection,
+    communities: &[Uuid],
+    first: NaiveDate,
+    end: NaiveDate,
+    stats: &mut GovernanceStats,
+) -> AppResult<()> {
+    let backend = db.get_database_backend();
+    let month = "substr(day, 1, 7)";
+    let mut query = Query::select();
+    query
+        .column(Alias::new("community_id"))
+        .column(Alias::new("category_id"))
+        .expr_as(Expr::cust(month), Alias::new("month"))
+        .from(rollup())
+        .and_where(Expr::col(Alias::new("community_id")).is_in(communities.iter().copied()))
+        .and_where(Expr::col(Alias::new("day")).gte(day_key(first)))
+        .and_where(Expr::col(Alias::new("day")).lt(day_key(end)))
+        .group_by_columns([Alias::new("community_id"), Alias::new("category_id")])
+        .add_group_by([Expr::cust(month)]);
+    for column in COUNT_COLUMNS {
+        query.expr_as(
+            Expr::cust(format!("CAST(SUM({column}) AS BIGINT)")),
+            Alias::new(column),
+        );
+    }
+    let rows = RolledUp::find_by_statement(backend.build(&query))
+        .all(db)
+        .await?;
+    for row in rows {
+        stats.add(
+            (row.community_id, row.category_id, row.month),
+            &row.counts,
+            &[
+                ("COMPLETED", row.status_completed),
+                ("RATED", row.status_rated),
+                ("CANCELLED", row.status_cancelled),
+            ],
+            &[
+                ("APP", row.channel_app),
+                ("STAFF", row.channel_staff),
+                ("HOTLINE", row.channel_hotline),
+            ],
+        );
+    }
+    Ok(())
+}
+
+const COLUMNS: usize = COUNT_COLUMNS.len();
+
+/// What a closed order adds to its day's row of the rollup, column by column as
+/// `COUNT_COLUMNS` (the same sums as the rebuild's SQL); nothing while it is open.
+pub fn contribution(order: &order::Model, called_back: bool) -> Option<[i64; COLUMNS]> {
+    if !CLOSED.contains(&order.status) {
+        return None;
+    }
+    let flag = |yes: bool| i64::from(yes);
+    let minutes = |end: Option<DateTime<Utc>>| {
+        end.map_or(0, |end| {
+            (end - order.created_at).num_seconds().div_euclid(60)
+        })
+    };
+    let within = |at: Option<DateTime<Utc>>, due: Option<DateTime<Utc>>| {
+        flag(at.zip(due).is_some_and(|(at, due)| at <= due))
+    };
+    let rated = order.rating_stars.is_some();
+    Some(COUNT_COLUMNS.map(|column| match column {
+        "placed" => 1,
+        "cancelled" | "status_cancelled" => flag(order.status == OrderStatus::Cancelled),
+        "phone_or_staff" => flag(order.channel != OrderChannel::App),
+        "due_for_response" | "accepted" => flag(order.accepted_at.is_some()),
+        "accepted_in_time" => within(order.accepted_at, Some(order.response_due_at)),
+        "due_for_completion" | "completed" => flag(order.completed_at.is_some()),
+        "completed_in_time" => within(order.completed_at, order.completion_due_at),
+        "rated" => flag(rated),
+        "satisfied" => flag(order.rating_stars.is_some_and(|stars| stars >= 4)),
+        "called_back" => flag(rated && called_back),
+        "response_minutes" => minutes(order.accepted_at),
+        "completion_minutes" => minutes(order.completed_at),
+        "yellow" => flag(order.alert_level == AlertLevel::Yellow),
+        "red" => flag(order.alert_level == AlertLevel::Red),
+        "status_completed" => flag(order.status == OrderStatus::Completed),
+        "status_rated" => flag(order.status == OrderStatus::Rated),
+        "channel_app" => flag(order.channel == OrderChannel::App),
+        "channel_staff" => flag(order.channel == OrderChannel::Staff),
+        "channel_hotline" => flag(order.channel == OrderChannel::Hotline),
+        other => unreachable!("no contribution for {other}"),
+    }))
+}
+
+/// An order as the rollup sees it: the order, and whether it has a callback visit.
+pub type Fact<'a> = (&'a order::Model, bool);
+
+/// Moves an order's share of the rollup from what it was (`before`) to what it is (`after`),
+/// in the transaction of the change: a closed order adds to its day's row, an open one adds
+/// nothing.
+pub async fn restate(
+    txn: &impl ConnectionTrait,
+    before: Option<Fact<'_>>,
+    after: Option<Fact<'_>>,
+) -> AppResult<()> {
+    let share = |fact: Option<Fact<'_>>| {
+        fact.and_then(|(order, called_back)| {
+            let counts = contribution(order, called_back)?;
+            let day = day_key((order.created_at + CHINA_OFFSET).date_naive());
+            Some(((order.community_id, order.category_id, day), counts))
+        })
+    };
+    let mut deltas: Vec<((Uuid, Uuid, String), [i64; COLUMNS])> = Vec::new();
+    if let Some((key, counts)) = share(before) {
+        deltas.push((key, counts.map(|n| -n)));
+    }
+    if let Some((key, counts)) = share(after) {
+        match deltas.iter_mut().find(|(other, _)| *other == key) {
+            Some((_, delta)) => {
+                for (d, n) in delta.iter_mut().zip(counts) {
+                    *d += n;
+                }
+            }
+            None => deltas.push((key, counts)),
         }
     }
+    for ((community_id, category_id, day), delta) in deltas {
+        if delta.iter().all(|n| *n == 0) {
+            continue;
+        }
+        let key = ["community_id", "category_id", "day"].map(Alias::new);
+        let mut values: Vec<Expr> = vec![community_id.into(), category_id.into(), day.into()];
+        values.extend(delta.iter().map(|n| Expr::value(*n)));
+        let add = COUNT_COLUMNS.iter().map(|column| {
+            (
+                Alias::new(*column),
+                Expr::col((rollup(), Alias::new(*column)))
+                    .add(Expr::col((Alias::new("excluded"), Alias::new(*column)))),
+            )
+        });
+        let insert = Query::insert()
+            .into_table(rollup())
+            .columns(key.iter().cloned().chain(COUNT_COLUMNS.map(Alias::new)))
+            .values_panic(values)
+            .on_conflict(OnConflict::columns(key).values(add).to_owned())
+            .to_owned();
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// `restate` for a change to one order that leaves its callbacks as they are.
+pub async fn restate_order(
+    txn: &impl ConnectionTrait,
+    before: &order::Model,
+    after: &order::Model,
+) -> AppResult<()> {
+    if !(CLOSED.contains(&before.status) || CLOSED.contains(&after.status)) {
+        return Ok(());
+    }
+    let called_back = has_callback(txn, after.id).await?;
+    restate(txn, Some((before, called_back)), Some((after, called_back))).await
+}
+
+pub async fn has_callback(txn: &impl ConnectionTrait, order_id: Uuid) -> AppResult<bool> {
+    Ok(order_callback::Entity::find()
+        .filter(order_callback::Column::OrderId.eq(order_id))
+        .one(txn)
+        .await?
+        .is_some())
+}
+
+/// Rebuilds the rollup from the orders table, after orders were loaded around the API (the
+/// benchmark's seed) or to check it.
+pub async fn rebuild(db: &DatabaseConnection) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    for statement in rebuild_statements(db.get_database_backend()) {
+        txn.execute_unprepared(&statement).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// `YYYY-MM` of a timestamp in China time (UTC+8, no daylight saving).
@@ -301,6 +578,53 @@ mod tests {
         };
         assert_eq!(counts.satisfaction_rate(), Some(0.75));
         assert_eq!(counts.response_rate(), None);
+    }
+
+    #[test]
+    fn whole_china_days_are_those_inside_the_period() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).expect("time").to_utc();
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("day");
+        // 2026-11-01 00:00 in China is 2026-10-31 16:00 UTC.
+        assert_eq!(
+            whole_days(at("2026-10-31T16:00:00Z"), at("2026-11-03T16:00:00Z")),
+            Some((day("2026-11-01"), day("2026-11-04")))
+        );
+        assert_eq!(
+            whole_days(at("2026-10-31T17:00:00Z"), at("2026-11-03T15:00:00Z")),
+            Some((day("2026-11-02"), day("2026-11-03")))
+        );
+        assert_eq!(
+            whole_days(at("2026-10-31T17:00:00Z"), at("2026-11-01T15:00:00Z")),
+            None
+        );
+        assert_eq!(start_of(day("2026-11-01")), at("2026-10-31T16:00:00Z"));
+    }
+
+    #[test]
+    fn only_closed_orders_add_to_the_rollup() {
+        let column = |name| {
+            COUNT_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .expect("column")
+        };
+        let open = crate::orders::sample_order();
+        assert!(contribution(&open, false).is_none());
+        let now = Utc::now();
+        let rated = order::Model {
+            status: OrderStatus::Rated,
+            accepted_at: Some(open.created_at + chrono::Duration::seconds(150)),
+            completed_at: Some(now),
+            rating_stars: Some(2),
+            ..open.clone()
+        };
+        let counts = contribution(&rated, true).expect("closed");
+        assert_eq!(counts[column("placed")], 1);
+        assert_eq!(counts[column("satisfied")], 0);
+        assert_eq!(counts[column("called_back")], 1);
+        assert_eq!(counts[column("response_minutes")], 2);
+        assert_eq!(counts[column("status_rated")], 1);
+        assert_eq!(counts[column("channel_app")], 1);
     }
 
     #[test]
