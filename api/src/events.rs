@@ -4,7 +4,7 @@
 //! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
-use entity::{enums::OrderStatus, order, redemption};
+use entity::{enums::OrderStatus, order, redemption, wish};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -56,6 +56,10 @@ pub enum DomainEvent {
         /// The street of the order's community, told at RED.
         street_id: Option<Uuid>,
     },
+    /// A micro-wish was posted or took a step (the wish as it is now).
+    WishChanged {
+        wish: Box<wish::Model>,
+    },
     /// STAFF decided on someone's application (Party-member registration, merchant).
     ApplicationReviewed {
         applicant_id: Uuid,
@@ -87,6 +91,7 @@ impl DomainEvent {
             | Self::AlertChanged { .. }
             | Self::RedemptionVerified(_)
             | Self::ApplicationReviewed { .. }
+            | Self::WishChanged { .. }
             | Self::CategoryChanged { .. } => &[],
             Self::RolesChanged { .. } => &[Namespace::Roles],
             // The pool shows its orders' requesters.

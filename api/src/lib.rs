@@ -26,3 +26,4 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod validate;
+pub mod wishes;

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::{enums::AlertLevel, order, redemption};
+use entity::{
+    enums::{AlertLevel, WishStatus},
+    order, redemption,
+};
 
 use crate::{
     events::{Application, DomainEvent},
@@ -33,6 +36,9 @@ pub enum NotificationKind {
     OrderEscalated,
     /// A department resolved or returned an order of my community (STAFF).
     EscalationAnswered,
+    /// My wish was reviewed, claimed or delivered; a wish I delivered was confirmed; a wish
+    /// waits for review (STAFF).
+    WishUpdated,
 }
 
 /// Who hears a notification.
@@ -48,6 +54,13 @@ pub struct Audience {
 }
 
 impl Audience {
+    pub fn of(users: Vec<Uuid>) -> Self {
+        Self {
+            users,
+            ..Self::default()
+        }
+    }
+
     pub fn includes(&self, user_id: Uuid, roles: &Roles) -> bool {
         self.users.contains(&user_id)
             || self.staff_of.is_some_and(|c| roles.is_staff_of(c))
@@ -234,6 +247,32 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
                     },
                 )
             }]
+        }
+        DomainEvent::WishChanged { wish } => {
+            let resident = vec![wish.resident_id];
+            let (message, audience) = match wish.status {
+                WishStatus::PendingReview => (
+                    "新的微心愿待审核",
+                    Audience {
+                        staff_of: Some(wish.community_id),
+                        ..Audience::default()
+                    },
+                ),
+                WishStatus::Open => ("您的微心愿已上墙", Audience::of(resident)),
+                WishStatus::Rejected => ("您的微心愿未通过审核", Audience::of(resident)),
+                WishStatus::Claimed => ("您的微心愿已被认领", Audience::of(resident)),
+                WishStatus::Delivered => ("微心愿已送达，请确认", Audience::of(resident)),
+                WishStatus::Fulfilled => (
+                    "居民已确认微心愿实现",
+                    Audience::of(wish.claimer_id.into_iter().collect()),
+                ),
+                WishStatus::Closed => return Vec::new(),
+            };
+            vec![Notification::new(
+                NotificationKind::WishUpdated,
+                format!("{message}: {}", wish.title),
+                audience,
+            )]
         }
         DomainEvent::ApplicationReviewed {
             applicant_id,

@@ -42,6 +42,7 @@ use crate::{
     points::activities,
     push,
     state::AppState,
+    wishes,
 };
 
 /// Large enough for any real form (a 1 MB description gets a clear validation error, not 413).
@@ -50,6 +51,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 const REMINDER_PERIOD: Duration = Duration::from_secs(600);
 const ALERT_SWEEP_PERIOD: Duration = Duration::from_secs(60);
+const WISH_EXPIRY_PERIOD: Duration = Duration::from_secs(600);
 
 pub struct Application {
     listener: TcpListener,
@@ -299,6 +301,10 @@ impl Application {
             self.state.store.clone(),
             self.state.dispatcher.clone(),
             ALERT_SWEEP_PERIOD,
+        ));
+        tokio::spawn(wishes::close_expired_periodically(
+            self.state.db.clone(),
+            WISH_EXPIRY_PERIOD,
         ));
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),

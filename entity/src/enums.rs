@@ -95,6 +95,9 @@ pub enum ServiceSource {
     Order,
     #[sea_orm(string_value = "ACTIVITY")]
     Activity,
+    /// A micro-wish a Party member fulfilled.
+    #[sea_orm(string_value = "WISH")]
+    Wish,
 }
 
 #[derive(
@@ -322,4 +325,61 @@ pub enum EscalationStatus {
     /// The street passed it on to a district department.
     #[sea_orm(string_value = "PASSED_ON")]
     PassedOn,
+}
+
+/// A micro-wish (微心愿) on its way from the resident to whoever fulfils it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum WishStatus {
+    /// Posted, waiting for STAFF to put it on the wish wall.
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    /// On the wall, for anyone who may claim it.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "CLAIMED")]
+    Claimed,
+    /// The claimer says it is done; the resident has yet to confirm.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Confirmed by the resident: it counts.
+    #[sea_orm(string_value = "FULFILLED")]
+    Fulfilled,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    /// Nobody claimed it by the date it was needed.
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}
+
+/// Who claimed a wish, as what.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Claimer {
+    #[sea_orm(string_value = "PARTY_MEMBER")]
+    PartyMember,
+    #[sea_orm(string_value = "MERCHANT")]
+    Merchant,
+}
+
+/// A resident's good deed (积分制) on its way to points.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum DeedStatus {
+    /// Reported; the grid worker (or STAFF) checks it happened.
+    #[sea_orm(string_value = "PENDING_CHECK")]
+    PendingCheck,
+    /// Checked; STAFF confirm it with points.
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
 }

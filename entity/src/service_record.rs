@@ -13,6 +13,7 @@ pub struct Model {
     pub source: ServiceSource,
     pub order_id: Option<Uuid>,
     pub activity_id: Option<Uuid>,
+    pub wish_id: Option<Uuid>,
     pub minutes: i32,
     pub status: RecordStatus,
     /// Points per hour in force when it was confirmed.

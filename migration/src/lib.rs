@@ -25,6 +25,8 @@ mod m20261125_000014_create_notice_objections;
 mod m20261125_000015_create_escalations;
 mod m20261125_000016_create_auto_routes;
 mod m20261125_000017_create_order_day_stats;
+mod m20261125_000018_create_wishes;
+mod m20261125_000019_create_good_deeds;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -104,6 +106,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000015_create_escalations::Migration),
             Box::new(m20261125_000016_create_auto_routes::Migration),
             Box::new(m20261125_000017_create_order_day_stats::Migration),
+            Box::new(m20261125_000018_create_wishes::Migration),
+            Box::new(m20261125_000019_create_good_deeds::Migration),
         ]
     }
 }

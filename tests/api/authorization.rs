@@ -38,6 +38,10 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "categories are shared by every community: any STAFF looks after them",
     ),
     (
+        "wishFulfilment",
+        "how many wishes came true is the wish wall's public tally",
+    ),
+    (
         "departments",
         "the departments a street escalates to are part of the public administrative tree",
     ),
@@ -80,6 +84,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "streetId") => "street",
         (_, "departmentId") => "department",
         (_, "escalationId") => "escalation",
+        (_, "wishId") => "wish",
+        ("wish", "id") => "wish",
         ("escalation", "id") => "escalation",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
@@ -357,6 +363,16 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .as_str()
         .expect("department")
         .to_owned();
+    let wish = app
+        .ok(
+            &w.resident.token,
+            "mutation($input: PostWishInput!) { postWish(input: $input) { id } }",
+            json!({ "input": { "title": "想要一副老花镜", "neededBy": (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339() } }),
+        )
+        .await["postWish"]["id"]
+        .as_str()
+        .expect("wish")
+        .to_owned();
     let escalated = w.place().await;
     let escalation = app
         .ok(
@@ -410,6 +426,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("street", street),
         ("department", department),
         ("escalation", escalation),
+        ("wish", wish),
         ("category", w.demo.repair.clone()),
         ("community", community),
         ("resident", w.resident.user_id.clone()),

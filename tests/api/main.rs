@@ -26,3 +26,4 @@ mod security;
 mod subscriptions;
 mod wechat_login;
 mod wechat_messages;
+mod wishes;

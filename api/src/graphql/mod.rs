@@ -18,6 +18,7 @@ mod points;
 pub mod socket;
 mod stats;
 mod subscriptions;
+mod wishes;
 
 use async_graphql::{
     Context, ID, MergedObject, OutputType, Request, Response, Schema,
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     points::PointsQuery,
     merchants::MerchantQuery,
     stats::StatsQuery,
+    wishes::WishQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     photos::PhotoMutation,
     points::PointsMutation,
     merchants::MerchantMutation,
+    wishes::WishMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

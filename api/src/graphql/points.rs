@@ -39,6 +39,8 @@ pub enum SignupStatus {
 pub enum ServiceSource {
     Order,
     Activity,
+    /// A micro-wish the member fulfilled.
+    Wish,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

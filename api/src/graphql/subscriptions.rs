@@ -27,6 +27,7 @@ pub enum NotificationKind {
     OrderAlert,
     OrderEscalated,
     EscalationAnswered,
+    WishUpdated,
 }
 
 #[derive(SimpleObject)]

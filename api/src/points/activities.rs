@@ -365,6 +365,7 @@ pub async fn confirm_attendance(
         source: ServiceSource::Activity,
         order_id: None,
         activity_id: Some(activity_id),
+        wish_id: None,
         minutes,
     };
     let record = records::create(&txn, new, Some(Some(actor.id))).await?;

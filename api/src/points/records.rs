@@ -35,6 +35,7 @@ pub struct NewRecord {
     pub source: ServiceSource,
     pub order_id: Option<Uuid>,
     pub activity_id: Option<Uuid>,
+    pub wish_id: Option<Uuid>,
     pub minutes: i32,
 }
 
@@ -72,6 +73,7 @@ pub async fn create(
         source: Set(new.source),
         order_id: Set(new.order_id),
         activity_id: Set(new.activity_id),
+        wish_id: Set(new.wish_id),
         minutes: Set(new.minutes),
         status: Set(RecordStatus::Pending),
         rate: Set(None),
@@ -271,6 +273,7 @@ pub async fn record_order_service(
         source: ServiceSource::Order,
         order_id: Some(order.id),
         activity_id: None,
+        wish_id: None,
         minutes,
     };
     let confirmed_by = (stars >= AUTO_CONFIRM_STARS).then_some(None);
