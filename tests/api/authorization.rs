@@ -38,6 +38,10 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "categories are shared by every community: any STAFF looks after them",
     ),
     (
+        "deedKinds",
+        "the good deeds a community rewards are posted for all to see",
+    ),
+    (
         "wishFulfilment",
         "how many wishes came true is the wish wall's public tally",
     ),
@@ -85,6 +89,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "departmentId") => "department",
         (_, "escalationId") => "escalation",
         (_, "wishId") => "wish",
+        (_, "kindId") => "deedKind",
+        (_, "deedId") => "goodDeed",
         ("wish", "id") => "wish",
         ("escalation", "id") => "escalation",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
@@ -373,6 +379,26 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .as_str()
         .expect("wish")
         .to_owned();
+    let deed_kind = app
+        .ok(
+            &w.staff.token,
+            "mutation($c: ID!) { setDeedKind(communityId: $c, name: \"垃圾分类\", basePoints: 5) { id } }",
+            json!({ "c": community }),
+        )
+        .await["setDeedKind"][0]["id"]
+        .as_str()
+        .expect("deed kind")
+        .to_owned();
+    let good_deed = app
+        .ok(
+            &w.resident.token,
+            "mutation($k: ID!, $when: DateTime!) { reportGoodDeed(kindId: $k, description: \"捡到钱包归还\", when: $when) { id } }",
+            json!({ "k": deed_kind, "when": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339() }),
+        )
+        .await["reportGoodDeed"]["id"]
+        .as_str()
+        .expect("good deed")
+        .to_owned();
     let escalated = w.place().await;
     let escalation = app
         .ok(
@@ -427,6 +453,8 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("department", department),
         ("escalation", escalation),
         ("wish", wish),
+        ("deedKind", deed_kind),
+        ("goodDeed", good_deed),
         ("category", w.demo.repair.clone()),
         ("community", community),
         ("resident", w.resident.user_id.clone()),

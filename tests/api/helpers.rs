@@ -567,3 +567,20 @@ pub async fn offer_of(app: &TestApp, owner: &Login, merchant: &str) -> String {
         .expect("offer")
         .to_owned()
 }
+
+/// The ids of a community's grids.
+pub async fn grids_of(app: &TestApp, token: &str, community: &str) -> Vec<String> {
+    let data = app
+        .ok(
+            token,
+            "query($c: ID!) { community(id: $c) { grids { id } } }",
+            json!({ "c": community }),
+        )
+        .await;
+    data["community"]["grids"]
+        .as_array()
+        .expect("grids")
+        .iter()
+        .map(|grid| grid["id"].as_str().expect("id").to_owned())
+        .collect()
+}

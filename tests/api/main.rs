@@ -4,6 +4,7 @@ mod authorization;
 mod caching;
 mod concurrency;
 mod database_outage;
+mod deeds;
 mod escalations;
 mod first_deployment;
 mod governance;

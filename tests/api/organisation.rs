@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PLACE, TestApp, World, with_redis};
+use crate::helpers::{Login, PLACE, TestApp, World, grids_of, with_redis};
 
 const CREATE_COMMUNITY: &str = "mutation($s: ID!) { createCommunity(input: { streetId: $s, name: \"新城社区\", address: \"新城路1号\", latitude: 36.56, longitude: 116.75, responseMinutes: 30 }) { id name responseMinutes latitude } }";
 const UPDATE_GRID: &str =
@@ -29,22 +29,6 @@ async fn street_of(w: &World) -> String {
         .as_str()
         .expect("street")
         .to_owned()
-}
-
-async fn grids_of(app: &TestApp, token: &str, community: &str) -> Vec<String> {
-    let data = app
-        .ok(
-            token,
-            "query($c: ID!) { community(id: $c) { grids { id } } }",
-            json!({ "c": community }),
-        )
-        .await;
-    data["community"]["grids"]
-        .as_array()
-        .expect("grids")
-        .iter()
-        .map(|grid| grid["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 #[tokio::test]

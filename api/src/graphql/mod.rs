@@ -2,6 +2,7 @@
 //! service function and convert its result. One module per domain area.
 mod auto_routing;
 mod content;
+mod deeds;
 mod error;
 mod escalations;
 pub mod graphiql;
@@ -52,6 +53,7 @@ pub struct QueryRoot(
     auto_routing::AutoRoutingQuery,
     escalations::EscalationQuery,
     points::PointsQuery,
+    deeds::DeedQuery,
     merchants::MerchantQuery,
     stats::StatsQuery,
     wishes::WishQuery,
@@ -68,6 +70,7 @@ pub struct MutationRoot(
     escalations::EscalationMutation,
     photos::PhotoMutation,
     points::PointsMutation,
+    deeds::DeedMutation,
     merchants::MerchantMutation,
     wishes::WishMutation,
 );

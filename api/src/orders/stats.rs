@@ -136,27 +136,39 @@ struct RolledUp {
     channel_hotline: i64,
 }
 
+/// One group of counted orders: of a community and category in a month, with how many of
+/// them are in each status and came by each channel.
+struct Tally {
+    key: (Uuid, Uuid, String),
+    counts: Counts,
+    statuses: Vec<(String, i64)>,
+    channels: Vec<(String, i64)>,
+}
+
 impl GovernanceStats {
-    fn add(
-        &mut self,
-        (community_id, category_id, month): (Uuid, Uuid, String),
-        counts: &Counts,
-        statuses: &[(&str, i64)],
-        channels: &[(&str, i64)],
-    ) {
-        self.total.add(counts);
-        for (status, orders) in statuses.iter().filter(|(_, n)| *n > 0) {
-            *self.by_status.entry((*status).to_owned()).or_default() += orders;
+    fn add(&mut self, tally: Tally) {
+        let Tally {
+            key: (community_id, category_id, month),
+            counts,
+            statuses,
+            channels,
+        } = tally;
+        self.total.add(&counts);
+        for (status, orders) in statuses.into_iter().filter(|(_, n)| *n > 0) {
+            *self.by_status.entry(status).or_default() += orders;
         }
-        for (channel, orders) in channels.iter().filter(|(_, n)| *n > 0) {
-            *self.by_channel.entry((*channel).to_owned()).or_default() += orders;
+        for (channel, orders) in channels.into_iter().filter(|(_, n)| *n > 0) {
+            *self.by_channel.entry(channel).or_default() += orders;
         }
         self.by_community
             .entry(community_id)
             .or_default()
-            .add(counts);
-        self.by_category.entry(category_id).or_default().add(counts);
-        self.by_month.entry(month).or_default().add(counts);
+            .add(&counts);
+        self.by_category
+            .entry(category_id)
+            .or_default()
+            .add(&counts);
+        self.by_month.entry(month).or_default().add(&counts);
     }
 }
 
@@ -221,7 +233,7 @@ pub async fn governance_stats(
             .add(order::Column::CreatedAt.gte(from))
             .add(order::Column::CreatedAt.lt(to))
     };
-    match whole_days(from, to) {
+    let tallies: Vec<Tally> = match whole_days(from, to) {
         Some((first, end)) => {
             // Closed orders of whole days from the rollup; live: the open orders of those
             // days, and all orders of the part-days at either end.
@@ -234,14 +246,21 @@ pub async fn governance_stats(
                     .add(placed(from, start_of(first)))
                     .add(placed(start_of(end), to)),
             );
-            count_live(db, open, &mut stats).await?;
-            count_live(db, edges, &mut stats).await?;
-            count_rolled_up(db, &communities, first, end, &mut stats).await?;
+            // Three statements on three pooled connections at once.
+            let (open, edges, rolled_up) = futures::try_join!(
+                count_live(db, open),
+                count_live(db, edges),
+                count_rolled_up(db, &communities, first, end),
+            )?;
+            [open, edges, rolled_up].into_iter().flatten().collect()
         }
         None => {
             let period = Condition::all().add(in_area()).add(placed(from, to));
-            count_live(db, period, &mut stats).await?;
+            count_live(db, period).await?
         }
+    };
+    for tally in tallies {
+        stats.add(tally);
     }
     let escalations: Vec<(EscalationLevel, i64)> = escalation::Entity::find()
         .select_only()
@@ -262,11 +281,7 @@ pub async fn governance_stats(
 }
 
 /// The orders matching `orders`, counted in one grouped query.
-async fn count_live(
-    db: &DatabaseConnection,
-    orders: Condition,
-    stats: &mut GovernanceStats,
-) -> AppResult<()> {
+async fn count_live(db: &DatabaseConnection, orders: Condition) -> AppResult<Vec<Tally>> {
     let backend = db.get_database_backend();
     let now = Utc::now();
     let mut query = Query::select();
@@ -350,16 +365,15 @@ async fn count_live(
     let groups = Group::find_by_statement(backend.build(&query))
         .all(db)
         .await?;
-    for group in groups {
-        let placed = group.counts.placed;
-        stats.add(
-            (group.community_id, group.category_id, group.month),
-            &group.counts,
-            &[(&group.status, placed)],
-            &[(&group.channel, placed)],
-        );
-    }
-    Ok(())
+    Ok(groups
+        .into_iter()
+        .map(|group| Tally {
+            key: (group.community_id, group.category_id, group.month),
+            statuses: vec![(group.status, group.counts.placed)],
+            channels: vec![(group.channel, group.counts.placed)],
+            counts: group.counts,
+        })
+        .collect())
 }
 
 fn rollup() -> Alias {
@@ -372,8 +386,7 @@ async fn count_rolled_up(
     communities: &[Uuid],
     first: NaiveDate,
     end: NaiveDate,
-    stats: &mut GovernanceStats,
-) -> AppResult<()> {
+) -> AppResult<Vec<Tally>> {
     let backend = db.get_database_backend();
     let month = "substr(day, 1, 7)";
     let mut query = Query::select();
@@ -396,23 +409,29 @@ async fn count_rolled_up(
     let rows = RolledUp::find_by_statement(backend.build(&query))
         .all(db)
         .await?;
-    for row in rows {
-        stats.add(
-            (row.community_id, row.category_id, row.month),
-            &row.counts,
-            &[
+    let named = |pairs: [(&str, i64); 3]| {
+        pairs
+            .into_iter()
+            .map(|(name, orders)| (name.to_owned(), orders))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| Tally {
+            key: (row.community_id, row.category_id, row.month),
+            counts: row.counts,
+            statuses: named([
                 ("COMPLETED", row.status_completed),
                 ("RATED", row.status_rated),
                 ("CANCELLED", row.status_cancelled),
-            ],
-            &[
+            ]),
+            channels: named([
                 ("APP", row.channel_app),
                 ("STAFF", row.channel_staff),
                 ("HOTLINE", row.channel_hotline),
-            ],
-        );
-    }
-    Ok(())
+            ]),
+        })
+        .collect())
 }
 
 const COLUMNS: usize = COUNT_COLUMNS.len();
