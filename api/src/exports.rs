@@ -1,4 +1,5 @@
-//! CSV exports over HTTP (`GET /exports/{orders,service-records,points-ledger,redemptions}.csv`)
+//! CSV exports over HTTP (`GET /exports/{orders,service-records,points-ledger,redemptions,
+//! party-member-assessment}.csv`)
 //! for those who oversee an area: STAFF their community, STREET_STAFF their street, ADMIN a
 //! district. Same access token and request budget as GraphQL. Rows are streamed page by page,
 //! so an export of a year costs the server one page of memory. UTF-8 with a byte-order mark, so
@@ -28,6 +29,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{Actor, actor_of},
     organisation::{self, Area},
+    points::assessment,
     state::AppState,
     validate::mask_phone,
 };
@@ -42,6 +44,7 @@ enum Sheet {
     ServiceRecords,
     PointsLedger,
     Redemptions,
+    PartyMemberAssessment,
 }
 
 impl Sheet {
@@ -51,6 +54,7 @@ impl Sheet {
             "service-records.csv" => Self::ServiceRecords,
             "points-ledger.csv" => Self::PointsLedger,
             "redemptions.csv" => Self::Redemptions,
+            "party-member-assessment.csv" => Self::PartyMemberAssessment,
             _ => return None,
         })
     }
@@ -108,6 +112,17 @@ impl Sheet {
                 "状态",
                 "核销时间",
             ],
+            Self::PartyMemberAssessment => &[
+                "社区",
+                "党员",
+                "电话",
+                "积分",
+                "时长（小时）",
+                "完成订单",
+                "参加活动",
+                "实现心愿",
+                "是否达标",
+            ],
         }
     }
 
@@ -123,6 +138,7 @@ impl Sheet {
             Self::ServiceRecords => record_rows(db, reading, after).await,
             Self::PointsLedger => ledger_rows(db, reading, after).await,
             Self::Redemptions => redemption_rows(db, reading, after).await,
+            Self::PartyMemberAssessment => assessment_rows(db, reading, after).await,
         }
     }
 }
@@ -516,6 +532,39 @@ async fn redemption_rows(
     Ok((rows, next))
 }
 
+/// Every Party member of the area's communities with what they did in the period, all in one
+/// page (a community has hundreds of members, not millions).
+async fn assessment_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    if after.is_some() {
+        return Ok((Vec::new(), None));
+    }
+    let communities = community_names(db).await?;
+    let mut rows = Vec::new();
+    for community_id in &reading.communities {
+        let (_, members) =
+            assessment::assess(db, *community_id, (reading.from, reading.to)).await?;
+        for member in members {
+            let record = member.record;
+            rows.push(vec![
+                communities.get(community_id).cloned().unwrap_or_default(),
+                member.user.name.clone().unwrap_or_default(),
+                reading.phone(Some(*community_id), member.user.phone.as_deref()),
+                record.points.to_string(),
+                format!("{:.1}", record.minutes as f64 / 60.0),
+                record.orders_completed.to_string(),
+                record.activities_attended.to_string(),
+                record.wishes_fulfilled.to_string(),
+                if member.passed { "达标" } else { "未达标" }.to_owned(),
+            ]);
+        }
+    }
+    Ok((rows, None))
+}
+
 fn csv_lines(rows: &[Vec<String>]) -> String {
     let mut text = String::new();
     for row in rows {
@@ -561,6 +610,7 @@ mod tests {
             "service-records.csv",
             "points-ledger.csv",
             "redemptions.csv",
+            "party-member-assessment.csv",
         ] {
             let sheet = Sheet::from_file(file).expect(file);
             assert!(!sheet.columns().is_empty());

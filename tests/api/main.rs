@@ -1,5 +1,6 @@
 //! Integration tests through the real HTTP endpoint. One binary for all of them: each test
 //! binary links the whole stack.
+mod assessment;
 mod authorization;
 mod caching;
 mod concurrency;

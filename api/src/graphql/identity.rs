@@ -123,6 +123,20 @@ impl User {
         self.0.show_on_leaderboard
     }
 
+    /// My own yearly assessment (党建超市) in each community I report to as a Party member;
+    /// empty on anyone else.
+    #[graphql(complexity = "5 * child_complexity")]
+    async fn assessment(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+    ) -> Result<Vec<super::assessment::MyAssessment>> {
+        if actor(ctx).await?.id != self.0.id {
+            return Ok(Vec::new());
+        }
+        super::assessment::mine(ctx, year).await
+    }
+
     /// What they can do as a volunteer.
     async fn skills(&self) -> Vec<String> {
         Skills::stored(&self.0.skills)

@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that read the caller and arguments, call one domain
 //! service function and convert its result. One module per domain area.
+mod assessment;
 mod auto_routing;
 mod content;
 mod deeds;
@@ -54,6 +55,7 @@ pub struct QueryRoot(
     escalations::EscalationQuery,
     points::PointsQuery,
     deeds::DeedQuery,
+    assessment::AssessmentQuery,
     merchants::MerchantQuery,
     stats::StatsQuery,
     wishes::WishQuery,
@@ -71,6 +73,7 @@ pub struct MutationRoot(
     photos::PhotoMutation,
     points::PointsMutation,
     deeds::DeedMutation,
+    assessment::AssessmentMutation,
     merchants::MerchantMutation,
     wishes::WishMutation,
 );

@@ -2,6 +2,7 @@
 //! activities, each community's rate, and the append-only ledger the balances derive from.
 pub mod activities;
 pub mod adjustments;
+pub mod assessment;
 pub mod deeds;
 pub mod ledger;
 pub mod notices;
