@@ -146,6 +146,9 @@ pub enum MerchantKind {
     /// A community-run store (红领超市).
     #[sea_orm(string_value = "COMMUNITY_STORE")]
     CommunityStore,
+    /// A property company whose offers are fee offsets: points → yuan off the property fee.
+    #[sea_orm(string_value = "PROPERTY_COMPANY")]
+    PropertyCompany,
 }
 
 #[derive(

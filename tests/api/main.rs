@@ -25,6 +25,7 @@ mod redemption_races;
 mod redis_outage;
 mod schema_file;
 mod security;
+mod statements;
 mod subscriptions;
 mod wechat_login;
 mod wechat_messages;

@@ -29,6 +29,8 @@ pub enum MerchantKind {
     Merchant,
     /// A community-run store (红领超市); only STAFF of the community may open one.
     CommunityStore,
+    /// A property company: its offers are fee offsets, points → yuan off the property fee.
+    PropertyCompany,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -18,6 +18,7 @@ mod organisation;
 mod photos;
 mod points;
 pub mod socket;
+mod statements;
 mod stats;
 mod subscriptions;
 mod wishes;
@@ -57,6 +58,7 @@ pub struct QueryRoot(
     deeds::DeedQuery,
     assessment::AssessmentQuery,
     merchants::MerchantQuery,
+    statements::StatementQuery,
     stats::StatsQuery,
     wishes::WishQuery,
 );
@@ -75,6 +77,7 @@ pub struct MutationRoot(
     deeds::DeedMutation,
     assessment::AssessmentMutation,
     merchants::MerchantMutation,
+    statements::StatementMutation,
     wishes::WishMutation,
 );
 

@@ -3,6 +3,7 @@
 pub mod geo;
 pub mod offers;
 pub mod redemptions;
+pub mod statements;
 
 use std::collections::HashMap;
 
