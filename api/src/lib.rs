@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod infra;
 pub mod merchants;
 pub mod notifications;
+pub mod open311;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;

@@ -37,6 +37,7 @@ use crate::{
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     merchants::redemptions,
+    open311,
     orders::{PoolCache, alerts, categories::Catalog},
     photos::PhotoService,
     points::activities,
@@ -194,6 +195,19 @@ impl Application {
             .route(
                 "/exports/{file}",
                 get(exports::export).with_state(state.clone()),
+            )
+            .nest(
+                "/open311/v2",
+                open311::routes(open311::Open311 {
+                    state: state.clone(),
+                    budget: Limit {
+                        name: "open311",
+                        max: settings.anonymous_rate_limit_per_minute,
+                        window: Duration::from_secs(60),
+                    },
+                    trusted_proxy_hops: settings.trusted_proxy_hops(),
+                    public_url: public_url.clone(),
+                }),
             )
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
         if state.storage.is_local() {

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod activity_signup;
 pub mod adjustment_request;
+pub mod api_key;
 pub mod assessment_rule;
 pub mod auto_route;
 pub mod community;

@@ -29,6 +29,7 @@ mod m20261125_000018_create_wishes;
 mod m20261125_000019_create_good_deeds;
 mod m20261125_000020_create_assessment_rules;
 mod m20261125_000021_create_merchant_statements;
+mod m20261125_000022_create_api_keys;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -112,6 +113,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000019_create_good_deeds::Migration),
             Box::new(m20261125_000020_create_assessment_rules::Migration),
             Box::new(m20261125_000021_create_merchant_statements::Migration),
+            Box::new(m20261125_000022_create_api_keys::Migration),
         ]
     }
 }

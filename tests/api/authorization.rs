@@ -93,6 +93,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "deedId") => "goodDeed",
         ("wish", "id") => "wish",
         ("escalation", "id") => "escalation",
+        ("revokeOpen311Key", "id") => "open311Key",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -399,6 +400,17 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .as_str()
         .expect("good deed")
         .to_owned();
+    let admin = app.login("demo-admin").await;
+    let open311_key = app
+        .ok(
+            &admin.token,
+            "mutation($c: ID!) { issueOpen311Key(communityId: $c, name: \"12345热线\") { key { id } } }",
+            json!({ "c": community }),
+        )
+        .await["issueOpen311Key"]["key"]["id"]
+        .as_str()
+        .expect("key")
+        .to_owned();
     let escalated = w.place().await;
     let escalation = app
         .ok(
@@ -453,6 +465,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("department", department),
         ("escalation", escalation),
         ("wish", wish),
+        ("open311Key", open311_key),
         ("deedKind", deed_kind),
         ("goodDeed", good_deed),
         ("category", w.demo.repair.clone()),

@@ -16,6 +16,7 @@ mod inbox;
 mod ledger_properties;
 mod merchants;
 mod observability;
+mod open311;
 mod orders;
 mod organisation;
 mod photos;

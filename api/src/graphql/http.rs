@@ -278,7 +278,7 @@ fn refused(media: MediaType, error: AppError) -> Response {
 
 /// The address the outermost of `hops` trusted proxies appended to `X-Forwarded-For`: entries
 /// left of it are whatever the client wrote.
-fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
+pub fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
     if hops == 0 {
         return None;
     }

@@ -13,6 +13,7 @@ mod inbox;
 pub mod limits;
 mod loaders;
 mod merchants;
+mod open311;
 mod orders;
 mod organisation;
 mod photos;
@@ -59,6 +60,7 @@ pub struct QueryRoot(
     assessment::AssessmentQuery,
     merchants::MerchantQuery,
     statements::StatementQuery,
+    open311::Open311Query,
     stats::StatsQuery,
     wishes::WishQuery,
 );
@@ -78,6 +80,7 @@ pub struct MutationRoot(
     assessment::AssessmentMutation,
     merchants::MerchantMutation,
     statements::StatementMutation,
+    open311::Open311Mutation,
     wishes::WishMutation,
 );
 

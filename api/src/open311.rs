@@ -1,0 +1,446 @@
+//! Open data: an Open311 GeoReport v2 facade over orders (`/open311/v2/…`), so that civic
+//! tools and city hotlines can read and file service requests. Reading is open to anyone and
+//! counted against the anonymous per-address budget; no personal datum (names, phones,
+//! addresses, descriptions) is ever in an answer: a request shows its category, title, status
+//! and times. Filing (`POST requests.json`) needs an `api_key` that ADMIN issued for a
+//! community: the order is placed on a resident's behalf through the HOTLINE channel.
+use std::net::SocketAddr;
+
+use axum::{
+    Form, Json,
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use entity::{api_key, enums::OrderStatus, order, service_category};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    error::{AppError, AppResult},
+    graphql::http::forwarded_client,
+    identity::{self, Actor},
+    infra::rate_limit::{self, Limit},
+    orders::{self, NewOrder, OnBehalf, PlaceOrderInput, categories},
+    organisation,
+    state::AppState,
+};
+
+/// Most requests one `requests.json` answer lists (the spec's default window is 90 days).
+const MAX_REQUESTS: u64 = 200;
+
+#[derive(Clone)]
+pub struct Open311 {
+    pub state: AppState,
+    /// Requests per address per minute, counted apart from GraphQL's.
+    pub budget: Limit,
+    pub trusted_proxy_hops: usize,
+    /// Where this API is reached from outside, for discovery.json.
+    pub public_url: String,
+}
+
+/// An Open311 error answer: `[{ code, description }]` with the HTTP status as its code.
+fn failure(status: StatusCode, description: impl Into<String>) -> Response {
+    let body = serde_json::json!([{ "code": status.as_u16(), "description": description.into() }]);
+    (status, Json(body)).into_response()
+}
+
+fn refusal(error: AppError) -> Response {
+    let status = match error.code() {
+        "UNAUTHENTICATED" | "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        "CONFLICT" => StatusCode::CONFLICT,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    failure(status, error.to_string())
+}
+
+impl Open311 {
+    async fn admit(&self, headers: &HeaderMap, peer: SocketAddr) -> AppResult<()> {
+        let ip = forwarded_client(headers, self.trusted_proxy_hops).unwrap_or(peer.ip());
+        rate_limit::check(&self.state.store, self.budget, &ip.to_string()).await
+    }
+}
+
+/// The facade's routes, to nest under `/open311/v2`.
+pub fn routes(open311: Open311) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/discovery.json", get(discovery))
+        .route("/services.json", get(services))
+        .route("/requests.json", get(requests).post(file_request))
+        .route("/requests/{file}", get(request))
+        .with_state(open311)
+}
+
+/// `GET /open311/v2/discovery.json`
+pub async fn discovery(
+    State(open311): State<Open311>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if let Err(error) = open311.admit(&headers, peer).await {
+        return refusal(error);
+    }
+    let base = open311.public_url.trim_end_matches('/').to_owned();
+    Json(serde_json::json!({
+        "changeset": "2026-11-25T00:00:00Z",
+        "contact": "请联系所在社区居委会",
+        "key_service": "API keys are issued by the district administrator",
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": format!("{base}/open311/v2"),
+            "changeset": "2026-11-25T00:00:00Z",
+            "type": "production",
+            "formats": ["application/json"],
+        }],
+    }))
+    .into_response()
+}
+
+#[derive(Serialize)]
+struct Service {
+    service_code: String,
+    service_name: String,
+    description: String,
+    metadata: bool,
+    r#type: &'static str,
+    keywords: &'static str,
+    group: &'static str,
+}
+
+/// `GET /open311/v2/services.json`: the service categories residents may order.
+pub async fn services(
+    State(open311): State<Open311>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if let Err(error) = open311.admit(&headers, peer).await {
+        return refusal(error);
+    }
+    match categories::list(&open311.state.db, false).await {
+        Ok(found) => Json(
+            found
+                .into_iter()
+                .map(|category| Service {
+                    service_code: category.code,
+                    description: category.name.clone(),
+                    service_name: category.name,
+                    metadata: false,
+                    r#type: "realtime",
+                    keywords: "",
+                    group: "",
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(error) => refusal(error),
+    }
+}
+
+/// A request as Open311 shows it: nothing that names or locates a person.
+#[derive(Serialize)]
+struct ServiceRequest {
+    service_request_id: String,
+    status: &'static str,
+    status_notes: Option<String>,
+    service_name: String,
+    service_code: String,
+    description: String,
+    agency_responsible: String,
+    requested_datetime: DateTime<Utc>,
+    updated_datetime: DateTime<Utc>,
+    expected_datetime: Option<DateTime<Utc>>,
+}
+
+const CLOSED: [OrderStatus; 3] = [
+    OrderStatus::Completed,
+    OrderStatus::Rated,
+    OrderStatus::Cancelled,
+];
+
+fn open311_status(status: OrderStatus) -> &'static str {
+    if CLOSED.contains(&status) {
+        "closed"
+    } else {
+        "open"
+    }
+}
+
+async fn shown(
+    db: &DatabaseConnection,
+    orders: Vec<order::Model>,
+) -> AppResult<Vec<ServiceRequest>> {
+    let categories: std::collections::HashMap<Uuid, service_category::Model> =
+        categories::list(db, true)
+            .await?
+            .into_iter()
+            .map(|category| (category.id, category))
+            .collect();
+    let communities: std::collections::HashMap<Uuid, String> = organisation::communities(db)
+        .await?
+        .into_iter()
+        .map(|community| (community.id, community.name))
+        .collect();
+    Ok(orders
+        .into_iter()
+        .map(|order| {
+            let category = categories.get(&order.category_id);
+            ServiceRequest {
+                service_request_id: order.id.to_string(),
+                status: open311_status(order.status),
+                status_notes: (order.status == OrderStatus::Cancelled)
+                    .then(|| "cancelled".to_owned()),
+                service_name: category.map(|c| c.name.clone()).unwrap_or_default(),
+                service_code: category.map(|c| c.code.clone()).unwrap_or_default(),
+                description: order.title,
+                agency_responsible: communities
+                    .get(&order.community_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                requested_datetime: order.created_at,
+                updated_datetime: order.updated_at,
+                expected_datetime: order.completion_due_at,
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct RequestsQuery {
+    service_code: Option<String>,
+    status: Option<String>,
+    start_date: Option<DateTime<Utc>>,
+    end_date: Option<DateTime<Utc>>,
+}
+
+/// `GET /open311/v2/requests.json?service_code=&status=open|closed&start_date=&end_date=`:
+/// newest first, at most 200, from the last 90 days unless dates are given.
+pub async fn requests(
+    State(open311): State<Open311>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<RequestsQuery>,
+) -> Response {
+    if let Err(error) = open311.admit(&headers, peer).await {
+        return refusal(error);
+    }
+    let db = &open311.state.db;
+    let end = query.end_date.unwrap_or_else(Utc::now);
+    let start = query.start_date.unwrap_or(end - chrono::Duration::days(90));
+    if end <= start {
+        return failure(StatusCode::BAD_REQUEST, "end_date must be after start_date");
+    }
+    let mut select = order::Entity::find()
+        .filter(order::Column::CreatedAt.gte(start))
+        .filter(order::Column::CreatedAt.lt(end));
+    match query.status.as_deref() {
+        None => {}
+        Some("open") => select = select.filter(order::Column::Status.is_not_in(CLOSED)),
+        Some("closed") => select = select.filter(order::Column::Status.is_in(CLOSED)),
+        Some(_) => return failure(StatusCode::BAD_REQUEST, "status is open or closed"),
+    }
+    if let Some(codes) = &query.service_code {
+        let wanted: Vec<String> = codes.split(',').map(str::to_owned).collect();
+        let ids: Vec<Uuid> = match categories::list(db, true).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|category| wanted.contains(&category.code))
+                .map(|category| category.id)
+                .collect(),
+            Err(error) => return refusal(error),
+        };
+        select = select.filter(order::Column::CategoryId.is_in(ids));
+    }
+    let found = select
+        .order_by_desc(order::Column::Id)
+        .limit(MAX_REQUESTS)
+        .all(db)
+        .await;
+    match found {
+        Ok(orders) => match shown(db, orders).await {
+            Ok(requests) => Json(requests).into_response(),
+            Err(error) => refusal(error),
+        },
+        Err(error) => refusal(error.into()),
+    }
+}
+
+/// `GET /open311/v2/requests/{id}.json`: a list of one, as the spec has it.
+pub async fn request(
+    State(open311): State<Open311>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(file): Path<String>,
+) -> Response {
+    if let Err(error) = open311.admit(&headers, peer).await {
+        return refusal(error);
+    }
+    let Some(id) = file
+        .strip_suffix(".json")
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return failure(StatusCode::NOT_FOUND, "no such service request");
+    };
+    let db = &open311.state.db;
+    match orders::find(db, id).await {
+        Ok(order) => match shown(db, vec![order]).await {
+            Ok(requests) => Json(requests).into_response(),
+            Err(error) => refusal(error),
+        },
+        Err(error) => refusal(error),
+    }
+}
+
+/// The fields of a new request this facade takes (others in the spec are ignored).
+#[derive(Deserialize)]
+pub struct NewRequest {
+    api_key: String,
+    service_code: String,
+    description: String,
+    address_string: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+}
+
+pub fn hash_key(key: &str) -> String {
+    format!("{:x}", Sha256::digest(key.as_bytes()))
+}
+
+/// `POST /open311/v2/requests.json` (form-encoded): a hotline files an order for a resident
+/// of the key's community.
+pub async fn file_request(
+    State(open311): State<Open311>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(new): Form<NewRequest>,
+) -> Response {
+    if let Err(error) = open311.admit(&headers, peer).await {
+        return refusal(error);
+    }
+    match file(&open311.state, new).await {
+        Ok(order) => Json(serde_json::json!([{
+            "service_request_id": order.id.to_string(),
+            "service_notice": "已转社区派单",
+            "account_id": null,
+        }]))
+        .into_response(),
+        Err(error) => refusal(error),
+    }
+}
+
+async fn file(state: &AppState, new: NewRequest) -> AppResult<order::Model> {
+    let db = &state.db;
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash_key(&new.api_key)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::forbidden("api_key is not valid"))?;
+    let category = categories::list(db, false)
+        .await?
+        .into_iter()
+        .find(|category| category.code == new.service_code)
+        .ok_or_else(|| AppError::bad_input("service_code is not one of services.json"))?;
+    let name = [new.last_name, new.first_name]
+        .into_iter()
+        .flatten()
+        .collect::<String>();
+    let operator = identity::load_actor(db, key.issued_by).await?;
+    let description = new.description.trim().to_owned();
+    let title: String = description.chars().take(40).collect();
+    let placed = orders::place_on_behalf(
+        db,
+        &state.categories,
+        &state.photos,
+        &operator,
+        NewOrder::try_from(PlaceOrderInput {
+            category_id: category.id,
+            title,
+            description,
+            address: new.address_string.unwrap_or_default(),
+            contact_phone: None,
+            preferred_time: None,
+            urgency: None,
+            photo_keys: Vec::new(),
+        })?,
+        OnBehalf {
+            community_id: key.community_id,
+            resident_name: if name.is_empty() {
+                "热线来电".to_owned()
+            } else {
+                name
+            },
+            phone: new.phone.unwrap_or_default(),
+            channel: entity::enums::OrderChannel::Hotline,
+        },
+    )
+    .await?;
+    Ok(state.dispatcher.settle(placed).await)
+}
+
+/// ADMIN issue a key for a hotline filing requests into one community; the key is shown
+/// once, only its hash is kept.
+pub async fn issue_key(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    name: &str,
+) -> AppResult<(api_key::Model, String)> {
+    if !actor.roles.is_admin() {
+        return Err(AppError::forbidden("only ADMIN issue Open311 keys"));
+    }
+    organisation::open_community(db, community_id).await?;
+    let name = crate::validate::text("name", name, 1, 60)?;
+    let (key, _) = identity::tokens::new_refresh_token();
+    let issued = api_key::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        community_id: Set(community_id),
+        key_hash: Set(hash_key(&key)),
+        issued_by: Set(actor.id),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((issued, key))
+}
+
+pub async fn revoke_key(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<api_key::Model> {
+    if !actor.roles.is_admin() {
+        return Err(AppError::forbidden("only ADMIN revoke Open311 keys"));
+    }
+    let key = api_key::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("api key"))?;
+    let mut revoked: api_key::ActiveModel = key.into();
+    revoked.revoked_at = Set(Some(Utc::now()));
+    Ok(revoked.update(db).await?)
+}
+
+/// Keys ADMIN issued, newest first (hashes only).
+pub async fn keys(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<api_key::Model>> {
+    if !actor.roles.is_admin() {
+        return Err(AppError::forbidden("only ADMIN see Open311 keys"));
+    }
+    Ok(api_key::Entity::find()
+        .order_by_desc(api_key::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?)
+}
