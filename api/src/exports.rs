@@ -277,6 +277,10 @@ fn refusal(error: AppError) -> Response {
         "FORBIDDEN" => StatusCode::FORBIDDEN,
         "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
         "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        "INTERNAL" => {
+            tracing::error!(error = ?error, "an export failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     (status, error.to_string()).into_response()

@@ -46,11 +46,6 @@ pub struct Open311 {
 }
 
 /// An Open311 error answer: `[{ code, description }]` with the HTTP status as its code.
-fn failure(status: StatusCode, description: impl Into<String>) -> Response {
-    let body = serde_json::json!([{ "code": status.as_u16(), "description": description.into() }]);
-    (status, Json(body)).into_response()
-}
-
 fn refusal(error: AppError) -> Response {
     let status = match error.code() {
         "UNAUTHENTICATED" | "FORBIDDEN" => StatusCode::FORBIDDEN,
@@ -58,9 +53,14 @@ fn refusal(error: AppError) -> Response {
         "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
         "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
         "CONFLICT" => StatusCode::CONFLICT,
+        "INTERNAL" => {
+            tracing::error!(error = ?error, "an Open311 request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
-    failure(status, error.to_string())
+    let body = serde_json::json!([{ "code": status.as_u16(), "description": error.to_string() }]);
+    (status, Json(body)).into_response()
 }
 
 impl Open311 {
@@ -81,29 +81,45 @@ pub fn routes(open311: Open311) -> axum::Router {
         .with_state(open311)
 }
 
+/// Admits the caller against the per-address budget, then answers with `work`'s result as
+/// JSON, or its error as Open311 has errors.
+async fn answer<T: Serialize>(
+    open311: &Open311,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    work: impl Future<Output = AppResult<T>>,
+) -> Response {
+    if let Err(error) = open311.admit(headers, peer).await {
+        return refusal(error);
+    }
+    match work.await {
+        Ok(value) => Json(value).into_response(),
+        Err(error) => refusal(error),
+    }
+}
+
 /// `GET /open311/v2/discovery.json`
 pub async fn discovery(
     State(open311): State<Open311>,
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if let Err(error) = open311.admit(&headers, peer).await {
-        return refusal(error);
-    }
-    let base = open311.public_url.trim_end_matches('/').to_owned();
-    Json(serde_json::json!({
-        "changeset": "2026-11-25T00:00:00Z",
-        "contact": "请联系所在社区居委会",
-        "key_service": "API keys are issued by the district administrator",
-        "endpoints": [{
-            "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": format!("{base}/open311/v2"),
+    let url = format!("{}/open311/v2", open311.public_url.trim_end_matches('/'));
+    let discovery = async {
+        Ok(serde_json::json!({
             "changeset": "2026-11-25T00:00:00Z",
-            "type": "production",
-            "formats": ["application/json"],
-        }],
-    }))
-    .into_response()
+            "contact": "请联系所在社区居委会",
+            "key_service": "API keys are issued by the district administrator",
+            "endpoints": [{
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": url,
+                "changeset": "2026-11-25T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json"],
+            }],
+        }))
+    };
+    answer(&open311, &headers, peer, discovery).await
 }
 
 #[derive(Serialize)]
@@ -123,27 +139,23 @@ pub async fn services(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if let Err(error) = open311.admit(&headers, peer).await {
-        return refusal(error);
-    }
-    match categories::list(&open311.state.db, false).await {
-        Ok(found) => Json(
-            found
-                .into_iter()
-                .map(|category| Service {
-                    service_code: category.code,
-                    description: category.name.clone(),
-                    service_name: category.name,
-                    metadata: false,
-                    r#type: "realtime",
-                    keywords: "",
-                    group: "",
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(error) => refusal(error),
-    }
+    let db = &open311.state.db;
+    let listed = async {
+        Ok(categories::list(db, false)
+            .await?
+            .into_iter()
+            .map(|category| Service {
+                service_code: category.code,
+                description: category.name.clone(),
+                service_name: category.name,
+                metadata: false,
+                r#type: "realtime",
+                keywords: "",
+                group: "",
+            })
+            .collect::<Vec<_>>())
+    };
+    answer(&open311, &headers, peer, listed).await
 }
 
 /// A request as Open311 shows it: nothing that names or locates a person.
@@ -230,14 +242,15 @@ pub async fn requests(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<RequestsQuery>,
 ) -> Response {
-    if let Err(error) = open311.admit(&headers, peer).await {
-        return refusal(error);
-    }
     let db = &open311.state.db;
+    answer(&open311, &headers, peer, search(db, query)).await
+}
+
+async fn search(db: &DatabaseConnection, query: RequestsQuery) -> AppResult<Vec<ServiceRequest>> {
     let end = query.end_date.unwrap_or_else(Utc::now);
     let start = query.start_date.unwrap_or(end - chrono::Duration::days(90));
     if end <= start {
-        return failure(StatusCode::BAD_REQUEST, "end_date must be after start_date");
+        return Err(AppError::bad_input("end_date must be after start_date"));
     }
     let mut select = order::Entity::find()
         .filter(order::Column::CreatedAt.gte(start))
@@ -246,32 +259,24 @@ pub async fn requests(
         None => {}
         Some("open") => select = select.filter(order::Column::Status.is_not_in(CLOSED)),
         Some("closed") => select = select.filter(order::Column::Status.is_in(CLOSED)),
-        Some(_) => return failure(StatusCode::BAD_REQUEST, "status is open or closed"),
+        Some(_) => return Err(AppError::bad_input("status is open or closed")),
     }
     if let Some(codes) = &query.service_code {
-        let wanted: Vec<String> = codes.split(',').map(str::to_owned).collect();
-        let ids: Vec<Uuid> = match categories::list(db, true).await {
-            Ok(found) => found
-                .into_iter()
-                .filter(|category| wanted.contains(&category.code))
-                .map(|category| category.id)
-                .collect(),
-            Err(error) => return refusal(error),
-        };
+        let wanted: Vec<&str> = codes.split(',').collect();
+        let ids: Vec<Uuid> = categories::list(db, true)
+            .await?
+            .into_iter()
+            .filter(|category| wanted.contains(&category.code.as_str()))
+            .map(|category| category.id)
+            .collect();
         select = select.filter(order::Column::CategoryId.is_in(ids));
     }
-    let found = select
+    let orders = select
         .order_by_desc(order::Column::Id)
         .limit(MAX_REQUESTS)
         .all(db)
-        .await;
-    match found {
-        Ok(orders) => match shown(db, orders).await {
-            Ok(requests) => Json(requests).into_response(),
-            Err(error) => refusal(error),
-        },
-        Err(error) => refusal(error.into()),
-    }
+        .await?;
+    shown(db, orders).await
 }
 
 /// `GET /open311/v2/requests/{id}.json`: a list of one, as the spec has it.
@@ -281,23 +286,15 @@ pub async fn request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(file): Path<String>,
 ) -> Response {
-    if let Err(error) = open311.admit(&headers, peer).await {
-        return refusal(error);
-    }
-    let Some(id) = file
-        .strip_suffix(".json")
-        .and_then(|id| Uuid::parse_str(id).ok())
-    else {
-        return failure(StatusCode::NOT_FOUND, "no such service request");
-    };
     let db = &open311.state.db;
-    match orders::find(db, id).await {
-        Ok(order) => match shown(db, vec![order]).await {
-            Ok(requests) => Json(requests).into_response(),
-            Err(error) => refusal(error),
-        },
-        Err(error) => refusal(error),
-    }
+    let one = async {
+        let id = file
+            .strip_suffix(".json")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or(AppError::NotFound("service request"))?;
+        shown(db, vec![orders::find(db, id).await?]).await
+    };
+    answer(&open311, &headers, peer, one).await
 }
 
 /// The fields of a new request this facade takes (others in the spec are ignored).
@@ -324,18 +321,15 @@ pub async fn file_request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(new): Form<NewRequest>,
 ) -> Response {
-    if let Err(error) = open311.admit(&headers, peer).await {
-        return refusal(error);
-    }
-    match file(&open311.state, new).await {
-        Ok(order) => Json(serde_json::json!([{
+    let filed = async {
+        let order = file(&open311.state, new).await?;
+        Ok(serde_json::json!([{
             "service_request_id": order.id.to_string(),
             "service_notice": "已转社区派单",
             "account_id": null,
         }]))
-        .into_response(),
-        Err(error) => refusal(error),
-    }
+    };
+    answer(&open311, &headers, peer, filed).await
 }
 
 async fn file(state: &AppState, new: NewRequest) -> AppResult<order::Model> {
