@@ -134,6 +134,12 @@ pub enum EntryKind {
     /// What a HOLD took, given back when the record is confirmed again.
     #[sea_orm(string_value = "RELEASE")]
     Release,
+    /// Points given to family.
+    #[sea_orm(string_value = "GIFT_OUT")]
+    GiftOut,
+    /// Points received from family.
+    #[sea_orm(string_value = "GIFT_IN")]
+    GiftIn,
 }
 
 #[derive(

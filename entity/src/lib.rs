@@ -29,6 +29,7 @@ pub mod party_member_application;
 pub mod photo;
 pub mod points_account;
 pub mod points_entry;
+pub mod points_policy;
 pub mod redemption;
 pub mod refresh_token;
 pub mod role_grant;

@@ -30,6 +30,7 @@ mod m20261125_000019_create_good_deeds;
 mod m20261125_000020_create_assessment_rules;
 mod m20261125_000021_create_merchant_statements;
 mod m20261125_000022_create_api_keys;
+mod m20261125_000023_create_points_policies;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -114,6 +115,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000020_create_assessment_rules::Migration),
             Box::new(m20261125_000021_create_merchant_statements::Migration),
             Box::new(m20261125_000022_create_api_keys::Migration),
+            Box::new(m20261125_000023_create_points_policies::Migration),
         ]
     }
 }

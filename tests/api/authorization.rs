@@ -61,6 +61,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "assigneeId") => "member",
         ("removeMerchantStaff", "userId") => "cashier",
         (_, "userId") => "resident",
+        (_, "toUserId") => "resident",
         (_, "communityId") => "community",
         (_, "applicationId") => "application",
         (_, "requestId") => "adjustmentRequest",

@@ -8,6 +8,7 @@ mod database_outage;
 mod deeds;
 mod escalations;
 mod first_deployment;
+mod gifts;
 mod governance;
 mod helpers;
 mod http_protocol;

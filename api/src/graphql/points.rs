@@ -23,7 +23,7 @@ use crate::{
         self,
         activities::{self, Attendance, NewActivity, When},
         adjustments::{self, Correction},
-        notices, objections, records, rules,
+        gifts, notices, objections, records, rules,
     },
 };
 
@@ -63,6 +63,10 @@ pub enum EntryKind {
     Hold,
     /// Given back when that order is rated again.
     Release,
+    /// Given to family.
+    GiftOut,
+    /// Received from family.
+    GiftIn,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -586,6 +590,45 @@ impl PointsMutation {
         let community =
             points::set_rate(&state(ctx)?.db, actor, community_id, points_per_hour).await?;
         Ok(Community(settle(ctx, community).await?))
+    }
+
+    /// Give points to family registered at your address in your community, up to the
+    /// community's monthly cap; both ledgers show it. A retry with the same `idempotencyKey`
+    /// gives once.
+    async fn gift_points(
+        &self,
+        ctx: &Context<'_>,
+        to_user_id: ID,
+        amount: i64,
+        note: Option<String>,
+        idempotency_key: String,
+    ) -> Result<PointsEntry> {
+        let actor = actor(ctx).await?;
+        if let Some(note) = &note {
+            check_content(ctx, actor, Scene::Comment, &[("note", note)]).await?;
+        }
+        let gift = gifts::Gift {
+            to: parse_id("toUserId", &to_user_id)?,
+            amount,
+            note,
+            idempotency_key,
+        };
+        Ok(PointsEntry(
+            gifts::give(&state(ctx)?.db, actor, gift).await?,
+        ))
+    }
+
+    /// STAFF: how many points a resident may give to family in a month (0–100,000; 200 unless
+    /// set; 0 turns gifts off).
+    async fn set_gift_monthly_cap(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        cap: i64,
+    ) -> Result<i64> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        Ok(gifts::set_gift_cap(&state(ctx)?.db, actor, community_id, cap).await?)
     }
 
     /// STAFF: a manual correction with a reason the user sees, for someone a community of

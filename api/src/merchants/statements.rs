@@ -2,7 +2,7 @@
 //! merchant's monthly statement lists the redemptions verified at its counter that month, with
 //! their points and their value in yuan at the community's rate; STAFF mark it paid once the
 //! month is over, exactly once.
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use entity::{
     enums::RedemptionStatus, merchant, merchant_statement, offer, redemption, settlement_rate,
 };
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{get, staff_role};
 use crate::{
+    china_time::month_bounds,
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
@@ -69,21 +70,6 @@ pub async fn set_rate(
 /// Points as yuan, in whole fen (rounded down).
 pub fn cents(points: i64, points_per_yuan: i64) -> i64 {
     points * 100 / points_per_yuan
-}
-
-/// A `YYYY-MM` month in China time, as the instants it spans.
-pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .ok()
-        .filter(|_| month.len() == 7)
-        .ok_or_else(|| AppError::bad_input("month must be YYYY-MM"))?;
-    let next = first
-        .checked_add_months(chrono::Months::new(1))
-        .ok_or_else(|| AppError::bad_input("month must be YYYY-MM"))?;
-    let start = |day: NaiveDate| {
-        day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8)
-    };
-    Ok((start(first), start(next)))
 }
 
 pub struct Statement {
@@ -228,14 +214,5 @@ mod tests {
     fn points_become_fen_at_the_rate_rounded_down() {
         assert_eq!(cents(25, 10), 250);
         assert_eq!(cents(1, 3), 33);
-    }
-
-    #[test]
-    fn months_run_in_china_time() {
-        let (from, to) = month_bounds("2026-12").expect("month");
-        assert_eq!(from.to_rfc3339(), "2026-11-30T16:00:00+00:00");
-        assert_eq!(to.to_rfc3339(), "2026-12-31T16:00:00+00:00");
-        assert!(month_bounds("2026-13").is_err());
-        assert!(month_bounds("2026-1").is_err());
     }
 }

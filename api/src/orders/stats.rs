@@ -20,6 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    china_time::{self, start_of},
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
@@ -180,11 +181,9 @@ const CLOSED: [OrderStatus; 3] = [
     OrderStatus::Cancelled,
 ];
 
-const CHINA_OFFSET: chrono::Duration = chrono::Duration::hours(8);
-
 /// The whole China-time days in `[from, to)` as `[first, end)`; `None` when there is none.
 fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
-    let china = |at: DateTime<Utc>| at + CHINA_OFFSET;
+    let china = |at: DateTime<Utc>| at + china_time::OFFSET;
     let first = china(from).date_naive();
     let first = if china(from).time() == NaiveTime::MIN {
         first
@@ -193,11 +192,6 @@ fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, Naiv
     };
     let end = china(to).date_naive();
     (first < end).then_some((first, end))
-}
-
-/// The UTC instant a China-time day starts.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc() - CHINA_OFFSET
 }
 
 fn day_key(day: NaiveDate) -> String {
@@ -490,7 +484,7 @@ pub async fn restate(
     let share = |fact: Option<Fact<'_>>| {
         fact.and_then(|(order, called_back)| {
             let counts = contribution(order, called_back)?;
-            let day = day_key((order.created_at + CHINA_OFFSET).date_naive());
+            let day = day_key((order.created_at + china_time::OFFSET).date_naive());
             Some(((order.community_id, order.category_id, day), counts))
         })
     };

@@ -4,7 +4,7 @@
 //! measured against them. STAFF list their community's members; a member sees their own.
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
     assessment_rule,
     enums::{RecordStatus, Role, ServiceSource, WishStatus},
@@ -17,6 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    china_time::year_bounds,
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::sum_i64,
@@ -128,19 +129,6 @@ pub async fn set_rules(
     .exec_without_returning(db)
     .await?;
     rules_of(db, community_id).await
-}
-
-/// A calendar year in China time, as the instants it spans.
-pub fn year_bounds(year: i32) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let start = |year| {
-        NaiveDate::from_ymd_opt(year, 1, 1).map(|day| {
-            day.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8)
-        })
-    };
-    match (start(year), start(year + 1)) {
-        (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok((from, to)),
-        _ => Err(AppError::bad_input("year must be between 2000 and 2100")),
-    }
 }
 
 /// How many rows of `select` each value of `column` has.
@@ -323,13 +311,5 @@ mod tests {
             activities_attended: 1,
             ..record
         }));
-    }
-
-    #[test]
-    fn a_year_runs_from_new_year_in_china() {
-        let (from, to) = year_bounds(2026).expect("year");
-        assert_eq!(from.to_rfc3339(), "2025-12-31T16:00:00+00:00");
-        assert_eq!(to.to_rfc3339(), "2026-12-31T16:00:00+00:00");
-        assert!(year_bounds(1900).is_err());
     }
 }
