@@ -83,6 +83,25 @@ impl AppError {
             Self::Internal(_) => "INTERNAL",
         }
     }
+
+    /// The status for routes outside GraphQL (CSV exports, Open311); an internal error's
+    /// cause is logged here, since those answers carry none of it.
+    pub fn http_status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadInput(_) | Self::ContentRejected(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) | Self::ApprovalRequired(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
 }
 
 /// Unique constraints, by PostgreSQL constraint name and SQLite column, and what hitting one

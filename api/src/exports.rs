@@ -272,18 +272,7 @@ async fn authorise(
 }
 
 fn refusal(error: AppError) -> Response {
-    let status = match error.code() {
-        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-        "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
-        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "INTERNAL" => {
-            tracing::error!(error = ?error, "an export failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    (status, error.to_string()).into_response()
+    (error.http_status(), error.to_string()).into_response()
 }
 
 /// The next page of `select` in id order, and the id to continue from when it was full.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use axum::{
     Form, Json,
     extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
@@ -27,7 +27,7 @@ use crate::{
     graphql::http::forwarded_client,
     identity::{self, Actor},
     infra::rate_limit::{self, Limit},
-    orders::{self, NewOrder, OnBehalf, PlaceOrderInput, categories},
+    orders::{self, NewOrder, OnBehalf, PlaceOrderInput, categories, workflow::CLOSED},
     organisation,
     state::AppState,
 };
@@ -47,18 +47,7 @@ pub struct Open311 {
 
 /// An Open311 error answer: `[{ code, description }]` with the HTTP status as its code.
 fn refusal(error: AppError) -> Response {
-    let status = match error.code() {
-        "UNAUTHENTICATED" | "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
-        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "CONFLICT" => StatusCode::CONFLICT,
-        "INTERNAL" => {
-            tracing::error!(error = ?error, "an Open311 request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
+    let status = error.http_status();
     let body = serde_json::json!([{ "code": status.as_u16(), "description": error.to_string() }]);
     (status, Json(body)).into_response()
 }
@@ -172,12 +161,6 @@ struct ServiceRequest {
     updated_datetime: DateTime<Utc>,
     expected_datetime: Option<DateTime<Utc>>,
 }
-
-const CLOSED: [OrderStatus; 3] = [
-    OrderStatus::Completed,
-    OrderStatus::Rated,
-    OrderStatus::Cancelled,
-];
 
 fn open311_status(status: OrderStatus) -> &'static str {
     if CLOSED.contains(&status) {

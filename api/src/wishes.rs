@@ -394,10 +394,17 @@ pub async fn fulfilment(db: &DatabaseConnection, community_id: Uuid) -> AppResul
         .into_tuple()
         .all(db)
         .await?;
-    let mut by_claimer = Vec::new();
-    for (claimer, count) in counts {
-        by_claimer.push((identity::get_user(db, claimer).await?, count as u64));
-    }
+    let claimers: std::collections::HashMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(counts.iter().map(|(claimer, _)| *claimer)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user))
+        .collect();
+    let mut by_claimer: Vec<(user::Model, u64)> = counts
+        .into_iter()
+        .filter_map(|(claimer, count)| Some((claimers.get(&claimer)?.clone(), count as u64)))
+        .collect();
     by_claimer.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
     Ok(Fulfilment { total, by_claimer })
 }

@@ -4,7 +4,9 @@ use async_graphql::{Context, Enum, ID, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{deed_kind, enums, good_deed};
 
-use super::{actor, check_content, connection, identity::User, load_user, parse_id, state, to_id};
+use super::{
+    actor, check_content, connection, identity::User, load, load_user, parse_id, state, to_id,
+};
 use crate::{
     content::Scene,
     pagination::PageRequest,
@@ -53,11 +55,7 @@ impl GoodDeed {
         Ok(User(load_user(ctx, self.0.resident_id).await?))
     }
     async fn kind(&self, ctx: &Context<'_>) -> Result<DeedKind> {
-        let kinds = deeds::kinds(&state(ctx)?.db, self.0.community_id).await?;
-        let kind = kinds
-            .into_iter()
-            .find(|kind| kind.id == self.0.kind_id)
-            .ok_or(crate::error::AppError::NotFound("deed kind"))?;
+        let kind = load(|r| &r.deed_kinds, ctx, self.0.kind_id, "deed kind").await?;
         Ok(DeedKind(kind))
     }
     async fn description(&self) -> &str {

@@ -12,7 +12,6 @@ use crate::{
     content::Scene,
     error::AppError,
     orders::{
-        self,
         escalations::{self, Answer, Escalate, Scope},
         workflow::Response,
     },
@@ -104,9 +103,8 @@ impl Escalation {
     /// Shown to whoever sees the escalation; the contact phone only while the department
     /// has it (or to the order's own people).
     async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
-        Ok(Order::from(
-            orders::find(&state(ctx)?.db, self.0.order_id).await?,
-        ))
+        let order = load(|r| &r.orders, ctx, self.0.order_id, "order").await?;
+        Ok(Order::from(order))
     }
     async fn level(&self) -> EscalationLevel {
         self.0.level.into()

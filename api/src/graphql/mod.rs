@@ -29,8 +29,8 @@ use async_graphql::{
     connection::{Connection, Edge},
 };
 use entity::{
-    community, department, enums::Badge, escalation, offer, order_callback, order_event, photo,
-    service_category, user,
+    community, deed_kind, department, enums::Badge, escalation, offer, order, order_callback,
+    order_event, photo, service_category, user,
 };
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
@@ -160,6 +160,8 @@ pub struct RequestContext {
     order_callbacks: ChildrenLoader<order_callback::Model>,
     order_escalations: ChildrenLoader<escalation::Model>,
     departments: ByIdLoader<department::Entity>,
+    orders: ByIdLoader<order::Entity>,
+    deed_kinds: ByIdLoader<deed_kind::Entity>,
 }
 
 impl RequestContext {
@@ -202,6 +204,8 @@ impl RequestContext {
                 Box::pin(crate::orders::escalations::of_orders(db, ids))
             }),
             departments: loaders::by_id(db),
+            orders: loaders::by_id(db),
+            deed_kinds: loaders::by_id(db),
         }
     }
 }

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::workflow::CLOSED;
 use crate::{
     china_time::{self, start_of},
     error::{AppError, AppResult},
@@ -172,14 +173,6 @@ impl GovernanceStats {
         self.by_month.entry(month).or_default().add(&counts);
     }
 }
-
-/// Open orders change by the minute (their deadlines pass as time goes), so they are counted
-/// live; closed ones come from the rollup.
-const CLOSED: [OrderStatus; 3] = [
-    OrderStatus::Completed,
-    OrderStatus::Rated,
-    OrderStatus::Cancelled,
-];
 
 /// The whole China-time days in `[from, to)` as `[first, end)`; `None` when there is none.
 fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {

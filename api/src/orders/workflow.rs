@@ -105,6 +105,10 @@ pub fn may_reopen(
 /// Orders still waiting for someone to accept them; their deadline is the response time.
 pub const AWAITING_ACCEPTANCE: [OrderStatus; 3] = [PendingDispatch, Dispatched, Open];
 
+/// Orders nothing more happens to, unless the requester reopens one (its statistics are
+/// settled, Open311 shows it closed).
+pub const CLOSED: [OrderStatus; 3] = [Completed, Rated, Cancelled];
+
 fn label(status: OrderStatus) -> &'static str {
     match status {
         PendingDispatch => "waiting for dispatch",
