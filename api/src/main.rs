@@ -1,3 +1,6 @@
+// The merged query root nests more async layouts than rustc's default limit allows in release.
+#![recursion_limit = "256"]
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hongfan::{
@@ -76,6 +79,9 @@ fn init_tracing(settings: &Settings) {
         registry.with(fmt::layer()).init();
     }
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

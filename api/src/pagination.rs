@@ -50,6 +50,16 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The page of rows a `keyset` select fetched.
+    pub fn of_fetched(mut items: Vec<T>, request: PageRequest) -> Self {
+        let has_next_page = items.len() as u64 > request.first;
+        items.truncate(request.first as usize);
+        Self {
+            items,
+            has_next_page,
+        }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
@@ -81,17 +91,22 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let mut select = select.order_by_desc(id_column).limit(page.first + 1);
-    if let Some(after) = page.after {
-        select = select.filter(id_column.lt(after));
+    let items = keyset(select, id_column, page).all(db).await?;
+    Ok(Page::of_fetched(items, page))
+}
+
+/// `select` narrowed to one page: newest first, after the cursor, one row more than asked
+/// for so that `Page::of_fetched` can tell whether another page follows.
+pub fn keyset<E: EntityTrait>(
+    select: Select<E>,
+    id_column: E::Column,
+    page: PageRequest,
+) -> Select<E> {
+    let select = select.order_by_desc(id_column).limit(page.first + 1);
+    match page.after {
+        Some(after) => select.filter(id_column.lt(after)),
+        None => select,
     }
-    let mut items = select.all(db).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! passes is small enough for validation, whose complexity limit then weighs list fields by
 //! their page size (`pagination::list_cost`).
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use async_graphql::{
     Name, Positioned, Request, ServerError,
@@ -139,6 +140,47 @@ impl DocumentLimits {
             ));
         }
         Ok(())
+    }
+}
+
+/// Documents that passed the limits, parsed, by their text. The mini-program sends the same
+/// few dozen queries over and over: parsing and measuring each of them once per process
+/// saves a sixth of a page request's CPU (bench/RESULTS.md). Bounded: when full it starts
+/// afresh, so a stranger sending endless distinct queries only costs the parsing it would
+/// have cost anyway.
+#[derive(Default)]
+pub struct ParsedDocuments {
+    documents: Mutex<HashMap<String, ExecutableDocument>>,
+}
+
+/// Distinct documents kept per process (each at most `LIMITS.max_bytes` of text).
+const PARSED_DOCUMENTS_KEPT: usize = 512;
+
+impl ParsedDocuments {
+    /// `LIMITS.check`, from the parsed document when this text was seen before.
+    pub fn admit(&self, request: &mut Request) -> Result<(), Exceeded> {
+        let known = self.lock().get(&request.query).cloned();
+        if let Some(document) = known {
+            request.set_parsed_query(document);
+            return Ok(());
+        }
+        LIMITS.check(request)?;
+        if let Ok(document) = request.parsed_query() {
+            let document = document.clone();
+            let mut documents = self.lock();
+            if documents.len() >= PARSED_DOCUMENTS_KEPT {
+                documents.clear();
+            }
+            documents.insert(request.query.clone(), document);
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+        // The map holds no invariant a panicking holder could break.
+        self.documents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -333,6 +375,29 @@ mod tests {
     fn deep_brackets_are_refused_before_parsing() {
         let query = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
         assert_eq!(check(&query).expect_err("nesting").limit, "nesting");
+    }
+
+    #[test]
+    fn a_document_seen_before_is_not_parsed_again_and_refusals_are_not_kept() {
+        let documents = ParsedDocuments::default();
+        documents
+            .admit(&mut Request::new("{ a b }"))
+            .expect("admitted");
+        assert_eq!(documents.lock().len(), 1);
+        // Plant another document under the same text: a second request must be handed it.
+        let planted = async_graphql::parser::parse_query("{ planted }").expect("parses");
+        documents.lock().insert("{ a b }".into(), planted);
+        let mut again = Request::new("{ a b }");
+        documents.admit(&mut again).expect("admitted");
+        let document = again.parsed_query().expect("parsed");
+        let fields = format!("{:?}", document.operations);
+        assert!(fields.contains("planted"), "{fields}");
+        let bomb = bomb(30);
+        for _ in 0..2 {
+            let refused = documents.admit(&mut Request::new(bomb.as_str()));
+            assert_eq!(refused.expect_err("bomb").limit, "fields");
+        }
+        assert_eq!(documents.lock().len(), 1);
     }
 
     #[test]

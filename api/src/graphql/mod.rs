@@ -34,6 +34,7 @@ use entity::{
 };
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -121,12 +122,14 @@ pub fn sdl() -> String {
 #[derive(Clone)]
 pub struct Api {
     schema: AppSchema,
+    documents: Arc<limits::ParsedDocuments>,
 }
 
 impl Api {
     pub fn new(state: AppState, development: bool) -> Self {
         Self {
             schema: build_schema(Some(state), development),
+            documents: Arc::default(),
         }
     }
 }
@@ -134,7 +137,7 @@ impl Api {
 impl Api {
     /// Runs one query or mutation (subscriptions go through `socket::SocketExecutor`).
     pub async fn execute(&self, mut request: Request) -> Response {
-        if let Err(exceeded) = limits::LIMITS.check(&mut request) {
+        if let Err(exceeded) = self.documents.admit(&mut request) {
             return Response::from_errors(vec![exceeded.into_server_error()]);
         }
         let mut response = self.schema.execute(request).await;

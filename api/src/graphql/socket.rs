@@ -60,7 +60,7 @@ impl SocketExecutor {
         mut request: Request,
         session_data: Arc<Data>,
     ) -> Result<BoxStream<'static, Response>, ServerError> {
-        if let Err(exceeded) = super::limits::LIMITS.check(&mut request) {
+        if let Err(exceeded) = self.api.documents.admit(&mut request) {
             return Err(exceeded.into_server_error());
         }
         if !is_subscription(&mut request) {

@@ -7,5 +7,6 @@ pub mod event_bus;
 pub mod metrics;
 pub mod object_storage;
 pub mod rate_limit;
+pub mod rows;
 pub mod shared_store;
 pub mod wechat;

@@ -2,15 +2,14 @@
 use std::sync::Arc;
 
 use entity::{enums::OrderStatus, order, user};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::queries::{OrderFilter, list};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::{cache::NearCache, shared_store::SharedStore},
-    pagination::{Page, PageRequest},
+    infra::{cache::NearCache, rows, shared_store::SharedStore},
+    pagination::{Page, PageRequest, keyset},
 };
 
 /// A page of the order pool with the orders' requesters, as members see it.
@@ -47,18 +46,29 @@ pub async fn order_pool(
     cache.get_or_load(store, key, load).await
 }
 
+/// The page's orders with their requesters, joined in the one statement.
 async fn load_pool(
     db: &DatabaseConnection,
     communities: Vec<Uuid>,
     page: PageRequest,
 ) -> AppResult<PoolPage> {
-    let scope = Condition::all()
-        .add(order::Column::CommunityId.is_in(communities))
-        .add(order::Column::Status.eq(OrderStatus::Open));
-    let orders = list(db, scope, OrderFilter::default(), page).await?;
-    let requesters = user::Entity::find()
-        .filter(user::Column::Id.is_in(orders.items.iter().map(|order| order.requester_id)))
-        .all(db)
-        .await?;
-    Ok(PoolPage { orders, requesters })
+    let open = order::Entity::find()
+        .filter(order::Column::CommunityId.is_in(communities))
+        .filter(order::Column::Status.eq(OrderStatus::Open));
+    let requester = order::Entity::belongs_to(user::Entity)
+        .from(order::Column::RequesterId)
+        .to(user::Column::Id);
+    let select = keyset(open, order::Column::Id, page)
+        .select_also(user::Entity)
+        .join(JoinType::InnerJoin, requester.into());
+    let rows: Vec<(order::Model, user::Model)> = rows::all(db, select).await?;
+    let fetched = Page::of_fetched(rows, page);
+    let (items, requesters): (Vec<_>, Vec<_>) = fetched.items.into_iter().unzip();
+    Ok(PoolPage {
+        orders: Page {
+            items,
+            has_next_page: fetched.has_next_page,
+        },
+        requesters,
+    })
 }

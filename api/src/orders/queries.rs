@@ -15,9 +15,9 @@ use super::workflow::AWAITING_ACCEPTANCE;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::first_per_parent,
+    infra::{db::first_per_parent, rows},
     organisation,
-    pagination::{Page, PageRequest, fetch_page},
+    pagination::{Page, PageRequest, keyset},
 };
 
 /// Most steps `events` lists, so that an order inside a list costs a bounded amount.
@@ -89,7 +89,8 @@ pub(super) async fn list(
     let select = order::Entity::find()
         .filter(scope)
         .filter(filter.condition(Utc::now()));
-    fetch_page(db, select, order::Column::Id, page).await
+    let rows = rows::all(db, keyset(select, order::Column::Id, page)).await?;
+    Ok(Page::of_fetched(rows, page))
 }
 
 pub async fn my_orders(
