@@ -40,7 +40,7 @@ use crate::{
     open311,
     orders::{PoolCache, alerts, categories::Catalog},
     photos::PhotoService,
-    points::activities,
+    points::{self, activities},
     push,
     state::AppState,
     wishes,
@@ -53,6 +53,9 @@ const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 const REMINDER_PERIOD: Duration = Duration::from_secs(600);
 const ALERT_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 const WISH_EXPIRY_PERIOD: Duration = Duration::from_secs(600);
+/// Expiry is keyed once per resident and year: hourly runs catch the new year soon after it
+/// turns, and each costs one grouped query when nothing is due.
+const POINTS_EXPIRY_PERIOD: Duration = Duration::from_secs(3600);
 
 pub struct Application {
     listener: TcpListener,
@@ -156,7 +159,7 @@ impl Application {
             content: content.clone(),
             wechat: wechat_api.clone(),
             categories: Catalog::default(),
-            order_pool: Arc::new(PoolCache::new(Namespace::OrderPool)),
+            order_pool: Arc::new(PoolCache::new(Namespace::OrderPool, &metrics)),
             photos: PhotoService {
                 storage: storage.clone(),
                 content,
@@ -319,6 +322,10 @@ impl Application {
         tokio::spawn(wishes::close_expired_periodically(
             self.state.db.clone(),
             WISH_EXPIRY_PERIOD,
+        ));
+        tokio::spawn(points::expiry::expire_periodically(
+            self.state.db.clone(),
+            POINTS_EXPIRY_PERIOD,
         ));
         tokio::spawn(redemptions::sweep_expired(
             self.state.db.clone(),

@@ -140,6 +140,23 @@ pub enum EntryKind {
     /// Points received from family.
     #[sea_orm(string_value = "GIFT_IN")]
     GiftIn,
+    /// Points earned in a year past the community's expiry.
+    #[sea_orm(string_value = "EXPIRE")]
+    Expire,
+}
+
+/// When a community's points expire.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PointsExpiry {
+    /// Never.
+    #[sea_orm(string_value = "NONE")]
+    Never,
+    /// Points earned in year N expire at the end of year N+1 (China time).
+    #[sea_orm(string_value = "END_OF_NEXT_YEAR")]
+    EndOfNextYear,
 }
 
 #[derive(

@@ -31,6 +31,7 @@ mod m20261125_000020_create_assessment_rules;
 mod m20261125_000021_create_merchant_statements;
 mod m20261125_000022_create_api_keys;
 mod m20261125_000023_create_points_policies;
+mod m20261125_000024_points_expiry;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -116,6 +117,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000021_create_merchant_statements::Migration),
             Box::new(m20261125_000022_create_api_keys::Migration),
             Box::new(m20261125_000023_create_points_policies::Migration),
+            Box::new(m20261125_000024_points_expiry::Migration),
         ]
     }
 }

@@ -22,6 +22,7 @@ mod orders;
 mod organisation;
 mod photos;
 mod points;
+mod points_expiry;
 mod rate_limits;
 mod redemption_races;
 mod redis_outage;

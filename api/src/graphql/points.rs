@@ -23,7 +23,7 @@ use crate::{
         self,
         activities::{self, Attendance, NewActivity, When},
         adjustments::{self, Correction},
-        gifts, notices, objections, records, rules,
+        expiry, gifts, notices, objections, records, rules,
     },
 };
 
@@ -67,6 +67,25 @@ pub enum EntryKind {
     GiftOut,
     /// Received from family.
     GiftIn,
+    /// Earned too long ago: the community's points expire.
+    Expire,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::PointsExpiry")]
+pub enum PointsExpiry {
+    /// Points never expire (the default).
+    Never,
+    /// Points earned in year N expire at the end of year N+1, China time; the oldest are
+    /// spent first.
+    EndOfNextYear,
+}
+
+/// The next points of mine to expire.
+#[derive(SimpleObject)]
+pub struct NextPointsExpiry {
+    points: i64,
+    at: DateTime<Utc>,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -319,6 +338,16 @@ impl PointsSummary {
         let request = PageRequest::parse(first, after.as_deref())?;
         let page = points::entries(&state(ctx)?.db, self.user_id, request).await?;
         Ok(connection(page, request, |entry| entry.id, PointsEntry))
+    }
+
+    /// When my community's points expire: the oldest of mine still unspent, and when they
+    /// go. Null when they never expire or nothing is left.
+    async fn next_expiry(&self, ctx: &Context<'_>) -> Result<Option<NextPointsExpiry>> {
+        let next = expiry::next_expiry(&state(ctx)?.db, self.user_id).await?;
+        Ok(next.map(|next| NextPointsExpiry {
+            points: next.points,
+            at: next.at,
+        }))
     }
 }
 
@@ -629,6 +658,20 @@ impl PointsMutation {
         let actor = actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
         Ok(gifts::set_gift_cap(&state(ctx)?.db, actor, community_id, cap).await?)
+    }
+
+    /// STAFF: whether the community's points expire (NEVER unless set). An hourly job posts
+    /// EXPIRE entries for what is due.
+    async fn set_points_expiry(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        expiry: PointsExpiry,
+    ) -> Result<PointsExpiry> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let set = expiry::set_expiry(&state(ctx)?.db, actor, community_id, expiry.into()).await?;
+        Ok(set.into())
     }
 
     /// STAFF: a manual correction with a reason the user sees, for someone a community of

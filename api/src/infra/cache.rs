@@ -13,7 +13,13 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
-use crate::{error::AppResult, infra::shared_store::SharedStore};
+use crate::{
+    error::AppResult,
+    infra::{
+        metrics::{Metrics, NearCacheCounters},
+        shared_store::SharedStore,
+    },
+};
 
 const ENTRY_TTL: Duration = Duration::from_secs(60);
 /// Versions outlive every entry written under them.
@@ -94,13 +100,15 @@ const MAX_NEAR_ENTRIES: usize = 1_000;
 pub struct NearCache<V> {
     namespace: Namespace,
     entries: Mutex<HashMap<String, (u64, Arc<V>)>>,
+    counters: NearCacheCounters,
 }
 
 impl<V> NearCache<V> {
-    pub fn new(namespace: Namespace) -> Self {
+    pub fn new(namespace: Namespace, metrics: &Metrics) -> Self {
         Self {
             namespace,
             entries: Mutex::default(),
+            counters: metrics.near_cache_counters(&namespace.to_string()),
         }
     }
 
@@ -119,8 +127,10 @@ impl<V> NearCache<V> {
         if let Some((at, value)) = self.lock().get(&key)
             && *at == version
         {
+            self.counters.hits.inc();
             return Ok(Arc::clone(value));
         }
+        self.counters.misses.inc();
         let value = Arc::new(load().await?);
         let mut entries = self.lock();
         if entries.len() >= MAX_NEAR_ENTRIES {

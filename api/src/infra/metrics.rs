@@ -21,12 +21,19 @@ pub struct Metrics {
     statement_seconds: Histogram,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    near_cache_reads: IntCounterVec,
     /// Operation names that label series: each one a logged-in caller ran successfully, up to
     /// `MAX_OPERATION_LABELS`. Strangers' names would make series without bound.
     operations: Arc<Mutex<HashSet<String>>>,
 }
 
 const MAX_OPERATION_LABELS: usize = 100;
+
+#[derive(Clone)]
+pub struct NearCacheCounters {
+    pub hits: IntCounter,
+    pub misses: IntCounter,
+}
 
 /// Who sent a request, as far as the metrics care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +76,15 @@ impl Metrics {
         registry.register(Box::new(statements.clone()))?;
         registry.register(Box::new(statement_seconds.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
+        let near_cache_reads = IntCounterVec::new(
+            Opts::new(
+                "near_cache_reads_total",
+                "reads of the per-instance caches by namespace and outcome (hit, miss)",
+            ),
+            &["namespace", "outcome"],
+        )?;
         registry.register(Box::new(pool_idle.clone()))?;
+        registry.register(Box::new(near_cache_reads.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -78,6 +93,7 @@ impl Metrics {
             statement_seconds,
             pool_connections,
             pool_idle,
+            near_cache_reads,
             operations: Arc::default(),
         })
     }
@@ -120,6 +136,18 @@ impl Metrics {
         self.request_seconds
             .with_label_values(&[operation])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The hit and miss counters of one near cache.
+    pub fn near_cache_counters(&self, namespace: &str) -> NearCacheCounters {
+        let counter = |outcome| {
+            self.near_cache_reads
+                .with_label_values(&[namespace, outcome])
+        };
+        NearCacheCounters {
+            hits: counter("hit"),
+            misses: counter("miss"),
+        }
     }
 
     pub fn observe_statement(&self, elapsed: Duration) {

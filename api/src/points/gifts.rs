@@ -51,6 +51,7 @@ pub async fn set_gift_cap(
         gift_monthly_cap: Set(cap),
         updated_by: Set(actor.id),
         updated_at: Set(Utc::now()),
+        ..Default::default()
     })
     .on_conflict(
         OnConflict::column(points_policy::Column::CommunityId)

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod adjustments;
 pub mod assessment;
 pub mod deeds;
+pub mod expiry;
 pub mod gifts;
 pub mod ledger;
 pub mod notices;

@@ -1,0 +1,49 @@
+-- wrk script for the mixed scenario's writers: one connection per thread walks an order
+-- through placeOrder (RESIDENT) → publishOrder (STAFF) → takeOrder (TAKER), each taken order
+-- leaving the pool of every instance; WRITE_DELAY_MS paces it. GraphQL errors are counted.
+local resident, staff, taker = os.getenv("RESIDENT"), os.getenv("STAFF"), os.getenv("TAKER")
+local category = os.getenv("CATEGORY")
+local pause = tonumber(os.getenv("WRITE_DELAY_MS") or "5")
+local step, id, n, errors = 0, nil, 0, 0
+local threads = {}
+
+function setup(thread) table.insert(threads, thread) end
+
+local function post(token, query)
+  return wrk.format("POST", "/graphql",
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token },
+    '{"query":"' .. query .. '"}')
+end
+
+function request()
+  if step == 0 then
+    n = n + 1
+    return post(resident, 'mutation { placeOrder(input: { categoryId: \\"' .. category ..
+      '\\", title: \\"mixed ' .. n .. '\\", description: \\"\\", address: \\"1号\\", contactPhone: \\"13800000000\\" }) { id } }')
+  elseif step == 1 then
+    return post(staff, 'mutation { publishOrder(orderId: \\"' .. id .. '\\") { status } }')
+  end
+  return post(taker, 'mutation { takeOrder(orderId: \\"' .. id .. '\\") { status } }')
+end
+
+function response(status, headers, body)
+  if status ~= 200 or body:find('"errors"') then
+    errors = errors + 1
+    step = 0
+    return
+  end
+  if step == 0 then
+    id = body:match('"id":"([^"]+)"')
+    step = 1
+  else
+    step = (step + 1) % 3
+  end
+end
+
+function delay() return pause end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("errors") end
+  io.write(string.format("graphql errors: %d\n", total))
+end
