@@ -4,7 +4,8 @@
 local resident, staff, taker = os.getenv("RESIDENT"), os.getenv("STAFF"), os.getenv("TAKER")
 local category = os.getenv("CATEGORY")
 local pause = tonumber(os.getenv("WRITE_DELAY_MS") or "5")
-local step, id, n, errors = 0, nil, 0, 0
+local step, id, n = 0, nil, 0
+errors = 0 -- global: done() reads it from each thread
 local threads = {}
 
 function setup(thread) table.insert(threads, thread) end

@@ -12,11 +12,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}; DUR=${2:-15s}
+# Writers: one connection per wrk thread, each walking its own orders through the steps.
+WRITERS=${WRITERS:-4}
 PG=postgres://postgres@127.0.0.1:5432; DB=hongfan_ceo
 export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=mixed-$$
 export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 HONGFAN_ENV=production
-export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=warn
+export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=error
+# WeChat's content checks and messages answered by a local stand-in.
+export WECHAT_API_BASE=http://127.0.0.1:8099
 work=$(mktemp -d)
+python3 bench/fake-wechat.py 8099 & servers=($!)
 
 # bench-user-0 is a member of the first bench community, bench-user-30 lives there, and
 # bench-user-60 is made its STAFF.
@@ -28,7 +33,6 @@ WHERE u.openid = 'bench-user-60'
 SQL
 CATEGORY=$(psql -AtX $PG/$DB -c "SELECT id FROM service_categories WHERE active ORDER BY id LIMIT 1")
 
-servers=()
 trap 'kill ${servers[*]} 2>/dev/null || true' EXIT
 start() { # port
   HONGFAN_BIND=127.0.0.1:$1 HONGFAN_METRICS_BIND=127.0.0.1:$(($1 + 100)) "$BIN" serve > $work/server-$1.log 2>&1 &
@@ -53,7 +57,7 @@ LUA
 row() { printf '%-30s %9s %9s %9s %9s %9s\n' "$@"; }
 figure() { echo "$1" | awk -v k="$2" '$1 == k {print $2}'; }
 hits() { # metrics port → "hits misses"
-  curl -s http://127.0.0.1:$1/metrics | awk '/near_cache_reads_total.*order_pool/ { if ($0 ~ /hit/) h += $2; else m += $2 } END { print h + 0, m + 0 }'
+  curl -s http://127.0.0.1:$1/metrics | awk '/near_cache_reads_total.*order-pool/ { if ($0 ~ /hit/) h += $2; else m += $2 } END { print h + 0, m + 0 }'
 }
 scenario() { # label, reader ports…
   local label=$1; shift
@@ -64,7 +68,7 @@ scenario() { # label, reader ports…
     TOKENS=$work/tokens wrk -t1 -c$((32 / $#)) -d$DUR --latency -s $work/reader.lua http://127.0.0.1:$port > $work/read-$port.txt &
     readers+=($!)
   done
-  wrk -t1 -c1 -d$DUR --latency -s bench/mixed-writer.lua http://127.0.0.1:$1 > $work/write.txt
+  wrk -t$WRITERS -c$WRITERS -d$DUR --latency -s bench/mixed-writer.lua http://127.0.0.1:$1 > $work/write.txt
   wait "${readers[@]}"
   local reads=0 h=0 m=0 p99="" i=0
   for port in "$@"; do

@@ -86,6 +86,24 @@ NEAR='{"query":"{ merchants(filter: { near: { latitude: 36.62, longitude: 117.0,
 check "$RESIDENT" "$NEAR" >/dev/null
 run "merchants(near)" "$RESIDENT" "$NEAR"
 
+# The other lists members and STAFF page through, from the database (no cache in front).
+psql_bench -c "INSERT INTO role_grants (id, user_id, role, community_id, granted_by, created_at)
+  SELECT bench_uuid7(now()), id, 'STAFF', community_id, NULL, now() FROM users WHERE openid = 'bench-user-60'
+  AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = users.id AND g.role = 'STAFF')"
+STAFF=$(token bench-user-60)     # STAFF of bench-community-0
+STAFF_COMMUNITY=$(psql_bench -At -c "SELECT community_id FROM users WHERE openid = 'bench-user-60'")
+NODE='edges { cursor node { id title status requester { name } category { name } } }'
+for list in "myOrders|$RESIDENT|{ myOrders(first: 20) { $NODE } }" \
+            "myTasks|$MEMBER|{ myTasks(first: 20) { $NODE } }" \
+            "dispatchQueue|$STAFF|{ dispatchQueue(communityId: \\\"$STAFF_COMMUNITY\\\", first: 20) { $NODE } }" \
+            "offers|$RESIDENT|{ offers(first: 20) { edges { node { id title stock merchant { name } } } } }" \
+            "myPoints.ledger|$REDEEMER|{ myPoints { ledger(first: 20) { edges { node { kind amount balanceAfter } } } } }"; do
+  IFS='|' read -r name who query <<< "$list"
+  body="{\"query\":\"$query\"}"
+  check "$who" "$body" >/dev/null
+  run "$name" "$who" "$body"
+done
+
 CATEGORY=$(psql_bench -At -c "SELECT id FROM service_categories ORDER BY id LIMIT 1")
 run "placeOrder" "$RESIDENT" "{\"query\":\"mutation { placeOrder(input: { categoryId: \\\"$CATEGORY\\\", title: \\\"bench\\\", description: \\\"\\\", address: \\\"1号\\\", contactPhone: \\\"13800000000\\\" }) { id } }\"}"
 

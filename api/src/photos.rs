@@ -108,6 +108,7 @@ pub struct CheckedPhoto {
 pub enum Attachment {
     Order(Uuid),
     Merchant(Uuid),
+    Wish(Uuid),
 }
 
 #[derive(Clone)]
@@ -150,6 +151,7 @@ impl PhotoService {
             PhotoPurpose::OrderPhoto => "orders",
             PhotoPurpose::CompletionPhoto => "completions",
             PhotoPurpose::MerchantPhoto => "merchants",
+            PhotoPurpose::WishPhoto => "wishes",
         };
         let file_key = format!(
             "photos/{folder}/{}/{}.{}",
@@ -165,6 +167,7 @@ impl PhotoService {
             byte_size: Set(byte_size),
             order_id: Set(None),
             merchant_id: Set(None),
+            wish_id: Set(None),
             review: Set(PhotoReview::Unchecked),
             trace_id: Set(None),
             created_at: Set(now),
@@ -313,14 +316,16 @@ pub async fn attach(
 ) -> AppResult<()> {
     let now = Utc::now();
     for photo in photos {
-        let (order_id, merchant_id) = match to {
-            Attachment::Order(id) => (Some(id), None),
-            Attachment::Merchant(id) => (None, Some(id)),
+        let (order_id, merchant_id, wish_id) = match to {
+            Attachment::Order(id) => (Some(id), None, None),
+            Attachment::Merchant(id) => (None, Some(id), None),
+            Attachment::Wish(id) => (None, None, Some(id)),
         };
         let attached = photo::Entity::update_many()
             .set(photo::ActiveModel {
                 order_id: Set(order_id),
                 merchant_id: Set(merchant_id),
+                wish_id: Set(wish_id),
                 review: Set(photo.review),
                 trace_id: Set(photo.trace_id),
                 attached_at: Set(Some(now)),
@@ -361,6 +366,14 @@ pub async fn of_merchants(
         photo.merchant_id
     })
     .await
+}
+
+/// The photos of these wishes, oldest first, rejected ones left out.
+pub async fn of_wishes(
+    db: &DatabaseConnection,
+    wish_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<photo::Model>>> {
+    of_parents(db, photo::Column::WishId, wish_ids, |photo| photo.wish_id).await
 }
 
 async fn of_parents(

@@ -3,10 +3,13 @@
 //! resident confirms it; only then it counts. A Party member's stated time becomes a service
 //! record for STAFF to review. Wishes nobody claimed by their date close themselves.
 //!
+//! A wish may carry photos (WISH_PHOTO), shown to whoever may see the wish once WeChat's image
+//! check passed them.
+//!
 //! Every step is a compare-and-set on the wish's `version`, so of two claims at once one wins.
 use chrono::{DateTime, Utc};
 use entity::{
-    enums::{Claimer, ServiceSource, WishStatus},
+    enums::{Claimer, PhotoPurpose, ServiceSource, WishStatus},
     user, wish,
 };
 use sea_orm::{
@@ -21,7 +24,9 @@ use crate::{
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
     infra::db::begin_write,
+    organisation::units,
     pagination::{Page, PageRequest, fetch_page},
+    photos::{self, Attachment, PhotoService},
     points::records::{self, NewRecord},
     validate,
 };
@@ -34,13 +39,18 @@ pub struct WishInput {
     pub title: String,
     pub description: String,
     pub needed_by: DateTime<Utc>,
+    /// Uploaded photos of what is wished for (`createUploadUrl(purpose: WISH_PHOTO)`), at
+    /// most 9.
+    pub photo_keys: Vec<String>,
 }
 
 pub async fn post(
     db: &DatabaseConnection,
+    photos: &PhotoService,
     actor: &Actor,
     input: WishInput,
 ) -> AppResult<Committed<wish::Model>> {
+    photos::check_count(&input.photo_keys)?;
     let title = validate::text("title", &input.title, 1, 60)?;
     let description = validate::text("description", &input.description, 0, 1000)?;
     let now = Utc::now();
@@ -53,6 +63,9 @@ pub async fn post(
     let community_id = resident.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before posting a wish")
     })?;
+    let checked = photos
+        .check(db, actor, PhotoPurpose::WishPhoto, &input.photo_keys)
+        .await?;
     let txn = begin_write(db).await?;
     let wish = wish::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -66,6 +79,7 @@ pub async fn post(
         review_note: Set(None),
         claimer_id: Set(None),
         claimed_as: Set(None),
+        unit_id: Set(None),
         claimed_at: Set(None),
         delivery_note: Set(None),
         minutes_spent: Set(None),
@@ -77,6 +91,7 @@ pub async fn post(
     }
     .insert(&txn)
     .await?;
+    photos::attach(&txn, actor.id, Attachment::Wish(wish.id), checked).await?;
     finish((txn, wish)).await
 }
 
@@ -239,27 +254,43 @@ fn claimer_kind(actor: &Actor, community: Uuid) -> Option<Claimer> {
 }
 
 /// Exactly one claimer: the wish's version guards the claim.
+/// Claims an OPEN wish: as a Party member or merchant of its community, or, with `unit_id`,
+/// in the name of a unit of that community the caller represents.
 pub async fn claim(
     db: &DatabaseConnection,
     actor: &Actor,
     wish_id: Uuid,
+    unit_id: Option<Uuid>,
 ) -> AppResult<Committed<wish::Model>> {
+    let unit = match unit_id {
+        Some(id) => Some(units::represented(db, actor, id).await?),
+        None => None,
+    };
     let stepped = step(db, wish_id, |wish| {
         if wish.resident_id == actor.id {
             return Err(AppError::forbidden(
                 "someone else must fulfil your own wish",
             ));
         }
-        let Some(kind) = claimer_kind(actor, wish.community_id) else {
-            return Err(AppError::forbidden(
-                "only Party members and merchants of the wish's community may claim it",
-            ));
+        let kind = match &unit {
+            Some(unit) if unit.community_id == wish.community_id => Claimer::Unit,
+            Some(_) => {
+                return Err(AppError::forbidden(
+                    "the unit reports to another community than the wish's",
+                ));
+            }
+            None => claimer_kind(actor, wish.community_id).ok_or_else(|| {
+                AppError::forbidden(
+                    "only Party members, merchants and units of the wish's community may claim it",
+                )
+            })?,
         };
         in_state(wish, WishStatus::Open, "claim")?;
         Ok(wish::ActiveModel {
             status: Set(WishStatus::Claimed),
             claimer_id: Set(Some(actor.id)),
             claimed_as: Set(Some(kind)),
+            unit_id: Set(unit.as_ref().map(|unit| unit.id)),
             claimed_at: Set(Some(Utc::now())),
             ..Default::default()
         })

@@ -256,6 +256,9 @@ pub enum PhotoPurpose {
     /// A merchant's storefront photo.
     #[sea_orm(string_value = "MERCHANT_PHOTO")]
     MerchantPhoto,
+    /// What a resident's micro-wish is about.
+    #[sea_orm(string_value = "WISH_PHOTO")]
+    WishPhoto,
 }
 
 /// WeChat's image check (`mediaCheckAsync`) of an attached photo.
@@ -390,6 +393,23 @@ pub enum Claimer {
     PartyMember,
     #[sea_orm(string_value = "MERCHANT")]
     Merchant,
+    /// A unit stationed in the community (驻区单位), through its representative.
+    #[sea_orm(string_value = "UNIT")]
+    Unit,
+}
+
+/// A unit's standing with the community it reports to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum UnitStatus {
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
 }
 
 /// A resident's good deed (积分制) on its way to points.

@@ -38,5 +38,7 @@ pub mod service_record;
 pub mod settlement_rate;
 pub mod street;
 pub mod subscribe_consent;
+pub mod unit;
+pub mod unit_member;
 pub mod user;
 pub mod wish;

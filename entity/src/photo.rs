@@ -17,6 +17,7 @@ pub struct Model {
     pub byte_size: i64,
     pub order_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
+    pub wish_id: Option<Uuid>,
     pub review: PhotoReview,
     /// WeChat's id of the image check, which its verdict push names.
     pub trace_id: Option<String>,

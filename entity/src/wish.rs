@@ -22,6 +22,8 @@ pub struct Model {
     pub review_note: Option<String>,
     pub claimer_id: Option<Uuid>,
     pub claimed_as: Option<Claimer>,
+    /// The unit a representative claimed it for (claimed_as UNIT).
+    pub unit_id: Option<Uuid>,
     pub claimed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub delivery_note: Option<String>,

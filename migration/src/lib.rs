@@ -32,6 +32,8 @@ mod m20261125_000021_create_merchant_statements;
 mod m20261125_000022_create_api_keys;
 mod m20261125_000023_create_points_policies;
 mod m20261125_000024_points_expiry;
+mod m20261125_000025_wish_photos;
+mod m20261125_000026_create_units;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -118,6 +120,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000022_create_api_keys::Migration),
             Box::new(m20261125_000023_create_points_policies::Migration),
             Box::new(m20261125_000024_points_expiry::Migration),
+            Box::new(m20261125_000025_wish_photos::Migration),
+            Box::new(m20261125_000026_create_units::Migration),
         ]
     }
 }

@@ -19,6 +19,14 @@ use crate::helpers::{PUBLISH, World, merchant_with_cashier, offer_of};
 /// Fields anyone logged in may call on another community's objects, and why.
 const OPEN_TO_ALL: &[(&str, &str)] = &[
     ("community", "the administrative tree is public"),
+    (
+        "units",
+        "approved units are a public list; only STAFF ask for the others",
+    ),
+    (
+        "unit",
+        "an approved unit's page is public; its phone is masked",
+    ),
     ("activity", "activities are advertised to every volunteer"),
     ("activities", "activities are advertised to every volunteer"),
     ("signUpActivity", "anyone may volunteer, for themselves"),
@@ -90,6 +98,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "departmentId") => "department",
         (_, "escalationId") => "escalation",
         (_, "wishId") => "wish",
+        (_, "unitId") => "unit",
+        ("unit", "id") => "unit",
         (_, "kindId") => "deedKind",
         (_, "deedId") => "goodDeed",
         ("wish", "id") => "wish",
@@ -381,6 +391,22 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .as_str()
         .expect("wish")
         .to_owned();
+    let unit = app
+        .ok(
+            &w.member.token,
+            "mutation($c: ID!) { registerUnit(input: { communityId: $c, name: \"税务局\", partyOrganisation: \"机关党支部\", contactName: \"赵\", contactPhone: \"13912345678\" }) { id } }",
+            json!({ "c": community }),
+        )
+        .await["registerUnit"]["id"]
+        .as_str()
+        .expect("unit")
+        .to_owned();
+    app.ok(
+        &w.staff.token,
+        "mutation($u: ID!) { reviewUnit(unitId: $u, approve: true) { status } }",
+        json!({ "u": unit }),
+    )
+    .await;
     let deed_kind = app
         .ok(
             &w.staff.token,
@@ -466,6 +492,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("department", department),
         ("escalation", escalation),
         ("wish", wish),
+        ("unit", unit),
         ("open311Key", open311_key),
         ("deedKind", deed_kind),
         ("goodDeed", good_deed),

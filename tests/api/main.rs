@@ -30,6 +30,7 @@ mod schema_file;
 mod security;
 mod statements;
 mod subscriptions;
+mod units;
 mod wechat_login;
 mod wechat_messages;
 mod wishes;

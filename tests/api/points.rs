@@ -20,7 +20,7 @@ async fn points_of(app: &TestApp, token: &str) -> Value {
 }
 
 /// Places, publishes, takes (as the demo member), completes (45 min) and rates an order.
-async fn serve_order(w: &World, stars: i32) -> String {
+pub async fn serve_order(w: &World, stars: i32) -> String {
     let order = w.place().await;
     w.app
         .ok(&w.staff.token, PUBLISH, json!({ "id": order }))

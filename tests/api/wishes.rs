@@ -296,3 +296,71 @@ async fn wishes_nobody_claimed_by_their_date_close_themselves() {
         "a closed wish is off the wall"
     );
 }
+
+#[tokio::test]
+async fn a_wish_shows_its_photos_on_the_wall_and_a_photo_is_used_once() {
+    let w = World::new().await;
+    let bytes = crate::photos::jpeg(2_000);
+    let (key, status) = crate::photos::upload(
+        &w.app,
+        &w.resident,
+        "WISH_PHOTO",
+        "image/jpeg",
+        bytes.clone(),
+    )
+    .await;
+    assert!(status.is_success(), "upload: {status}");
+    let input = |keys: &[&str]| {
+        json!({ "input": {
+            "title": "想要一台收音机", "photoKeys": keys,
+            "neededBy": (Utc::now() + chrono::Duration::days(10)).to_rfc3339(),
+        }})
+    };
+    // A photo uploaded for an order is not a wish's.
+    let (order_photo, _) = crate::photos::upload(
+        &w.app,
+        &w.resident,
+        "ORDER_PHOTO",
+        "image/jpeg",
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), POST, input(&[&order_photo]))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let wish = w.app.ok(&w.resident.token, POST, input(&[&key])).await["postWish"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    w.app
+        .ok(
+            &w.staff.token,
+            REVIEW,
+            json!({ "id": wish, "ok": true, "note": null }),
+        )
+        .await;
+    let photos = "query($id: ID!) { wish(id: $id) { photos { fileKey purpose url } } }";
+    for viewer in [&w.resident, &w.member] {
+        let seen = w.app.ok(&viewer.token, photos, json!({ "id": wish })).await;
+        let list = seen["wish"]["photos"].as_array().expect("photos").clone();
+        assert_eq!(list.len(), 1, "{seen}");
+        assert_eq!(list[0]["fileKey"], key.as_str());
+        assert_eq!(list[0]["purpose"], "WISH_PHOTO");
+        let url = list[0]["url"].as_str().expect("url");
+        let fetched = w.app.http.get(url).send().await.expect("download");
+        assert_eq!(
+            fetched.bytes().await.expect("bytes").as_ref(),
+            bytes.as_slice()
+        );
+    }
+    // The same file cannot show on a second wish.
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), POST, input(&[&key]))
+            .await,
+        "BAD_USER_INPUT"
+    );
+}

@@ -22,6 +22,7 @@ pub mod socket;
 mod statements;
 mod stats;
 mod subscriptions;
+mod units;
 mod wishes;
 
 use async_graphql::{
@@ -30,7 +31,7 @@ use async_graphql::{
 };
 use entity::{
     community, deed_kind, department, enums::Badge, escalation, offer, order, order_callback,
-    order_event, photo, service_category, user,
+    order_event, photo, service_category, unit, user,
 };
 use loaders::{ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
@@ -64,6 +65,7 @@ pub struct QueryRoot(
     open311::Open311Query,
     stats::StatsQuery,
     wishes::WishQuery,
+    units::UnitQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -83,6 +85,7 @@ pub struct MutationRoot(
     statements::StatementMutation,
     open311::Open311Mutation,
     wishes::WishMutation,
+    units::UnitMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
@@ -160,9 +163,11 @@ pub struct RequestContext {
     order_events: ChildrenLoader<order_event::Model>,
     order_photos: ChildrenLoader<photo::Model>,
     merchant_photos: ChildrenLoader<photo::Model>,
+    wish_photos: ChildrenLoader<photo::Model>,
     order_callbacks: ChildrenLoader<order_callback::Model>,
     order_escalations: ChildrenLoader<escalation::Model>,
     departments: ByIdLoader<department::Entity>,
+    units: ByIdLoader<unit::Entity>,
     orders: ByIdLoader<order::Entity>,
     deed_kinds: ByIdLoader<deed_kind::Entity>,
 }
@@ -200,6 +205,9 @@ impl RequestContext {
             merchant_photos: loaders::children(db, |db, ids| {
                 Box::pin(crate::photos::of_merchants(db, ids))
             }),
+            wish_photos: loaders::children(db, |db, ids| {
+                Box::pin(crate::photos::of_wishes(db, ids))
+            }),
             order_callbacks: loaders::children(db, |db, ids| {
                 Box::pin(crate::orders::callbacks::of_orders(db, ids))
             }),
@@ -207,6 +215,7 @@ impl RequestContext {
                 Box::pin(crate::orders::escalations::of_orders(db, ids))
             }),
             departments: loaders::by_id(db),
+            units: loaders::by_id(db),
             orders: loaders::by_id(db),
             deed_kinds: loaders::by_id(db),
         }

@@ -20,6 +20,8 @@ pub enum PhotoPurpose {
     CompletionPhoto,
     /// A storefront, attached by `setMerchantPhotos`.
     MerchantPhoto,
+    /// What a micro-wish is about, attached by `postWish(input: { photoKeys })`.
+    WishPhoto,
 }
 
 #[derive(SimpleObject)]

@@ -3,9 +3,15 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use entity::{enums, wish};
 
+use super::units::Unit;
 use super::{
-    actor, check_content, connection, identity::User, load_community, load_user,
-    organisation::Community, parse_id, settle, state, to_id,
+    actor, check_content, connection,
+    identity::User,
+    load, load_children, load_community, load_user,
+    organisation::Community,
+    parse_id,
+    photos::{self, Photo},
+    settle, state, to_id,
 };
 use crate::{
     content::Scene,
@@ -36,6 +42,8 @@ pub enum WishStatus {
 pub enum WishClaimer {
     PartyMember,
     Merchant,
+    /// A unit stationed in the community, through its representative (`Wish.unit`).
+    Unit,
 }
 
 pub struct Wish(wish::Model);
@@ -76,6 +84,13 @@ impl Wish {
     async fn claimed_as(&self) -> Option<WishClaimer> {
         self.0.claimed_as.map(Into::into)
     }
+    /// The unit it was claimed for (claimedAs UNIT).
+    async fn unit(&self, ctx: &Context<'_>) -> Result<Option<Unit>> {
+        let Some(id) = self.0.unit_id else {
+            return Ok(None);
+        };
+        Ok(Some(Unit(load(|r| &r.units, ctx, id, "unit").await?)))
+    }
     async fn claimed_at(&self) -> Option<DateTime<Utc>> {
         self.0.claimed_at
     }
@@ -95,6 +110,11 @@ impl Wish {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// What is wished for (WISH_PHOTO), oldest first.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
+        let rows = load_children(|r| &r.wish_photos, ctx, self.0.id).await?;
+        photos::visible(ctx, rows).await
+    }
 }
 
 #[derive(InputObject)]
@@ -105,6 +125,9 @@ pub struct PostWishInput {
     description: String,
     /// Unclaimed by then, it closes itself; within 180 days.
     needed_by: DateTime<Utc>,
+    /// Photos uploaded with `createUploadUrl(purpose: WISH_PHOTO)`; at most 9.
+    #[graphql(default)]
+    photo_keys: Vec<String>,
 }
 
 #[derive(SimpleObject)]
@@ -213,8 +236,10 @@ impl WishMutation {
             title: input.title,
             description: input.description,
             needed_by: input.needed_by,
+            photo_keys: input.photo_keys,
         };
-        let wish = wishes::post(&state(ctx)?.db, actor, input).await?;
+        let state = state(ctx)?;
+        let wish = wishes::post(&state.db, &state.photos, actor, input).await?;
         Ok(Wish(settle(ctx, wish).await?))
     }
 
@@ -232,11 +257,18 @@ impl WishMutation {
         Ok(Wish(settle(ctx, wish).await?))
     }
 
-    /// A Party member or merchant of the community takes it on; exactly one does.
-    async fn claim_wish(&self, ctx: &Context<'_>, wish_id: ID) -> Result<Wish> {
+    /// A Party member or merchant of the community takes it on, or the representative of a
+    /// unit of the community in its name (`unitId`); exactly one claim wins.
+    async fn claim_wish(
+        &self,
+        ctx: &Context<'_>,
+        wish_id: ID,
+        unit_id: Option<ID>,
+    ) -> Result<Wish> {
         let actor = actor(ctx).await?;
         let wish_id = parse_id("wishId", &wish_id)?;
-        let wish = wishes::claim(&state(ctx)?.db, actor, wish_id).await?;
+        let unit_id = unit_id.map(|id| parse_id("unitId", &id)).transpose()?;
+        let wish = wishes::claim(&state(ctx)?.db, actor, wish_id, unit_id).await?;
         Ok(Wish(settle(ctx, wish).await?))
     }
 

@@ -3,6 +3,7 @@
 //! to are archived, never deleted: an archived community or grid takes no new residents or
 //! orders, and its history stays.
 pub mod departments;
+pub mod units;
 
 use chrono::Utc;
 use entity::{community, district, enums::Role, grid, street};
