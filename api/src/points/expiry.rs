@@ -9,23 +9,17 @@ use entity::{
     points_account, points_entry, points_policy, user,
 };
 use sea_orm::{
-    ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
     QuerySelect,
-    sea_query::{Expr, ExprTrait, Func, OnConflict},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
 use super::{
-    gifts::DEFAULT_GIFT_MONTHLY_CAP,
     ledger::{self, Posting},
+    policy::{self, Setting},
 };
-use crate::{
-    china_time,
-    error::{AppError, AppResult},
-    identity::Actor,
-    infra::db::begin_write,
-};
+use crate::{china_time, error::AppResult, identity::Actor, infra::db::begin_write};
 
 /// STAFF set when the community's points expire.
 pub async fn set_expiry(
@@ -34,29 +28,7 @@ pub async fn set_expiry(
     community_id: Uuid,
     expiry: PointsExpiry,
 ) -> AppResult<PointsExpiry> {
-    if !actor.roles.is_staff_of(community_id) {
-        return Err(AppError::forbidden(
-            "only STAFF of the community set its points policy",
-        ));
-    }
-    points_policy::Entity::insert(points_policy::ActiveModel {
-        community_id: Set(community_id),
-        gift_monthly_cap: Set(DEFAULT_GIFT_MONTHLY_CAP),
-        expiry: Set(expiry),
-        updated_by: Set(actor.id),
-        updated_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::column(points_policy::Column::CommunityId)
-            .update_columns([
-                points_policy::Column::Expiry,
-                points_policy::Column::UpdatedBy,
-                points_policy::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    policy::set(db, actor, community_id, Setting::Expiry(expiry)).await?;
     Ok(expiry)
 }
 

@@ -5,12 +5,14 @@
 use chrono::{Datelike, Utc};
 use entity::{enums::EntryKind, points_entry, points_policy};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::ledger::{self, Posting};
+use super::{
+    ledger::{self, Posting},
+    policy::{self, Setting},
+};
 use crate::{
     china_time::month_bounds,
     error::{AppError, AppResult},
@@ -36,34 +38,12 @@ pub async fn set_gift_cap(
     community_id: Uuid,
     cap: i64,
 ) -> AppResult<i64> {
-    if !actor.roles.is_staff_of(community_id) {
-        return Err(AppError::forbidden(
-            "only STAFF of the community set its points policy",
-        ));
-    }
     if !(0..=100_000).contains(&cap) {
         return Err(AppError::bad_input(
             "giftMonthlyCap must be between 0 and 100000",
         ));
     }
-    points_policy::Entity::insert(points_policy::ActiveModel {
-        community_id: Set(community_id),
-        gift_monthly_cap: Set(cap),
-        updated_by: Set(actor.id),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::column(points_policy::Column::CommunityId)
-            .update_columns([
-                points_policy::Column::GiftMonthlyCap,
-                points_policy::Column::UpdatedBy,
-                points_policy::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    policy::set(db, actor, community_id, Setting::GiftMonthlyCap(cap)).await?;
     Ok(cap)
 }
 

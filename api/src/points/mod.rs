@@ -9,6 +9,7 @@ pub mod gifts;
 pub mod ledger;
 pub mod notices;
 pub mod objections;
+pub mod policy;
 pub mod records;
 pub mod rules;
 
