@@ -1,6 +1,6 @@
 //! Days, months and years as residents and street offices count them: China time (UTC+8,
 //! no daylight saving), as the instants they span.
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::error::{AppError, AppResult};
 
@@ -23,10 +23,19 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((start_of(first), start_of(next)))
 }
 
+/// The year (China time) an instant falls in.
+pub fn year_of(at: DateTime<Utc>) -> i32 {
+    (at + OFFSET).year()
+}
+
+/// The UTC instant a China-time year starts, if the calendar has it.
+pub fn start_of_year(year: i32) -> Option<DateTime<Utc>> {
+    NaiveDate::from_ymd_opt(year, 1, 1).map(start_of)
+}
+
 /// A calendar year in China time, as the instants it spans.
 pub fn year_bounds(year: i32) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let start = |year| NaiveDate::from_ymd_opt(year, 1, 1).map(start_of);
-    match (start(year), start(year + 1)) {
+    match (start_of_year(year), start_of_year(year + 1)) {
         (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok((from, to)),
         _ => Err(AppError::bad_input("year must be between 2000 and 2100")),
     }

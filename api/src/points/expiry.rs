@@ -3,7 +3,7 @@
 //! left of the old years' credits once every debit took from the oldest. An hourly job posts
 //! one EXPIRE entry per resident and year under the key `expire:{user}:{year}`: a second run,
 //! or a second instance, moves nothing.
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
     enums::{EntryKind, PointsExpiry},
     points_account, points_entry, points_policy, user,
@@ -32,13 +32,8 @@ pub async fn set_expiry(
     Ok(expiry)
 }
 
-/// The year (China time) an instant falls in.
-pub fn china_year(at: DateTime<Utc>) -> i32 {
-    (at + china_time::OFFSET).year()
-}
-
 fn start_of_year(year: i32) -> DateTime<Utc> {
-    china_time::start_of(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MAX))
+    china_time::start_of_year(year).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// When points earned in `year` expire: the start of year + 2.
@@ -56,7 +51,7 @@ pub fn unspent_by_year(entries: &[(DateTime<Utc>, i64)]) -> Vec<(i32, i64)> {
         .sum();
     let mut credits: Vec<(i32, i64)> = Vec::new();
     for (at, amount) in entries.iter().filter(|(_, amount)| *amount > 0) {
-        let year = china_year(*at);
+        let year = china_time::year_of(*at);
         match credits.iter_mut().find(|(y, _)| *y == year) {
             Some((_, sum)) => *sum += amount,
             None => credits.push((year, *amount)),
@@ -75,7 +70,7 @@ pub fn unspent_by_year(entries: &[(DateTime<Utc>, i64)]) -> Vec<(i32, i64)> {
 
 /// Points due to expire by `now`: what is left of years at least two before.
 pub fn due(unspent: &[(i32, i64)], now: DateTime<Utc>) -> i64 {
-    let this_year = china_year(now);
+    let this_year = china_time::year_of(now);
     unspent
         .iter()
         .filter(|(year, _)| *year <= this_year - 2)
@@ -138,7 +133,7 @@ async fn holders_of_old_points(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Uuid>> {
     // Credits from before last year began are the ones due.
-    let cut = start_of_year(china_year(now) - 1);
+    let cut = start_of_year(china_time::year_of(now) - 1);
     let amount = || Expr::col((points_entry::Entity, points_entry::Column::Amount));
     let old_credits = Expr::case(
         amount()
@@ -185,7 +180,7 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
             .await?;
         let points = due(&unspent_by_year(&entries_of(&txn, user_id).await?), now);
         if points > 0 {
-            let year = china_year(now);
+            let year = china_time::year_of(now);
             ledger::post(
                 &txn,
                 Posting {
@@ -224,7 +219,7 @@ mod tests {
     use super::*;
 
     fn at(year: i32, month: u32) -> DateTime<Utc> {
-        china_time::start_of(NaiveDate::from_ymd_opt(year, month, 1).expect("date"))
+        china_time::start_of(chrono::NaiveDate::from_ymd_opt(year, month, 1).expect("date"))
     }
 
     #[test]
@@ -245,8 +240,11 @@ mod tests {
     #[test]
     fn years_turn_at_midnight_china_time() {
         let new_year = at(2026, 1);
-        assert_eq!(china_year(new_year), 2026);
-        assert_eq!(china_year(new_year - chrono::Duration::seconds(1)), 2025);
+        assert_eq!(china_time::year_of(new_year), 2026);
+        assert_eq!(
+            china_time::year_of(new_year - chrono::Duration::seconds(1)),
+            2025
+        );
         assert_eq!(expires_at(2024), at(2026, 1));
     }
 

@@ -2,7 +2,7 @@
 //! same address in the same community, up to the community's monthly cap. Both sides see it in
 //! their ledger (GIFT_OUT, GIFT_IN), posted in one transaction under the giver's idempotency
 //! key, so a retried gift moves points once; the giver's balance never goes below zero.
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use entity::{enums::EntryKind, points_entry, points_policy};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     ledger::{self, Posting},
     policy::{self, Setting},
+    rules,
 };
 use crate::{
     china_time::month_bounds,
@@ -100,8 +101,7 @@ pub async fn give(
     let cap = gift_cap_of(db, community_id).await?;
     let txn = begin_write(db).await?;
     // This month (China time) so far, read in the transaction that adds to it.
-    let china = Utc::now() + chrono::Duration::hours(8);
-    let (month_start, _) = month_bounds(&format!("{}-{:02}", china.year(), china.month()))?;
+    let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
     let given: Option<i64> = points_entry::Entity::find()
         .select_only()
         .column_as(sum_i64(points_entry::Column::Amount), "given")
