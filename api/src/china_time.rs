@@ -23,9 +23,19 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((start_of(first), start_of(next)))
 }
 
+/// The China-time day an instant falls on.
+pub fn date_of(at: DateTime<Utc>) -> NaiveDate {
+    (at + OFFSET).date_naive()
+}
+
+/// Today in China.
+pub fn today() -> NaiveDate {
+    date_of(Utc::now())
+}
+
 /// The year (China time) an instant falls in.
 pub fn year_of(at: DateTime<Utc>) -> i32 {
-    (at + OFFSET).year()
+    date_of(at).year()
 }
 
 /// The UTC instant a China-time year starts, if the calendar has it.
@@ -60,5 +70,15 @@ mod tests {
         assert_eq!(from.to_rfc3339(), "2025-12-31T16:00:00+00:00");
         assert_eq!(to.to_rfc3339(), "2026-12-31T16:00:00+00:00");
         assert!(year_bounds(1900).is_err());
+    }
+
+    #[test]
+    fn the_day_turns_at_midnight_in_china() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+        assert_eq!(date_of(start_of(day)), day);
+        assert_eq!(
+            date_of(start_of(day) - chrono::Duration::seconds(1)),
+            day.pred_opt().expect("date")
+        );
     }
 }

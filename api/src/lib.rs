@@ -3,6 +3,7 @@
 //! `points`, `merchants`), which return the `events` their commands caused → `entity`
 //! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
 //! into the `state` that resolvers share.
+pub mod certificate_check;
 pub mod china_time;
 pub mod codes;
 pub mod config;

@@ -24,9 +24,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::http::forwarded_client,
     identity::{self, Actor},
-    infra::rate_limit::{self, Limit},
+    infra::rate_limit::PerAddress,
     orders::{self, NewOrder, OnBehalf, PlaceOrderInput, categories, workflow::CLOSED},
     organisation,
     state::AppState,
@@ -39,8 +38,7 @@ const MAX_REQUESTS: u64 = 200;
 pub struct Open311 {
     pub state: AppState,
     /// Requests per address per minute, counted apart from GraphQL's.
-    pub budget: Limit,
-    pub trusted_proxy_hops: usize,
+    pub budget: PerAddress,
     /// Where this API is reached from outside, for discovery.json.
     pub public_url: String,
 }
@@ -50,13 +48,6 @@ fn refusal(error: AppError) -> Response {
     let status = error.http_status();
     let body = serde_json::json!([{ "code": status.as_u16(), "description": error.to_string() }]);
     (status, Json(body)).into_response()
-}
-
-impl Open311 {
-    async fn admit(&self, headers: &HeaderMap, peer: SocketAddr) -> AppResult<()> {
-        let ip = forwarded_client(headers, self.trusted_proxy_hops).unwrap_or(peer.ip());
-        rate_limit::check(&self.state.store, self.budget, &ip.to_string()).await
-    }
 }
 
 /// The facade's routes, to nest under `/open311/v2`.
@@ -78,7 +69,7 @@ async fn answer<T: Serialize>(
     peer: SocketAddr,
     work: impl Future<Output = AppResult<T>>,
 ) -> Response {
-    if let Err(error) = open311.admit(headers, peer).await {
+    if let Err(error) = open311.budget.admit(headers, peer).await {
         return refusal(error);
     }
     match work.await {

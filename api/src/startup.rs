@@ -20,6 +20,7 @@ use tower_http::{
 };
 
 use crate::{
+    certificate_check::{self, CertificateCheck},
     codes::MiniProgramCodes,
     config::{Environment, Settings},
     content::ContentGuard,
@@ -33,14 +34,14 @@ use crate::{
     infra::event_bus::EventBus,
     infra::metrics::Metrics,
     infra::object_storage::{self, ObjectStorage},
-    infra::rate_limit::{self, Limit},
+    infra::rate_limit::{self, Limit, PerAddress},
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     merchants::redemptions,
     open311,
     orders::{PoolCache, alerts, categories::Catalog},
     photos::PhotoService,
-    points::{self, activities},
+    points::{self, activities, certificates::CertificateDesk},
     push,
     state::AppState,
     wishes,
@@ -154,7 +155,7 @@ impl Application {
             order_minutes_cap: settings.order_minutes_cap,
             adjustment_daily_cap: settings.adjustment_daily_cap,
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
-            dispatcher: Dispatcher::new(store, bus),
+            dispatcher: Dispatcher::new(store.clone(), bus),
             delivery,
             content: content.clone(),
             wechat: wechat_api.clone(),
@@ -171,6 +172,11 @@ impl Application {
                 counter_page: settings.wechat_counter_page.clone(),
                 env_version: settings.wechat_code_env_version.clone(),
             },
+            certificates: CertificateDesk {
+                storage: storage.clone(),
+                store: store.clone(),
+                verify_base: public_url.clone(),
+            },
             storage,
         };
         let development = settings.hongfan_env == Environment::Development;
@@ -185,6 +191,16 @@ impl Application {
                 window: Duration::from_secs(60),
             },
             metrics: metrics.clone(),
+        };
+        // Routes anyone may call are counted per address, each apart from GraphQL's budget.
+        let per_address = |name| PerAddress {
+            store: store.clone(),
+            limit: Limit {
+                name,
+                max: settings.anonymous_rate_limit_per_minute,
+                window: Duration::from_secs(60),
+            },
+            trusted_proxy_hops: settings.trusted_proxy_hops(),
         };
         let mut routes = Router::new()
             .route(
@@ -203,13 +219,15 @@ impl Application {
                 "/open311/v2",
                 open311::routes(open311::Open311 {
                     state: state.clone(),
-                    budget: Limit {
-                        name: "open311",
-                        max: settings.anonymous_rate_limit_per_minute,
-                        window: Duration::from_secs(60),
-                    },
-                    trusted_proxy_hops: settings.trusted_proxy_hops(),
+                    budget: per_address("open311"),
                     public_url: public_url.clone(),
+                }),
+            )
+            .route(
+                "/certificates/{code}",
+                get(certificate_check::check).with_state(CertificateCheck {
+                    state: state.clone(),
+                    budget: per_address("certificate-checks"),
                 }),
             )
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));

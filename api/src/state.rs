@@ -14,6 +14,7 @@ use crate::{
     infra::wechat::WechatApi,
     orders::{PoolCache, categories::Catalog},
     photos::PhotoService,
+    points::certificates::CertificateDesk,
 };
 
 /// What resolvers and handlers share.
@@ -38,4 +39,5 @@ pub struct AppState {
     pub storage: ObjectStorage,
     pub photos: PhotoService,
     pub codes: MiniProgramCodes,
+    pub certificates: CertificateDesk,
 }

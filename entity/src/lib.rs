@@ -34,6 +34,7 @@ pub mod redemption;
 pub mod refresh_token;
 pub mod role_grant;
 pub mod service_category;
+pub mod service_certificate;
 pub mod service_record;
 pub mod settlement_rate;
 pub mod street;

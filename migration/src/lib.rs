@@ -34,6 +34,7 @@ mod m20261125_000023_create_points_policies;
 mod m20261125_000024_points_expiry;
 mod m20261125_000025_wish_photos;
 mod m20261125_000026_create_units;
+mod m20261126_000027_create_service_certificates;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -122,6 +123,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000024_points_expiry::Migration),
             Box::new(m20261125_000025_wish_photos::Migration),
             Box::new(m20261125_000026_create_units::Migration),
+            Box::new(m20261126_000027_create_service_certificates::Migration),
         ]
     }
 }

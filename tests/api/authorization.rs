@@ -32,6 +32,10 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
     ("signUpActivity", "anyone may volunteer, for themselves"),
     ("cancelSignUp", "acts on the caller's own sign-up only"),
     (
+        "serviceCertificate",
+        "certifies the caller's own records only; elsewhere they have none",
+    ),
+    (
         "volunteerLeaderboard",
         "a public notice; names follow each volunteer's privacy choice",
     ),
@@ -152,6 +156,7 @@ impl Schema {
             "Float" => "0.5".to_owned(),
             "Boolean" => "true".to_owned(),
             "DateTime" => format!("\"{}\"", chrono::Utc::now().to_rfc3339()),
+            "NaiveDate" => format!("\"{}\"", chrono::Utc::now().date_naive()),
             other => match &self.types[other] {
                 TypeKind::Enum(values) => values.values[0].node.value.node.to_string(),
                 TypeKind::InputObject(input) => {

@@ -3,6 +3,7 @@
 mod assessment;
 mod authorization;
 mod caching;
+mod certificates;
 mod concurrency;
 mod database_outage;
 mod deeds;

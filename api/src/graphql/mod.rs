@@ -2,6 +2,7 @@
 //! service function and convert its result. One module per domain area.
 mod assessment;
 mod auto_routing;
+mod certificates;
 mod content;
 mod deeds;
 mod error;
@@ -79,6 +80,7 @@ pub struct MutationRoot(
     escalations::EscalationMutation,
     photos::PhotoMutation,
     points::PointsMutation,
+    certificates::CertificateMutation,
     deeds::DeedMutation,
     assessment::AssessmentMutation,
     merchants::MerchantMutation,

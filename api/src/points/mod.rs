@@ -3,6 +3,8 @@
 pub mod activities;
 pub mod adjustments;
 pub mod assessment;
+pub mod certificate_pdf;
+pub mod certificates;
 pub mod deeds;
 pub mod expiry;
 pub mod gifts;
