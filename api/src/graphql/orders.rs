@@ -16,8 +16,8 @@ use crate::{
     content::Scene,
     error::AppError,
     orders::{
-        self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, PlaceOrderInput,
-        callbacks, categories,
+        self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, OrderPage,
+        PlaceOrderInput, WithRequesters, callbacks, categories,
     },
     pagination::{Page, PageRequest},
     validate,
@@ -327,6 +327,27 @@ fn order_connection(page: Page<order::Model>, request: PageRequest) -> OrderConn
     connection(page, request, |order| order.id, Order)
 }
 
+/// Whether a list's nodes ask for their requester, which the page then joins.
+fn wants_requesters(ctx: &Context<'_>) -> WithRequesters {
+    WithRequesters(
+        ctx.look_ahead()
+            .field("edges")
+            .field("node")
+            .field("requester")
+            .exists(),
+    )
+}
+
+/// A page of orders as a connection, its requesters handed to the request's user loader.
+async fn order_page_connection(
+    ctx: &Context<'_>,
+    page: OrderPage,
+    request: PageRequest,
+) -> Result<OrderConnection> {
+    known_users(ctx, &page.requesters).await?;
+    Ok(order_connection(page.orders, request))
+}
+
 #[derive(InputObject)]
 pub struct NewServiceCategoryInput {
     /// Stable identifier, e.g. REPAIR.
@@ -460,8 +481,9 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let page = orders::my_orders(&state(ctx)?.db, actor, filter, request).await?;
-        Ok(order_connection(page, request))
+        let with = wants_requesters(ctx);
+        let page = orders::my_orders(&state(ctx)?.db, actor, filter, request, with).await?;
+        order_page_connection(ctx, page, request).await
     }
 
     /// STAFF: the community's orders, newest first.
@@ -488,9 +510,11 @@ impl OrderQuery {
             alert_level: alert_level.map(Into::into),
             ..OrderFilter::default()
         };
+        let with = wants_requesters(ctx);
         let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
-        Ok(order_connection(page, request))
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, with)
+                .await?;
+        order_page_connection(ctx, page, request).await
     }
 
     /// STAFF: the community's orders showing YELLOW or RED (only `level`, when given), newest
@@ -512,9 +536,11 @@ impl OrderQuery {
             alerting: true,
             ..OrderFilter::default()
         };
+        let with = wants_requesters(ctx);
         let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request).await?;
-        Ok(order_connection(page, request))
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, with)
+                .await?;
+        order_page_connection(ctx, page, request).await
     }
 
     /// The grid worker (网格员) of a grid, or STAFF of its community: the grid's orders,
@@ -535,8 +561,10 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let page = orders::grid_orders(&state(ctx)?.db, actor, grid_id, filter, request).await?;
-        Ok(order_connection(page, request))
+        let with = wants_requesters(ctx);
+        let page =
+            orders::grid_orders(&state(ctx)?.db, actor, grid_id, filter, request, with).await?;
+        order_page_connection(ctx, page, request).await
     }
 
     /// Party members: OPEN orders of their communities, up for grabs.
@@ -575,8 +603,9 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request).await?;
-        Ok(order_connection(page, request))
+        let with = wants_requesters(ctx);
+        let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request, with).await?;
+        order_page_connection(ctx, page, request).await
     }
 }
 

@@ -35,9 +35,10 @@ pub use commands::{
     decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen, report_progress,
     take, transfer,
 };
-pub use pool::{PoolCache, PoolPage, order_pool};
+pub use pool::{PoolCache, order_pool};
 pub use queries::{
-    MAX_EVENTS_LISTED, OrderFilter, dispatch_queue, events_of, grid_orders, my_orders, my_tasks,
+    MAX_EVENTS_LISTED, OrderFilter, OrderPage, WithRequesters, dispatch_queue, events_of,
+    grid_orders, my_orders, my_tasks,
 };
 
 pub fn relation(actor: &Actor, order: &order::Model) -> Relation {

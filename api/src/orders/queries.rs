@@ -2,12 +2,13 @@
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{AlertLevel, OrderStatus},
-    order, order_callback, order_event,
+    order, order_callback, order_event, user,
 };
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, sea_query::Query,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
+    QuerySelect, Select, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -80,17 +81,61 @@ impl OrderFilter {
     }
 }
 
-pub(super) async fn list(
+/// A page of orders, newest first, with their requesters when the caller asked for them.
+pub struct OrderPage {
+    pub orders: Page<order::Model>,
+    pub requesters: Vec<user::Model>,
+}
+
+/// Whether a list reads its orders' requesters: then they are joined into the page's one
+/// statement rather than loaded after it.
+#[derive(Debug, Clone, Copy)]
+pub struct WithRequesters(pub bool);
+
+/// The page of `orders` after the request's cursor, in one statement.
+pub(super) async fn load_page(
+    db: &DatabaseConnection,
+    orders: Select<order::Entity>,
+    page: PageRequest,
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
+    let orders = keyset(orders, order::Column::Id, page);
+    if !with.0 {
+        let rows = rows::all(db, orders).await?;
+        return Ok(OrderPage {
+            orders: Page::of_fetched(rows, page),
+            requesters: Vec::new(),
+        });
+    }
+    let requester = order::Entity::belongs_to(user::Entity)
+        .from(order::Column::RequesterId)
+        .to(user::Column::Id);
+    let select = orders
+        .select_also(user::Entity)
+        .join(JoinType::InnerJoin, requester.into());
+    let rows: Vec<(order::Model, user::Model)> = rows::all(db, select).await?;
+    let fetched = Page::of_fetched(rows, page);
+    let (items, requesters) = fetched.items.into_iter().unzip();
+    Ok(OrderPage {
+        orders: Page {
+            items,
+            has_next_page: fetched.has_next_page,
+        },
+        requesters,
+    })
+}
+
+async fn list(
     db: &DatabaseConnection,
     scope: Condition,
     filter: OrderFilter,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
     let select = order::Entity::find()
         .filter(scope)
         .filter(filter.condition(Utc::now()));
-    let rows = rows::all(db, keyset(select, order::Column::Id, page)).await?;
-    Ok(Page::of_fetched(rows, page))
+    load_page(db, select, page, with).await
 }
 
 pub async fn my_orders(
@@ -98,9 +143,10 @@ pub async fn my_orders(
     actor: &Actor,
     filter: OrderFilter,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
     let scope = Condition::all().add(order::Column::RequesterId.eq(actor.id));
-    list(db, scope, filter, page).await
+    list(db, scope, filter, page, with).await
 }
 
 pub async fn dispatch_queue(
@@ -109,14 +155,15 @@ pub async fn dispatch_queue(
     community_id: Uuid,
     filter: OrderFilter,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
     if !actor.roles.is_staff_of(community_id) {
         return Err(AppError::forbidden(
             "only STAFF of this community may see its dispatch queue",
         ));
     }
     let scope = Condition::all().add(order::Column::CommunityId.eq(community_id));
-    list(db, scope, filter, page).await
+    list(db, scope, filter, page, with).await
 }
 
 /// A grid's orders, newest first, for its grid worker and the community's STAFF.
@@ -126,14 +173,15 @@ pub async fn grid_orders(
     grid_id: Uuid,
     filter: OrderFilter,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
     if !organisation::may_see_grid(db, actor, grid_id).await? {
         return Err(AppError::forbidden(
             "only the grid's worker or STAFF of its community may see its orders",
         ));
     }
     let scope = Condition::all().add(order::Column::GridId.eq(grid_id));
-    list(db, scope, filter, page).await
+    list(db, scope, filter, page, with).await
 }
 
 /// Orders a member took, and those dispatched to them awaiting an answer.
@@ -142,7 +190,8 @@ pub async fn my_tasks(
     actor: &Actor,
     filter: OrderFilter,
     page: PageRequest,
-) -> AppResult<Page<order::Model>> {
+    with: WithRequesters,
+) -> AppResult<OrderPage> {
     let scope = Condition::any()
         .add(order::Column::TakerId.eq(actor.id))
         .add(
@@ -150,5 +199,5 @@ pub async fn my_tasks(
                 .add(order::Column::AssigneeId.eq(actor.id))
                 .add(order::Column::Status.eq(OrderStatus::Dispatched)),
         );
-    list(db, scope, filter, page).await
+    list(db, scope, filter, page, with).await
 }
