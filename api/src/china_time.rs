@@ -1,6 +1,6 @@
 //! Days, months and years as residents and street offices count them: China time (UTC+8,
 //! no daylight saving), as the instants they span.
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use crate::error::{AppError, AppResult};
 
@@ -23,9 +23,14 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((start_of(first), start_of(next)))
 }
 
+/// The wall-clock time in China at an instant.
+pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
+    (at + OFFSET).naive_utc()
+}
+
 /// The China-time day an instant falls on.
 pub fn date_of(at: DateTime<Utc>) -> NaiveDate {
-    (at + OFFSET).date_naive()
+    local(at).date()
 }
 
 /// Today in China.

@@ -10,7 +10,7 @@
 //! repeat that one message when its lease ends.
 use std::{collections::HashMap, time::Duration};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use entity::{enums::Delivery, inbox_message, subscribe_consent, user};
 use sea_orm::{
     ActiveValue::Set,
@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
+    china_time,
     error::{AppError, AppResult},
     identity::Actor,
     infra::{
@@ -284,16 +285,13 @@ async fn attempt(
 }
 
 fn message(template: &Template, row: &inbox_message::Model, openid: &str) -> Value {
-    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let data: serde_json::Map<String, Value> = template
         .fields
         .iter()
         .map(|(field, source)| {
             let value = match source {
                 Source::Message => row.message.chars().take(20).collect::<String>(),
-                Source::Time => row
-                    .created_at
-                    .with_timezone(&china)
+                Source::Time => china_time::local(row.created_at)
                     .format("%Y-%m-%d %H:%M")
                     .to_string(),
             };

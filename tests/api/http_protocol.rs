@@ -2,7 +2,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{World, error_code, spawn_app};
 
 #[tokio::test]
 async fn liveness_and_readiness_answer() {
@@ -231,4 +231,36 @@ async fn production_mode_hides_graphiql_and_introspection() {
     let development = spawn_app().await;
     let shown = development.graphql(None, introspect, json!({})).await;
     assert!(shown["data"]["__schema"]["types"].is_array(), "{shown}");
+}
+
+/// Documents that passed validation without variables skip the full rules when sent again
+/// (`Api::execute`): what failed, or comes with variables, is validated in full every time.
+#[tokio::test]
+async fn validation_is_skipped_only_for_what_passed_it_unchanged() {
+    let w = World::new().await;
+    let list = "query Mine($first: Int) { myOrders(first: $first) { edges { cursor } } }";
+    for _ in 0..2 {
+        let body = w
+            .app
+            .graphql(Some(&w.resident.token), list, json!({}))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    // The same text with a variable of the wrong type is refused before execution.
+    let body = w
+        .app
+        .graphql(Some(&w.resident.token), list, json!({ "first": "many" }))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert!(body["errors"][0].get("path").is_none(), "{body}");
+    assert!(body.get("data").is_none(), "validation refused it: {body}");
+    // A document that failed validation fails it again.
+    for _ in 0..2 {
+        let body = w
+            .app
+            .graphql(Some(&w.resident.token), "{ myOrders { nope } }", json!({}))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        assert!(body.get("data").is_none(), "{body}");
+    }
 }

@@ -161,3 +161,53 @@ async fn a_unit_reports_to_its_community_and_shows_what_its_members_gave() {
     let page = w.app.ok(&w.resident.token, PAGE, json!({ "u": id })).await;
     assert_eq!(page["unit"]["totals"]["wishesFulfilled"], 1);
 }
+
+/// A page of units with their totals costs the same few statements however many units it
+/// shows: the totals of all of them are counted in three grouped queries.
+#[tokio::test]
+async fn a_page_of_units_counts_all_their_totals_at_once() {
+    let w = World::new().await;
+    let rep = w.app.login("unit-representative").await;
+    let mut units = Vec::new();
+    for n in 0..5 {
+        let input = json!({ "input": {
+            "communityId": w.demo.community, "name": format!("驻区单位{n}"), "partyOrganisation": "机关党支部",
+            "contactName": "赵主任", "contactPhone": "13912345678",
+        }});
+        let id = w.app.ok(&rep.token, REGISTER, input).await["registerUnit"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        w.app
+            .ok(
+                &w.staff.token,
+                REVIEW,
+                json!({ "u": id, "ok": true, "note": null }),
+            )
+            .await;
+        units.push(id);
+    }
+    w.app
+        .ok(&w.member.token, JOIN, json!({ "u": units[2] }))
+        .await;
+    crate::points::serve_order(&w, 5).await;
+
+    let list = "query($c: ID!) { units(communityId: $c) { edges { node { id totals { members confirmedHours wishesFulfilled } } } } }";
+    let community = json!({ "c": w.demo.community });
+    w.app.ok(&w.resident.token, list, community.clone()).await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    let data = w.app.ok(&w.resident.token, list, community).await;
+    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    let edges = data["units"]["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), 5);
+    for edge in edges {
+        let expected = if edge["node"]["id"] == units[2].as_str() {
+            json!({ "members": 1, "confirmedHours": 0.75, "wishesFulfilled": 0 })
+        } else {
+            json!({ "members": 0, "confirmedHours": 0.0, "wishesFulfilled": 0 })
+        };
+        assert_eq!(edge["node"]["totals"], expected);
+    }
+    // The page, then members, minutes and wishes of all five.
+    assert!(statements <= 4, "{statements} statements for five units");
+}

@@ -148,21 +148,35 @@ impl DocumentLimits {
 /// saves a sixth of a page request's CPU (bench/RESULTS.md). Bounded: when full it starts
 /// afresh, so a stranger sending endless distinct queries only costs the parsing it would
 /// have cost anyway.
+///
+/// Each also remembers the operations that passed validation when sent without variables:
+/// with nothing but the text and the operation name as input, validating them again would
+/// give the same answer (see `Api::execute`).
 #[derive(Default)]
 pub struct ParsedDocuments {
-    documents: Mutex<HashMap<String, ExecutableDocument>>,
+    documents: Mutex<HashMap<String, Known>>,
+}
+
+struct Known {
+    document: ExecutableDocument,
+    validated: Vec<Option<String>>,
 }
 
 /// Distinct documents kept per process (each at most `LIMITS.max_bytes` of text).
 const PARSED_DOCUMENTS_KEPT: usize = 512;
 
 impl ParsedDocuments {
-    /// `LIMITS.check`, from the parsed document when this text was seen before.
-    pub fn admit(&self, request: &mut Request) -> Result<(), Exceeded> {
-        let known = self.lock().get(&request.query).cloned();
-        if let Some(document) = known {
+    /// `LIMITS.check`, from the parsed document when this text was seen before. True when
+    /// this very request (text, operation, no variables) passed validation before.
+    pub fn admit(&self, request: &mut Request) -> Result<bool, Exceeded> {
+        let known = self.lock().get(&request.query).map(|known| {
+            let validated =
+                request.variables.is_empty() && known.validated.contains(&request.operation_name);
+            (known.document.clone(), validated)
+        });
+        if let Some((document, validated)) = known {
             request.set_parsed_query(document);
-            return Ok(());
+            return Ok(validated);
         }
         LIMITS.check(request)?;
         if let Ok(document) = request.parsed_query() {
@@ -171,12 +185,27 @@ impl ParsedDocuments {
             if documents.len() >= PARSED_DOCUMENTS_KEPT {
                 documents.clear();
             }
-            documents.insert(request.query.clone(), document);
+            documents.insert(
+                request.query.clone(),
+                Known {
+                    document,
+                    validated: Vec::new(),
+                },
+            );
         }
-        Ok(())
+        Ok(false)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+    /// Records that `operation` of `query`, sent without variables, passed validation.
+    pub fn validated(&self, query: &str, operation: Option<String>) {
+        if let Some(known) = self.lock().get_mut(query)
+            && !known.validated.contains(&operation)
+        {
+            known.validated.push(operation);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Known>> {
         // The map holds no invariant a panicking holder could break.
         self.documents
             .lock()
@@ -380,13 +409,18 @@ mod tests {
     #[test]
     fn a_document_seen_before_is_not_parsed_again_and_refusals_are_not_kept() {
         let documents = ParsedDocuments::default();
-        documents
-            .admit(&mut Request::new("{ a b }"))
-            .expect("admitted");
+        let first = documents.admit(&mut Request::new("{ a b }"));
+        assert!(!first.expect("admitted"), "not validated yet");
         assert_eq!(documents.lock().len(), 1);
         // Plant another document under the same text: a second request must be handed it.
         let planted = async_graphql::parser::parse_query("{ planted }").expect("parses");
-        documents.lock().insert("{ a b }".into(), planted);
+        documents.lock().insert(
+            "{ a b }".into(),
+            Known {
+                document: planted,
+                validated: Vec::new(),
+            },
+        );
         let mut again = Request::new("{ a b }");
         documents.admit(&mut again).expect("admitted");
         let document = again.parsed_query().expect("parsed");
@@ -398,6 +432,20 @@ mod tests {
             assert_eq!(refused.expect_err("bomb").limit, "fields");
         }
         assert_eq!(documents.lock().len(), 1);
+    }
+
+    #[test]
+    fn validation_is_remembered_per_operation_and_only_without_variables() {
+        let documents = ParsedDocuments::default();
+        let query = "query A { a } query B { b }";
+        let named = |name: &str| Request::new(query).operation_name(name);
+        assert!(!documents.admit(&mut named("A")).expect("admitted"));
+        documents.validated(query, Some("A".into()));
+        assert!(documents.admit(&mut named("A")).expect("admitted"));
+        assert!(!documents.admit(&mut named("B")).expect("admitted"));
+        let variables = async_graphql::Variables::from_json(serde_json::json!({ "x": 1 }));
+        let mut with_variables = named("A").variables(variables);
+        assert!(!documents.admit(&mut with_variables).expect("admitted"));
     }
 
     #[test]

@@ -63,36 +63,37 @@ where
     )
 }
 
-/// A batched domain query: the children of each of these parents.
-pub type LoadChildren<V> = for<'a> fn(
-    &'a DatabaseConnection,
-    &'a [Uuid],
-) -> BoxFuture<'a, AppResult<HashMap<Uuid, Vec<V>>>>;
+/// A batched domain query: what each of these rows has (a merchant's offers, an order's
+/// timeline, a unit's totals).
+pub type LoadBatch<T> =
+    for<'a> fn(&'a DatabaseConnection, &'a [Uuid]) -> BoxFuture<'a, AppResult<HashMap<Uuid, T>>>;
 
-/// Loads the children of many parents (a merchant's offers, an order's timeline) with one
-/// batched domain query; a parent without any has none in the map.
-pub struct Children<V> {
+/// Loads for many rows with one batched domain query; a row with nothing is not in the map.
+pub struct Batched<T> {
     db: DatabaseConnection,
-    load: LoadChildren<V>,
+    load: LoadBatch<T>,
 }
 
-impl<V: Clone + Send + Sync + 'static> Loader<Uuid> for Children<V> {
-    type Value = Vec<V>;
+impl<T: Clone + Send + Sync + 'static> Loader<Uuid> for Batched<T> {
+    type Value = T;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<V>>, Self::Error> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, T>, Self::Error> {
         (self.load)(&self.db, keys).await.map_err(Arc::new)
     }
 }
 
-pub type ChildrenLoader<V> = DataLoader<Children<V>, HashMapCache>;
+pub type BatchLoader<T> = DataLoader<Batched<T>, HashMapCache>;
 
-pub fn children<V: Clone + Send + Sync + 'static>(
+/// The children of each parent row, in the order the domain query gives them.
+pub type ChildrenLoader<V> = BatchLoader<Vec<V>>;
+
+pub fn batched<T: Clone + Send + Sync + 'static>(
     db: &DatabaseConnection,
-    load: LoadChildren<V>,
-) -> ChildrenLoader<V> {
+    load: LoadBatch<T>,
+) -> BatchLoader<T> {
     DataLoader::with_cache(
-        Children {
+        Batched {
             db: db.clone(),
             load,
         },

@@ -27,14 +27,14 @@ mod units;
 mod wishes;
 
 use async_graphql::{
-    Context, ID, MergedObject, OutputType, Request, Response, Schema,
+    Context, ID, MergedObject, OutputType, Request, Response, Schema, ValidationMode,
     connection::{Connection, Edge},
 };
 use entity::{
     community, deed_kind, department, enums::Badge, escalation, offer, order, order_callback,
     order_event, photo, service_category, unit, user,
 };
-use loaders::{ByIdLoader, ChildrenLoader};
+use loaders::{BatchLoader, ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -45,6 +45,7 @@ use crate::{
     error::AppError,
     events::Committed,
     identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
+    organisation::units::UnitTotals,
     pagination::{Page, PageRequest, encode_cursor},
     state::AppState,
 };
@@ -99,14 +100,19 @@ pub const MAX_COMPLEXITY: usize = 10_000;
 
 /// `development` keeps introspection and "did you mean…" suggestions, which in production
 /// would describe the schema to strangers.
-fn build_schema(state: Option<AppState>, development: bool) -> AppSchema {
+fn build_schema(
+    state: Option<AppState>,
+    development: bool,
+    validation: ValidationMode,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    .validation_mode(validation);
     if let Some(state) = state {
         builder = builder.data(state);
     }
@@ -118,7 +124,7 @@ fn build_schema(state: Option<AppState>, development: bool) -> AppSchema {
 
 /// The SDL the mobile front-ends code against (`schema.graphql`).
 pub fn sdl() -> String {
-    build_schema(None, true).sdl()
+    build_schema(None, true, ValidationMode::Strict).sdl()
 }
 
 /// The schema with what every operation needs around it: documents measured before parsing,
@@ -127,13 +133,18 @@ pub fn sdl() -> String {
 #[derive(Clone)]
 pub struct Api {
     schema: AppSchema,
+    /// The same schema validating only cost and depth, for requests whose text and operation
+    /// passed full validation before without variables: validating them again would give the
+    /// same answer (async-graphql runs every rule on every request otherwise).
+    revalidating_cost_only: AppSchema,
     documents: Arc<limits::ParsedDocuments>,
 }
 
 impl Api {
     pub fn new(state: AppState, development: bool) -> Self {
         Self {
-            schema: build_schema(Some(state), development),
+            schema: build_schema(Some(state.clone()), development, ValidationMode::Strict),
+            revalidating_cost_only: build_schema(Some(state), development, ValidationMode::Fast),
             documents: Arc::default(),
         }
     }
@@ -142,10 +153,20 @@ impl Api {
 impl Api {
     /// Runs one query or mutation (subscriptions go through `socket::SocketExecutor`).
     pub async fn execute(&self, mut request: Request) -> Response {
-        if let Err(exceeded) = self.documents.admit(&mut request) {
-            return Response::from_errors(vec![exceeded.into_server_error()]);
-        }
-        let mut response = self.schema.execute(request).await;
+        let mut response = match self.documents.admit(&mut request) {
+            Err(exceeded) => return Response::from_errors(vec![exceeded.into_server_error()]),
+            Ok(true) => self.revalidating_cost_only.execute(request).await,
+            Ok(false) if request.variables.is_empty() => {
+                let (query, operation) = (request.query.clone(), request.operation_name.clone());
+                let response = self.schema.execute(request).await;
+                // Validation errors have no path; errors met while executing do.
+                if response.errors.iter().all(|error| !error.path.is_empty()) {
+                    self.documents.validated(&query, operation);
+                }
+                response
+            }
+            Ok(false) => self.schema.execute(request).await,
+        };
         error::add_codes(&mut response.errors);
         response
     }
@@ -170,6 +191,7 @@ pub struct RequestContext {
     order_escalations: ChildrenLoader<escalation::Model>,
     departments: ByIdLoader<department::Entity>,
     units: ByIdLoader<unit::Entity>,
+    unit_totals: BatchLoader<UnitTotals>,
     orders: ByIdLoader<order::Entity>,
     deed_kinds: ByIdLoader<deed_kind::Entity>,
 }
@@ -192,32 +214,35 @@ impl RequestContext {
             users: loaders::by_id(db),
             categories: loaders::by_id(db),
             communities: loaders::by_id(db),
-            offers: loaders::children(db, |db, ids| {
+            offers: loaders::batched(db, |db, ids| {
                 Box::pin(crate::merchants::offers::of_merchants(db, ids))
             }),
-            badges: loaders::children(db, |db, ids| {
+            badges: loaders::batched(db, |db, ids| {
                 Box::pin(crate::merchants::badges_of_merchants(db, ids))
             }),
-            order_events: loaders::children(db, |db, ids| {
+            order_events: loaders::batched(db, |db, ids| {
                 Box::pin(crate::orders::events_of(db, ids))
             }),
-            order_photos: loaders::children(db, |db, ids| {
+            order_photos: loaders::batched(db, |db, ids| {
                 Box::pin(crate::photos::of_orders(db, ids))
             }),
-            merchant_photos: loaders::children(db, |db, ids| {
+            merchant_photos: loaders::batched(db, |db, ids| {
                 Box::pin(crate::photos::of_merchants(db, ids))
             }),
-            wish_photos: loaders::children(db, |db, ids| {
+            wish_photos: loaders::batched(db, |db, ids| {
                 Box::pin(crate::photos::of_wishes(db, ids))
             }),
-            order_callbacks: loaders::children(db, |db, ids| {
+            order_callbacks: loaders::batched(db, |db, ids| {
                 Box::pin(crate::orders::callbacks::of_orders(db, ids))
             }),
-            order_escalations: loaders::children(db, |db, ids| {
+            order_escalations: loaders::batched(db, |db, ids| {
                 Box::pin(crate::orders::escalations::of_orders(db, ids))
             }),
             departments: loaders::by_id(db),
             units: loaders::by_id(db),
+            unit_totals: loaders::batched(db, |db, ids| {
+                Box::pin(crate::organisation::units::totals_of(db, ids))
+            }),
             orders: loaders::by_id(db),
             deed_kinds: loaders::by_id(db),
         }

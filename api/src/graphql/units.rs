@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{enums, unit};
 
 use super::{
-    actor, check_content, connection, identity::User, load_community, load_user,
+    RequestContext, actor, check_content, connection, identity::User, load_community, load_user,
     organisation::Community, parse_id, state, to_id,
 };
 use crate::{
@@ -86,7 +86,13 @@ impl Unit {
         self.0.created_at
     }
     async fn totals(&self, ctx: &Context<'_>) -> Result<UnitTotals> {
-        let totals = units::totals(&state(ctx)?.db, self.0.id).await?;
+        let totals = ctx
+            .data::<RequestContext>()?
+            .unit_totals
+            .load_one(self.0.id)
+            .await
+            .map_err(AppError::from)?
+            .unwrap_or_default();
         Ok(UnitTotals {
             members: totals.members,
             confirmed_hours: totals.confirmed_minutes as f64 / 60.0,

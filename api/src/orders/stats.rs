@@ -477,7 +477,7 @@ pub async fn restate(
     let share = |fact: Option<Fact<'_>>| {
         fact.and_then(|(order, called_back)| {
             let counts = contribution(order, called_back)?;
-            let day = day_key((order.created_at + china_time::OFFSET).date_naive());
+            let day = day_key(china_time::date_of(order.created_at));
             Some(((order.community_id, order.category_id, day), counts))
         })
     };

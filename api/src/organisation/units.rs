@@ -2,6 +2,8 @@
 //! Party organisation, a contact and what it can offer; STAFF of the community approve it;
 //! Party members say which unit they work at; the unit's page shows its members' confirmed
 //! service; its representative may claim micro-wishes in its name (`wishes::claim`).
+use std::collections::HashMap;
+
 use chrono::Utc;
 use entity::{
     enums::{RecordStatus, UnitStatus, WishStatus},
@@ -9,7 +11,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
+    EntityTrait, JoinType, QueryFilter, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -175,38 +177,64 @@ pub async fn leave(db: &DatabaseConnection, actor: &Actor) -> AppResult<()> {
 }
 
 /// What a unit's page shows of its members' service and the wishes it fulfilled.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct UnitTotals {
     pub members: u64,
     pub confirmed_minutes: i64,
     pub wishes_fulfilled: u64,
 }
 
-pub async fn totals(db: &DatabaseConnection, unit_id: Uuid) -> AppResult<UnitTotals> {
-    let members: Vec<Uuid> = unit_member::Entity::find()
+/// The totals of these units, in three grouped queries however many there are; a unit with
+/// nothing to count is left out.
+pub async fn totals_of(
+    db: &DatabaseConnection,
+    unit_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, UnitTotals>> {
+    let ids = || unit_ids.iter().copied();
+    let members: Vec<(Uuid, i64)> = unit_member::Entity::find()
         .select_only()
-        .column(unit_member::Column::UserId)
-        .filter(unit_member::Column::UnitId.eq(unit_id))
+        .column(unit_member::Column::UnitId)
+        .column_as(unit_member::Column::UserId.count(), "members")
+        .filter(unit_member::Column::UnitId.is_in(ids()))
+        .group_by(unit_member::Column::UnitId)
         .into_tuple()
         .all(db)
         .await?;
-    let minutes: Option<Option<i64>> = service_record::Entity::find()
+    let membership = service_record::Entity::belongs_to(unit_member::Entity)
+        .from(service_record::Column::UserId)
+        .to(unit_member::Column::UserId);
+    let minutes: Vec<(Uuid, Option<i64>)> = service_record::Entity::find()
         .select_only()
-        .column_as(sum_i64(service_record::Column::Minutes), "total")
-        .filter(service_record::Column::UserId.is_in(members.iter().copied()))
+        .column(unit_member::Column::UnitId)
+        .column_as(sum_i64(service_record::Column::Minutes), "minutes")
+        .join(JoinType::InnerJoin, membership.into())
+        .filter(unit_member::Column::UnitId.is_in(ids()))
         .filter(service_record::Column::Status.eq(RecordStatus::Confirmed))
+        .group_by(unit_member::Column::UnitId)
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    let wishes_fulfilled = wish::Entity::find()
-        .filter(wish::Column::UnitId.eq(unit_id))
+    let wishes: Vec<(Uuid, i64)> = wish::Entity::find()
+        .select_only()
+        .column(wish::Column::UnitId)
+        .column_as(wish::Column::Id.count(), "wishes")
+        .filter(wish::Column::UnitId.is_in(ids()))
         .filter(wish::Column::Status.eq(WishStatus::Fulfilled))
-        .count(db)
+        .group_by(wish::Column::UnitId)
+        .into_tuple()
+        .all(db)
         .await?;
-    Ok(UnitTotals {
-        members: members.len() as u64,
-        confirmed_minutes: minutes.flatten().unwrap_or(0),
-        wishes_fulfilled,
-    })
+    let mut totals: HashMap<Uuid, UnitTotals> = HashMap::new();
+    for (unit, count) in members {
+        totals.entry(unit).or_default().members = count as u64;
+    }
+    for (unit, sum) in minutes {
+        totals.entry(unit).or_default().confirmed_minutes = sum.unwrap_or(0);
+    }
+    for (unit, count) in wishes {
+        totals.entry(unit).or_default().wishes_fulfilled = count as u64;
+    }
+    Ok(totals)
 }
 
 /// The unit `actor` represents in `community_id`, approved, for claiming a wish in its name.

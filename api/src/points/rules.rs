@@ -1,19 +1,9 @@
 //! Pure rules of the points economy.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-/// Calendar months and years are those of the communities: China Standard Time.
-const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
-fn local_midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
-    CHINA
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
+// Calendar months and years are those of the communities: China time.
+use crate::china_time::{date_of, start_of};
 
 /// `"2026-11"` → the instants that month starts and ends, China time.
 pub fn month_range(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
@@ -25,7 +15,7 @@ pub fn month_range(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     } else {
         NaiveDate::from_ymd_opt(year, month + 1, 1)?
     };
-    Some((local_midnight(start)?, local_midnight(end)?))
+    Some((start_of(start), start_of(end)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +27,7 @@ pub enum Period {
 
 /// The month (YYYY-MM, China time) a moment falls in.
 pub fn month_of(at: DateTime<Utc>) -> String {
-    at.with_timezone(&CHINA).format("%Y-%m").to_string()
+    date_of(at).format("%Y-%m").to_string()
 }
 
 /// How long residents may object to a monthly notice once it is published.
@@ -55,15 +45,15 @@ pub fn objection_window(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 
 /// Start of today, China time.
 pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    local_midnight(now.with_timezone(&CHINA).date_naive()).unwrap_or(now)
+    start_of(date_of(now))
 }
 
 /// Start of the current period (China time), `None` for all time.
 pub fn period_start(period: Period, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let today = now.with_timezone(&CHINA).date_naive();
+    let today = date_of(now);
     match period {
-        Period::Month => local_midnight(today.with_day(1)?),
-        Period::Year => local_midnight(NaiveDate::from_ymd_opt(today.year(), 1, 1)?),
+        Period::Month => today.with_day(1).map(start_of),
+        Period::Year => NaiveDate::from_ymd_opt(today.year(), 1, 1).map(start_of),
         Period::All => None,
     }
 }
