@@ -94,11 +94,11 @@ while IFS='|' read -r name who hquery pquery; do
   printf '%-16s %5s %10s %9s %10s %9s %6s\n' "$name" "$hrows" "$hrate" "$hp99" "$prate" "$pp99" \
     "$(python3 -c "print(f'{$hrate / max($prate, 1):.2f}x')")"
 done <<EOF
-myOrders|$RESIDENT|{ myOrders(first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { requesterId: \\\"$RESIDENT_ID\\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
-myTasks|$MEMBER|{ myTasks(first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { takerId: \\\"$MEMBER_ID\\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
-dispatchQueue|$STAFF|{ dispatchQueue(communityId: \\\"$COMMUNITY\\\", first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { communityId: \\\"$COMMUNITY\\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
+myOrders|$RESIDENT|{ myOrders(first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { requesterId: \\"$RESIDENT_ID\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
+myTasks|$MEMBER|{ myTasks(first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { takerId: \\"$MEMBER_ID\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
+dispatchQueue|$STAFF|{ dispatchQueue(communityId: \\"$COMMUNITY\\", first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { communityId: \\"$COMMUNITY\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }
 offers|$RESIDENT|{ offers(first: 20) { edges { node { id title stock merchant { name } } } } }|{ allOffers(orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { id title stock merchantByMerchantId { name } } } }
 merchants|$RESIDENT|{ merchants(first: 20) { edges { node { id name category } } } }|{ allMerchants(orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { id name category } } }
-myPoints.ledger|$REDEEMER|{ myPoints { ledger(first: 20) { edges { node { kind amount balanceAfter } } } } }|{ allPointsEntries(condition: { userId: \\\"$REDEEMER_ID\\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { kind amount balanceAfter } } }
+myPoints.ledger|$REDEEMER|{ myPoints { ledger(first: 20) { edges { node { kind amount balanceAfter } } } } }|{ allPointsEntries(condition: { userId: \\"$REDEEMER_ID\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { kind amount balanceAfter } } }
 EOF
 awk '/VmHWM/ {printf "Hongfan peak RSS: %d MB\n", $2/1024}' "/proc/$SERVER/status"

@@ -867,7 +867,9 @@ async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_
     let w = World::new().await;
     let list =
         "{ merchants(first: 50) { edges { node { name badges offers { title pointsCost } } } } }";
+    let offers = "{ offers(first: 50) { edges { node { title merchant { name } } } } }";
     let mut statements = Vec::new();
+    let mut offer_statements = Vec::new();
     for round in 0..2 {
         for n in 0..3 {
             let owner = w
@@ -889,6 +891,16 @@ async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_
         let before = w.app.metric("hongfan_db_statements_total").await;
         let data = w.app.ok(&w.resident.token, list, json!({})).await;
         statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        let before = w.app.metric("hongfan_db_statements_total").await;
+        let listed = w.app.ok(&w.resident.token, offers, json!({})).await;
+        offer_statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        let edges = listed["offers"]["edges"].as_array().expect("edges");
+        assert_eq!(edges.len(), 6 * (round + 1));
+        assert!(edges.iter().all(|edge| {
+            edge["node"]["merchant"]["name"]
+                .as_str()
+                .is_some_and(|name| name.starts_with("批量店"))
+        }));
         for edge in data["merchants"]["edges"].as_array().expect("edges") {
             assert_eq!(
                 edge["node"]["badges"],
@@ -907,5 +919,9 @@ async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_
     assert_eq!(
         statements[0], statements[1],
         "3 merchants vs 6: {statements:?}"
+    );
+    assert_eq!(
+        offer_statements[0], offer_statements[1],
+        "the merchants of 6 offers vs 12: {offer_statements:?}"
     );
 }

@@ -133,3 +133,27 @@ async fn timelines_in_a_list_cost_the_same_however_many_orders_it_shows() {
         "5 orders vs 10: {statements:?}"
     );
 }
+
+/// An app paging through its points ledger runs the page's query only; the totals are summed
+/// when asked for.
+#[tokio::test]
+async fn paging_through_the_points_ledger_sums_nothing() {
+    let w = World::new().await;
+    crate::points::serve_order(&w, 5).await;
+    let ledger = "{ myPoints { ledger(first: 20) { edges { node { kind amount } } } } }";
+    w.app.ok(&w.member.token, ledger, json!({})).await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    let data = w.app.ok(&w.member.token, ledger, json!({})).await;
+    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    assert_eq!(
+        data["myPoints"]["ledger"]["edges"][0]["node"]["kind"],
+        "EARN"
+    );
+    assert_eq!(statements, 1, "the ledger page and nothing else");
+    let both =
+        "{ myPoints { balance lifetimeEarned ledger(first: 20) { edges { node { amount } } } } }";
+    let data = w.app.ok(&w.member.token, both, json!({})).await;
+    let amount = &data["myPoints"]["ledger"]["edges"][0]["node"]["amount"];
+    assert_eq!(&data["myPoints"]["balance"], amount);
+    assert_eq!(&data["myPoints"]["lifetimeEarned"], amount);
+}

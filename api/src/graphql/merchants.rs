@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, check_content, connection, load_children, load_community, load_user,
+    actor, check_content, connection, load_children, load_community, load_merchant, load_user,
     organisation::Community, parse_id, photos::Photo, settle, state, to_id,
 };
 use crate::{
@@ -154,11 +154,10 @@ impl Offer {
     /// Null when the merchant is not ACTIVE and not yours to see.
     async fn merchant(&self, ctx: &Context<'_>) -> Result<Option<Merchant>> {
         let viewer = actor(ctx).await.ok();
-        Ok(
-            merchants::visible(&state(ctx)?.db, viewer, self.0.merchant_id)
-                .await?
-                .map(Into::into),
-        )
+        // Through the request's loader: a page of offers reads their merchants at once.
+        let merchant = load_merchant(ctx, self.0.merchant_id).await?;
+        let visible = merchants::may_see(&state(ctx)?.db, viewer, &merchant).await?;
+        Ok(visible.then(|| merchant.into()))
     }
     async fn title(&self) -> &str {
         &self.0.title

@@ -31,8 +31,8 @@ use async_graphql::{
     connection::{Connection, Edge},
 };
 use entity::{
-    community, deed_kind, department, enums::Badge, escalation, offer, order, order_callback,
-    order_event, photo, service_category, unit, user,
+    community, deed_kind, department, enums::Badge, escalation, merchant, offer, order,
+    order_callback, order_event, photo, service_category, unit, user,
 };
 use loaders::{BatchLoader, ByIdLoader, ChildrenLoader};
 use sea_orm::DatabaseConnection;
@@ -191,6 +191,7 @@ pub struct RequestContext {
     order_escalations: ChildrenLoader<escalation::Model>,
     departments: ByIdLoader<department::Entity>,
     units: ByIdLoader<unit::Entity>,
+    merchants: ByIdLoader<merchant::Entity>,
     unit_totals: BatchLoader<UnitTotals>,
     orders: ByIdLoader<order::Entity>,
     deed_kinds: ByIdLoader<deed_kind::Entity>,
@@ -240,6 +241,7 @@ impl RequestContext {
             }),
             departments: loaders::by_id(db),
             units: loaders::by_id(db),
+            merchants: loaders::by_id(db),
             unit_totals: loaders::batched(db, |db, ids| {
                 Box::pin(crate::organisation::units::totals_of(db, ids))
             }),
@@ -294,6 +296,10 @@ async fn known_users(ctx: &Context<'_>, users: &[user::Model]) -> async_graphql:
 
 async fn load_user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<user::Model> {
     load(|r| &r.users, ctx, id, "user").await
+}
+
+async fn load_merchant(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<merchant::Model> {
+    load(|r| &r.merchants, ctx, id, "merchant").await
 }
 
 async fn load_category(

@@ -1,6 +1,7 @@
+use tokio::sync::OnceCell;
+
 use async_graphql::{
-    ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject,
-    connection::Connection,
+    Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::Connection,
 };
 use chrono::{DateTime, Utc};
 use entity::{
@@ -310,23 +311,44 @@ impl AdjustmentRequest {
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// My points. The totals are summed only when one of them is asked for, so an app paging
+/// through its ledger runs the page's query and nothing else.
 pub struct PointsSummary {
-    balance: i64,
-    /// Points earned, less reversals.
-    lifetime_earned: i64,
-    /// Points spent, less refunds.
-    lifetime_spent: i64,
-    confirmed_hours: f64,
-    /// 0–5 stars by cumulative confirmed hours (100, 300, 600, 1000, 1500 h).
-    star_level: i32,
-    #[graphql(skip)]
     user_id: uuid::Uuid,
+    totals: OnceCell<points::PointsSummary>,
 }
 
-#[ComplexObject]
 impl PointsSummary {
+    async fn totals(&self, ctx: &Context<'_>) -> Result<&points::PointsSummary> {
+        let db = &state(ctx)?.db;
+        Ok(self
+            .totals
+            .get_or_try_init(|| points::summary(db, self.user_id))
+            .await?)
+    }
+}
+
+#[Object]
+impl PointsSummary {
+    async fn balance(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.balance)
+    }
+    /// Points earned, less reversals.
+    async fn lifetime_earned(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.lifetime_earned)
+    }
+    /// Points spent, less refunds.
+    async fn lifetime_spent(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.totals(ctx).await?.lifetime_spent)
+    }
+    async fn confirmed_hours(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(hours(self.totals(ctx).await?.confirmed_minutes))
+    }
+    /// 0–5 stars by cumulative confirmed hours (100, 300, 600, 1000, 1500 h).
+    async fn star_level(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(rules::star_level(self.totals(ctx).await?.confirmed_minutes))
+    }
+
     /// The ledger, newest first.
     #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn ledger(
@@ -441,14 +463,9 @@ impl PointsQuery {
     /// My balance, totals, volunteer star level and ledger.
     async fn my_points(&self, ctx: &Context<'_>) -> Result<PointsSummary> {
         let actor = actor(ctx).await?;
-        let summary = points::summary(&state(ctx)?.db, actor.id).await?;
         Ok(PointsSummary {
-            balance: summary.balance,
-            lifetime_earned: summary.lifetime_earned,
-            lifetime_spent: summary.lifetime_spent,
-            confirmed_hours: hours(summary.confirmed_minutes),
-            star_level: rules::star_level(summary.confirmed_minutes),
             user_id: actor.id,
+            totals: OnceCell::new(),
         })
     }
 

@@ -175,15 +175,23 @@ pub async fn visible(
     id: Uuid,
 ) -> AppResult<Option<merchant::Model>> {
     let merchant = get(db, id).await?;
-    let visible = merchant.status == MerchantStatus::Active
+    Ok(may_see(db, viewer, &merchant).await?.then_some(merchant))
+}
+
+/// ACTIVE merchants are public; others only to STAFF of their community and their own staff.
+pub async fn may_see(
+    db: &DatabaseConnection,
+    viewer: Option<&Actor>,
+    merchant: &merchant::Model,
+) -> AppResult<bool> {
+    Ok(merchant.status == MerchantStatus::Active
         || match viewer {
             Some(actor) => {
                 actor.roles.is_staff_of(merchant.community_id)
-                    || staff_role(db, actor.id, id).await?.is_some()
+                    || staff_role(db, actor.id, merchant.id).await?.is_some()
             }
             None => false,
-        };
-    Ok(visible.then_some(merchant))
+        })
 }
 
 pub async fn apply(
