@@ -84,14 +84,16 @@ measure() { # port token body → "req/s p99"
 
 NODE='id title status requester { name } category { name }'
 PNODE='id title status userByRequesterId { name } serviceCategoryByCategoryId { name }'
-printf '%-16s %5s %10s %9s %10s %9s %6s\n' list rows "hongfan/s" p99 "PGL/s" p99 ratio
+rss() { awk '/VmRSS/ {printf "%dMB", $2/1024}' "/proc/$1/status"; }
+printf '%-16s %5s %10s %9s %6s %10s %9s %6s\n' list rows "hongfan/s" p99 RSS "PGL/s" p99 ratio
 while IFS='|' read -r name who hquery pquery; do
   hbody="{\"query\":\"$hquery\"}"; pbody="{\"query\":\"$pquery\"}"
   hrows=$(rows 8091 "$who" "$hbody"); prows=$(rows 5678 "" "$pbody")
   [ "$hrows" = "$prows" ] || echo "note: $name answers $hrows rows on Hongfan, $prows on PostGraphile" >&2
   read -r hrate hp99 <<< "$(measure 8091 "$who" "$hbody")"
+  hrss=$(rss $SERVER)
   read -r prate pp99 <<< "$(measure 5678 "" "$pbody")"
-  printf '%-16s %5s %10s %9s %10s %9s %6s\n' "$name" "$hrows" "$hrate" "$hp99" "$prate" "$pp99" \
+  printf '%-16s %5s %10s %9s %6s %10s %9s %6s\n' "$name" "$hrows" "$hrate" "$hp99" "$hrss" "$prate" "$pp99" \
     "$(python3 -c "print(f'{$hrate / max($prate, 1):.2f}x')")"
 done <<EOF
 myOrders|$RESIDENT|{ myOrders(first: 20) { edges { node { $NODE } } } }|{ allOrders(condition: { requesterId: \\"$RESIDENT_ID\\" }, orderBy: [PRIMARY_KEY_DESC], first: 20) { nodes { $PNODE } } }

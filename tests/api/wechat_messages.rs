@@ -17,12 +17,15 @@ use hongfan::delivery::deliver_due;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PUBLISH, TestApp, World, spawn_app_with, with_redis};
+use crate::helpers::{Login, PUBLISH, TestApp, World, captured_logs, spawn_app_with, with_redis};
 
 /// What the fake has seen, and how it misbehaves.
 #[derive(Default)]
 pub struct Fake {
     tokens_issued: AtomicUsize,
+    /// The token endpoint answers 502 while set; the requests it refused.
+    token_down: std::sync::atomic::AtomicBool,
+    tokens_refused: AtomicUsize,
     /// Send calls to fail (HTTP 502) before answering normally.
     failures_left: AtomicUsize,
     send_calls: AtomicUsize,
@@ -40,11 +43,20 @@ pub struct Fake {
     pub codes: Mutex<Vec<(String, String, String)>>,
 }
 
-async fn stable_token(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Json<Value> {
+async fn stable_token(
+    State(fake): State<Arc<Fake>>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
     assert_eq!(body["appid"], "wx-app");
     assert_eq!(body["secret"], "wx-secret");
+    if fake.token_down.load(Ordering::SeqCst) {
+        fake.tokens_refused.fetch_add(1, Ordering::SeqCst);
+        return Err(axum::http::StatusCode::BAD_GATEWAY);
+    }
     let n = fake.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
-    Json(json!({ "access_token": format!("tok-{n}"), "expires_in": 7200 }))
+    Ok(Json(
+        json!({ "access_token": format!("tok-{n}"), "expires_in": 7200 }),
+    ))
 }
 
 async fn code2session(Query(query): Query<Value>) -> Json<Value> {
@@ -442,6 +454,48 @@ async fn while_wechat_is_unreachable_text_is_stored_and_flagged() {
         .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
         .await;
     assert_eq!(flags["contentFlags"]["edges"], json!([]));
+}
+
+/// Without an access token every write would wait out the lock behind a fetch bound to fail
+/// as well: after one failed fetch, callers go on at once (text flagged UNCHECKED) and WeChat
+/// is not asked again for a few seconds.
+#[tokio::test]
+async fn after_the_token_fetch_fails_writes_go_on_without_waiting() {
+    captured_logs();
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    fake.token_down.store(true, Ordering::SeqCst);
+    for title in ["厨房漏水", "楼道灯坏了", "门锁坏了"] {
+        w.app
+            .ok(
+                &w.resident.token,
+                PLACE_TEXT,
+                json!({ "c": w.demo.repair, "t": title }),
+            )
+            .await;
+    }
+    assert_eq!(
+        fake.tokens_refused.load(Ordering::SeqCst),
+        1,
+        "one fetch failed; the next writes did not try again"
+    );
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    let flags = flags["contentFlags"]["edges"].as_array().expect("flags");
+    assert_eq!(flags.len(), 3);
+    assert!(
+        flags
+            .iter()
+            .all(|flag| flag["node"]["reason"] == "UNCHECKED")
+    );
+    // Each later write met the recorded outage instead of waiting for the lock to give up.
+    let logs = captured_logs();
+    assert!(
+        !logs.contains("timed out waiting for another instance"),
+        "{logs}"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 //! The access token comes from the stable-token endpoint and is kept in the shared store
 //! until five minutes before it expires. One instance at a time fetches it (a short lock in
 //! the store); the others wait for it to appear. A call refused for a stale token (40001,
-//! 42001) fetches a fresh one and is tried once more.
+//! 42001) fetches a fresh one and is tried once more. When the fetch fails for want of
+//! WeChat, every instance gives up at once for a few seconds rather than each caller waiting
+//! out the lock behind a fetch that will time out too.
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -15,6 +17,10 @@ use crate::{config::Secret, infra::shared_store::SharedStore};
 
 const TOKEN_KEY: &str = "wechat:access-token";
 const TOKEN_LOCK_KEY: &str = "wechat:access-token-lock";
+/// Set while a fetch just failed for want of WeChat: why.
+const TOKEN_OUTAGE_KEY: &str = "wechat:access-token-outage";
+/// How long callers fail at once after such a failure.
+const TOKEN_OUTAGE: Duration = Duration::from_secs(10);
 /// Longest one instance holds the right to fetch the token.
 const TOKEN_LOCK: Duration = Duration::from_secs(5);
 /// Refresh this long before WeChat's expiry.
@@ -204,10 +210,24 @@ impl WechatApi {
             {
                 return Ok(token);
             }
+            if let Ok(Some(outage)) = self.store.get_text(TOKEN_OUTAGE_KEY).await
+                && !outage.is_empty()
+            {
+                return Err(WechatError::Unavailable(outage));
+            }
             // The first to count in the lock's window fetches; a store that is down lets
             // every instance fetch for itself (the stable token allows that).
             if self.store.hit(&lock, TOKEN_LOCK).await.unwrap_or(1) == 1 {
-                return self.fetch_token(stale.is_some()).await;
+                let fetched = self.fetch_token(stale.is_some()).await;
+                if let Err(WechatError::Unavailable(reason)) = &fetched
+                    && let Err(error) = self
+                        .store
+                        .set_text(TOKEN_OUTAGE_KEY, reason, TOKEN_OUTAGE)
+                        .await
+                {
+                    tracing::warn!(%error, "shared store unavailable; the outage is not shared");
+                }
+                return fetched;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
