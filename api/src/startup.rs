@@ -208,7 +208,8 @@ impl Application {
                 get(graphql::http::get).post(graphql::http::post),
             )
             .route("/graphql/ws", get(graphql::http::websocket))
-            .with_state(endpoint)
+            // Shared, not cloned per request (the token keys and validations allocate).
+            .with_state(Arc::new(endpoint))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readiness).with_state(state.clone()))
             .route(

@@ -17,6 +17,7 @@ use axum::{
 use super::{Api, RequestContext, socket::SocketExecutor};
 use std::{
     net::{IpAddr, SocketAddr},
+    sync::Arc,
     time::Instant,
 };
 
@@ -299,7 +300,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub async fn post(
-    State(endpoint): State<GraphqlEndpoint>,
+    State(endpoint): State<Arc<GraphqlEndpoint>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
@@ -345,7 +346,7 @@ pub async fn post(
 
 /// GET runs queries given in the URL (cacheable); without a query it serves GraphiQL.
 pub async fn get(
-    State(endpoint): State<GraphqlEndpoint>,
+    State(endpoint): State<Arc<GraphqlEndpoint>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -405,7 +406,7 @@ pub async fn get(
 /// Subscriptions (graphql-transport-ws, or the legacy graphql-ws). The access token comes in
 /// `connection_init`: `{"accessToken": "…"}` or `{"Authorization": "Bearer …"}`.
 pub async fn websocket(
-    State(endpoint): State<GraphqlEndpoint>,
+    State(endpoint): State<Arc<GraphqlEndpoint>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
