@@ -15,8 +15,10 @@ use entity::service_certificate;
 use serde::Serialize;
 
 use crate::{
-    error::AppError, infra::rate_limit::PerAddress, points::certificate_pdf::hours,
-    points::certificates, state::AppState,
+    error::AppError,
+    infra::rate_limit::PerAddress,
+    points::{certificate_pdf::hours_text, certificates, rules},
+    state::AppState,
 };
 
 #[derive(Clone)]
@@ -44,7 +46,7 @@ impl From<service_certificate::Model> for Checked {
             code: certificate.code,
             holder_name: certificate.holder_name,
             total_minutes: certificate.total_minutes,
-            total_hours: certificate.total_minutes as f64 / 60.0,
+            total_hours: rules::hours(certificate.total_minutes),
             from: certificate.period_from,
             to: certificate.period_to,
             issuer: certificate.issuer,
@@ -104,7 +106,7 @@ fn page(checked: &Checked) -> String {
             name = escape(&checked.holder_name),
             from = checked.from,
             to = checked.to,
-            hours = hours(checked.total_minutes),
+            hours = hours_text(checked.total_minutes),
             code = escape(&checked.code),
         ),
     )

@@ -29,7 +29,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{Actor, actor_of},
     organisation::{self, Area},
-    points::assessment,
+    points::{assessment, rules},
     state::AppState,
     validate::mask_phone,
 };
@@ -547,7 +547,7 @@ async fn assessment_rows(
                 member.user.name.clone().unwrap_or_default(),
                 reading.phone(Some(*community_id), member.user.phone.as_deref()),
                 record.points.to_string(),
-                format!("{:.1}", record.minutes as f64 / 60.0),
+                format!("{:.1}", rules::hours(record.minutes)),
                 record.orders_completed.to_string(),
                 record.activities_attended.to_string(),
                 record.wishes_fulfilled.to_string(),

@@ -3,7 +3,10 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::{actor, identity::User, load_community, organisation::Community, parse_id, state};
-use crate::points::assessment::{self, Record, Rules};
+use crate::points::{
+    assessment::{self, Record, Rules},
+    rules,
+};
 
 #[derive(SimpleObject)]
 pub struct AssessmentRules {
@@ -43,7 +46,7 @@ impl AssessedRecord {
     pub fn new(record: Record, rules: &Rules) -> Self {
         Self {
             points: record.points,
-            hours: record.minutes as f64 / 60.0,
+            hours: rules::hours(record.minutes),
             orders_completed: record.orders_completed,
             activities_attended: record.activities_attended,
             wishes_fulfilled: record.wishes_fulfilled,

@@ -3,7 +3,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{actor, parse_id, state};
-use crate::points::certificates::Issued;
+use crate::points::{certificates::Issued, rules};
 
 /// A certificate of confirmed volunteer service, as issued. Anyone holding its code can check
 /// it at `verifyUrl`, which shows the holder's name, hours, period and issuer, nothing else.
@@ -62,7 +62,7 @@ impl CertificateMutation {
             from: certificate.period_from,
             to: certificate.period_to,
             total_minutes: certificate.total_minutes,
-            total_hours: certificate.total_minutes as f64 / 60.0,
+            total_hours: rules::hours(certificate.total_minutes),
             record_count: certificate.record_count,
             issued_at: certificate.issued_at,
             pdf_url,

@@ -342,7 +342,7 @@ impl PointsSummary {
         Ok(self.totals(ctx).await?.lifetime_spent)
     }
     async fn confirmed_hours(&self, ctx: &Context<'_>) -> Result<f64> {
-        Ok(hours(self.totals(ctx).await?.confirmed_minutes))
+        Ok(rules::hours(self.totals(ctx).await?.confirmed_minutes))
     }
     /// 0–5 stars by cumulative confirmed hours (100, 300, 600, 1000, 1500 h).
     async fn star_level(&self, ctx: &Context<'_>) -> Result<i32> {
@@ -449,10 +449,6 @@ pub struct CreateActivityInput {
     ends_at: DateTime<Utc>,
     capacity: i32,
     points_per_hour_override: Option<i32>,
-}
-
-fn hours(minutes: i64) -> f64 {
-    minutes as f64 / 60.0
 }
 
 #[derive(Default)]
@@ -576,7 +572,7 @@ impl PointsQuery {
                 rank: entry.rank,
                 name: entry.name,
                 confirmed_minutes: entry.confirmed_minutes,
-                confirmed_hours: hours(entry.confirmed_minutes),
+                confirmed_hours: rules::hours(entry.confirmed_minutes),
             })
             .collect())
     }

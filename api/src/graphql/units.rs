@@ -15,6 +15,7 @@ use crate::{
     error::AppError,
     organisation::units::{self, UnitInput},
     pagination::PageRequest,
+    points::rules,
     validate::mask_phone,
 };
 
@@ -95,7 +96,7 @@ impl Unit {
             .unwrap_or_default();
         Ok(UnitTotals {
             members: totals.members,
-            confirmed_hours: totals.confirmed_minutes as f64 / 60.0,
+            confirmed_hours: rules::hours(totals.confirmed_minutes),
             wishes_fulfilled: totals.wishes_fulfilled,
         })
     }

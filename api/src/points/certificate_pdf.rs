@@ -73,8 +73,8 @@ pub struct Line {
 }
 
 /// Hours to at most two decimals, without trailing zeros: 135 minutes → "2.25".
-pub fn hours(minutes: i64) -> String {
-    let text = format!("{:.2}", minutes as f64 / 60.0);
+pub fn hours_text(minutes: i64) -> String {
+    let text = format!("{:.2}", super::rules::hours(minutes));
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
@@ -105,7 +105,7 @@ pub fn render(certificate: &Certificate<'_>) -> Result<Vec<u8>, RenderError> {
             };
             y = pen.table(y, lines);
             if index + 1 == pages {
-                let total = format!("合计：{} 小时", hours(certificate.total_minutes));
+                let total = format!("合计：{} 小时", hours_text(certificate.total_minutes));
                 pen.text(MARGIN, y + 24.0, BODY_SIZE, &total);
             }
             pen.verification(certificate, &qr, index + 1, pages);
@@ -163,7 +163,7 @@ impl Pen<'_> {
             long_date(certificate.from),
             long_date(certificate.to),
             certificate.issuer,
-            hours(certificate.total_minutes),
+            hours_text(certificate.total_minutes),
             certificate.lines.len(),
         );
         let mut y = MARGIN + 100.0;
@@ -188,7 +188,7 @@ impl Pen<'_> {
             self.text(COLUMNS[0], y, ROW_SIZE, &line.date.to_string());
             self.text(COLUMNS[1], y, ROW_SIZE, line.source);
             self.text(COLUMNS[2], y, ROW_SIZE, &truncate(&line.what, what_width));
-            self.text(COLUMNS[3], y, ROW_SIZE, &hours(line.minutes));
+            self.text(COLUMNS[3], y, ROW_SIZE, &hours_text(line.minutes));
         }
         y
     }
@@ -302,11 +302,11 @@ mod tests {
 
     #[test]
     fn hours_keep_two_decimals_at_most() {
-        assert_eq!(hours(135), "2.25");
-        assert_eq!(hours(90), "1.5");
-        assert_eq!(hours(120), "2");
-        assert_eq!(hours(1), "0.02");
-        assert_eq!(hours(0), "0");
+        assert_eq!(hours_text(135), "2.25");
+        assert_eq!(hours_text(90), "1.5");
+        assert_eq!(hours_text(120), "2");
+        assert_eq!(hours_text(1), "0.02");
+        assert_eq!(hours_text(0), "0");
     }
 
     #[test]

@@ -310,6 +310,9 @@ async fn titles<E: EntityTrait>(
     title: E::Column,
     ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     Ok(E::find()
         .filter(id.is_in(ids))
         .select_only()

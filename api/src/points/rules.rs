@@ -66,6 +66,11 @@ pub fn points_for(minutes: i32, points_per_hour: i32) -> i64 {
     i64::from(minutes.max(0)) * i64::from(points_per_hour.max(0)) / 60
 }
 
+/// Minutes as hours, for display.
+pub fn hours(minutes: i64) -> f64 {
+    minutes as f64 / 60.0
+}
+
 /// Star level by cumulative confirmed hours, after China's volunteer record convention:
 /// 100 h ★, 300 h ★★, 600 h ★★★, 1000 h ★★★★, 1500 h ★★★★★.
 pub fn star_level(confirmed_minutes: i64) -> i32 {
