@@ -9,7 +9,7 @@
 //! on both databases by the integration tests.
 use entity::{order, user};
 use sea_orm::{
-    ActiveEnum, ConnectionTrait, DbErr, QueryResult, QueryTrait,
+    ActiveEnum, ConnectionTrait, DbErr, QueryResult, Statement,
     sqlx::{self, Row},
 };
 
@@ -19,12 +19,11 @@ pub trait FromRow: Sized {
     fn from_row(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 }
 
-/// All rows of `select` (whose columns are `M`'s, in order).
+/// All rows of `statement` (whose columns are `M`'s, in order).
 pub async fn all<M: FromRow>(
     db: &impl ConnectionTrait,
-    select: impl QueryTrait,
+    statement: Statement,
 ) -> Result<Vec<M>, DbErr> {
-    let statement = select.build(db.get_database_backend());
     let rows = db.query_all_raw(statement).await?;
     rows.iter().map(|row| M::from_row(row, 0)).collect()
 }

@@ -18,7 +18,7 @@ use crate::{
     identity::Actor,
     infra::{db::first_per_parent, rows},
     organisation,
-    pagination::{Page, PageRequest, keyset},
+    pagination::{Page, PageRequest, keyset, page_statement},
 };
 
 /// Most steps `events` lists, so that an order inside a list costs a bounded amount.
@@ -101,7 +101,7 @@ pub(super) async fn load_page(
 ) -> AppResult<OrderPage> {
     let orders = keyset(orders, order::Column::Id, page);
     if !with.0 {
-        let rows = rows::all(db, orders).await?;
+        let rows = rows::all(db, page_statement(db.get_database_backend(), orders, page)).await?;
         return Ok(OrderPage {
             orders: Page::of_fetched(rows, page),
             requesters: Vec::new(),
@@ -113,7 +113,8 @@ pub(super) async fn load_page(
     let select = orders
         .select_also(user::Entity)
         .join(JoinType::InnerJoin, requester.into());
-    let rows: Vec<(order::Model, user::Model)> = rows::all(db, select).await?;
+    let rows: Vec<(order::Model, user::Model)> =
+        rows::all(db, page_statement(db.get_database_backend(), select, page)).await?;
     let fetched = Page::of_fetched(rows, page);
     let (items, requesters) = fetched.items.into_iter().unzip();
     Ok(OrderPage {
