@@ -8,6 +8,11 @@ pub mod order_day_stats {
     };
 }
 
+/// The expression `myTasks` finds a member's orders by, as its index has it.
+pub mod member_tasks {
+    pub use super::m20261126_000028_index_member_tasks::TASK_MEMBER;
+}
+
 mod m20261123_000001_create_organisation;
 mod m20261123_000002_create_identity;
 mod m20261123_000003_create_orders;
@@ -35,6 +40,7 @@ mod m20261125_000024_points_expiry;
 mod m20261125_000025_wish_photos;
 mod m20261125_000026_create_units;
 mod m20261126_000027_create_service_certificates;
+mod m20261126_000028_index_member_tasks;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -124,6 +130,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000025_wish_photos::Migration),
             Box::new(m20261125_000026_create_units::Migration),
             Box::new(m20261126_000027_create_service_certificates::Migration),
+            Box::new(m20261126_000028_index_member_tasks::Migration),
         ]
     }
 }

@@ -167,6 +167,14 @@ async fn a_member_cannot_take_an_order_already_taken() {
     assert_eq!(status(&w, &order).await["status"], "ACCEPTED");
 }
 
+async fn tasks(w: &World, token: &str) -> Value {
+    let tasks = w
+        .app
+        .ok(token, "{ myTasks { edges { node { id } } } }", json!({}))
+        .await;
+    tasks["myTasks"]["edges"].clone()
+}
+
 #[tokio::test]
 async fn a_declined_order_returns_to_the_dispatch_queue() {
     let w = World::new().await;
@@ -183,6 +191,11 @@ async fn a_declined_order_returns_to_the_dispatch_queue() {
         .refused(Some(&w.other_member.token), TAKE, json!({ "id": order }))
         .await;
     assert_eq!(not_theirs, "FORBIDDEN");
+    assert_eq!(
+        tasks(&w, &w.member.token).await,
+        json!([{ "node": { "id": order } }])
+    );
+    assert_eq!(tasks(&w, &w.other_member.token).await, json!([]));
     let declined = w
         .app
         .ok(&w.member.token, DECLINE, json!({ "id": order }))
@@ -191,6 +204,7 @@ async fn a_declined_order_returns_to_the_dispatch_queue() {
         declined["declineOrder"],
         json!({ "status": "PENDING_DISPATCH", "assignee": null })
     );
+    assert_eq!(tasks(&w, &w.member.token).await, json!([]));
     let queue = w
         .app
         .ok(&w.staff.token, "query($c: ID!) { dispatchQueue(communityId: $c, status: PENDING_DISPATCH) { edges { node { id } } } }", json!({ "c": w.demo.community }))

@@ -8,9 +8,12 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
-    QuerySelect, Select, sea_query::Query,
+    QuerySelect, Select,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
+
+use migration::member_tasks::TASK_MEMBER;
 
 use super::workflow::AWAITING_ACCEPTANCE;
 use crate::{
@@ -193,12 +196,6 @@ pub async fn my_tasks(
     page: PageRequest,
     with: WithRequesters,
 ) -> AppResult<OrderPage> {
-    let scope = Condition::any()
-        .add(order::Column::TakerId.eq(actor.id))
-        .add(
-            Condition::all()
-                .add(order::Column::AssigneeId.eq(actor.id))
-                .add(order::Column::Status.eq(OrderStatus::Dispatched)),
-        );
+    let scope = Condition::all().add(Expr::cust(TASK_MEMBER).eq(actor.id));
     list(db, scope, filter, page, with).await
 }
