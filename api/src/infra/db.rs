@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait, Value,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, Value,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, Query},
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
@@ -56,9 +56,20 @@ pub async fn connect_with_pool(
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
+    let applied = if db.get_database_backend() == DbBackend::Sqlite {
+        // One transaction on one connection: a fresh embedded database is made in one commit,
+        // and the pool's other connections reload the schema once rather than after each
+        // statement (schema parsing was most of a first start: bench/cold-start.sh).
+        async {
+            let txn = begin_write(db).await?;
+            Migrator::up(&txn, None).await?;
+            txn.commit().await
+        }
         .await
-        .context("applying database migrations")
+    } else {
+        Migrator::up(db, None).await
+    };
+    applied.context("applying database migrations")
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock up front
