@@ -92,35 +92,31 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let statement = page_statement(
-        db.get_database_backend(),
-        keyset(select, id_column, page),
-        page,
-    );
+    let statement = page_statement(db.get_database_backend(), select, id_column, page);
     let items = E::find().from_raw_sql(statement).all(db).await?;
     Ok(Page::of_fetched(items, page))
 }
 
-/// `select` narrowed to one page: newest first, after the cursor. Its size is added by
-/// `page_statement`.
-pub fn keyset<E: EntityTrait>(
-    select: Select<E>,
-    id_column: E::Column,
+/// The statement of one page of `select`: newest first by `id_column`, after the cursor, one
+/// row more than asked for so that `Page::of_fetched` can tell whether another page follows.
+/// The limit is written into the text rather than bound: with `LIMIT $n` PostgreSQL cannot
+/// cost a generic plan and plans every execution anew, which was two thirds of its time on a
+/// page of the pool (bench/RESULTS.md). Page sizes are bounded, so the texts are few.
+pub fn page_statement<S, C>(
+    backend: DbBackend,
+    select: S,
+    id_column: C,
     page: PageRequest,
-) -> Select<E> {
+) -> Statement
+where
+    S: QueryFilter + QueryOrder + QueryTrait,
+    C: ColumnTrait,
+{
     let select = select.order_by_desc(id_column);
-    match page.after {
+    let select = match page.after {
         Some(after) => select.filter(id_column.lt(after)),
         None => select,
-    }
-}
-
-/// The statement of a page query (ordered, without a limit), fetching one row more than asked
-/// for so that `Page::of_fetched` can tell whether another page follows. The limit is written
-/// into the text rather than bound: with `LIMIT $n` PostgreSQL cannot cost a generic plan and
-/// plans every execution anew, which was two thirds of its time on a page of the pool
-/// (bench/RESULTS.md). Page sizes are bounded, so the texts are few.
-pub fn page_statement(backend: DbBackend, select: impl QueryTrait, page: PageRequest) -> Statement {
+    };
     let mut statement = select.build(backend);
     statement
         .sql
@@ -151,12 +147,12 @@ mod tests {
     fn the_page_size_is_in_the_statement_text_and_the_cursor_is_bound() {
         let after = Uuid::now_v7();
         let page = PageRequest::parse(Some(20), Some(&encode_cursor(after))).expect("parse");
-        let select = keyset(
+        let statement = page_statement(
+            DbBackend::Postgres,
             entity::order::Entity::find(),
             entity::order::Column::Id,
             page,
         );
-        let statement = page_statement(DbBackend::Postgres, select, page);
         assert!(
             statement
                 .sql

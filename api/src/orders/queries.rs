@@ -21,7 +21,7 @@ use crate::{
     identity::Actor,
     infra::{db::first_per_parent, rows},
     organisation,
-    pagination::{Page, PageRequest, keyset, page_statement},
+    pagination::{Page, PageRequest, page_statement},
 };
 
 /// Most steps `events` lists, so that an order inside a list costs a bounded amount.
@@ -102,11 +102,11 @@ pub(super) async fn load_page(
     page: PageRequest,
     with: WithRequesters,
 ) -> AppResult<OrderPage> {
-    let orders = keyset(orders, order::Column::Id, page);
+    let backend = db.get_database_backend();
     if !with.0 {
-        let rows = rows::all(db, page_statement(db.get_database_backend(), orders, page)).await?;
+        let statement = page_statement(backend, orders, order::Column::Id, page);
         return Ok(OrderPage {
-            orders: Page::of_fetched(rows, page),
+            orders: Page::of_fetched(rows::all(db, statement).await?, page),
             requesters: Vec::new(),
         });
     }
@@ -116,8 +116,8 @@ pub(super) async fn load_page(
     let select = orders
         .select_also(user::Entity)
         .join(JoinType::InnerJoin, requester.into());
-    let rows: Vec<(order::Model, user::Model)> =
-        rows::all(db, page_statement(db.get_database_backend(), select, page)).await?;
+    let statement = page_statement(backend, select, order::Column::Id, page);
+    let rows: Vec<(order::Model, user::Model)> = rows::all(db, statement).await?;
     let fetched = Page::of_fetched(rows, page);
     let (items, requesters) = fetched.items.into_iter().unzip();
     Ok(OrderPage {
