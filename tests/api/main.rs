@@ -6,6 +6,7 @@ mod caching;
 mod certificates;
 mod concurrency;
 mod database_outage;
+mod database_tls;
 mod deeds;
 mod escalations;
 mod first_deployment;
