@@ -285,11 +285,11 @@ async fn load_children<V: Clone + Send + Sync + 'static>(
 }
 
 /// Users the request already has, so that resolving them runs no query.
-async fn known_users(ctx: &Context<'_>, users: &[user::Model]) -> async_graphql::Result<()> {
+async fn known_users(ctx: &Context<'_>, users: Vec<user::Model>) -> async_graphql::Result<()> {
     let request = ctx.data::<RequestContext>()?;
     request
         .users
-        .feed_many(users.iter().map(|user| (user.id, user.clone())))
+        .feed_many(users.into_iter().map(|user| (user.id, user)))
         .await;
     Ok(())
 }

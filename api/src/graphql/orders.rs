@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{enums, order, order_callback, order_event, service_category};
@@ -344,7 +346,7 @@ async fn order_page_connection(
     page: OrderPage,
     request: PageRequest,
 ) -> Result<OrderConnection> {
-    known_users(ctx, &page.requesters).await?;
+    known_users(ctx, page.requesters).await?;
     Ok(order_connection(page.orders, request))
 }
 
@@ -580,12 +582,8 @@ impl OrderQuery {
         let state = state(ctx)?;
         let pool =
             orders::order_pool(&state.db, &state.store, &state.order_pool, actor, request).await?;
-        known_users(ctx, &pool.requesters).await?;
-        let page = Page {
-            items: pool.orders.items.clone(),
-            has_next_page: pool.orders.has_next_page,
-        };
-        Ok(order_connection(page, request))
+        // Only a cached page is shared; a page read for this request is taken, not copied.
+        order_page_connection(ctx, Arc::unwrap_or_clone(pool), request).await
     }
 
     /// Party members: orders I took, and those dispatched to me awaiting my answer.

@@ -85,6 +85,7 @@ impl OrderFilter {
 }
 
 /// A page of orders, newest first, with their requesters when the caller asked for them.
+#[derive(Clone)]
 pub struct OrderPage {
     pub orders: Page<order::Model>,
     pub requesters: Vec<user::Model>,
