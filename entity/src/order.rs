@@ -61,3 +61,46 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The columns every order list shows, in `LISTED_COLUMNS` order: a list whose selection reads
+/// nothing else selects only these instead of all of the row's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub requester_id: Uuid,
+    pub category_id: Uuid,
+    pub title: String,
+    pub urgency: Urgency,
+    pub status: OrderStatus,
+    pub response_due_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+}
+
+pub const LISTED_COLUMNS: [Column; 9] = [
+    Column::Id,
+    Column::CommunityId,
+    Column::RequesterId,
+    Column::CategoryId,
+    Column::Title,
+    Column::Urgency,
+    Column::Status,
+    Column::ResponseDueAt,
+    Column::CreatedAt,
+];
+
+impl From<&Model> for Listed {
+    fn from(order: &Model) -> Self {
+        Self {
+            id: order.id,
+            community_id: order.community_id,
+            requester_id: order.requester_id,
+            category_id: order.category_id,
+            title: order.title.clone(),
+            urgency: order.urgency,
+            status: order.status,
+            response_due_at: order.response_due_at,
+            created_at: order.created_at,
+        }
+    }
+}

@@ -1,5 +1,7 @@
 use std::sync::Arc;
 
+use tokio::sync::OnceCell;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
 use entity::{enums, order, order_callback, order_event, service_category};
@@ -8,7 +10,7 @@ use super::{
     actor, check_content, connection,
     escalations::Escalation,
     identity::User,
-    known_users, load_category, load_children, load_community, load_user,
+    known_users, load, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
     parse_id,
     photos::{self, Photo},
@@ -18,8 +20,8 @@ use crate::{
     content::Scene,
     error::AppError,
     orders::{
-        self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, OrderPage,
-        PlaceOrderInput, WithRequesters, callbacks, categories,
+        self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, OrderPage, OrderRow,
+        PageReads, PlaceOrderInput, callbacks, categories,
     },
     pagination::{Page, PageRequest},
     validate,
@@ -121,57 +123,104 @@ impl ServiceCategory {
     }
 }
 
-pub struct Order(order::Model);
+/// An order as the API shows it. Lists whose nodes read only `LISTED_FIELDS` carry only the
+/// listed columns; a field reading more loads the rest of the row (`whole`), as one query for
+/// all the page's orders.
+pub struct Order {
+    listed: order::Listed,
+    whole: OnceCell<order::Model>,
+}
 
 impl From<order::Model> for Order {
     fn from(model: order::Model) -> Self {
-        Self(model)
+        Self {
+            listed: order::Listed::from(&model),
+            whole: OnceCell::new_with(Some(model)),
+        }
+    }
+}
+
+impl From<OrderRow> for Order {
+    fn from(row: OrderRow) -> Self {
+        match row {
+            OrderRow::Whole(model) => (*model).into(),
+            OrderRow::Listed(listed) => Self {
+                listed,
+                whole: OnceCell::new(),
+            },
+        }
+    }
+}
+
+/// The fields of `Order` that read only `order::Listed`.
+const LISTED_FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "status",
+    "title",
+    "urgency",
+    "category",
+    "community",
+    "requester",
+    "responseDueAt",
+    "isOverdue",
+    "createdAt",
+];
+
+impl Order {
+    async fn whole(&self, ctx: &Context<'_>) -> Result<&order::Model> {
+        self.whole
+            .get_or_try_init(|| load(|r| &r.orders, ctx, self.listed.id, "order"))
+            .await
     }
 }
 
 #[Object]
 impl Order {
     async fn id(&self) -> ID {
-        to_id(self.0.id)
+        to_id(self.listed.id)
     }
     async fn status(&self) -> OrderStatus {
-        self.0.status.into()
+        self.listed.status.into()
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.listed.title
     }
-    async fn description(&self) -> &str {
-        &self.0.description
+    async fn description(&self, ctx: &Context<'_>) -> Result<&str> {
+        Ok(&self.whole(ctx).await?.description)
     }
-    async fn address(&self) -> &str {
-        &self.0.address
+    async fn address(&self, ctx: &Context<'_>) -> Result<&str> {
+        Ok(&self.whole(ctx).await?.address)
     }
     /// In full for the requester, STAFF and the member doing the work; masked for others.
     async fn contact_phone(&self, ctx: &Context<'_>) -> Result<String> {
         let viewer = actor(ctx).await?;
-        Ok(if orders::can_see_contact(viewer, &self.0) {
-            self.0.contact_phone.clone()
+        let order = self.whole(ctx).await?;
+        Ok(if orders::can_see_contact(viewer, order) {
+            order.contact_phone.clone()
         } else {
-            validate::mask_phone(&self.0.contact_phone)
+            validate::mask_phone(&order.contact_phone)
         })
     }
-    async fn preferred_time(&self) -> Option<DateTime<Utc>> {
-        self.0.preferred_time
+    async fn preferred_time(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.preferred_time)
     }
     async fn urgency(&self) -> Urgency {
-        self.0.urgency.into()
+        self.listed.urgency.into()
     }
     async fn category(&self, ctx: &Context<'_>) -> Result<ServiceCategory> {
         Ok(ServiceCategory(
-            load_category(ctx, self.0.category_id).await?,
+            load_category(ctx, self.listed.category_id).await?,
         ))
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(Community(load_community(ctx, self.0.community_id).await?))
+        Ok(Community(
+            load_community(ctx, self.listed.community_id).await?,
+        ))
     }
     /// The requester's grid when they placed it.
     async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
-        let Some(id) = self.0.grid_id else {
+        let Some(id) = self.whole(ctx).await?.grid_id else {
             return Ok(None);
         };
         Ok(Some(Grid(
@@ -179,113 +228,122 @@ impl Order {
         )))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.requester_id).await?))
+        Ok(User(load_user(ctx, self.listed.requester_id).await?))
     }
     /// The member STAFF dispatched the order to.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        optional_user(ctx, self.0.assignee_id).await
+        optional_user(ctx, self.whole(ctx).await?.assignee_id).await
     }
     /// The member who accepted the order.
     async fn taker(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        optional_user(ctx, self.0.taker_id).await
+        optional_user(ctx, self.whole(ctx).await?.taker_id).await
     }
     /// Deadline for someone to accept the order.
     async fn response_due_at(&self) -> DateTime<Utc> {
-        self.0.response_due_at
+        self.listed.response_due_at
     }
     /// Not accepted and past its response deadline.
     async fn is_overdue(&self) -> bool {
-        orders::is_overdue(&self.0, Utc::now())
+        orders::is_overdue(&self.listed, Utc::now())
     }
-    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.accepted_at
+    async fn accepted_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.accepted_at)
     }
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at
+    async fn completed_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.completed_at)
     }
-    async fn completion_summary(&self) -> Option<&str> {
-        self.0.completion_summary.as_deref()
+    async fn completion_summary(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.completion_summary.as_deref())
     }
-    async fn minutes_spent(&self) -> Option<i32> {
-        self.0.minutes_spent
+    async fn minutes_spent(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        Ok(self.whole(ctx).await?.minutes_spent)
     }
     /// Photos of the problem (ORDER_PHOTO) and of the result (COMPLETION_PHOTO), oldest first.
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Photo>> {
-        let rows = load_children(|r| &r.order_photos, ctx, self.0.id).await?;
+        let rows = load_children(|r| &r.order_photos, ctx, self.listed.id).await?;
         photos::visible(ctx, rows).await
     }
     #[graphql(deprecation = "links typed in before uploads existed; use photos")]
-    async fn photo_urls(&self) -> Vec<String> {
-        self.0
+    async fn photo_urls(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self
+            .whole(ctx)
+            .await?
             .photo_urls
             .as_ref()
             .and_then(|urls| serde_json::from_value(urls.clone()).ok())
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
-    async fn rating_stars(&self) -> Option<i32> {
-        self.0.rating_stars.map(i32::from)
+    async fn rating_stars(&self, ctx: &Context<'_>) -> Result<Option<i32>> {
+        Ok(self.whole(ctx).await?.rating_stars.map(i32::from))
     }
-    async fn rating_comment(&self) -> Option<&str> {
-        self.0.rating_comment.as_deref()
+    async fn rating_comment(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.rating_comment.as_deref())
     }
-    async fn rated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.rated_at
+    async fn rated_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.rated_at)
     }
     /// Rated 2 stars or less and not called back yet: STAFF follow up with a callback visit
     /// (回访).
     async fn needs_follow_up(&self, ctx: &Context<'_>) -> Result<bool> {
-        let callbacks = load_children(|r| &r.order_callbacks, ctx, self.0.id).await?;
-        Ok(orders::needs_follow_up(&self.0, callbacks.len()))
+        let callbacks = load_children(|r| &r.order_callbacks, ctx, self.listed.id).await?;
+        Ok(orders::needs_follow_up(
+            self.whole(ctx).await?,
+            callbacks.len(),
+        ))
     }
-    async fn cancel_reason(&self) -> Option<&str> {
-        self.0.cancel_reason.as_deref()
+    async fn cancel_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.cancel_reason.as_deref())
     }
-    async fn channel(&self) -> OrderChannel {
-        self.0.channel.into()
+    async fn channel(&self, ctx: &Context<'_>) -> Result<OrderChannel> {
+        Ok(self.whole(ctx).await?.channel.into())
     }
     /// Who is served, when STAFF placed it for someone without an account.
-    async fn resident_name(&self) -> Option<&str> {
-        self.0.resident_name.as_deref()
+    async fn resident_name(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        Ok(self.whole(ctx).await?.resident_name.as_deref())
     }
     /// The STAFF member or operator who placed it on someone's behalf.
     async fn placed_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        optional_user(ctx, self.0.placed_by_id).await
+        optional_user(ctx, self.whole(ctx).await?.placed_by_id).await
     }
     /// Deadline to complete it (orders placed before deadlines existed have none).
-    async fn completion_due_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completion_due_at
+    async fn completion_due_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.completion_due_at)
     }
-    async fn alert_level(&self) -> AlertLevel {
-        self.0.alert_level.into()
+    async fn alert_level(&self, ctx: &Context<'_>) -> Result<AlertLevel> {
+        Ok(self.whole(ctx).await?.alert_level.into())
     }
-    async fn alert_changed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.alert_changed_at
+    async fn alert_changed_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.whole(ctx).await?.alert_changed_at)
     }
     /// Callback visits, oldest first; for STAFF of the order's community (empty for others).
     #[graphql(complexity = "10 * child_complexity")]
     async fn callbacks(&self, ctx: &Context<'_>) -> Result<Vec<OrderCallback>> {
-        if !actor(ctx).await?.roles.is_staff_of(self.0.community_id) {
+        if !actor(ctx)
+            .await?
+            .roles
+            .is_staff_of(self.listed.community_id)
+        {
             return Ok(Vec::new());
         }
-        let rows = load_children(|r| &r.order_callbacks, ctx, self.0.id).await?;
+        let rows = load_children(|r| &r.order_callbacks, ctx, self.listed.id).await?;
         Ok(rows.into_iter().map(OrderCallback).collect())
     }
     /// Its hops up to street and district departments, oldest first.
     #[graphql(complexity = "10 * child_complexity")]
     async fn escalations(&self, ctx: &Context<'_>) -> Result<Vec<Escalation>> {
-        let rows = load_children(|r| &r.order_escalations, ctx, self.0.id).await?;
+        let rows = load_children(|r| &r.order_escalations, ctx, self.listed.id).await?;
         Ok(rows.into_iter().map(Escalation).collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.listed.created_at
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.updated_at)
     }
     /// The audit trail, oldest first (its first 50 steps).
     #[graphql(complexity = "orders::MAX_EVENTS_LISTED as usize * child_complexity")]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let events = load_children(|r| &r.order_events, ctx, self.0.id).await?;
+        let events = load_children(|r| &r.order_events, ctx, self.listed.id).await?;
         Ok(events.into_iter().map(OrderEvent).collect())
     }
 }
@@ -325,19 +383,22 @@ impl OrderEvent {
 
 type OrderConnection = Connection<String, Order>;
 
-fn order_connection(page: Page<order::Model>, request: PageRequest) -> OrderConnection {
-    connection(page, request, |order| order.id, Order)
+fn order_connection(page: Page<OrderRow>, request: PageRequest) -> OrderConnection {
+    connection(page, request, OrderRow::id, Order::from)
 }
 
-/// Whether a list's nodes ask for their requester, which the page then joins.
-fn wants_requesters(ctx: &Context<'_>) -> WithRequesters {
-    WithRequesters(
-        ctx.look_ahead()
-            .field("edges")
-            .field("node")
-            .field("requester")
-            .exists(),
-    )
+/// What a list's nodes read: their requester, which the page then joins, and whether any
+/// field beyond `LISTED_FIELDS`, which the page then reads whole rows for.
+fn page_reads(ctx: &Context<'_>) -> PageReads {
+    let node = ctx.look_ahead().field("edges").field("node");
+    PageReads {
+        requesters: node.field("requester").exists(),
+        whole_rows: node
+            .selection_fields()
+            .iter()
+            .flat_map(|field| field.selection_set())
+            .any(|field| !LISTED_FIELDS.contains(&field.name())),
+    }
 }
 
 /// A page of orders as a connection, its requesters handed to the request's user loader.
@@ -465,7 +526,7 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Order> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
-        Ok(Order(orders::get(&state(ctx)?.db, actor, id).await?))
+        Ok(Order::from(orders::get(&state(ctx)?.db, actor, id).await?))
     }
 
     /// Orders I placed, newest first.
@@ -483,8 +544,8 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let with = wants_requesters(ctx);
-        let page = orders::my_orders(&state(ctx)?.db, actor, filter, request, with).await?;
+        let reads = page_reads(ctx);
+        let page = orders::my_orders(&state(ctx)?.db, actor, filter, request, reads).await?;
         order_page_connection(ctx, page, request).await
     }
 
@@ -512,9 +573,9 @@ impl OrderQuery {
             alert_level: alert_level.map(Into::into),
             ..OrderFilter::default()
         };
-        let with = wants_requesters(ctx);
+        let reads = page_reads(ctx);
         let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, with)
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, reads)
                 .await?;
         order_page_connection(ctx, page, request).await
     }
@@ -538,9 +599,9 @@ impl OrderQuery {
             alerting: true,
             ..OrderFilter::default()
         };
-        let with = wants_requesters(ctx);
+        let reads = page_reads(ctx);
         let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, with)
+            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, reads)
                 .await?;
         order_page_connection(ctx, page, request).await
     }
@@ -563,9 +624,9 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let with = wants_requesters(ctx);
+        let reads = page_reads(ctx);
         let page =
-            orders::grid_orders(&state(ctx)?.db, actor, grid_id, filter, request, with).await?;
+            orders::grid_orders(&state(ctx)?.db, actor, grid_id, filter, request, reads).await?;
         order_page_connection(ctx, page, request).await
     }
 
@@ -580,8 +641,16 @@ impl OrderQuery {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let state = state(ctx)?;
-        let pool =
-            orders::order_pool(&state.db, &state.store, &state.order_pool, actor, request).await?;
+        let whole_rows = page_reads(ctx).whole_rows;
+        let pool = orders::order_pool(
+            &state.db,
+            &state.store,
+            &state.order_pool,
+            actor,
+            request,
+            whole_rows,
+        )
+        .await?;
         // Only a cached page is shared; a page read for this request is taken, not copied.
         order_page_connection(ctx, Arc::unwrap_or_clone(pool), request).await
     }
@@ -601,8 +670,8 @@ impl OrderQuery {
             status: status.map(Into::into),
             ..OrderFilter::default()
         };
-        let with = wants_requesters(ctx);
-        let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request, with).await?;
+        let reads = page_reads(ctx);
+        let page = orders::my_tasks(&state(ctx)?.db, actor, filter, request, reads).await?;
         order_page_connection(ctx, page, request).await
     }
 }

@@ -3,7 +3,8 @@
 //! sea-orm reads each column through a `format!` of its name and turns each NULL into a
 //! formatted error before it becomes `None`: about 40,000 instructions for one order row,
 //! more than a quarter of a page request (bench/RESULTS.md). The lists members poll decode
-//! here instead, by position in `Column::iter()` order, as the same Rust types sea-orm reads.
+//! here instead, by position in `Column::iter()` order (`order::LISTED_COLUMNS` order for a
+//! listed order), as the same Rust types sea-orm reads.
 //! sqlx's per-column type check is skipped as well (another 15 % of a request): the columns
 //! are the entity's own, held in order by the test below, and every order list is exercised
 //! on both databases by the integration tests.
@@ -118,6 +119,18 @@ from_row!(ORDER_COLUMNS, order::Model {
     escalated_street_id: value,
 });
 
+from_row!(LISTED_ORDER_COLUMNS, order::Listed {
+    id: value,
+    community_id: value,
+    requester_id: value,
+    category_id: value,
+    title: value,
+    urgency: enum,
+    status: enum,
+    response_due_at: value,
+    created_at: value,
+});
+
 from_row!(
     USER_COLUMNS,
     user::Model {
@@ -138,7 +151,7 @@ from_row!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::Iterable;
+    use sea_orm::{IdenStatic, Iterable};
 
     fn names<C: Iterable + sea_orm::ColumnTrait>() -> Vec<String> {
         C::iter().map(|column| column.as_str().to_owned()).collect()
@@ -148,5 +161,7 @@ mod tests {
     fn columns_are_decoded_in_the_order_sea_orm_selects_them() {
         assert_eq!(ORDER_COLUMNS, names::<order::Column>());
         assert_eq!(USER_COLUMNS, names::<user::Column>());
+        let listed: Vec<_> = order::LISTED_COLUMNS.iter().map(|c| c.as_str()).collect();
+        assert_eq!(LISTED_ORDER_COLUMNS, listed);
     }
 }

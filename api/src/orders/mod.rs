@@ -37,7 +37,7 @@ pub use commands::{
 };
 pub use pool::{PoolCache, order_pool};
 pub use queries::{
-    MAX_EVENTS_LISTED, OrderFilter, OrderPage, WithRequesters, dispatch_queue, events_of,
+    MAX_EVENTS_LISTED, OrderFilter, OrderPage, OrderRow, PageReads, dispatch_queue, events_of,
     grid_orders, my_orders, my_tasks,
 };
 
@@ -74,7 +74,7 @@ pub fn can_see_contact(actor: &Actor, order: &order::Model) -> bool {
     who.requester || who.staff || who.assignee || who.taker || who.department
 }
 
-pub fn is_overdue(order: &order::Model, now: DateTime<Utc>) -> bool {
+pub fn is_overdue(order: &order::Listed, now: DateTime<Utc>) -> bool {
     AWAITING_ACCEPTANCE.contains(&order.status) && now > order.response_due_at
 }
 

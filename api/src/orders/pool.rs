@@ -5,7 +5,7 @@ use entity::{enums::OrderStatus, order};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::queries::{OrderPage, WithRequesters, load_page};
+use super::queries::{OrderPage, PageReads, load_page};
 
 use crate::{
     error::{AppError, AppResult},
@@ -24,6 +24,7 @@ pub async fn order_pool(
     cache: &PoolCache,
     actor: &Actor,
     page: PageRequest,
+    whole_rows: bool,
 ) -> AppResult<Arc<OrderPage>> {
     let mut communities = actor.roles.member_communities();
     if communities.is_empty() {
@@ -32,13 +33,16 @@ pub async fn order_pool(
         ));
     }
     communities.sort();
-    let load = || load_pool(db, communities.clone(), page);
+    let load = || load_pool(db, communities.clone(), page, whole_rows);
     if page.after.is_some() {
         return Ok(Arc::new(load().await?));
     }
+    let shape = if whole_rows { "whole" } else { "listed" };
     let key = communities
         .iter()
-        .fold(page.first.to_string(), |key, id| format!("{key}:{id}"));
+        .fold(format!("{shape}:{}", page.first), |key, id| {
+            format!("{key}:{id}")
+        });
     cache.get_or_load(store, key, load).await
 }
 
@@ -47,9 +51,14 @@ async fn load_pool(
     db: &DatabaseConnection,
     communities: Vec<Uuid>,
     page: PageRequest,
+    whole_rows: bool,
 ) -> AppResult<OrderPage> {
     let open = order::Entity::find()
         .filter(order::Column::CommunityId.is_in(communities))
         .filter(order::Column::Status.eq(OrderStatus::Open));
-    load_page(db, open, page, WithRequesters(true)).await
+    let reads = PageReads {
+        requesters: true,
+        whole_rows,
+    };
+    load_page(db, open, page, reads).await
 }

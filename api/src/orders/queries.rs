@@ -19,7 +19,10 @@ use super::workflow::AWAITING_ACCEPTANCE;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::{db::first_per_parent, rows},
+    infra::{
+        db::first_per_parent,
+        rows::{self, FromRow},
+    },
     organisation,
     pagination::{Page, PageRequest, page_statement},
 };
@@ -87,27 +90,74 @@ impl OrderFilter {
 /// A page of orders, newest first, with their requesters when the caller asked for them.
 #[derive(Clone)]
 pub struct OrderPage {
-    pub orders: Page<order::Model>,
+    pub orders: Page<OrderRow>,
     pub requesters: Vec<user::Model>,
 }
 
-/// Whether a list reads its orders' requesters: then they are joined into the page's one
-/// statement rather than loaded after it.
+/// An order of a page: its listed columns, or the whole row when the list reads more.
+#[derive(Clone)]
+pub enum OrderRow {
+    Listed(order::Listed),
+    Whole(Box<order::Model>),
+}
+
+impl OrderRow {
+    pub fn id(&self) -> Uuid {
+        match self {
+            Self::Listed(order) => order.id,
+            Self::Whole(order) => order.id,
+        }
+    }
+}
+
+impl From<order::Listed> for OrderRow {
+    fn from(order: order::Listed) -> Self {
+        Self::Listed(order)
+    }
+}
+
+impl From<order::Model> for OrderRow {
+    fn from(order: order::Model) -> Self {
+        Self::Whole(Box::new(order))
+    }
+}
+
+/// What a list's selection reads of its orders: their requesters, then joined into the page's
+/// one statement rather than loaded after it, and whether anything beyond `order::Listed`,
+/// else only those columns are selected (most of a row is text no list shows).
 #[derive(Debug, Clone, Copy)]
-pub struct WithRequesters(pub bool);
+pub struct PageReads {
+    pub requesters: bool,
+    pub whole_rows: bool,
+}
 
 /// The page of `orders` after the request's cursor, in one statement.
 pub(super) async fn load_page(
     db: &DatabaseConnection,
     orders: Select<order::Entity>,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
+) -> AppResult<OrderPage> {
+    if reads.whole_rows {
+        fetch_page::<order::Model>(db, orders, page, reads.requesters).await
+    } else {
+        let listed = orders.select_only().columns(order::LISTED_COLUMNS);
+        fetch_page::<order::Listed>(db, listed, page, reads.requesters).await
+    }
+}
+
+async fn fetch_page<O: FromRow + Into<OrderRow>>(
+    db: &DatabaseConnection,
+    orders: Select<order::Entity>,
+    page: PageRequest,
+    requesters: bool,
 ) -> AppResult<OrderPage> {
     let backend = db.get_database_backend();
-    if !with.0 {
+    if !requesters {
         let statement = page_statement(backend, orders, order::Column::Id, page);
+        let rows: Vec<O> = rows::all(db, statement).await?;
         return Ok(OrderPage {
-            orders: Page::of_fetched(rows::all(db, statement).await?, page),
+            orders: Page::of_fetched(rows, page).map(Into::into),
             requesters: Vec::new(),
         });
     }
@@ -118,12 +168,12 @@ pub(super) async fn load_page(
         .select_also(user::Entity)
         .join(JoinType::InnerJoin, requester.into());
     let statement = page_statement(backend, select, order::Column::Id, page);
-    let rows: Vec<(order::Model, user::Model)> = rows::all(db, statement).await?;
+    let rows: Vec<(O, user::Model)> = rows::all(db, statement).await?;
     let fetched = Page::of_fetched(rows, page);
-    let (items, requesters) = fetched.items.into_iter().unzip();
+    let (items, requesters): (Vec<O>, _) = fetched.items.into_iter().unzip();
     Ok(OrderPage {
         orders: Page {
-            items,
+            items: items.into_iter().map(Into::into).collect(),
             has_next_page: fetched.has_next_page,
         },
         requesters,
@@ -135,12 +185,12 @@ async fn list(
     scope: Condition,
     filter: OrderFilter,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     let select = order::Entity::find()
         .filter(scope)
         .filter(filter.condition(Utc::now()));
-    load_page(db, select, page, with).await
+    load_page(db, select, page, reads).await
 }
 
 pub async fn my_orders(
@@ -148,10 +198,10 @@ pub async fn my_orders(
     actor: &Actor,
     filter: OrderFilter,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     let scope = Condition::all().add(order::Column::RequesterId.eq(actor.id));
-    list(db, scope, filter, page, with).await
+    list(db, scope, filter, page, reads).await
 }
 
 pub async fn dispatch_queue(
@@ -160,7 +210,7 @@ pub async fn dispatch_queue(
     community_id: Uuid,
     filter: OrderFilter,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     if !actor.roles.is_staff_of(community_id) {
         return Err(AppError::forbidden(
@@ -168,7 +218,7 @@ pub async fn dispatch_queue(
         ));
     }
     let scope = Condition::all().add(order::Column::CommunityId.eq(community_id));
-    list(db, scope, filter, page, with).await
+    list(db, scope, filter, page, reads).await
 }
 
 /// A grid's orders, newest first, for its grid worker and the community's STAFF.
@@ -178,7 +228,7 @@ pub async fn grid_orders(
     grid_id: Uuid,
     filter: OrderFilter,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     if !organisation::may_see_grid(db, actor, grid_id).await? {
         return Err(AppError::forbidden(
@@ -186,7 +236,7 @@ pub async fn grid_orders(
         ));
     }
     let scope = Condition::all().add(order::Column::GridId.eq(grid_id));
-    list(db, scope, filter, page, with).await
+    list(db, scope, filter, page, reads).await
 }
 
 /// Orders a member took, and those dispatched to them awaiting an answer.
@@ -195,8 +245,8 @@ pub async fn my_tasks(
     actor: &Actor,
     filter: OrderFilter,
     page: PageRequest,
-    with: WithRequesters,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     let scope = Condition::all().add(Expr::cust(TASK_MEMBER).eq(actor.id));
-    list(db, scope, filter, page, with).await
+    list(db, scope, filter, page, reads).await
 }
