@@ -26,3 +26,22 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a list shows of a person (an order's requester): a list whose selection reads
+/// nothing else joins only these columns (`LISTED_COLUMNS`, in this order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub id: Uuid,
+    pub name: Option<String>,
+}
+
+pub const LISTED_COLUMNS: [Column; 2] = [Column::Id, Column::Name];
+
+impl From<&Model> for Listed {
+    fn from(user: &Model) -> Self {
+        Self {
+            id: user.id,
+            name: user.name.clone(),
+        }
+    }
+}

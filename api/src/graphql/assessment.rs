@@ -116,7 +116,7 @@ impl AssessmentQuery {
                 .into_iter()
                 .map(|member| MemberAssessment {
                     record: AssessedRecord::new(member.record, &rules),
-                    member: User(member.user),
+                    member: User::from(member.user),
                 })
                 .collect(),
             rules: rules.into(),

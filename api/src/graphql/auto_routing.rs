@@ -24,7 +24,7 @@ impl AutoRoute {
     }
     /// The STAFF member who set it; its dispatches are theirs in each order's timeline.
     async fn enabled_by(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.enabled_by).await?))
+        Ok(User::from(load_user(ctx, self.0.enabled_by).await?))
     }
     async fn since(&self) -> DateTime<Utc> {
         self.0.created_at

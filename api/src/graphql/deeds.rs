@@ -52,7 +52,7 @@ impl GoodDeed {
         to_id(self.0.id)
     }
     async fn resident(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.resident_id).await?))
+        Ok(User::from(load_user(ctx, self.0.resident_id).await?))
     }
     async fn kind(&self, ctx: &Context<'_>) -> Result<DeedKind> {
         let kind = load(|r| &r.deed_kinds, ctx, self.0.kind_id, "deed kind").await?;

@@ -120,7 +120,7 @@ impl Escalation {
         &self.0.reason
     }
     async fn escalated_by(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.escalated_by).await?))
+        Ok(User::from(load_user(ctx, self.0.escalated_by).await?))
     }
     async fn escalated_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -3,6 +3,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entity::{enums, party_member_application, user};
+use tokio::sync::OnceCell;
 
 use super::{
     actor, caller, check_content, client_ip, connection, load_community, load_user,
@@ -43,28 +44,63 @@ pub enum ApplicationStatus {
     Rejected,
 }
 
-pub struct User(pub user::Model);
+/// A person as the API shows them. An order list whose requesters are read for `LISTED_FIELDS`
+/// only carries their listed columns; a field reading more loads the whole row through the
+/// request's loader (one query for the page's people).
+pub struct User {
+    listed: user::Listed,
+    whole: OnceCell<user::Model>,
+}
+
+impl From<user::Model> for User {
+    fn from(model: user::Model) -> Self {
+        Self {
+            listed: user::Listed::from(&model),
+            whole: OnceCell::new_with(Some(model)),
+        }
+    }
+}
+
+impl From<user::Listed> for User {
+    fn from(listed: user::Listed) -> Self {
+        Self {
+            listed,
+            whole: OnceCell::new(),
+        }
+    }
+}
+
+/// The fields of `User` that read only `user::Listed`.
+pub const LISTED_FIELDS: &[&str] = &["__typename", "id", "name"];
+
+impl User {
+    async fn whole(&self, ctx: &Context<'_>) -> Result<&user::Model> {
+        self.whole
+            .get_or_try_init(|| load_user(ctx, self.listed.id))
+            .await
+    }
+}
 
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        to_id(self.0.id)
+        to_id(self.listed.id)
     }
 
     async fn name(&self) -> Option<&str> {
-        self.0.name.as_deref()
+        self.listed.name.as_deref()
     }
 
     /// Masked (138****1234) unless you are this user or STAFF of their community.
     async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let viewer = actor(ctx).await?;
-        let full = viewer.id == self.0.id
-            || self
-                .0
+        let user = self.whole(ctx).await?;
+        let full = viewer.id == user.id
+            || user
                 .community_id
                 .is_some_and(|c| viewer.roles.is_staff_of(c))
             || viewer.roles.is_admin();
-        Ok(self.0.phone.as_deref().map(|phone| {
+        Ok(user.phone.as_deref().map(|phone| {
             if full {
                 phone.to_owned()
             } else {
@@ -75,23 +111,23 @@ impl User {
 
     async fn address(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let viewer = actor(ctx).await?;
-        let visible = viewer.id == self.0.id
-            || self
-                .0
+        let user = self.whole(ctx).await?;
+        let visible = viewer.id == user.id
+            || user
                 .community_id
                 .is_some_and(|c| viewer.roles.is_staff_of(c));
-        Ok(self.0.address.as_deref().filter(|_| visible))
+        Ok(user.address.as_deref().filter(|_| visible))
     }
 
     async fn community(&self, ctx: &Context<'_>) -> Result<Option<Community>> {
-        let Some(id) = self.0.community_id else {
+        let Some(id) = self.whole(ctx).await?.community_id else {
             return Ok(None);
         };
         Ok(Some(Community(load_community(ctx, id).await?)))
     }
 
     async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Grid>> {
-        let Some(id) = self.0.grid_id else {
+        let Some(id) = self.whole(ctx).await?.grid_id else {
             return Ok(None);
         };
         Ok(Some(Grid(
@@ -104,9 +140,9 @@ impl User {
     #[graphql(complexity = "10 * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
         let viewer = actor(ctx).await?;
-        let roles = roles::roles_of(&state(ctx)?.db, self.0.id).await?;
+        let roles = roles::roles_of(&state(ctx)?.db, self.listed.id).await?;
         Ok(roles
-            .visible_to(viewer, self.0.id)
+            .visible_to(viewer, self.listed.id)
             .map(|(role, scope)| {
                 let at = GrantScope::of(*role, *scope);
                 RoleGrant {
@@ -119,8 +155,8 @@ impl User {
             .collect())
     }
 
-    async fn show_on_leaderboard(&self) -> bool {
-        self.0.show_on_leaderboard
+    async fn show_on_leaderboard(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.whole(ctx).await?.show_on_leaderboard)
     }
 
     /// My own yearly assessment (党建超市) in each community I report to as a Party member;
@@ -131,30 +167,30 @@ impl User {
         ctx: &Context<'_>,
         year: i32,
     ) -> Result<Vec<super::assessment::MyAssessment>> {
-        if actor(ctx).await?.id != self.0.id {
+        if actor(ctx).await?.id != self.listed.id {
             return Ok(Vec::new());
         }
         super::assessment::mine(ctx, year).await
     }
 
     /// What they can do as a volunteer.
-    async fn skills(&self) -> Vec<String> {
-        Skills::stored(&self.0.skills)
+    async fn skills(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(Skills::stored(&self.whole(ctx).await?.skills))
     }
 
     /// Unread messages in my inbox; null on anyone else.
     async fn unread_count(&self, ctx: &Context<'_>) -> Result<Option<u64>> {
         let viewer = actor(ctx).await?;
-        if viewer.id != self.0.id {
+        if viewer.id != self.listed.id {
             return Ok(None);
         }
         Ok(Some(
-            crate::inbox::unread_count(&state(ctx)?.db, self.0.id).await?,
+            crate::inbox::unread_count(&state(ctx)?.db, self.listed.id).await?,
         ))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.created_at)
     }
 }
 
@@ -202,7 +238,7 @@ impl From<Session> for AuthPayload {
             access_token: session.access_token,
             refresh_token: session.refresh_token,
             expires_at: session.expires_at,
-            user: User(session.user),
+            user: User::from(session.user),
         }
     }
 }
@@ -215,7 +251,7 @@ impl PartyMemberApplication {
         to_id(self.0.id)
     }
     async fn applicant(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.user_id).await?))
+        Ok(User::from(load_user(ctx, self.0.user_id).await?))
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
         Ok(Community(load_community(ctx, self.0.community_id).await?))
@@ -281,7 +317,7 @@ impl IdentityQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = actor(ctx).await?;
-        Ok(User(load_user(ctx, actor.id).await?))
+        Ok(User::from(load_user(ctx, actor.id).await?))
     }
 
     /// STAFF: Party-member registrations of a community, newest first.
@@ -332,7 +368,7 @@ impl IdentityQuery {
             |m| CommunityMember {
                 open_tasks: m.open_tasks,
                 completed_last_30_days: m.completed_last_30_days,
-                member: User(m.user),
+                member: User::from(m.user),
             },
         ))
     }
@@ -404,7 +440,7 @@ impl IdentityMutation {
             skills: input.skills,
         };
         let user = users::update_profile(&state(ctx)?.db, actor, input).await?;
-        Ok(User(settle(ctx, user).await?))
+        Ok(User::from(settle(ctx, user).await?))
     }
 
     /// Deletes my account (WeChat's privacy rules): refused while I have open orders or
@@ -424,7 +460,7 @@ impl IdentityMutation {
         let actor = actor(ctx).await?;
         let state = state(ctx)?;
         let user = users::bind_phone(&state.db, state.wechat.as_ref(), actor, &code).await?;
-        Ok(User(settle(ctx, user).await?))
+        Ok(User::from(settle(ctx, user).await?))
     }
 
     /// ADMIN: any role anywhere. STAFF: PARTY_MEMBER, STAFF or MERCHANT in their community.
@@ -442,7 +478,7 @@ impl IdentityMutation {
         let user_id = parse_id("userId", &user_id)?;
         let scope = grant_scope(role, community_id, street_id, department_id)?;
         let user = roles::grant_role(&state(ctx)?.db, actor, user_id, role.into(), scope).await?;
-        Ok(User(settle(ctx, user).await?))
+        Ok(User::from(settle(ctx, user).await?))
     }
 
     async fn revoke_role(
@@ -458,7 +494,7 @@ impl IdentityMutation {
         let user_id = parse_id("userId", &user_id)?;
         let scope = grant_scope(role, community_id, street_id, department_id)?;
         let user = roles::revoke_role(&state(ctx)?.db, actor, user_id, role.into(), scope).await?;
-        Ok(User(settle(ctx, user).await?))
+        Ok(User::from(settle(ctx, user).await?))
     }
 
     /// An in-service Party member reports to a community (在职党员到社区报到); STAFF review it.

@@ -384,7 +384,7 @@ fn connection<M, N: OutputType>(
     page: Page<M>,
     request: PageRequest,
     id: impl Fn(&M) -> Uuid,
-    node: impl Fn(M) -> N,
+    mut node: impl FnMut(M) -> N,
 ) -> Connection<String, N> {
     let mut connection = Connection::new(request.after.is_some(), page.has_next_page);
     connection.edges.extend(

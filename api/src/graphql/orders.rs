@@ -2,14 +2,16 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, connection::Connection};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Lookahead, Object, Result, connection::Connection,
+};
 use chrono::{DateTime, Utc};
-use entity::{enums, order, order_callback, order_event, service_category};
+use entity::{enums, order, order_callback, order_event, service_category, user};
 
 use super::{
     actor, check_content, connection,
     escalations::Escalation,
-    identity::User,
+    identity::{self, User},
     known_users, load, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
     parse_id,
@@ -21,9 +23,9 @@ use crate::{
     error::AppError,
     orders::{
         self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, OrderPage, OrderRow,
-        PageReads, PlaceOrderInput, callbacks, categories,
+        PageReads, PlaceOrderInput, Reads, Requesters, callbacks, categories,
     },
-    pagination::{Page, PageRequest},
+    pagination::PageRequest,
     validate,
 };
 
@@ -80,7 +82,7 @@ impl OrderCallback {
         to_id(self.0.id)
     }
     async fn staff(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.staff_id).await?))
+        Ok(User::from(load_user(ctx, self.0.staff_id).await?))
     }
     async fn reached(&self) -> bool {
         self.0.reached
@@ -129,6 +131,8 @@ impl ServiceCategory {
 pub struct Order {
     listed: order::Listed,
     whole: OnceCell<order::Model>,
+    /// The requester as the page read them, when it read them listed.
+    requester: Option<user::Listed>,
 }
 
 impl From<order::Model> for Order {
@@ -136,19 +140,22 @@ impl From<order::Model> for Order {
         Self {
             listed: order::Listed::from(&model),
             whole: OnceCell::new_with(Some(model)),
+            requester: None,
         }
     }
 }
 
-impl From<OrderRow> for Order {
-    fn from(row: OrderRow) -> Self {
-        match row {
-            OrderRow::Whole(model) => (*model).into(),
+impl Order {
+    fn of_page(row: OrderRow, requester: Option<user::Listed>) -> Self {
+        let order = match row {
+            OrderRow::Whole(model) => Self::from(*model),
             OrderRow::Listed(listed) => Self {
                 listed,
                 whole: OnceCell::new(),
+                requester: None,
             },
-        }
+        };
+        Self { requester, ..order }
     }
 }
 
@@ -228,7 +235,10 @@ impl Order {
         )))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.listed.requester_id).await?))
+        Ok(match &self.requester {
+            Some(listed) => User::from(listed.clone()),
+            None => User::from(load_user(ctx, self.listed.requester_id).await?),
+        })
     }
     /// The member STAFF dispatched the order to.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -350,7 +360,7 @@ impl Order {
 
 async fn optional_user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> Result<Option<User>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(Some(User(load_user(ctx, id).await?)))
+    Ok(Some(User::from(load_user(ctx, id).await?)))
 }
 
 pub struct OrderEvent(order_event::Model);
@@ -371,7 +381,7 @@ impl OrderEvent {
         self.0.to_status.into()
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.actor_id).await?))
+        Ok(User::from(load_user(ctx, self.0.actor_id).await?))
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -383,32 +393,47 @@ impl OrderEvent {
 
 type OrderConnection = Connection<String, Order>;
 
-fn order_connection(page: Page<OrderRow>, request: PageRequest) -> OrderConnection {
-    connection(page, request, OrderRow::id, Order::from)
-}
-
-/// What a list's nodes read: their requester, which the page then joins, and whether any
-/// field beyond `LISTED_FIELDS`, which the page then reads whole rows for.
+/// What a list's nodes read (`LISTED_FIELDS` and `identity::LISTED_FIELDS` tell when that
+/// is only the listed columns of the order or of its requester).
 fn page_reads(ctx: &Context<'_>) -> PageReads {
     let node = ctx.look_ahead().field("edges").field("node");
     PageReads {
-        requesters: node.field("requester").exists(),
-        whole_rows: node
-            .selection_fields()
-            .iter()
-            .flat_map(|field| field.selection_set())
-            .any(|field| !LISTED_FIELDS.contains(&field.name())),
+        orders: reads(&node, LISTED_FIELDS),
+        requesters: reads(&node.field("requester"), identity::LISTED_FIELDS),
     }
 }
 
-/// A page of orders as a connection, its requesters handed to the request's user loader.
+fn reads(field: &Lookahead<'_>, listed: &[&str]) -> Reads {
+    let selections = field.selection_fields();
+    if selections.is_empty() {
+        return Reads::Nothing;
+    }
+    let beyond = selections
+        .iter()
+        .flat_map(|selection| selection.selection_set())
+        .any(|field| !listed.contains(&field.name()));
+    if beyond { Reads::Whole } else { Reads::Listed }
+}
+
+/// A page of orders as a connection: whole requesters go to the request's user loader, listed
+/// ones to their orders.
 async fn order_page_connection(
     ctx: &Context<'_>,
     page: OrderPage,
     request: PageRequest,
 ) -> Result<OrderConnection> {
-    known_users(ctx, page.requesters).await?;
-    Ok(order_connection(page.orders, request))
+    let listed = match page.requesters {
+        Requesters::Whole(users) => {
+            known_users(ctx, users).await?;
+            Vec::new()
+        }
+        Requesters::Listed(users) => users,
+        Requesters::NotRead => Vec::new(),
+    };
+    let mut requesters = listed.into_iter();
+    Ok(connection(page.orders, request, OrderRow::id, |row| {
+        Order::of_page(row, requesters.next())
+    }))
 }
 
 #[derive(InputObject)]
@@ -641,14 +666,13 @@ impl OrderQuery {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let state = state(ctx)?;
-        let whole_rows = page_reads(ctx).whole_rows;
         let pool = orders::order_pool(
             &state.db,
             &state.store,
             &state.order_pool,
             actor,
             request,
-            whole_rows,
+            page_reads(ctx),
         )
         .await?;
         // Only a cached page is shared; a page read for this request is taken, not copied.

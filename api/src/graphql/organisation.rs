@@ -116,7 +116,7 @@ impl Grid {
         let Some(id) = self.0.worker_id else {
             return Ok(None);
         };
-        Ok(Some(User(load_user(ctx, id).await?)))
+        Ok(Some(User::from(load_user(ctx, id).await?)))
     }
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
         self.0.archived_at

@@ -162,7 +162,7 @@ impl ActivitySignUp {
         to_id(self.0.activity_id)
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.user_id).await?))
+        Ok(User::from(load_user(ctx, self.0.user_id).await?))
     }
     async fn status(&self) -> SignupStatus {
         self.0.status.into()
@@ -183,7 +183,7 @@ impl ServiceRecord {
         to_id(self.0.id)
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.user_id).await?))
+        Ok(User::from(load_user(ctx, self.0.user_id).await?))
     }
     async fn community_id(&self) -> ID {
         to_id(self.0.community_id)
@@ -261,7 +261,7 @@ impl PointsEntry {
     /// Who posted it by hand (ADJUST, REVERSAL); null for what the system posted.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(match self.0.created_by {
-            Some(id) => Some(User(load_user(ctx, id).await?)),
+            Some(id) => Some(User::from(load_user(ctx, id).await?)),
             None => None,
         })
     }
@@ -276,7 +276,7 @@ impl AdjustmentRequest {
         to_id(self.0.id)
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.user_id).await?))
+        Ok(User::from(load_user(ctx, self.0.user_id).await?))
     }
     async fn amount(&self) -> i64 {
         self.0.amount
@@ -288,11 +288,11 @@ impl AdjustmentRequest {
         self.0.status.into()
     }
     async fn requested_by(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.requested_by).await?))
+        Ok(User::from(load_user(ctx, self.0.requested_by).await?))
     }
     async fn decided_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(match self.0.decided_by {
-            Some(id) => Some(User(load_user(ctx, id).await?)),
+            Some(id) => Some(User::from(load_user(ctx, id).await?)),
             None => None,
         })
     }

@@ -81,7 +81,7 @@ impl Unit {
     }
     /// Who registered it and acts in its name.
     async fn representative(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.representative_id).await?))
+        Ok(User::from(load_user(ctx, self.0.representative_id).await?))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

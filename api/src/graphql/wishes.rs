@@ -57,7 +57,7 @@ impl Wish {
         Ok(Community(load_community(ctx, self.0.community_id).await?))
     }
     async fn resident(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(load_user(ctx, self.0.resident_id).await?))
+        Ok(User::from(load_user(ctx, self.0.resident_id).await?))
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -79,7 +79,7 @@ impl Wish {
         let Some(id) = self.0.claimer_id else {
             return Ok(None);
         };
-        Ok(Some(User(load_user(ctx, id).await?)))
+        Ok(Some(User::from(load_user(ctx, id).await?)))
     }
     async fn claimed_as(&self) -> Option<WishClaimer> {
         self.0.claimed_as.map(Into::into)
@@ -209,7 +209,7 @@ impl WishQuery {
                 .by_claimer
                 .into_iter()
                 .map(|(claimer, fulfilled)| ClaimerFulfilment {
-                    claimer: User(claimer),
+                    claimer: User::from(claimer),
                     fulfilled,
                 })
                 .collect(),

@@ -29,7 +29,16 @@ pub async fn all<M: FromRow>(
     rows.iter().map(|row| M::from_row(row, 0)).collect()
 }
 
-/// A row of two models, as `select_also` (with an inner join) selects them.
+/// Nothing: the second of a pair whose first alone was selected.
+impl FromRow for () {
+    const COLUMNS: usize = 0;
+
+    fn from_row(_: &QueryResult, _: usize) -> Result<Self, DbErr> {
+        Ok(())
+    }
+}
+
+/// A row of two models, one's columns after the other's (an inner join).
 impl<A: FromRow, B: FromRow> FromRow for (A, B) {
     const COLUMNS: usize = A::COLUMNS + B::COLUMNS;
 
@@ -132,6 +141,14 @@ from_row!(LISTED_ORDER_COLUMNS, order::Listed {
 });
 
 from_row!(
+    LISTED_USER_COLUMNS,
+    user::Listed {
+        id: value,
+        name: value
+    }
+);
+
+from_row!(
     USER_COLUMNS,
     user::Model {
         id: value,
@@ -163,5 +180,7 @@ mod tests {
         assert_eq!(USER_COLUMNS, names::<user::Column>());
         let listed: Vec<_> = order::LISTED_COLUMNS.iter().map(|c| c.as_str()).collect();
         assert_eq!(LISTED_ORDER_COLUMNS, listed);
+        let listed: Vec<_> = user::LISTED_COLUMNS.iter().map(|c| c.as_str()).collect();
+        assert_eq!(LISTED_USER_COLUMNS, listed);
     }
 }

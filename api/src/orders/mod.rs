@@ -37,8 +37,8 @@ pub use commands::{
 };
 pub use pool::{PoolCache, order_pool};
 pub use queries::{
-    MAX_EVENTS_LISTED, OrderFilter, OrderPage, OrderRow, PageReads, dispatch_queue, events_of,
-    grid_orders, my_orders, my_tasks,
+    MAX_EVENTS_LISTED, OrderFilter, OrderPage, OrderRow, PageReads, Reads, Requesters,
+    dispatch_queue, events_of, grid_orders, my_orders, my_tasks,
 };
 
 pub fn relation(actor: &Actor, order: &order::Model) -> Relation {

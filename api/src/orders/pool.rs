@@ -24,7 +24,7 @@ pub async fn order_pool(
     cache: &PoolCache,
     actor: &Actor,
     page: PageRequest,
-    whole_rows: bool,
+    reads: PageReads,
 ) -> AppResult<Arc<OrderPage>> {
     let mut communities = actor.roles.member_communities();
     if communities.is_empty() {
@@ -33,32 +33,28 @@ pub async fn order_pool(
         ));
     }
     communities.sort();
-    let load = || load_pool(db, communities.clone(), page, whole_rows);
+    let load = || load_pool(db, communities.clone(), page, reads);
     if page.after.is_some() {
         return Ok(Arc::new(load().await?));
     }
-    let shape = if whole_rows { "whole" } else { "listed" };
+    // Each shape of page read is kept apart: a page of listed rows cannot serve one that
+    // reads whole rows.
+    let shape = format!("{:?}:{:?}:{}", reads.orders, reads.requesters, page.first);
     let key = communities
         .iter()
-        .fold(format!("{shape}:{}", page.first), |key, id| {
-            format!("{key}:{id}")
-        });
+        .fold(shape, |key, id| format!("{key}:{id}"));
     cache.get_or_load(store, key, load).await
 }
 
-/// The page's orders with their requesters, which members always see, in one statement.
+/// The page's OPEN orders of these communities, in one statement.
 async fn load_pool(
     db: &DatabaseConnection,
     communities: Vec<Uuid>,
     page: PageRequest,
-    whole_rows: bool,
+    reads: PageReads,
 ) -> AppResult<OrderPage> {
     let open = order::Entity::find()
         .filter(order::Column::CommunityId.is_in(communities))
         .filter(order::Column::Status.eq(OrderStatus::Open));
-    let reads = PageReads {
-        requesters: true,
-        whole_rows,
-    };
     load_page(db, open, page, reads).await
 }

@@ -7,8 +7,8 @@ use entity::{
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
-    QuerySelect, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Iterable, JoinType, Order,
+    QueryFilter, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -91,7 +91,7 @@ impl OrderFilter {
 #[derive(Clone)]
 pub struct OrderPage {
     pub orders: Page<OrderRow>,
-    pub requesters: Vec<user::Model>,
+    pub requesters: Requesters,
 }
 
 /// An order of a page: its listed columns, or the whole row when the list reads more.
@@ -122,13 +122,30 @@ impl From<order::Model> for OrderRow {
     }
 }
 
-/// What a list's selection reads of its orders: their requesters, then joined into the page's
-/// one statement rather than loaded after it, and whether anything beyond `order::Listed`,
-/// else only those columns are selected (most of a row is text no list shows).
-#[derive(Debug, Clone, Copy)]
+/// The requesters of a page's orders, one per order and in the same order, as read.
+#[derive(Clone)]
+pub enum Requesters {
+    NotRead,
+    Listed(Vec<user::Listed>),
+    Whole(Vec<user::Model>),
+}
+
+/// What of each of its rows a list's selection reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reads {
+    Nothing,
+    /// The entity's `LISTED_COLUMNS`.
+    Listed,
+    Whole,
+}
+
+/// What a list's selection reads of its orders and of their requesters, who are joined into
+/// the page's one statement. Listed columns alone are selected when nothing else is read:
+/// most of an order or user row is text no list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageReads {
-    pub requesters: bool,
-    pub whole_rows: bool,
+    pub orders: Reads,
+    pub requesters: Reads,
 }
 
 /// The page of `orders` after the request's cursor, in one statement.
@@ -138,46 +155,71 @@ pub(super) async fn load_page(
     page: PageRequest,
     reads: PageReads,
 ) -> AppResult<OrderPage> {
-    if reads.whole_rows {
-        fetch_page::<order::Model>(db, orders, page, reads.requesters).await
+    let orders = match reads.orders {
+        Reads::Whole => orders,
+        Reads::Listed | Reads::Nothing => orders.select_only().columns(order::LISTED_COLUMNS),
+    };
+    let joined = |orders: Select<order::Entity>| {
+        let requester = order::Entity::belongs_to(user::Entity)
+            .from(order::Column::RequesterId)
+            .to(user::Column::Id);
+        orders.join(JoinType::InnerJoin, requester.into())
+    };
+    let select = match reads.requesters {
+        Reads::Nothing => orders,
+        Reads::Listed => joined(orders).columns(user::LISTED_COLUMNS),
+        Reads::Whole => joined(orders).columns(user::Column::iter()),
+    };
+    if reads.orders == Reads::Whole {
+        fetch_page::<order::Model>(db, select, page, reads.requesters).await
     } else {
-        let listed = orders.select_only().columns(order::LISTED_COLUMNS);
-        fetch_page::<order::Listed>(db, listed, page, reads.requesters).await
+        fetch_page::<order::Listed>(db, select, page, reads.requesters).await
     }
 }
 
 async fn fetch_page<O: FromRow + Into<OrderRow>>(
     db: &DatabaseConnection,
-    orders: Select<order::Entity>,
+    select: Select<order::Entity>,
     page: PageRequest,
-    requesters: bool,
+    requesters: Reads,
 ) -> AppResult<OrderPage> {
-    let backend = db.get_database_backend();
-    if !requesters {
-        let statement = page_statement(backend, orders, order::Column::Id, page);
-        let rows: Vec<O> = rows::all(db, statement).await?;
-        return Ok(OrderPage {
-            orders: Page::of_fetched(rows, page).map(Into::into),
-            requesters: Vec::new(),
-        });
-    }
-    let requester = order::Entity::belongs_to(user::Entity)
-        .from(order::Column::RequesterId)
-        .to(user::Column::Id);
-    let select = orders
-        .select_also(user::Entity)
-        .join(JoinType::InnerJoin, requester.into());
-    let statement = page_statement(backend, select, order::Column::Id, page);
-    let rows: Vec<(O, user::Model)> = rows::all(db, statement).await?;
-    let fetched = Page::of_fetched(rows, page);
-    let (items, requesters): (Vec<O>, _) = fetched.items.into_iter().unzip();
-    Ok(OrderPage {
-        orders: Page {
-            items: items.into_iter().map(Into::into).collect(),
-            has_next_page: fetched.has_next_page,
+    Ok(match requesters {
+        Reads::Nothing => OrderPage {
+            orders: fetch_rows::<O, ()>(db, select, page).await?.0,
+            requesters: Requesters::NotRead,
         },
-        requesters,
+        Reads::Listed => {
+            let (orders, users) = fetch_rows::<O, user::Listed>(db, select, page).await?;
+            OrderPage {
+                orders,
+                requesters: Requesters::Listed(users),
+            }
+        }
+        Reads::Whole => {
+            let (orders, users) = fetch_rows::<O, user::Model>(db, select, page).await?;
+            OrderPage {
+                orders,
+                requesters: Requesters::Whole(users),
+            }
+        }
     })
+}
+
+/// A page of rows that are an order (`O`) followed by its requester (`U`, `()` if not read).
+async fn fetch_rows<O: FromRow + Into<OrderRow>, U: FromRow>(
+    db: &DatabaseConnection,
+    select: Select<order::Entity>,
+    page: PageRequest,
+) -> AppResult<(Page<OrderRow>, Vec<U>)> {
+    let statement = page_statement(db.get_database_backend(), select, order::Column::Id, page);
+    let rows: Vec<(O, U)> = rows::all(db, statement).await?;
+    let fetched = Page::of_fetched(rows, page);
+    let (orders, users): (Vec<O>, Vec<U>) = fetched.items.into_iter().unzip();
+    let orders = Page {
+        items: orders.into_iter().map(Into::into).collect(),
+        has_next_page: fetched.has_next_page,
+    };
+    Ok((orders, users))
 }
 
 async fn list(
