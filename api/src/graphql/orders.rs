@@ -157,6 +157,12 @@ impl Order {
         };
         Self { requester, ..order }
     }
+
+    async fn whole(&self, ctx: &Context<'_>) -> Result<&order::Model> {
+        self.whole
+            .get_or_try_init(|| load(|r| &r.orders, ctx, self.listed.id, "order"))
+            .await
+    }
 }
 
 /// The fields of `Order` that read only `order::Listed`.
@@ -173,14 +179,6 @@ const LISTED_FIELDS: &[&str] = &[
     "isOverdue",
     "createdAt",
 ];
-
-impl Order {
-    async fn whole(&self, ctx: &Context<'_>) -> Result<&order::Model> {
-        self.whole
-            .get_or_try_init(|| load(|r| &r.orders, ctx, self.listed.id, "order"))
-            .await
-    }
-}
 
 #[Object]
 impl Order {

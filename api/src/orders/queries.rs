@@ -131,7 +131,7 @@ pub enum Requesters {
 }
 
 /// What of each of its rows a list's selection reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reads {
     Nothing,
     /// The entity's `LISTED_COLUMNS`.
@@ -142,7 +142,7 @@ pub enum Reads {
 /// What a list's selection reads of its orders and of their requesters, who are joined into
 /// the page's one statement. Listed columns alone are selected when nothing else is read:
 /// most of an order or user row is text no list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy)]
 pub struct PageReads {
     pub orders: Reads,
     pub requesters: Reads,
