@@ -516,10 +516,9 @@ async fn red_alerts_reach_the_street_and_escalations_count_in_the_street_numbers
     let mut late: order::ActiveModel = row.into();
     late.completion_due_at = Set(Some(Utc::now() - chrono::Duration::hours(1)));
     late.update(&w.app.db).await.expect("update");
-    let changed = hongfan::orders::alerts::sweep(&w.app.db, Utc::now())
+    hongfan::orders::alerts::sweep(&w.app.db, &w.app.dispatcher, Utc::now())
         .await
         .expect("sweep");
-    w.app.dispatcher.settle(changed).await;
     assert!(
         inbox_kinds(&w.app, &street_staff.token)
             .await

@@ -382,10 +382,9 @@ async fn staff_place_orders_for_residents_without_the_app() {
 
 /// One sweep of the alert job at `now`, its news settled like the running job's.
 async fn sweep_at(w: &World, now: chrono::DateTime<Utc>) -> usize {
-    let changed = hongfan::orders::alerts::sweep(&w.app.db, now)
+    hongfan::orders::alerts::sweep(&w.app.db, &w.app.dispatcher, now)
         .await
-        .expect("sweep");
-    w.app.dispatcher.settle(changed).await
+        .expect("sweep")
 }
 
 const ALERTS: &str = "query($c: ID!, $l: AlertLevel) { alerts(communityId: $c, level: $l) { edges { node { id alertLevel } } } }";
@@ -1181,10 +1180,9 @@ async fn the_rollup_of_closed_orders_counts_what_the_orders_themselves_say() {
     w.place().await;
     // An open order turns red, a closed one back to green.
     let late = Utc::now() + chrono::Duration::days(10);
-    let changed = hongfan::orders::alerts::sweep(&w.app.db, late)
+    hongfan::orders::alerts::sweep(&w.app.db, &w.app.dispatcher, late)
         .await
         .expect("sweep");
-    w.app.dispatcher.settle(changed).await;
     let _ = happy;
 
     let now = Utc::now();

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{stats, workflow::AWAITING_ACCEPTANCE};
 use crate::{
     error::AppResult,
-    events::{Committed, Dispatcher, DomainEvent, Events},
+    events::{Dispatcher, DomainEvent, Events},
     infra::{db::begin_write, shared_store::SharedStore},
     organisation,
 };
@@ -56,11 +56,17 @@ pub fn level(order: &order::Model, now: DateTime<Utc>, unhappy_requester: bool) 
 }
 
 /// Recomputes the levels of open orders (and of those that show a colour but have closed),
-/// changing each that differs in its own transaction with the news for its STAFF.
-pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Committed<usize>> {
+/// changing each that differs in its own transaction with the news for its STAFF. The news of
+/// each batch is settled as soon as the batch is done, so a sweep that changes tens of
+/// thousands of orders holds one batch's news at a time, and an error keeps what committed
+/// before it told. How many orders changed.
+pub async fn sweep(
+    db: &DatabaseConnection,
+    dispatcher: &Dispatcher,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
     let open: Vec<_> = [AWAITING_ACCEPTANCE.as_slice(), IN_HAND.as_slice()].concat();
     let streets = organisation::street_of_each_community(db).await?;
-    let mut all = Events::default();
     let mut changed = 0;
     let mut after: Option<Uuid> = None;
     // Every candidate is looked at once per sweep, a batch at a time in id order.
@@ -80,18 +86,27 @@ pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Com
         let full = candidates.len() as u64 == SWEEP_BATCH;
         after = candidates.last().map(|order| order.id);
         let unhappy = unhappy_requesters(db, &candidates, now).await?;
+        let mut news = Events::default();
+        let mut in_batch = 0;
         for order in candidates {
             let to = level(&order, now, unhappy.contains_key(&order.requester_id));
+            if to == order.alert_level {
+                continue;
+            }
             let street_id = streets.get(&order.community_id).copied();
-            if to != order.alert_level && change(db, order, to, street_id, now, &mut all).await? {
-                changed += 1;
+            match change(db, order, to, street_id, now, &mut news).await {
+                Ok(made) => in_batch += usize::from(made),
+                Err(error) => {
+                    dispatcher.settle(news.committed(())).await;
+                    return Err(error);
+                }
             }
         }
+        changed += dispatcher.settle(news.committed(in_batch)).await;
         if !full {
-            break;
+            return Ok(changed);
         }
     }
-    Ok(all.committed(changed))
 }
 
 /// Sets `order`'s level to `to` unless another instance changed it first, filing the news
@@ -190,11 +205,9 @@ pub async fn sweep_periodically(
         if !claim_period(&store, period).await {
             continue;
         }
-        match sweep(&db, Utc::now()).await {
-            Ok(changed) => match dispatcher.settle(changed).await {
-                0 => {}
-                count => tracing::info!(count, "order alert levels changed"),
-            },
+        match sweep(&db, &dispatcher, Utc::now()).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "order alert levels changed"),
             Err(error) => tracing::warn!(%error, "alert sweep failed"),
         }
     }
