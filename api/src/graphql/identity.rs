@@ -131,7 +131,7 @@ impl User {
             return Ok(None);
         };
         Ok(Some(Grid(
-            organisation::get_grid(&state(ctx)?.db, id).await?,
+            Box::pin(organisation::get_grid(&state(ctx)?.db, id)).await?,
         )))
     }
 
@@ -140,7 +140,7 @@ impl User {
     #[graphql(complexity = "10 * child_complexity")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
         let viewer = actor(ctx).await?;
-        let roles = roles::roles_of(&state(ctx)?.db, self.listed.id).await?;
+        let roles = Box::pin(roles::roles_of(&state(ctx)?.db, self.listed.id)).await?;
         Ok(roles
             .visible_to(viewer, self.listed.id)
             .map(|(role, scope)| {
@@ -170,7 +170,7 @@ impl User {
         if actor(ctx).await?.id != self.listed.id {
             return Ok(Vec::new());
         }
-        super::assessment::mine(ctx, year).await
+        Box::pin(super::assessment::mine(ctx, year)).await
     }
 
     /// What they can do as a volunteer.
@@ -185,7 +185,7 @@ impl User {
             return Ok(None);
         }
         Ok(Some(
-            crate::inbox::unread_count(&state(ctx)?.db, self.listed.id).await?,
+            Box::pin(crate::inbox::unread_count(&state(ctx)?.db, self.listed.id)).await?,
         ))
     }
 

@@ -251,6 +251,10 @@ impl RequestContext {
     }
 }
 
+// async-graphql moves the future of an object's largest field into a fresh box for every
+// field it resolves, so the helpers below box their loads and queries: a page of 20 orders
+// copied ~300 KB of mostly unused future state per request before (bench/RESULTS.md).
+
 /// Looks a row up through the request's batching loader.
 async fn load<E>(
     loader: impl Fn(&RequestContext) -> &ByIdLoader<E>,
@@ -263,8 +267,7 @@ where
     E::Model: Clone + Send + Sync,
 {
     let request = ctx.data::<RequestContext>()?;
-    loader(request)
-        .load_one(id)
+    Box::pin(loader(request).load_one(id))
         .await
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound(what).into())
@@ -277,8 +280,7 @@ async fn load_children<V: Clone + Send + Sync + 'static>(
     parent: Uuid,
 ) -> async_graphql::Result<Vec<V>> {
     let request = ctx.data::<RequestContext>()?;
-    Ok(loader(request)
-        .load_one(parent)
+    Ok(Box::pin(loader(request).load_one(parent))
         .await
         .map_err(AppError::from)?
         .unwrap_or_default())
@@ -344,12 +346,12 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
     Ok(request
         .actor
         .get_or_try_init(|| {
-            actor_of(
+            Box::pin(actor_of(
                 &state.db,
                 &state.store,
                 caller.user_id,
                 &request.known_roles,
-            )
+            ))
         })
         .await?)
 }

@@ -229,7 +229,7 @@ impl Order {
             return Ok(None);
         };
         Ok(Some(Grid(
-            crate::organisation::get_grid(&state(ctx)?.db, id).await?,
+            Box::pin(crate::organisation::get_grid(&state(ctx)?.db, id)).await?,
         )))
     }
     async fn requester(&self, ctx: &Context<'_>) -> Result<User> {
