@@ -191,7 +191,7 @@ pub struct RequestContext {
     order_escalations: ChildrenLoader<escalation::Model>,
     departments: ByIdLoader<department::Entity>,
     units: ByIdLoader<unit::Entity>,
-    merchants: ByIdLoader<merchant::Entity>,
+    merchants: BatchLoader<merchant::Model>,
     unit_totals: BatchLoader<UnitTotals>,
     orders: ByIdLoader<order::Entity>,
     deed_kinds: ByIdLoader<deed_kind::Entity>,
@@ -241,7 +241,7 @@ impl RequestContext {
             }),
             departments: loaders::by_id(db),
             units: loaders::by_id(db),
-            merchants: loaders::by_id(db),
+            merchants: loaders::batched(db, |db, ids| Box::pin(crate::merchants::by_ids(db, ids))),
             unit_totals: loaders::batched(db, |db, ids| {
                 Box::pin(crate::organisation::units::totals_of(db, ids))
             }),
@@ -301,7 +301,11 @@ async fn load_user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<user::M
 }
 
 async fn load_merchant(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<merchant::Model> {
-    load(|r| &r.merchants, ctx, id, "merchant").await
+    let request = ctx.data::<RequestContext>()?;
+    Box::pin(request.merchants.load_one(id))
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound("merchant").into())
 }
 
 async fn load_category(

@@ -2,13 +2,13 @@
 //!
 //! sea-orm reads each column through a `format!` of its name and turns each NULL into a
 //! formatted error before it becomes `None`: about 40,000 instructions for one order row,
-//! more than a quarter of a page request (bench/RESULTS.md). The lists members poll decode
-//! here instead, by position in `Column::iter()` order (`order::LISTED_COLUMNS` order for a
-//! listed order), as the same Rust types sea-orm reads.
+//! more than a quarter of a page request (bench/RESULTS.md). The lists members poll, and the
+//! merchants of a page of offers, decode here instead, by position in `Column::iter()` order
+//! (`order::LISTED_COLUMNS` order for a listed order), as the same Rust types sea-orm reads.
 //! sqlx's per-column type check is skipped as well (another 15 % of a request): the columns
-//! are the entity's own, held in order by the test below, and every order list is exercised
-//! on both databases by the integration tests.
-use entity::{order, user};
+//! are the entity's own, held in order by the test below, and every order list and the
+//! offers list are exercised on both databases by the integration tests.
+use entity::{merchant, order, user};
 use sea_orm::{
     ActiveEnum, ConnectionTrait, DbErr, QueryResult, Statement,
     sqlx::{self, Row},
@@ -165,6 +165,26 @@ from_row!(
     }
 );
 
+from_row!(MERCHANT_COLUMNS, merchant::Model {
+    id: value,
+    community_id: value,
+    owner_id: value,
+    kind: enum,
+    name: value,
+    description: value,
+    category: value,
+    address: value,
+    latitude: value,
+    longitude: value,
+    phone: value,
+    opening_hours: value,
+    status: enum,
+    status_reason: value,
+    reviewed_by: value,
+    created_at: value,
+    updated_at: value,
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +198,7 @@ mod tests {
     fn columns_are_decoded_in_the_order_sea_orm_selects_them() {
         assert_eq!(ORDER_COLUMNS, names::<order::Column>());
         assert_eq!(USER_COLUMNS, names::<user::Column>());
+        assert_eq!(MERCHANT_COLUMNS, names::<merchant::Column>());
         let listed: Vec<_> = order::LISTED_COLUMNS.iter().map(|c| c.as_str()).collect();
         assert_eq!(LISTED_ORDER_COLUMNS, listed);
         let listed: Vec<_> = user::LISTED_COLUMNS.iter().map(|c| c.as_str()).collect();
