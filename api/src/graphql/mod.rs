@@ -29,6 +29,7 @@ mod wishes;
 use async_graphql::{
     Context, ID, MergedObject, OutputType, Request, Response, Schema, ValidationMode,
     connection::{Connection, Edge},
+    dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{
     community, deed_kind, department, enums::Badge, escalation, merchant, offer, order,
@@ -255,16 +256,15 @@ impl RequestContext {
 // field it resolves, so the helpers below box their loads and queries: a page of 20 orders
 // copied ~300 KB of mostly unused future state per request before (bench/RESULTS.md).
 
-/// Looks a row up through the request's batching loader.
-async fn load<E>(
-    loader: impl Fn(&RequestContext) -> &ByIdLoader<E>,
+/// Looks a row up through one of the request's batching loaders.
+async fn load<L>(
+    loader: impl Fn(&RequestContext) -> &DataLoader<L, HashMapCache>,
     ctx: &Context<'_>,
     id: Uuid,
     what: &'static str,
-) -> async_graphql::Result<E::Model>
+) -> async_graphql::Result<L::Value>
 where
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync,
+    L: Loader<Uuid, Error = Arc<AppError>>,
 {
     let request = ctx.data::<RequestContext>()?;
     Box::pin(loader(request).load_one(id))
@@ -301,11 +301,7 @@ async fn load_user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<user::M
 }
 
 async fn load_merchant(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<merchant::Model> {
-    let request = ctx.data::<RequestContext>()?;
-    Box::pin(request.merchants.load_one(id))
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(|| AppError::NotFound("merchant").into())
+    load(|r| &r.merchants, ctx, id, "merchant").await
 }
 
 async fn load_category(
