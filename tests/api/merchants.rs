@@ -861,7 +861,8 @@ async fn history_cannot_be_rewritten_even_with_direct_sql() {
 }
 
 /// A listing's offers and badges come from one batched statement each, not one per merchant;
-/// each merchant still shows only its own, newest first.
+/// each merchant still shows only its own, newest first. A page of offers read again comes
+/// from the cache with its merchants.
 #[tokio::test]
 async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_shows() {
     let w = World::new().await;
@@ -894,6 +895,14 @@ async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_
         let before = w.app.metric("hongfan_db_statements_total").await;
         let listed = w.app.ok(&w.resident.token, offers, json!({})).await;
         offer_statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        let before = w.app.metric("hongfan_db_statements_total").await;
+        let cached = w.app.ok(&w.resident.token, offers, json!({})).await;
+        assert_eq!(cached, listed);
+        assert_eq!(
+            w.app.metric("hongfan_db_statements_total").await,
+            before,
+            "a cached page of offers, merchants included, runs no SQL"
+        );
         let edges = listed["offers"]["edges"].as_array().expect("edges");
         assert_eq!(edges.len(), 6 * (round + 1));
         assert!(edges.iter().all(|edge| {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, check_content, connection, load_children, load_community, load_merchant, load_user,
-    organisation::Community, parse_id, photos::Photo, settle, state, to_id,
+    actor, check_content, connection, known, load_children, load_community, load_merchant,
+    load_user, organisation::Community, parse_id, photos::Photo, settle, state, to_id,
 };
 use crate::{
     content::Scene,
@@ -431,8 +431,10 @@ impl MerchantQuery {
             merchant_id: optional_id("merchantId", filter.merchant_id)?,
             affordable: filter.affordable,
         };
-        let page = offers::list(&state.db, &state.store, actor, filter, request).await?;
-        Ok(connection(page, request, |o| o.id, Offer))
+        let listing = offers::list(&state.db, &state.store, actor, filter, request).await?;
+        let merchants = listing.merchants.into_iter().map(|m| (m.id, m));
+        known(|r| &r.merchants, ctx, merchants).await?;
+        Ok(connection(listing.offers, request, |o| o.id, Offer))
     }
 
     #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]

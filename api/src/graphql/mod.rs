@@ -286,13 +286,16 @@ async fn load_children<V: Clone + Send + Sync + 'static>(
         .unwrap_or_default())
 }
 
-/// Users the request already has, so that resolving them runs no query.
-async fn known_users(ctx: &Context<'_>, users: Vec<user::Model>) -> async_graphql::Result<()> {
-    let request = ctx.data::<RequestContext>()?;
-    request
-        .users
-        .feed_many(users.into_iter().map(|user| (user.id, user)))
-        .await;
+/// Rows the request already has, by id, so that resolving them through `loader` runs no query.
+async fn known<L>(
+    loader: impl Fn(&RequestContext) -> &DataLoader<L, HashMapCache>,
+    ctx: &Context<'_>,
+    rows: impl IntoIterator<Item = (Uuid, L::Value)>,
+) -> async_graphql::Result<()>
+where
+    L: Loader<Uuid, Error = Arc<AppError>>,
+{
+    loader(ctx.data::<RequestContext>()?).feed_many(rows).await;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use super::{
     actor, check_content, connection,
     escalations::Escalation,
     identity::{self, User},
-    known_users, load, load_category, load_children, load_community, load_user,
+    known, load, load_category, load_children, load_community, load_user,
     organisation::{Community, Grid},
     parse_id,
     photos::{self, Photo},
@@ -422,7 +422,7 @@ async fn order_page_connection(
 ) -> Result<OrderConnection> {
     let listed = match page.requesters {
         Requesters::Whole(users) => {
-            known_users(ctx, users).await?;
+            known(|r| &r.users, ctx, users.into_iter().map(|u| (u.id, u))).await?;
             Vec::new()
         }
         Requesters::Listed(users) => users,

@@ -7,6 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, Order, QueryFilter, sea_query::Query,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{get as get_merchant, staff_role};
@@ -225,6 +226,14 @@ pub struct OfferFilter {
     pub affordable: bool,
 }
 
+/// A page of offers with the merchants that make them, cached together so that a page read
+/// from the cache runs no query.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OfferListing {
+    pub offers: Page<offer::Model>,
+    pub merchants: Vec<merchant::Model>,
+}
+
 /// Offers redeemable now, newest first; pages are cached until a merchant changes.
 pub async fn list(
     db: &DatabaseConnection,
@@ -232,7 +241,7 @@ pub async fn list(
     viewer: &Actor,
     filter: OfferFilter,
     page: PageRequest,
-) -> AppResult<Page<offer::Model>> {
+) -> AppResult<OfferListing> {
     let max_cost = if filter.affordable {
         Some(ledger::balance(db, viewer.id).await?)
     } else {
@@ -250,7 +259,7 @@ async fn load_list(
     filter: OfferFilter,
     max_cost: Option<i64>,
     page: PageRequest,
-) -> AppResult<Page<offer::Model>> {
+) -> AppResult<OfferListing> {
     let mut select = offer::Entity::find().filter(redeemable_now());
     if let Some(community) = filter.community_id {
         let in_community = Query::select()
@@ -266,5 +275,13 @@ async fn load_list(
     if let Some(max_cost) = max_cost {
         select = select.filter(offer::Column::PointsCost.lte(max_cost));
     }
-    fetch_page(db, select, offer::Column::Id, page).await
+    let offers = fetch_page(db, select, offer::Column::Id, page).await?;
+    let mut merchant_ids: Vec<Uuid> = offers.items.iter().map(|o| o.merchant_id).collect();
+    merchant_ids.sort_unstable();
+    merchant_ids.dedup();
+    let merchants = super::by_ids(db, &merchant_ids)
+        .await?
+        .into_values()
+        .collect();
+    Ok(OfferListing { offers, merchants })
 }
