@@ -6,15 +6,15 @@
 #
 #   bench/mixed.sh [HONGFAN_BIN] [DURATION]
 #
-# Runs on the database of ../shared/tools/orderpool-side-by-side (hongfan_ceo, 1M orders):
-# run that tool first. Prints reads and writes per second, their p99, and the pool cache's
-# hit rate from /metrics.
+# Runs on a database seeded from bench/seed.sql: $DB if set (bench/run.sh passes its own),
+# else hongfan_ceo, made by ../shared/tools/orderpool-side-by-side. Prints reads and writes per
+# second, their p99, and the pool cache's hit rate from /metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}; DUR=${2:-15s}
 # Writers: one connection per wrk thread, each walking its own orders through the steps.
 WRITERS=${WRITERS:-4}
-PG=postgres://postgres@127.0.0.1:5432; DB=hongfan_ceo
+PG=${HONGFAN_TEST_PG:-postgres://postgres@127.0.0.1:5432}; DB=${DB:-hongfan_ceo}
 export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=mixed-$$
 export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 HONGFAN_ENV=production
 export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=error
@@ -84,7 +84,7 @@ scenario() { # label, reader ports…
 
 row scenario "reads/s" "read p99" "writes/s" "write p99" "pool hits"
 start 8092
-scenario "mixed, one instance" 8092
+scenario "$WRITERS writer(s), one instance" 8092
 start 8093
-scenario "mixed, two instances" 8092 8093
+scenario "$WRITERS writer(s), two instances" 8092 8093
 echo "work dir: $work"

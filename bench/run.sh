@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark: seeds a PostgreSQL database (100k residents, 1M orders across 30
 # communities, 1,000 merchants with offers), runs the release server in production mode with
-# Redis, and drives each scenario with wrk. Prints req/s, p50/p99 latency and server RSS.
+# Redis, and drives each scenario with wrk. Prints req/s, p50/p99 latency and server RSS, then
+# runs the mixed read/write scenario (bench/mixed.sh) with one and with four writers.
 #
 #   bench/run.sh                     # DURATION=15s CONNECTIONS=32 by default
 #
@@ -119,3 +120,9 @@ psql_bench -At -c "SELECT r.code FROM redemptions r JOIN merchants m ON m.id = r
 run "verifyRedemption" "$MEMBER" '{"query":"mutation { verifyRedemption(code: \"%id\") { status } }"}' "$CODES"
 
 awk '/VmHWM/ {printf "server peak RSS: %d MB\n", $2/1024}' "/proc/$SERVER/status"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+# Real use writes: members poll the pool while writers place, publish and take orders, on one
+# instance and then on two sharing PostgreSQL and Redis.
+echo
+for writers in 1 4; do WRITERS=$writers DB=$DB bench/mixed.sh "$BIN" "$DURATION"; done
