@@ -2,6 +2,7 @@
 //! placed on a resident's behalf, reopening with points held, and callback visits.
 use chrono::Utc;
 use entity::{enums::Role, order};
+use hongfan::orders::alerts::SWEEP_BATCH;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
@@ -385,6 +386,41 @@ async fn sweep_at(w: &World, now: chrono::DateTime<Utc>) -> usize {
     hongfan::orders::alerts::sweep(&w.app.db, &w.app.dispatcher, now)
         .await
         .expect("sweep")
+}
+
+/// A sweep reads its candidates a batch at a time: the late orders past the first batch
+/// change too, each once.
+#[tokio::test]
+async fn a_sweep_reaches_every_late_order_however_many_batches_they_fill() {
+    let w = World::new().await;
+    let placed = w.place().await;
+    let template = order::Entity::find_by_id(placed.parse::<uuid::Uuid>().expect("id"))
+        .one(&w.app.db)
+        .await
+        .expect("read")
+        .expect("order");
+    let copies: Vec<order::ActiveModel> = (0..SWEEP_BATCH)
+        .map(|_| {
+            order::Model {
+                id: uuid::Uuid::now_v7(),
+                ..template.clone()
+            }
+            .into()
+        })
+        .collect();
+    for chunk in copies.chunks(100) {
+        order::Entity::insert_many(chunk.to_vec())
+            .exec(&w.app.db)
+            .await
+            .expect("insert");
+    }
+    let late = Utc::now() + chrono::Duration::hours(26);
+    assert_eq!(sweep_at(&w, late).await, SWEEP_BATCH as usize + 1);
+    assert_eq!(
+        sweep_at(&w, late).await,
+        0,
+        "every one changed the first time"
+    );
 }
 
 const ALERTS: &str = "query($c: ID!, $l: AlertLevel) { alerts(communityId: $c, level: $l) { edges { node { id alertLevel } } } }";
