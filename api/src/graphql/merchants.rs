@@ -432,8 +432,7 @@ impl MerchantQuery {
             affordable: filter.affordable,
         };
         let listing = offers::list(&state.db, &state.store, actor, filter, request).await?;
-        let merchants = listing.merchants.into_iter().map(|m| (m.id, m));
-        known(|r| &r.merchants, ctx, merchants).await?;
+        known(|r| &r.merchants, ctx, listing.merchants).await?;
         Ok(connection(listing.offers, request, |o| o.id, Offer))
     }
 

@@ -231,7 +231,7 @@ pub struct OfferFilter {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OfferListing {
     pub offers: Page<offer::Model>,
-    pub merchants: Vec<merchant::Model>,
+    pub merchants: HashMap<Uuid, merchant::Model>,
 }
 
 /// Offers redeemable now, newest first; pages are cached until a merchant changes.
@@ -276,12 +276,7 @@ async fn load_list(
         select = select.filter(offer::Column::PointsCost.lte(max_cost));
     }
     let offers = fetch_page(db, select, offer::Column::Id, page).await?;
-    let mut merchant_ids: Vec<Uuid> = offers.items.iter().map(|o| o.merchant_id).collect();
-    merchant_ids.sort_unstable();
-    merchant_ids.dedup();
-    let merchants = super::by_ids(db, &merchant_ids)
-        .await?
-        .into_values()
-        .collect();
+    let merchant_ids: Vec<Uuid> = offers.items.iter().map(|o| o.merchant_id).collect();
+    let merchants = super::by_ids(db, &merchant_ids).await?;
     Ok(OfferListing { offers, merchants })
 }

@@ -33,7 +33,8 @@ const UNHAPPY_WINDOW: Duration = Duration::days(90);
 /// Orders someone is working on.
 const IN_HAND: [OrderStatus; 2] = [OrderStatus::Accepted, OrderStatus::Escalated];
 /// Orders read per round trip while sweeping. A batch of whole rows is what a sweep holds,
-/// every minute on one instance: 2,000 rows lifted RSS by ~7 MB at each sweep (bench/RESULTS.md).
+/// every minute on one instance: 2,000 rows lifted an idle server's RSS by 8–10 MB at each
+/// sweep, 500 by 2 MB (bench/RESULTS.md).
 pub const SWEEP_BATCH: u64 = 500;
 
 /// The level an order should show now. `unhappy_requester`: its requester rated two orders
