@@ -1,12 +1,16 @@
 //! Content security (内容安全): text a user writes for others to see is checked with WeChat's
-//! `msgSecCheck` (v2, with the author's openid) before anything is stored. A risky verdict
+//! `msgSecCheck` (v2, with the author's openid) before anything is stored. The domain commands
+//! check it, after validating it, so every entry point (GraphQL, Open311, the CLI) gets the
+//! same rule; they can only store a `Cleared` text. A risky verdict
 //! refuses the request (BAD_USER_INPUT, reason CONTENT_REJECTED). A "review" verdict, or
 //! WeChat being unreachable under the fail-open policy (`CONTENT_CHECK_FAIL_OPEN`, default
-//! on), stores the text and flags it for the author's community STAFF.
+//! on), stores the text and flags it for the author's community STAFF, in the transaction that stores
+//! it: text a command refused after the check is never flagged.
 use chrono::Utc;
 use entity::{content_flag, enums::PhotoReview, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -47,58 +51,66 @@ enum Verdict {
     Flag(&'static str),
 }
 
+/// Text a user wrote for others to see, validated and through content security: only
+/// `ContentGuard::clear` makes one, so a command cannot store user text it did not check.
+/// Flags the check raised are recorded with the text, in the transaction that stores it.
+#[must_use = "record it where the text is stored"]
+pub struct Cleared {
+    text: String,
+    flag: Option<content_flag::ActiveModel>,
+}
+
+impl Cleared {
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Records the check's flag (if any) beside the stored text; returns the text to store.
+    pub async fn record(self, db: &impl ConnectionTrait) -> AppResult<String> {
+        if let Some(flag) = self.flag {
+            flag.insert(db).await?;
+        }
+        Ok(self.text)
+    }
+}
+
 impl ContentGuard {
-    /// Checks each (field, text) `author` wrote for others to see; empty texts pass.
-    pub async fn check(
+    /// Checks one text (already validated: an oversize or malformed text never reaches
+    /// WeChat) that `author` wrote for others to see, in `scene`. Empty text passes.
+    pub async fn clear(
         &self,
         db: &DatabaseConnection,
         author: &Actor,
         scene: Scene,
-        texts: &[(&str, &str)],
-    ) -> AppResult<()> {
-        let Self::Wechat { api, fail_open } = self else {
-            return Ok(());
-        };
-        let texts: Vec<&(&str, &str)> =
-            texts.iter().filter(|(_, t)| !t.trim().is_empty()).collect();
-        if texts.is_empty() {
-            return Ok(());
-        }
-        let author_account = identity::get_user(db, author.id).await?;
-        for (field, text) in texts {
-            let answer = api
-                .post(
-                    "/wxa/msg_sec_check",
-                    &json!({
-                        "content": text,
-                        "version": 2,
-                        "scene": scene as i32,
-                        "openid": author_account.openid,
-                    }),
-                )
-                .await;
-            let verdict = match answer {
-                Ok(answer) => match answer["result"]["suggest"].as_str() {
-                    Some("risky") => return Err(rejected(field)),
-                    Some("review") => Verdict::Flag("REVIEW"),
-                    _ => Verdict::Pass,
-                },
-                Err(WechatError::Refused { errcode: RISKY, .. }) => return Err(rejected(field)),
-                Err(error) => {
-                    tracing::warn!(%error, field, "content security unavailable");
-                    if !fail_open {
-                        return Err(AppError::Unavailable(
-                            "the content check is unavailable; try again shortly".into(),
-                        ));
-                    }
-                    Verdict::Flag("UNCHECKED")
+        field: &str,
+        text: String,
+    ) -> AppResult<Cleared> {
+        let flag = match self {
+            Self::Wechat { api, fail_open } if !text.trim().is_empty() => {
+                let author = identity::get_user(db, author.id).await?;
+                match verdict(api, *fail_open, &author, scene, field, &text).await? {
+                    Verdict::Pass => None,
+                    Verdict::Flag(reason) => Some(flag(&author, field, &text, reason)),
                 }
-            };
-            if let Verdict::Flag(reason) = verdict {
-                flag(db, &author_account, field, text, reason).await?;
             }
+            _ => None,
+        };
+        Ok(Cleared { text, flag })
+    }
+
+    /// `clear` for an optional text.
+    pub async fn clear_optional(
+        &self,
+        db: &DatabaseConnection,
+        author: &Actor,
+        scene: Scene,
+        field: &str,
+        text: Option<String>,
+    ) -> AppResult<Option<Cleared>> {
+        match text {
+            Some(text) => Ok(Some(self.clear(db, author, scene, field, text).await?)),
+            None => Ok(None),
         }
-        Ok(())
     }
 
     /// Submits a photo (reachable at `url`) to WeChat's asynchronous image check: its review
@@ -140,8 +152,50 @@ impl ContentGuard {
                         "the image check is unavailable; try again shortly".into(),
                     ));
                 }
-                flag(db, &author_account, "photo", key, "UNCHECKED").await?;
+                flag(&author_account, "photo", key, "UNCHECKED")
+                    .insert(db)
+                    .await?;
                 Ok((PhotoReview::Unchecked, None))
+            }
+        }
+    }
+}
+
+/// WeChat's verdict on one text; a risky one refuses the request.
+async fn verdict(
+    api: &WechatApi,
+    fail_open: bool,
+    author: &user::Model,
+    scene: Scene,
+    field: &str,
+    text: &str,
+) -> AppResult<Verdict> {
+    let answer = api
+        .post(
+            "/wxa/msg_sec_check",
+            &json!({
+                "content": text,
+                "version": 2,
+                "scene": scene as i32,
+                "openid": author.openid,
+            }),
+        )
+        .await;
+    match answer {
+        Ok(answer) => match answer["result"]["suggest"].as_str() {
+            Some("risky") => Err(rejected(field)),
+            Some("review") => Ok(Verdict::Flag("REVIEW")),
+            _ => Ok(Verdict::Pass),
+        },
+        Err(WechatError::Refused { errcode: RISKY, .. }) => Err(rejected(field)),
+        Err(error) => {
+            tracing::warn!(%error, field, "content security unavailable");
+            if fail_open {
+                Ok(Verdict::Flag("UNCHECKED"))
+            } else {
+                Err(AppError::Unavailable(
+                    "the content check is unavailable; try again shortly".into(),
+                ))
             }
         }
     }
@@ -150,14 +204,13 @@ impl ContentGuard {
 /// `media_type` of an image in `mediaCheckAsync`.
 const IMAGE: i32 = 2;
 
-/// Records text (or a photo's key) stored without clearance, for the author's STAFF.
-async fn flag(
-    db: &DatabaseConnection,
+/// A flag for text (or a photo's key) stored without clearance, for the author's STAFF.
+fn flag(
     author: &user::Model,
     field: &str,
     excerpt: &str,
     reason: &str,
-) -> AppResult<()> {
+) -> content_flag::ActiveModel {
     content_flag::ActiveModel {
         id: Set(Uuid::now_v7()),
         author_id: Set(author.id),
@@ -169,9 +222,6 @@ async fn flag(
         resolved_by: Set(None),
         resolved_at: Set(None),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 fn rejected(field: &str) -> AppError {

@@ -163,6 +163,11 @@ impl<T> Committed<T> {
         events.committed(value)
     }
 
+    /// What the command answers with.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
     /// The same change, answered with something else.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Committed<U> {
         Committed {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod exports;
 pub mod graphql;
+pub mod idempotency;
 pub mod identity;
 pub mod inbox;
 pub mod infra;

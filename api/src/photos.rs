@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::Actor,
     infra::{
-        db::group_by_parent,
+        db::{begin_serialised, group_by_parent},
         object_storage::{ObjectStorage, SignedLink},
     },
 };
@@ -136,11 +136,14 @@ impl PhotoService {
             )));
         }
         let now = Utc::now();
+        // Counted and added to in one step per person: concurrent requests cannot each see
+        // room for one more.
+        let txn = begin_serialised(db, &format!("uploads:{}", actor.id)).await?;
         let unused = photo::Entity::find()
             .filter(photo::Column::OwnerId.eq(actor.id))
             .filter(photo::Column::AttachedAt.is_null())
             .filter(photo::Column::CreatedAt.gt(now - chrono::Duration::days(1)))
-            .count(db)
+            .count(&txn)
             .await?;
         if unused >= MAX_UNUSED_PER_DAY {
             return Err(AppError::bad_input(
@@ -173,8 +176,9 @@ impl PhotoService {
             created_at: Set(now),
             attached_at: Set(None),
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
+        txn.commit().await?;
         let link = self
             .storage
             .upload_link(&file_key, content_type, UPLOAD_LINK_TTL)

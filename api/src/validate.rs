@@ -1,9 +1,23 @@
 //! Input rules shared by every domain: they trim, bound and explain.
 use crate::error::{AppError, AppResult};
 
-/// Trims `value` and checks it has between `min` and `max` characters.
+/// Trims `value` and checks it has between `min` and `max` characters, none of them a control
+/// character other than newline and tab: PostgreSQL cannot store NUL at all, and the others
+/// only garble what staff read.
 pub fn text(field: &str, value: &str, min: usize, max: usize) -> AppResult<String> {
     let value = value.trim();
+    // A character is at most 4 bytes: longer text is refused before it is walked.
+    if value.len() > max.saturating_mul(4) {
+        return Err(too_long(field, max));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_ascii_control() && c != '\n' && c != '\t')
+    {
+        return Err(AppError::bad_input(format!(
+            "{field} must not contain control characters"
+        )));
+    }
     let length = value.chars().count();
     if length < min {
         return Err(if min == 1 {
@@ -13,11 +27,13 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> AppResult<Strin
         });
     }
     if length > max {
-        return Err(AppError::bad_input(format!(
-            "{field} must have at most {max} characters"
-        )));
+        return Err(too_long(field, max));
     }
     Ok(value.to_owned())
+}
+
+fn too_long(field: &str, max: usize) -> AppError {
+    AppError::bad_input(format!("{field} must have at most {max} characters"))
 }
 
 /// Optional free text: empty means absent.
@@ -68,6 +84,10 @@ impl Skills {
     pub const MAX: usize = 10;
 
     pub fn parse(labels: &[String]) -> AppResult<Self> {
+        // Counted before any label is looked at: the de-duplication below is quadratic.
+        if labels.len() > Self::MAX {
+            return Err(AppError::bad_input(format!("at most {} skills", Self::MAX)));
+        }
         let mut skills: Vec<String> = Vec::new();
         for label in labels {
             let label = text("skills", label, 1, 20)?;
@@ -77,9 +97,6 @@ impl Skills {
             if !skills.contains(&label) {
                 skills.push(label);
             }
-        }
-        if skills.len() > Self::MAX {
-            return Err(AppError::bad_input(format!("at most {} skills", Self::MAX)));
         }
         Ok(Self(skills))
     }
@@ -166,6 +183,10 @@ mod tests {
         assert_eq!(text("title", "  修水管 ", 1, 10).expect("ok"), "修水管");
         assert!(text("title", "   ", 1, 10).is_err());
         assert!(text("title", &"长".repeat(11), 1, 10).is_err());
+        assert_eq!(text("note", "一\n\t二", 1, 10).expect("ok"), "一\n\t二");
+        for control in ["a\0b", "a\u{1b}[31mb", "a\rb", "a\u{7f}b"] {
+            assert!(text("title", control, 1, 10).is_err(), "{control:?}");
+        }
     }
 
     #[test]

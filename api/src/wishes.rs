@@ -31,6 +31,15 @@ use crate::{
     validate,
 };
 
+/// Wishes someone still has to act on: posted and not yet reviewed, on the wall, claimed, or
+/// delivered and not yet confirmed.
+pub const UNSETTLED: [WishStatus; 4] = [
+    WishStatus::PendingReview,
+    WishStatus::Open,
+    WishStatus::Claimed,
+    WishStatus::Delivered,
+];
+
 /// The longest a member may say a wish took: one day of work.
 const MAX_MINUTES: i32 = 24 * 60;
 

@@ -200,6 +200,21 @@ async fn a_reopened_order_holds_its_points_until_it_is_rated_again() {
         "RELEASE"
     );
 
+    // Once: reopening again would take the member's points back at every completion.
+    let again = w
+        .app
+        .graphql(Some(&w.resident.token), REOPEN, id.clone())
+        .await;
+    assert_eq!(error_code(&again), "CONFLICT", "{again}");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reopened once already")),
+        "{again}"
+    );
+    let kept = w.app.ok(&w.member.token, BALANCE, json!({})).await;
+    assert_eq!(balance(&kept), earned, "nothing held again: {kept}");
+
     // Seven days after completion it stays closed.
     let row = order::Entity::find_by_id(order.parse::<uuid::Uuid>().expect("id"))
         .one(&w.app.db)

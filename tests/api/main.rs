@@ -9,6 +9,7 @@ mod database_outage;
 mod database_tls;
 mod deeds;
 mod escalations;
+mod every_path;
 mod first_deployment;
 mod gifts;
 mod governance;

@@ -207,7 +207,7 @@ async fn only_real_images_of_the_caller_are_attached_and_nothing_is_half_written
     }
     let ten: Vec<String> = (0..10).map(|i| format!("photos/{i}.jpg")).collect();
     let too_many: Vec<&str> = ten.iter().map(String::as_str).collect();
-    assert!(refused(place_with_photos(&w, &too_many).await).contains("at most 9"));
+    assert!(refused(place_with_photos(&w, &too_many).await).contains("less than or equal to 9"));
 }
 
 #[tokio::test]

@@ -333,7 +333,7 @@ async fn adjustments_are_idempotent_explained_and_never_go_negative() {
             json!({ "u": resident, "amount": 60, "reason": "x", "key": "adjust-0001" }),
         )
         .await;
-    assert_eq!(reused, "CONFLICT");
+    assert_eq!(reused, "BAD_USER_INPUT");
 
     let overdraw = w
         .app

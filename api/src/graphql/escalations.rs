@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use entity::{department, enums, escalation};
 
 use super::{
-    actor, check_content, connection, identity::User, load, load_user, orders::Order, parse_id,
-    settle, state, to_id,
+    actor, connection, identity::User, load, load_user, orders::Order, parse_id, settle, state,
+    to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     orders::{
         escalations::{self, Answer, Escalate, Scope},
@@ -278,14 +277,14 @@ impl EscalationMutation {
         input: EscalateOrderInput,
     ) -> Result<Escalation> {
         let actor = actor(ctx).await?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &input.reason)]).await?;
         let escalate = Escalate {
             order_id: parse_id("orderId", &input.order_id)?,
             to: input.to.into(),
             department_id: parse_id("departmentId", &input.department_id)?,
             reason: input.reason,
         };
-        let hop = escalations::escalate(&state(ctx)?.db, actor, escalate).await?;
+        let hop =
+            escalations::escalate(&state(ctx)?.db, &state(ctx)?.content, actor, escalate).await?;
         Ok(Escalation(settle(ctx, hop).await?))
     }
 
@@ -297,7 +296,6 @@ impl EscalationMutation {
         input: RespondToEscalationInput,
     ) -> Result<Escalation> {
         let actor = actor(ctx).await?;
-        check_content(ctx, actor, Scene::Comment, &[("note", &input.note)]).await?;
         let answer = Answer {
             escalation_id: parse_id("escalationId", &input.escalation_id)?,
             response: input.action.into(),
@@ -307,7 +305,8 @@ impl EscalationMutation {
                 .map(|id| parse_id("departmentId", &id))
                 .transpose()?,
         };
-        let hop = escalations::respond(&state(ctx)?.db, actor, answer).await?;
+        let hop =
+            escalations::respond(&state(ctx)?.db, &state(ctx)?.content, actor, answer).await?;
         Ok(Escalation(settle(ctx, hop).await?))
     }
 }

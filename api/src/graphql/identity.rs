@@ -288,6 +288,7 @@ pub struct UpdateProfileInput {
     /// Whether your name may appear on leaderboards and public notices (default yes).
     show_on_leaderboard: Option<bool>,
     /// What you can do as a volunteer (水电, 法律咨询, …): replaces the list; at most 10.
+    #[graphql(validator(max_items = 10))]
     skills: Option<Vec<String>>,
 }
 

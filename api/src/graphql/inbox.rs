@@ -92,7 +92,11 @@ pub struct InboxMutation;
 #[Object]
 impl InboxMutation {
     /// Marks these messages of mine read (at most 100); returns how many were unread.
-    async fn mark_inbox_read(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<u64> {
+    async fn mark_inbox_read(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(max_items = 100))] ids: Vec<ID>,
+    ) -> Result<u64> {
         let actor = actor(ctx).await?;
         let ids = ids
             .iter()
@@ -107,7 +111,7 @@ impl InboxMutation {
     async fn record_subscribe_consent(
         &self,
         ctx: &Context<'_>,
-        template_keys: Vec<String>,
+        #[graphql(validator(max_items = 20))] template_keys: Vec<String>,
         accepted: bool,
     ) -> Result<u64> {
         let actor = actor(ctx).await?;

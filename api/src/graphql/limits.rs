@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_graphql::{
-    Name, Positioned, Request, ServerError,
+    Name, Positioned, Request, ServerError, Value as ConstValue, Variables,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -25,6 +25,11 @@ pub struct DocumentLimits {
     /// Fields of the operations once every fragment is expanded.
     pub max_fields: u64,
     pub max_aliases: u64,
+    /// Items of any one list among the variables: the longest list an input takes is 100
+    /// (`markInboxRead`), and each input declares its own bound (`max_items`) below this.
+    pub max_list_items: usize,
+    /// Values among the variables, counted through lists and objects.
+    pub max_variable_values: usize,
 }
 
 pub const LIMITS: DocumentLimits = DocumentLimits {
@@ -34,6 +39,8 @@ pub const LIMITS: DocumentLimits = DocumentLimits {
     max_fragments: 50,
     max_fields: 1_500,
     max_aliases: 30,
+    max_list_items: 100,
+    max_variable_values: 1_000,
 };
 
 /// The stable `extensions.code` of every refusal for size or cost.
@@ -79,6 +86,43 @@ impl DocumentLimits {
             Ok(document) => self.check_document(document),
             Err(_) => Ok(()),
         }
+    }
+
+    /// Bounds the variables by count before any resolver or parser walks their items, so no
+    /// input, however a field treats it, costs more than a short linear pass.
+    pub fn check_variables(&self, variables: &Variables) -> Result<(), Exceeded> {
+        let mut pending: Vec<&ConstValue> = variables.values().collect();
+        let mut seen = 0usize;
+        while let Some(value) = pending.pop() {
+            seen += 1;
+            if seen > self.max_variable_values {
+                return Err(Exceeded::new(
+                    "variables",
+                    format!(
+                        "the variables hold more than {} values",
+                        self.max_variable_values
+                    ),
+                ));
+            }
+            match value {
+                ConstValue::List(items) => {
+                    if items.len() > self.max_list_items {
+                        return Err(Exceeded::new(
+                            "list items",
+                            format!(
+                                "a list in the variables has {} items, more than the limit of {}",
+                                items.len(),
+                                self.max_list_items
+                            ),
+                        ));
+                    }
+                    pending.extend(items);
+                }
+                ConstValue::Object(fields) => pending.extend(fields.values()),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn check_tokens(&self, query: &str) -> Result<(), Exceeded> {
@@ -169,6 +213,7 @@ impl ParsedDocuments {
     /// `LIMITS.check`, from the parsed document when this text was seen before. True when
     /// this very request (text, operation, no variables) passed validation before.
     pub fn admit(&self, request: &mut Request) -> Result<bool, Exceeded> {
+        LIMITS.check_variables(&request.variables)?;
         let known = self.lock().get(&request.query).map(|known| {
             let validated =
                 request.variables.is_empty() && known.validated.contains(&request.operation_name);
@@ -398,6 +443,26 @@ mod tests {
             "query {{ ...F ...G }} fragment F on QueryRoot {{ {fields} }} fragment G on QueryRoot {{ ...F }}"
         );
         assert_eq!(check(&query).expect_err("aliases").limit, "aliases");
+    }
+
+    #[test]
+    fn variables_are_bounded_by_count_before_anything_reads_them() {
+        let variables = |value: serde_json::Value| Variables::from_json(value);
+        let labels =
+            |n: usize| serde_json::json!((0..n).map(|i| i.to_string()).collect::<Vec<_>>());
+        let ok = variables(serde_json::json!({ "input": { "skills": labels(100) } }));
+        assert!(LIMITS.check_variables(&ok).is_ok());
+        let long = variables(serde_json::json!({ "input": { "skills": labels(101) } }));
+        assert_eq!(
+            LIMITS.check_variables(&long).expect_err("long").limit,
+            "list items"
+        );
+        let nested: Vec<_> = (0..20).map(|_| labels(60)).collect();
+        let many = variables(serde_json::json!({ "a": nested }));
+        assert_eq!(
+            LIMITS.check_variables(&many).expect_err("many").limit,
+            "variables"
+        );
     }
 
     #[test]

@@ -549,7 +549,7 @@ impl MerchantMutation {
         &self,
         ctx: &Context<'_>,
         merchant_id: ID,
-        photo_keys: Vec<String>,
+        #[graphql(validator(max_items = 9))] photo_keys: Vec<String>,
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;

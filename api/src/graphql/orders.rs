@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{enums, order, order_callback, order_event, service_category, user};
 
 use super::{
-    actor, check_content, connection,
+    actor, connection,
     escalations::Escalation,
     identity::{self, User},
     known, load, load_category, load_children, load_community, load_user,
@@ -19,7 +19,6 @@ use super::{
     settle, state, to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     orders::{
         self, CompleteOrderInput, CompletionReport, NewOrder, OrderFilter, OrderPage, OrderRow,
@@ -466,7 +465,7 @@ pub struct PlaceOrderInputGql {
     preferred_time: Option<DateTime<Utc>>,
     urgency: Option<Urgency>,
     /// Photos of the problem, uploaded with `createUploadUrl(purpose: ORDER_PHOTO)`; at most 9.
-    #[graphql(default)]
+    #[graphql(default, validator(max_items = 9))]
     photo_keys: Vec<String>,
 }
 
@@ -507,7 +506,7 @@ pub struct CompleteOrderInputGql {
     minutes_spent: i32,
     /// Photos of the result, uploaded with `createUploadUrl(purpose: COMPLETION_PHOTO)`; at
     /// most 9.
-    #[graphql(default)]
+    #[graphql(default, validator(max_items = 9))]
     photo_keys: Vec<String>,
 }
 
@@ -743,11 +742,6 @@ impl OrderMutation {
     /// 群众点单: a resident asks for a service in their community.
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInputGql) -> Result<Order> {
         let actor = actor(ctx).await?;
-        let texts = [
-            ("title", input.title.as_str()),
-            ("description", input.description.as_str()),
-        ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let state = state(ctx)?;
         let order = orders::place(
             &state.db,
@@ -771,7 +765,15 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let assignee_id = parse_id("assigneeId", &assignee_id)?;
-        let order = orders::dispatch(&state(ctx)?.db, actor, order_id, assignee_id, note).await?;
+        let order = orders::dispatch(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            assignee_id,
+            note,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -800,8 +802,14 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
-        let order = orders::decline(&state(ctx)?.db, actor, order_id, reason).await?;
+        let order = orders::decline(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            reason,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -814,8 +822,14 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
-        let order = orders::hand_back(&state(ctx)?.db, actor, order_id, reason).await?;
+        let order = orders::hand_back(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            reason,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -831,8 +845,15 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let to = parse_id("communityId", &community_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
-        let order = orders::transfer(&state(ctx)?.db, actor, order_id, to, reason).await?;
+        let order = orders::transfer(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            to,
+            reason,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -845,8 +866,9 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
-        let order = orders::report_progress(&state(ctx)?.db, actor, order_id, note).await?;
+        let order =
+            orders::report_progress(&state(ctx)?.db, &state(ctx)?.content, actor, order_id, note)
+                .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -856,8 +878,14 @@ impl OrderMutation {
     async fn reopen_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
-        let order = orders::reopen(&state(ctx)?.db, actor, order_id, reason).await?;
+        let order = orders::reopen(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            reason,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -872,13 +900,19 @@ impl OrderMutation {
     ) -> Result<OrderCallback> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
         let report = callbacks::CallbackReport {
             reached,
             satisfied,
             note,
         };
-        let callback = callbacks::record(&state(ctx)?.db, actor, order_id, report).await?;
+        let callback = callbacks::record(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            report,
+        )
+        .await?;
         Ok(OrderCallback(callback))
     }
 
@@ -890,11 +924,6 @@ impl OrderMutation {
         input: PlaceOrderOnBehalfInput,
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
-        let texts = [
-            ("title", input.order.title.as_str()),
-            ("description", input.order.description.as_str()),
-        ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
         let on_behalf = orders::OnBehalf {
             community_id: parse_id("communityId", &input.community_id)?,
             resident_name: input.resident_name,
@@ -922,7 +951,6 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Forum, &[("summary", &input.summary)]).await?;
         let state = state(ctx)?;
         let order =
             orders::complete(&state.db, &state.photos, actor, order_id, input.try_into()?).await?;
@@ -938,11 +966,10 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let comment = input.comment.as_deref().unwrap_or_default();
-        check_content(ctx, actor, Scene::Comment, &[("comment", comment)]).await?;
         let state = state(ctx)?;
         let order = orders::rate(
             &state.db,
+            &state.content,
             actor,
             order_id,
             input.stars,
@@ -957,8 +984,14 @@ impl OrderMutation {
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
-        let order = orders::cancel(&state(ctx)?.db, actor, order_id, reason).await?;
+        let order = orders::cancel(
+            &state(ctx)?.db,
+            &state(ctx)?.content,
+            actor,
+            order_id,
+            reason,
+        )
+        .await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 }

@@ -126,7 +126,7 @@ pub struct PostWishInput {
     /// Unclaimed by then, it closes itself; within 180 days.
     needed_by: DateTime<Utc>,
     /// Photos uploaded with `createUploadUrl(purpose: WISH_PHOTO)`; at most 9.
-    #[graphql(default)]
+    #[graphql(default, validator(max_items = 9))]
     photo_keys: Vec<String>,
 }
 

@@ -2,8 +2,9 @@
 use chrono::Utc;
 use entity::user;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -14,8 +15,10 @@ use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
     infra::wechat::{WechatApi, WechatError},
+    orders::workflow::OPEN_WORK,
     organisation,
     validate::{self, Phone, Skills},
+    wishes,
 };
 
 pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Model> {
@@ -45,6 +48,9 @@ pub async fn find_or_create_user(
     db: &impl ConnectionTrait,
     openid: &str,
 ) -> AppResult<user::Model> {
+    if openid.contains(char::is_whitespace) || openid.starts_with(LEGACY_ERASED_PREFIX) {
+        return Err(AppError::bad_input("this account no longer exists"));
+    }
     let now = Utc::now();
     // ON CONFLICT DO NOTHING: two first logins racing each other both end with one account.
     user::Entity::insert(user::ActiveModel {
@@ -197,43 +203,78 @@ pub async fn bind_phone(
     ))
 }
 
-/// Erases a user's personal data, unless they still have open orders (placed or taken) or
-/// unspent redemptions. What others need keeps its history: orders lose their contact phone
-/// and address, the user's name becomes anonymous, their openid is freed.
-pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::Model> {
-    use entity::{
-        enums::{OrderStatus, RedemptionStatus},
-        order, redemption,
-    };
-    let open = [
-        OrderStatus::PendingDispatch,
-        OrderStatus::Dispatched,
-        OrderStatus::Open,
-        OrderStatus::Accepted,
-    ];
-    let open_orders = order::Entity::find()
-        .filter(order::Column::Status.is_in(open))
+/// What an erased account's openid becomes: it holds a space, which no WeChat openid and no
+/// login code (`WechatLogin::openid_for_code`) can, so nobody logs in as an erased account.
+fn erased_openid(user_id: Uuid) -> String {
+    format!("erased {user_id}")
+}
+
+/// Openids erased before `erased_openid` existed; logins with them are refused.
+const LEGACY_ERASED_PREFIX: &str = "deleted:";
+
+/// What `user_id` still has to do or hand over, one line each: orders they placed, serve or
+/// are dispatched while they are open work (`workflow::OPEN_WORK`, escalated ones included),
+/// wishes they posted or claimed that are not settled, redemptions not yet used.
+async fn open_work_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<String>> {
+    use entity::{enums::RedemptionStatus, order, redemption, wish};
+    let mut open = Vec::new();
+    let orders = order::Entity::find()
+        .filter(order::Column::Status.is_in(OPEN_WORK))
         .filter(
-            sea_orm::Condition::any()
+            Condition::any()
                 .add(order::Column::RequesterId.eq(user_id))
+                .add(order::Column::AssigneeId.eq(user_id))
                 .add(order::Column::TakerId.eq(user_id)),
         )
-        .one(db)
+        .limit(5)
+        .all(db)
         .await?;
-    if open_orders.is_some() {
-        return Err(AppError::conflict(
-            "finish or cancel your open orders before deleting your account",
-        ));
+    for order in orders {
+        open.push(if order.requester_id == user_id {
+            format!("your order “{}” is not finished", order.title)
+        } else {
+            format!("the order “{}” is with you", order.title)
+        });
+    }
+    let wishes = wish::Entity::find()
+        .filter(wish::Column::Status.is_in(wishes::UNSETTLED))
+        .filter(
+            Condition::any()
+                .add(wish::Column::ResidentId.eq(user_id))
+                .add(wish::Column::ClaimerId.eq(user_id)),
+        )
+        .limit(5)
+        .all(db)
+        .await?;
+    for wish in wishes {
+        open.push(if wish.resident_id == user_id {
+            format!("your wish “{}” is not settled", wish.title)
+        } else {
+            format!("you claimed the wish “{}”", wish.title)
+        });
     }
     let pending = redemption::Entity::find()
         .filter(redemption::Column::UserId.eq(user_id))
         .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
-        .one(db)
+        .count(db)
         .await?;
-    if pending.is_some() {
-        return Err(AppError::conflict(
-            "use or cancel your pending redemptions before deleting your account",
-        ));
+    if pending > 0 {
+        open.push(format!("{pending} redemption(s) not yet used or cancelled"));
+    }
+    Ok(open)
+}
+
+/// Erases a user's personal data, unless they still have open work (`open_work_of`): the
+/// refusal names it. What others need keeps its history: orders lose their contact phone and
+/// address, the user's name becomes anonymous, their openid is freed.
+pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::Model> {
+    use entity::order;
+    let open = open_work_of(db, user_id).await?;
+    if !open.is_empty() {
+        return Err(AppError::conflict(format!(
+            "finish, hand back or cancel your open work before deleting your account: {}",
+            open.join("; ")
+        )));
     }
     order::Entity::update_many()
         .set(order::ActiveModel {
@@ -246,7 +287,7 @@ pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::
         .await?;
     Ok(user::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(user_id),
-        openid: Set(format!("deleted:{user_id}")),
+        openid: Set(erased_openid(user_id)),
         name: Set(None),
         phone: Set(None),
         address: Set(None),

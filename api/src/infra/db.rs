@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait, Value,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, Query},
     sqlx::{
         postgres::PgSslMode,
@@ -115,6 +115,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// Begins a write transaction that holds `subject` (e.g. "adjust:<user id>") until it ends, so
+/// that a cap read in it and the write it allows are one step: concurrent requests for the
+/// same subject run one after another. On PostgreSQL a transaction-scoped advisory lock; on
+/// SQLite the write lock `begin_write` takes before the first read already serialises every
+/// writer.
+pub async fn begin_serialised(
+    db: &DatabaseConnection,
+    subject: &str,
+) -> Result<DatabaseTransaction, DbErr> {
+    let txn = begin_write(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [subject.into()],
+        ))
+        .await?;
+    }
+    Ok(txn)
 }
 
 /// `SUM(column)` as a 64-bit integer on every backend: PostgreSQL sums BIGINT to NUMERIC.

@@ -24,6 +24,7 @@ use super::{get as get_merchant, offers, staff_role};
 use crate::{
     error::{AppError, AppResult},
     events::{Committed, Dispatcher, DomainEvent, Events},
+    idempotency,
     identity::{Actor, tokens::TokenKeys},
     infra::db::{begin_write, sum_i64},
     infra::shared_store::SharedStore,
@@ -59,20 +60,6 @@ fn new_code() -> String {
         .collect()
 }
 
-/// A retry's answer: the first redemption, which changed nothing more.
-fn returned(
-    existing: redemption::Model,
-    offer_id: Uuid,
-) -> AppResult<Committed<redemption::Model>> {
-    if existing.offer_id == offer_id {
-        Ok(Events::default().committed(existing))
-    } else {
-        Err(AppError::conflict(
-            "this idempotencyKey was already used for another offer",
-        ))
-    }
-}
-
 pub async fn redeem(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -85,17 +72,18 @@ pub async fn redeem(
         actor.id,
         validate::text("idempotencyKey", idempotency_key, 8, 100)?
     );
-    if let Some(existing) = find_by_key(db, &key).await? {
-        return returned(existing, offer_id);
-    }
-    match redeem_once(db, actor, offer_id, &key, valid_for).await {
-        // A concurrent retry with the same key won: answer with its redemption.
-        Err(AppError::Conflict(message)) => match find_by_key(db, &key).await? {
-            Some(existing) => returned(existing, offer_id),
-            None => Err(AppError::Conflict(message)),
+    // A retry's answer is the first redemption, which changes nothing more.
+    idempotency::replay_or_run(
+        Some(&key),
+        |key| async move {
+            let earlier = find_by_key(db, key).await?;
+            Ok(earlier.map(|earlier| Events::default().committed(earlier)))
         },
-        result => result,
-    }
+        |committed| committed.value().offer_id,
+        offer_id,
+        redeem_once(db, actor, offer_id, &key, valid_for),
+    )
+    .await
 }
 
 async fn redeem_once(

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{commands::record_event, find, stats};
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::{begin_write, group_by_parent},
@@ -28,6 +29,7 @@ pub struct CallbackReport {
 
 pub async fn record(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     report: CallbackReport,
@@ -38,6 +40,9 @@ pub async fn record(
             "satisfied is for residents who were reached",
         ));
     }
+    let note = content
+        .clear(db, actor, Scene::Comment, "note", note)
+        .await?;
     let txn = begin_write(db).await?;
     let order = find(&txn, order_id).await?;
     if !actor.roles.is_staff_of(order.community_id) {
@@ -51,6 +56,7 @@ pub async fn record(
         ));
     }
     let called_before = stats::has_callback(&txn, order.id).await?;
+    let note = note.record(&txn).await?;
     let callback = order_callback::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order.id),

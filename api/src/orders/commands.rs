@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use super::{
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
@@ -194,19 +195,25 @@ async fn open(
         Urgency::Normal => (allowed, category.completion_minutes),
         Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
     };
+    let content = &photos.content;
+    let (title, description) = futures::try_join!(
+        content.clear(db, actor, Scene::Forum, "title", new.title),
+        content.clear(db, actor, Scene::Forum, "description", new.description),
+    )?;
     let photos = photos
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
+    let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
     let order = order::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(intake.community_id),
         grid_id: Set(intake.grid_id),
         requester_id: Set(intake.requester_id),
         category_id: Set(category.id),
-        title: Set(new.title),
-        description: Set(new.description),
+        title: Set(title),
+        description: Set(description),
         address: Set(new.address),
         contact_phone: Set(intake.contact_phone.into()),
         preferred_time: Set(new.preferred_time),
@@ -262,12 +269,16 @@ async fn open(
 
 pub async fn dispatch(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     assignee_id: Uuid,
     note: Option<String>,
 ) -> AppResult<Committed<order::Model>> {
     let note = validate::optional_text("note", note.as_deref(), 500)?;
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
     let changes = order::ActiveModel {
         assignee_id: Set(Some(assignee_id)),
         ..Default::default()
@@ -343,11 +354,15 @@ pub async fn take(
 
 pub async fn decline(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let changes = order::ActiveModel {
         assignee_id: Set(None),
         ..Default::default()
@@ -373,11 +388,15 @@ pub(super) fn awaiting_again(order: &order::Model, now: DateTime<Utc>) -> DateTi
 
 pub async fn hand_back(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let current = find(db, order_id).await?;
     let changes = order::ActiveModel {
         assignee_id: Set(None),
@@ -403,12 +422,16 @@ pub async fn hand_back(
 /// STAFF pass an order they cannot serve to another community, timeline and all.
 pub async fn transfer(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     to_community: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let current = find(db, order_id).await?;
     let changes = order::ActiveModel {
         community_id: Set(to_community),
@@ -444,11 +467,15 @@ pub async fn transfer(
 
 pub async fn report_progress(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     note: String,
 ) -> AppResult<Committed<order::Model>> {
     let note = validate::text("note", &note, 1, 500)?;
+    let note = content
+        .clear(db, actor, Scene::Comment, "note", note)
+        .await?;
     transition(
         db,
         actor,
@@ -467,11 +494,15 @@ pub async fn report_progress(
 /// Points credited for it are held (`points::records::hold_for_order`) until it is rated again.
 pub async fn reopen(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let current = find(db, order_id).await?;
     let now = Utc::now();
     let taker_available = match current.taker_id {
@@ -499,15 +530,25 @@ pub async fn reopen(
         step,
         Some(reason),
         changes,
-        move |_, order| {
+        move |txn, order| {
             Box::pin(async move {
-                if workflow::may_reopen(order.completed_at, now) {
-                    Ok(())
-                } else {
-                    Err(AppError::conflict(
+                if !workflow::may_reopen(order.completed_at, now) {
+                    return Err(AppError::conflict(
                         "an order can be reopened within 7 days of its completion",
-                    ))
+                    ));
                 }
+                let reopened = order_event::Entity::find()
+                    .filter(order_event::Column::OrderId.eq(order.id))
+                    .filter(order_event::Column::Action.eq(step.action()))
+                    .count(txn)
+                    .await?;
+                if reopened >= workflow::MAX_REOPENS {
+                    return Err(AppError::conflict(
+                        "this order was reopened once already; if it is still not fixed, \
+                         please place a new order or call your community",
+                    ));
+                }
+                Ok(())
             })
         },
     )
@@ -570,16 +611,21 @@ pub async fn complete(
     order_id: Uuid,
     report: CompletionReport,
 ) -> AppResult<Committed<order::Model>> {
+    let summary = photos
+        .content
+        .clear(db, actor, Scene::Forum, "summary", report.summary)
+        .await?;
     let photos = photos
         .check(db, actor, PhotoPurpose::CompletionPhoto, &report.photo_keys)
         .await?;
     let changes = order::ActiveModel {
-        completion_summary: Set(Some(report.summary)),
+        completion_summary: Set(Some(summary.text().to_owned())),
         minutes_spent: Set(Some(report.minutes_spent)),
         completed_at: Set(Some(Utc::now())),
         ..Default::default()
     };
     let applied = transition(db, actor, order_id, Step::Complete, None, changes, no_check).await?;
+    summary.record(&applied.txn).await?;
     photos::attach(&applied.txn, actor.id, Attachment::Order(order_id), photos).await?;
     applied.commit().await
 }
@@ -588,6 +634,7 @@ pub async fn complete(
 /// at most `minutes_cap` of it, in the same transaction.
 pub async fn rate(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     stars: i32,
@@ -598,9 +645,12 @@ pub async fn rate(
         return Err(AppError::bad_input("stars must be between 1 and 5"));
     }
     let comment = validate::optional_text("comment", comment.as_deref(), 500)?;
+    let comment = content
+        .clear_optional(db, actor, Scene::Comment, "comment", comment)
+        .await?;
     let changes = order::ActiveModel {
         rating_stars: Set(Some(stars as i16)),
-        rating_comment: Set(comment.clone()),
+        rating_comment: Set(comment.as_ref().map(|c| c.text().to_owned())),
         rated_at: Set(Some(Utc::now())),
         ..Default::default()
     };
@@ -611,13 +661,17 @@ pub async fn rate(
 
 pub async fn cancel(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let changes = order::ActiveModel {
-        cancel_reason: Set(Some(reason.clone())),
+        cancel_reason: Set(Some(reason.text().to_owned())),
         ..Default::default()
     };
     transition(
@@ -683,7 +737,7 @@ pub(super) async fn transition<F>(
     actor: &Actor,
     order_id: Uuid,
     step: Step,
-    note: Option<String>,
+    note: Option<Cleared>,
     changes: order::ActiveModel,
     check: F,
 ) -> AppResult<Applied>
@@ -719,7 +773,7 @@ pub(super) async fn apply_step(
     actor: &Actor,
     order_id: Uuid,
     step: Step,
-    note: Option<String>,
+    note: Option<Cleared>,
     mut changes: order::ActiveModel,
     check: Check,
     who: impl FnOnce(&order::Model) -> Relation,
@@ -753,6 +807,10 @@ pub(super) async fn apply_step(
     let before = order;
     let order = find(&txn, order_id).await?;
     stats::restate_order(&txn, &before, &order).await?;
+    let note = match note {
+        Some(note) => Some(note.record(&txn).await?),
+        None => None,
+    };
     record_event(
         &txn,
         &order,

@@ -23,6 +23,7 @@ use super::{
     workflow::{Relation, Response, Step},
 };
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     events::Committed,
     identity::Actor,
@@ -90,10 +91,14 @@ fn with_department(
 
 pub async fn escalate(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     input: Escalate,
 ) -> AppResult<Committed<escalation::Model>> {
     let reason = validate::text("reason", &input.reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let current = find(db, input.order_id).await?;
     let community = organisation::get_community(db, current.community_id).await?;
     let street = organisation::get_street(db, community.street_id).await?;
@@ -108,12 +113,13 @@ pub async fn escalate(
         taker_id: Set(None),
         ..with_department(department.id, input.to, street.id, due)
     };
+    let hop_reason = reason.text().to_owned();
     let applied = transition(
         db,
         actor,
         input.order_id,
         Step::Escalate,
-        Some(reason.clone()),
+        Some(reason),
         changes,
         move |_, _| Box::pin(async move { fits }),
     )
@@ -125,7 +131,7 @@ pub async fn escalate(
         Hop {
             level: input.to,
             department_id: department.id,
-            reason,
+            reason: hop_reason,
             by: actor.id,
             at: now,
             due,
@@ -205,10 +211,15 @@ fn still_with_them(hop: &escalation::Model, response: Response) -> AppResult<()>
 
 pub async fn respond(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     answer: Answer,
 ) -> AppResult<Committed<escalation::Model>> {
     let note = validate::text("note", &answer.note, 1, 1000)?;
+    let note = content
+        .clear(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let note_text = note.text().to_owned();
     let hop = get(db, answer.escalation_id).await?;
     let current = find(db, hop.order_id).await?;
     let now = Utc::now();
@@ -218,7 +229,7 @@ pub async fn respond(
         Response::Accept | Response::Progress => Default::default(),
         Response::Resolve => order::ActiveModel {
             completed_at: Set(Some(now)),
-            completion_summary: Set(Some(note.clone())),
+            completion_summary: Set(Some(note_text.clone())),
             accepted_at: Set(current.accepted_at.or(Some(now))),
             escalated_to_id: Set(None),
             escalated_street_id: Set(None),
@@ -263,7 +274,7 @@ pub async fn respond(
         actor,
         hop.order_id,
         Step::Respond(response),
-        Some(note.clone()),
+        Some(note),
         changes,
         Box::new(move |txn, order| {
             Box::pin(async move {
@@ -289,7 +300,7 @@ pub async fn respond(
         status: Set(status),
         closed_by: Set(Some(actor.id)),
         closed_at: Set(Some(now)),
-        outcome: Set(Some(note.clone())),
+        outcome: Set(Some(note_text.clone())),
         ..Default::default()
     };
     let update = match response {
@@ -320,7 +331,7 @@ pub async fn respond(
                 Hop {
                     level: EscalationLevel::District,
                     department_id: department.id,
-                    reason: note,
+                    reason: note_text,
                     by: actor.id,
                     at: now,
                     due,

@@ -109,6 +109,14 @@ pub const AWAITING_ACCEPTANCE: [OrderStatus; 3] = [PendingDispatch, Dispatched, 
 /// settled, Open311 shows it closed).
 pub const CLOSED: [OrderStatus; 3] = [Completed, Rated, Cancelled];
 
+/// Orders someone still has to act on: every status that is not `CLOSED`. Deleting an account,
+/// for one, waits until none of these involves it.
+pub const OPEN_WORK: [OrderStatus; 5] = [PendingDispatch, Dispatched, Open, Accepted, Escalated];
+
+/// A requester may reopen an order once: a second reopen would restart the hold on the
+/// member's points at every completion.
+pub const MAX_REOPENS: u64 = 1;
+
 fn label(status: OrderStatus) -> &'static str {
     match status {
         PendingDispatch => "waiting for dispatch",
@@ -122,10 +130,33 @@ fn label(status: OrderStatus) -> &'static str {
     }
 }
 
+/// The step as the verb of a sentence about "this order".
+fn verb(step: Step) -> &'static str {
+    match step {
+        Step::Dispatch => "dispatch",
+        Step::Publish => "publish",
+        Step::Take => "take",
+        Step::Decline => "decline",
+        Step::HandBack => "hand back",
+        Step::Transfer => "transfer",
+        Step::Progress => "report progress on",
+        Step::Reopen { .. } => "reopen",
+        Step::Complete => "complete",
+        Step::Rate => "rate",
+        Step::Cancel => "cancel",
+        Step::Escalate => "escalate",
+        Step::Respond(Response::Accept) => "accept the escalation of",
+        Step::Respond(Response::Progress) => "report escalation progress on",
+        Step::Respond(Response::Resolve) => "resolve",
+        Step::Respond(Response::Return) => "return",
+        Step::Respond(Response::PassOn) => "pass on",
+    }
+}
+
 fn wrong_state(step: Step, status: OrderStatus) -> Refusal {
     Refusal::WrongState(format!(
         "cannot {} this order: it is {}",
-        step.action().to_lowercase().replace('_', " "),
+        verb(step),
         label(status)
     ))
 }
@@ -289,6 +320,35 @@ pub fn next_status(status: OrderStatus, step: Step, who: Relation) -> Result<Ord
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_is_either_open_work_or_closed() {
+        use sea_orm::Iterable;
+        for status in OrderStatus::iter() {
+            assert!(
+                OPEN_WORK.contains(&status) != CLOSED.contains(&status),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_read_as_sentences() {
+        let Err(Refusal::WrongState(why)) = next_status(
+            Completed,
+            Step::Respond(Response::Progress),
+            Relation {
+                department: true,
+                ..Relation::default()
+            },
+        ) else {
+            panic!("refused");
+        };
+        assert_eq!(
+            why,
+            "cannot report escalation progress on this order: it is already completed"
+        );
+    }
 
     #[test]
     fn nobody_takes_their_own_order() {

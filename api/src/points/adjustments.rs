@@ -8,16 +8,16 @@ use entity::{
     points_entry, role_grant,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::{client_key, idempotently, ledger, ledger::Posting, rules, same_request};
+use super::{Moved, client_key, ledger, ledger::Posting, replay_or_post, rules};
 use crate::{
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::begin_write,
+    infra::db::{begin_serialised, begin_write},
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
@@ -85,7 +85,7 @@ fn confirmed_by_a_community_of(
 }
 
 /// Points `actor` has adjusted today (China time), either way.
-async fn adjusted_today(db: &DatabaseConnection, actor: Uuid) -> AppResult<i64> {
+async fn adjusted_today(db: &impl ConnectionTrait, actor: Uuid) -> AppResult<i64> {
     let amounts: Vec<i64> = points_entry::Entity::find()
         .select_only()
         .column(points_entry::Column::Amount)
@@ -99,7 +99,9 @@ async fn adjusted_today(db: &DatabaseConnection, actor: Uuid) -> AppResult<i64> 
 }
 
 /// Posts a correction at once, within the actor's daily cap; past it, refuses with
-/// APPROVAL_REQUIRED (`request` files it for a second member instead).
+/// APPROVAL_REQUIRED (`request` files it for a second member instead). The day's total is read
+/// in the transaction that posts, serialised per actor: concurrent corrections cannot each
+/// see the total before the others.
 pub async fn adjust(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -109,26 +111,25 @@ pub async fn adjust(
 ) -> AppResult<points_entry::Model> {
     may_manage_points_of(db, actor, correction.user_id).await?;
     let key = client_key(actor, "adjust", idempotency_key)?;
-    if let Some(key) = &key
-        && let Some(existing) = ledger::find_by_key(db, key).await?
-    {
-        same_request(&existing, correction.user_id, correction.amount)?;
-        return Ok(existing);
-    }
-    let today = adjusted_today(db, actor.id).await?;
-    if today + correction.amount.abs() > daily_cap {
-        return Err(AppError::ApprovalRequired(format!(
-            "you have adjusted {today} points today; past {daily_cap} another STAFF member must \
-             approve: use requestPointsAdjustment"
-        )));
-    }
     let Correction {
         user_id,
         amount,
         reason,
     } = correction;
-    let posted = async {
-        let txn = begin_write(db).await?;
+    let moved = Moved {
+        user_id,
+        amount,
+        counterpart: None,
+    };
+    replay_or_post(db, key.as_deref(), moved, async {
+        let txn = begin_serialised(db, &format!("adjust:{}", actor.id)).await?;
+        let today = adjusted_today(&txn, actor.id).await?;
+        if today + amount.abs() > daily_cap {
+            return Err(AppError::ApprovalRequired(format!(
+                "you have adjusted {today} points today; past {daily_cap} another STAFF member \
+                 must approve: use requestPointsAdjustment"
+            )));
+        }
         let entry = ledger::post(
             &txn,
             Posting {
@@ -145,11 +146,8 @@ pub async fn adjust(
         .await?;
         txn.commit().await?;
         Ok(entry)
-    }
-    .await;
-    let entry = idempotently(db, key.as_deref(), posted).await?;
-    same_request(&entry, user_id, amount)?;
-    Ok(entry)
+    })
+    .await
 }
 
 /// Files a correction for a second STAFF member's decision.

@@ -10,15 +10,16 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    Moved,
     ledger::{self, Posting},
     policy::{self, Setting},
-    rules,
+    replay_or_post, rules,
 };
 use crate::{
     china_time::month_bounds,
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{begin_write, sum_i64},
+    infra::db::{begin_serialised, sum_i64},
     validate,
 };
 
@@ -91,51 +92,57 @@ pub async fn give(
             "points go only to family registered at your address in your community",
         ));
     }
-    let out_key = format!("gift:{}:{key}:out", actor.id);
-    if let Some(existing) = ledger::find_by_key(db, &out_key).await? {
-        return Ok(existing);
-    }
     let community_id = giver
         .community_id
         .ok_or_else(|| AppError::bad_input("set your community in your profile first"))?;
-    let cap = gift_cap_of(db, community_id).await?;
-    let txn = begin_write(db).await?;
-    // This month (China time) so far, read in the transaction that adds to it.
-    let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
-    let given: Option<i64> = points_entry::Entity::find()
-        .select_only()
-        .column_as(sum_i64(points_entry::Column::Amount), "given")
-        .filter(points_entry::Column::UserId.eq(actor.id))
-        .filter(points_entry::Column::Kind.eq(EntryKind::GiftOut))
-        .filter(points_entry::Column::CreatedAt.gte(month_start))
-        .into_tuple()
-        .one(&txn)
-        .await?
-        .flatten();
-    let given = -given.unwrap_or(0);
-    if given + gift.amount > cap {
-        return Err(AppError::conflict(format!(
-            "your community lets you give {cap} points a month; you have given {given}"
-        )));
-    }
-    let posting = |user_id, kind, amount, side: &str| Posting {
-        user_id,
-        kind,
-        amount,
-        reference: Some(("user", if side == "out" { gift.to } else { actor.id })),
-        rate: None,
-        reason: note.clone(),
-        idempotency_key: Some(format!("gift:{}:{key}:{side}", actor.id)),
-        created_by: Some(actor.id),
+    let out_key = format!("gift:{}:{key}:out", actor.id);
+    let moved = Moved {
+        user_id: actor.id,
+        amount: -gift.amount,
+        counterpart: Some(gift.to),
     };
-    let out = ledger::post(
-        &txn,
-        posting(actor.id, EntryKind::GiftOut, -gift.amount, "out"),
-    )
-    .await?;
-    ledger::post(&txn, posting(gift.to, EntryKind::GiftIn, gift.amount, "in")).await?;
-    txn.commit().await?;
-    Ok(out)
+    replay_or_post(db, Some(&out_key), moved, async {
+        // The month's total is read after the giver is held, in the transaction that adds to
+        // it: concurrent gifts cannot each see it before the others.
+        let txn = begin_serialised(db, &format!("gift:{}", actor.id)).await?;
+        let cap = gift_cap_of(&txn, community_id).await?;
+        let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
+        let given: Option<i64> = points_entry::Entity::find()
+            .select_only()
+            .column_as(sum_i64(points_entry::Column::Amount), "given")
+            .filter(points_entry::Column::UserId.eq(actor.id))
+            .filter(points_entry::Column::Kind.eq(EntryKind::GiftOut))
+            .filter(points_entry::Column::CreatedAt.gte(month_start))
+            .into_tuple()
+            .one(&txn)
+            .await?
+            .flatten();
+        let given = -given.unwrap_or(0);
+        if given + gift.amount > cap {
+            return Err(AppError::conflict(format!(
+                "your community lets you give {cap} points a month; you have given {given}"
+            )));
+        }
+        let posting = |user_id, kind, amount, side: &str| Posting {
+            user_id,
+            kind,
+            amount,
+            reference: Some(("user", if side == "out" { gift.to } else { actor.id })),
+            rate: None,
+            reason: note.clone(),
+            idempotency_key: Some(format!("gift:{}:{key}:{side}", actor.id)),
+            created_by: Some(actor.id),
+        };
+        let out = ledger::post(
+            &txn,
+            posting(actor.id, EntryKind::GiftOut, -gift.amount, "out"),
+        )
+        .await?;
+        ledger::post(&txn, posting(gift.to, EntryKind::GiftIn, gift.amount, "in")).await?;
+        txn.commit().await?;
+        Ok(out)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
+    idempotency,
     identity::Actor,
     infra::db::{begin_write, sum_i64},
     organisation,
@@ -62,22 +63,40 @@ pub async fn set_rate(
     ))
 }
 
-/// Runs a posting; if it lost a race to a concurrent request with the same idempotency key,
-/// returns the winner's entry instead of an error.
-async fn idempotently(
+/// What a keyed posting moves: whose points, how many, and with whom (the entry it
+/// references). A key sent again must ask for the same.
+#[derive(PartialEq)]
+struct Moved {
+    user_id: Uuid,
+    amount: i64,
+    counterpart: Option<Uuid>,
+}
+
+impl Moved {
+    fn of(entry: &points_entry::Model) -> Self {
+        Self {
+            user_id: entry.user_id,
+            amount: entry.amount,
+            counterpart: entry.reference_id,
+        }
+    }
+}
+
+/// `post` once per key; see `idempotency::replay_or_run`.
+async fn replay_or_post(
     db: &DatabaseConnection,
     key: Option<&str>,
-    result: AppResult<points_entry::Model>,
+    moved: Moved,
+    post: impl Future<Output = AppResult<points_entry::Model>>,
 ) -> AppResult<points_entry::Model> {
-    match (result, key) {
-        (Err(AppError::Conflict(message)), Some(key)) => {
-            match ledger::find_by_key(db, key).await? {
-                Some(existing) => Ok(existing),
-                None => Err(AppError::Conflict(message)),
-            }
-        }
-        (result, _) => result,
-    }
+    idempotency::replay_or_run(
+        key,
+        |key| ledger::find_by_key(db, key),
+        Moved::of,
+        moved,
+        post,
+    )
+    .await
 }
 
 /// Client keys are namespaced by who sent them, so two callers cannot collide.
@@ -87,16 +106,6 @@ fn client_key(actor: &Actor, purpose: &str, key: Option<String>) -> AppResult<Op
         Ok(format!("{purpose}:{}:{key}", actor.id))
     })
     .transpose()
-}
-
-fn same_request(entry: &points_entry::Model, user_id: Uuid, amount: i64) -> AppResult<()> {
-    if entry.user_id == user_id && entry.amount == amount {
-        Ok(())
-    } else {
-        Err(AppError::conflict(
-            "this idempotencyKey was already used for a different request",
-        ))
-    }
 }
 
 /// Undoes a mistaken EARN with a REVERSAL entry. An entry is reversed at most once: reversing
@@ -116,14 +125,19 @@ pub async fn reverse(
     if original.kind != EntryKind::Earn {
         return Err(AppError::bad_input("only EARN entries can be reversed"));
     }
-    let posted = async {
+    let moved = Moved {
+        user_id: original.user_id,
+        amount: -original.amount,
+        counterpart: Some(original.id),
+    };
+    let key = reversal_key(&original);
+    replay_or_post(db, Some(&key), moved, async {
         let txn = begin_write(db).await?;
         let entry = reverse_in(&txn, actor, &original, reason).await?;
         txn.commit().await?;
         Ok(entry)
-    }
-    .await;
-    idempotently(db, Some(&reversal_key(&original)), posted).await
+    })
+    .await
 }
 
 /// An entry is reversed at most once; asking again (a retry) returns that reversal.
