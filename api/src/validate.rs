@@ -1,6 +1,9 @@
 //! Input rules shared by every domain: they trim, bound and explain.
 use crate::error::{AppError, AppResult};
 
+/// The most characters any text field takes (an order's description).
+pub const LONGEST_TEXT: usize = 2000;
+
 /// Trims `value` and checks it has between `min` and `max` characters, none of them a control
 /// character other than newline and tab: PostgreSQL cannot store NUL at all, and the others
 /// only garble what staff read.

@@ -17,7 +17,9 @@ use hongfan::delivery::deliver_due;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PUBLISH, TestApp, World, captured_logs, spawn_app_with, with_redis};
+use crate::helpers::{
+    Login, PUBLISH, TestApp, World, captured_logs, error_code, spawn_app_with, with_redis,
+};
 
 /// What the fake has seen, and how it misbehaves.
 #[derive(Default)]
@@ -531,4 +533,109 @@ async fn a_verified_phone_becomes_the_default_contact_phone() {
     assert_eq!(bound["bindPhoneNumber"]["phone"], "13912345678");
     let placed = w.app.ok(&user.token, place, vars).await;
     assert_eq!(placed["placeOrder"]["contactPhone"], "13912345678");
+}
+
+#[tokio::test]
+async fn text_is_validated_before_it_is_checked_and_checked_on_every_entry_point() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    // Too long for a title: refused by validation, and WeChat never sees it.
+    let oversize = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            PLACE_TEXT,
+            json!({ "c": w.demo.repair, "t": "长".repeat(100_001) }),
+        )
+        .await;
+    assert_eq!(error_code(&oversize), "BAD_USER_INPUT", "{oversize}");
+    let reason = w
+        .app
+        .graphql(
+            Some(&w.staff.token),
+            "mutation($id: ID!, $r: String) { decidePointsAdjustment(requestId: $id, approve: false, reason: $r) { id } }",
+            json!({ "id": uuid::Uuid::now_v7(), "r": "长".repeat(100_001) }),
+        )
+        .await;
+    assert_eq!(error_code(&reason), "BAD_USER_INPUT", "{reason}");
+    assert!(fake.checked.lock().expect("checked").is_empty());
+
+    // Open311 files through the same domain command, so its text is checked too.
+    let admin = w.app.login("demo-admin").await;
+    let key = w
+        .app
+        .ok(
+            &admin.token,
+            "mutation($c: ID!) { issueOpen311Key(communityId: $c, name: \"12345热线\") { apiKey } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["issueOpen311Key"]["apiKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let filed = w
+        .app
+        .http
+        .post(format!("{}/open311/v2/requests.json", w.app.address))
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", "REPAIR"),
+            ("description", "违规广告，加微信"),
+            ("address_string", "凤凰社区5号楼"),
+            ("phone", "13700009999"),
+        ])
+        .send()
+        .await
+        .expect("open311");
+    assert_eq!(filed.status(), reqwest::StatusCode::BAD_REQUEST);
+    let refusal: Value = filed.json().await.expect("json");
+    assert!(
+        refusal[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("content security")),
+        "{refusal}"
+    );
+    assert!(!fake.checked.lock().expect("checked").is_empty(), "checked");
+    let orders = entity::order::Entity::find()
+        .all(&w.app.db)
+        .await
+        .expect("orders");
+    assert!(orders.is_empty(), "nothing filed");
+
+    // Unchecked text (WeChat down, fail-open) is flagged only when it was stored.
+    fake.content_check_down.store(true, Ordering::SeqCst);
+    // Checked (unchecked, flag pending), then refused for its photo: nothing stored, no flag.
+    let missing_photo = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            "mutation($c: ID!) { placeOrder(input: { categoryId: $c, title: \"楼道灯坏了\", description: \"\", address: \"3号楼\", contactPhone: \"13800000001\", photoKeys: [\"photos/orders/none.jpg\"] }) { id } }",
+            json!({ "c": w.demo.repair }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&missing_photo),
+        "BAD_USER_INPUT",
+        "{missing_photo}"
+    );
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(flags["contentFlags"]["edges"], json!([]), "{flags}");
+    w.app
+        .ok(
+            &w.resident.token,
+            PLACE_TEXT,
+            json!({ "c": w.demo.repair, "t": "楼道灯坏了" }),
+        )
+        .await;
+    let flags = w
+        .app
+        .ok(&w.staff.token, FLAGS, json!({ "c": w.demo.community }))
+        .await;
+    assert_eq!(
+        flags["contentFlags"]["edges"][0]["node"]["reason"], "UNCHECKED",
+        "{flags}"
+    );
 }

@@ -49,6 +49,7 @@ use crate::{
     organisation::units::UnitTotals,
     pagination::{Page, PageRequest, encode_cursor},
     state::AppState,
+    validate,
 };
 
 #[derive(MergedObject, Default)]
@@ -360,7 +361,8 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
 }
 
 /// Content security for resolvers whose domain command does not clear its text yet; the
-/// order workflow (and so Open311) clears it in the domain, after validation.
+/// order workflow (and so Open311) clears it in the domain, after validation. Until each
+/// does, text longer than any field takes is refused here before it could reach WeChat.
 async fn check_content(
     ctx: &Context<'_>,
     author: &Actor,
@@ -369,6 +371,7 @@ async fn check_content(
 ) -> async_graphql::Result<()> {
     let state = state(ctx)?;
     for (field, text) in texts {
+        validate::text(field, text, 0, validate::LONGEST_TEXT)?;
         let cleared = state
             .content
             .clear(&state.db, author, scene, field, (*text).to_owned())

@@ -65,7 +65,12 @@ impl TryFrom<PlaceOrderInput> for NewOrder {
         Ok(Self {
             category_id: input.category_id,
             title: validate::text("title", &input.title, 1, 100)?,
-            description: validate::text("description", &input.description, 0, 2000)?,
+            description: validate::text(
+                "description",
+                &input.description,
+                0,
+                validate::LONGEST_TEXT,
+            )?,
             address: validate::text("address", &input.address, 1, 200)?,
             contact_phone: input
                 .contact_phone

@@ -124,7 +124,12 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         community_id: Set(new.community_id),
         title: Set(validate::text("title", &new.title, 1, 100)?),
-        description: Set(validate::text("description", &new.description, 0, 2000)?),
+        description: Set(validate::text(
+            "description",
+            &new.description,
+            0,
+            validate::LONGEST_TEXT,
+        )?),
         place: Set(validate::text("place", &new.place, 1, 200)?),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
