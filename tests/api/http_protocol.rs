@@ -264,3 +264,50 @@ async fn validation_is_skipped_only_for_what_passed_it_unchanged() {
         assert!(body.get("data").is_none(), "{body}");
     }
 }
+
+/// GraphiQL's own introspection query (graphql-js `getIntrospectionQuery`, as the vendored
+/// GraphiQL sends it): nine `ofType`s deep, 15 levels in all.
+fn graphiql_introspection() -> String {
+    let type_ref = format!(
+        "fragment TypeRef on __Type {{ kind name {}{} }}",
+        "ofType { kind name ".repeat(9),
+        "}".repeat(9)
+    );
+    format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} \
+         subscriptionType {{ name }} types {{ ...FullType }} directives {{ name description \
+         locations args {{ ...InputValue }} }} }} }} \
+         fragment FullType on __Type {{ kind name description fields(includeDeprecated: true) \
+         {{ name description args {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated \
+         deprecationReason }} inputFields {{ ...InputValue }} interfaces {{ ...TypeRef }} \
+         enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }} \
+         possibleTypes {{ ...TypeRef }} }} \
+         fragment InputValue on __InputValue {{ name description type {{ ...TypeRef }} defaultValue }} \
+         {type_ref}"
+    )
+}
+
+#[tokio::test]
+async fn graphiql_loads_the_schema_and_its_depth_lets_nothing_else_through() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(None, &graphiql_introspection(), json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+    assert!(
+        body["data"]["__schema"]["types"]
+            .as_array()
+            .expect("types")
+            .len()
+            > 50
+    );
+
+    // The same depth beside an ordinary field is held to the ordinary limit.
+    let nested = format!("{}name{}", "ofType { ".repeat(9), " }".repeat(9));
+    let mixed = format!(
+        "{{ __schema {{ types {{ fields {{ args {{ type {{ {nested} }} }} }} }} }} serviceCategories {{ id }} }}"
+    );
+    let body = app.graphql(None, &mixed, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["limit"], "depth", "{body}");
+}

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use async_graphql::{
     Name, Positioned, Request, ServerError, Value as ConstValue, Variables,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 /// The bounds; README's "Security" section lists them.
@@ -256,6 +256,38 @@ impl ParsedDocuments {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Whether every operation of the document selects only introspection fields (`__schema`,
+/// `__type`, `__typename`) at its root, through fragments too (each looked at once).
+pub fn only_introspects(document: &ExecutableDocument) -> bool {
+    fn root<'d>(
+        document: &'d ExecutableDocument,
+        set: &'d SelectionSet,
+        seen: &mut HashSet<&'d Name>,
+    ) -> bool {
+        set.items.iter().all(|item| match &item.node {
+            Selection::Field(field) => field.node.name.node.starts_with("__"),
+            Selection::InlineFragment(fragment) => {
+                root(document, &fragment.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                seen.insert(name)
+                    && document
+                        .fragments
+                        .get(name)
+                        .is_some_and(|f| root(document, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    let mut seen = HashSet::new();
+    let mut operations = document.operations.iter().peekable();
+    operations.peek().is_some()
+        && operations.all(|(_, operation)| {
+            operation.node.ty == OperationType::Query
+                && root(document, &operation.node.selection_set.node, &mut seen)
+        })
 }
 
 /// Fields and aliases a selection expands to; saturating, so a fragment bomb stays a number.

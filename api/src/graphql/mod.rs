@@ -99,6 +99,10 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::Subscription
 /// its selection; a list multiplies its items' cost by its page size (`pagination::list_cost`).
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 10_000;
+/// Depth of GraphiQL's own introspection query (graphql-js `getIntrospectionQuery`: types →
+/// fields → args → type → nine `ofType`s → name), admitted for documents that only
+/// introspect, where introspection is on.
+pub const MAX_INTROSPECTION_DEPTH: usize = 15;
 
 /// `development` keeps introspection and "did you mean…" suggestions, which in production
 /// would describe the schema to strangers.
@@ -107,12 +111,21 @@ fn build_schema(
     development: bool,
     validation: ValidationMode,
 ) -> AppSchema {
+    build_schema_with_depth(state, development, validation, MAX_DEPTH)
+}
+
+fn build_schema_with_depth(
+    state: Option<AppState>,
+    development: bool,
+    validation: ValidationMode,
+    depth: usize,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         subscriptions::SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
+    .limit_depth(depth)
     .limit_complexity(MAX_COMPLEXITY)
     .validation_mode(validation);
     if let Some(state) = state {
@@ -139,14 +152,26 @@ pub struct Api {
     /// passed full validation before without variables: validating them again would give the
     /// same answer (async-graphql runs every rule on every request otherwise).
     revalidating_cost_only: AppSchema,
+    /// Where introspection is on: the schema for documents that only introspect, with the
+    /// depth GraphiQL's introspection query needs and every other limit as usual.
+    introspecting: Option<AppSchema>,
     documents: Arc<limits::ParsedDocuments>,
 }
 
 impl Api {
     pub fn new(state: AppState, development: bool) -> Self {
+        let introspecting = development.then(|| {
+            build_schema_with_depth(
+                Some(state.clone()),
+                development,
+                ValidationMode::Strict,
+                MAX_INTROSPECTION_DEPTH,
+            )
+        });
         Self {
             schema: build_schema(Some(state.clone()), development, ValidationMode::Strict),
             revalidating_cost_only: build_schema(Some(state), development, ValidationMode::Fast),
+            introspecting,
             documents: Arc::default(),
         }
     }
@@ -155,10 +180,16 @@ impl Api {
 impl Api {
     /// Runs one query or mutation (subscriptions go through `socket::SocketExecutor`).
     pub async fn execute(&self, mut request: Request) -> Response {
-        let mut response = match self.documents.admit(&mut request) {
-            Err(exceeded) => return Response::from_errors(vec![exceeded.into_server_error()]),
-            Ok(true) => self.revalidating_cost_only.execute(request).await,
-            Ok(false) if request.variables.is_empty() => {
+        let admitted = self.documents.admit(&mut request);
+        // Measured and parsed by now: only a bounded document is looked at.
+        let introspecting = self.introspecting.as_ref().filter(|_| {
+            admitted.is_ok() && request.parsed_query().is_ok_and(limits::only_introspects)
+        });
+        let mut response = match (admitted, introspecting) {
+            (Err(exceeded), _) => return Response::from_errors(vec![exceeded.into_server_error()]),
+            (Ok(_), Some(schema)) => schema.execute(request).await,
+            (Ok(true), None) => self.revalidating_cost_only.execute(request).await,
+            (Ok(false), None) if request.variables.is_empty() => {
                 let (query, operation) = (request.query.clone(), request.operation_name.clone());
                 let response = self.schema.execute(request).await;
                 // Validation errors have no path; errors met while executing do.
@@ -167,7 +198,7 @@ impl Api {
                 }
                 response
             }
-            Ok(false) => self.schema.execute(request).await,
+            (Ok(false), None) => self.schema.execute(request).await,
         };
         error::add_codes(&mut response.errors);
         response
