@@ -85,17 +85,41 @@ impl ContentGuard {
         field: &str,
         text: String,
     ) -> AppResult<Cleared> {
-        let flag = match self {
-            Self::Wechat { api, fail_open } if !text.trim().is_empty() => {
-                let author = identity::get_user(db, author.id).await?;
-                match verdict(api, *fail_open, &author, scene, field, &text).await? {
-                    Verdict::Pass => None,
-                    Verdict::Flag(reason) => Some(flag(&author, field, &text, reason)),
-                }
+        let [cleared] = self.clear_all(db, author, scene, [(field, text)]).await?;
+        Ok(cleared)
+    }
+
+    /// `clear` for several texts of one command, in order, reading the author once; the
+    /// first risky one refuses them all.
+    pub async fn clear_all<const N: usize>(
+        &self,
+        db: &DatabaseConnection,
+        author: &Actor,
+        scene: Scene,
+        texts: [(&str, String); N],
+    ) -> AppResult<[Cleared; N]> {
+        let checked = match self {
+            Self::Wechat { api, fail_open } if texts.iter().any(|(_, t)| !t.trim().is_empty()) => {
+                Some((api, *fail_open, identity::get_user(db, author.id).await?))
             }
             _ => None,
         };
-        Ok(Cleared { text, flag })
+        let mut cleared = Vec::with_capacity(N);
+        for (field, text) in texts {
+            let flag = match &checked {
+                Some((api, fail_open, author)) if !text.trim().is_empty() => {
+                    match verdict(api, *fail_open, author, scene, field, &text).await? {
+                        Verdict::Pass => None,
+                        Verdict::Flag(reason) => Some(flag(author, field, &text, reason)),
+                    }
+                }
+                _ => None,
+            };
+            cleared.push(Cleared { text, flag });
+        }
+        cleared
+            .try_into()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("one cleared text per text")))
     }
 
     /// `clear` for an optional text.

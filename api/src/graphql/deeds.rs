@@ -170,7 +170,7 @@ impl DeedMutation {
         when: DateTime<Utc>,
     ) -> Result<GoodDeed> {
         let actor = actor(ctx).await?;
-        check_content(ctx, actor, Scene::Forum, &[("description", &description)]).await?;
+        check_content(ctx, actor, Scene::Forum, [("description", &description)]).await?;
         let report = DeedReport {
             kind_id: parse_id("kindId", &kind_id)?,
             description,

@@ -283,8 +283,8 @@ impl EscalationMutation {
             department_id: parse_id("departmentId", &input.department_id)?,
             reason: input.reason,
         };
-        let hop =
-            escalations::escalate(&state(ctx)?.db, &state(ctx)?.content, actor, escalate).await?;
+        let state = state(ctx)?;
+        let hop = escalations::escalate(&state.db, &state.content, actor, escalate).await?;
         Ok(Escalation(settle(ctx, hop).await?))
     }
 
@@ -305,8 +305,8 @@ impl EscalationMutation {
                 .map(|id| parse_id("departmentId", &id))
                 .transpose()?,
         };
-        let hop =
-            escalations::respond(&state(ctx)?.db, &state(ctx)?.content, actor, answer).await?;
+        let state = state(ctx)?;
+        let hop = escalations::respond(&state.db, &state.content, actor, answer).await?;
         Ok(Escalation(settle(ctx, hop).await?))
     }
 }

@@ -422,7 +422,7 @@ impl IdentityMutation {
     ) -> Result<User> {
         let actor = actor(ctx).await?;
         let name = input.name.as_deref().unwrap_or_default();
-        check_content(ctx, actor, Scene::Profile, &[("name", name)]).await?;
+        check_content(ctx, actor, Scene::Profile, [("name", name)]).await?;
         let community_id = input
             .community_id
             .map(|id| parse_id("communityId", &id))
@@ -525,7 +525,7 @@ impl IdentityMutation {
         let actor = actor(ctx).await?;
         let id = parse_id("applicationId", &application_id)?;
         let written = note.as_deref().unwrap_or_default();
-        check_content(ctx, actor, Scene::Comment, &[("note", written)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("note", written)]).await?;
         let application =
             party_members::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
         Ok(PartyMemberApplication(settle(ctx, application).await?))

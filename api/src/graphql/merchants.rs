@@ -500,7 +500,7 @@ impl MerchantMutation {
             ("name", input.name.as_str()),
             ("description", input.description.as_str()),
         ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
+        check_content(ctx, actor, Scene::Forum, texts).await?;
         let application = MerchantApplication {
             community_id: parse_id("communityId", &input.community_id)?,
             kind: input.kind.into(),
@@ -537,7 +537,7 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         let merchant = merchants::suspend(&state(ctx)?.db, actor, id, reason).await?;
         Ok(settle(ctx, merchant).await?.into())
     }
@@ -619,7 +619,7 @@ impl MerchantMutation {
             ("title", input.title.as_str()),
             ("description", input.description.as_str()),
         ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
+        check_content(ctx, actor, Scene::Forum, texts).await?;
         let input = OfferInput {
             title: Some(input.title),
             description: Some(input.description),
@@ -648,7 +648,7 @@ impl MerchantMutation {
                 input.description.as_deref().unwrap_or_default(),
             ),
         ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
+        check_content(ctx, actor, Scene::Forum, texts).await?;
         let input = OfferInput {
             title: input.title,
             description: input.description,

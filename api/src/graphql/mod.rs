@@ -394,19 +394,22 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
 /// Content security for resolvers whose domain command does not clear its text yet; the
 /// order workflow (and so Open311) clears it in the domain, after validation. Until each
 /// does, text longer than any field takes is refused here before it could reach WeChat.
-async fn check_content(
+async fn check_content<const N: usize>(
     ctx: &Context<'_>,
     author: &Actor,
     scene: Scene,
-    texts: &[(&str, &str)],
+    texts: [(&str, &str); N],
 ) -> async_graphql::Result<()> {
     let state = state(ctx)?;
     for (field, text) in texts {
         validate::text(field, text, 0, validate::LONGEST_TEXT)?;
-        let cleared = state
-            .content
-            .clear(&state.db, author, scene, field, (*text).to_owned())
-            .await?;
+    }
+    let texts = texts.map(|(field, text)| (field, text.to_owned()));
+    let cleared = state
+        .content
+        .clear_all(&state.db, author, scene, texts)
+        .await?;
+    for cleared in cleared {
         cleared.record(&state.db).await?;
     }
     Ok(())

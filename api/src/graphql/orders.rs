@@ -765,9 +765,10 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let assignee_id = parse_id("assigneeId", &assignee_id)?;
+        let state = state(ctx)?;
         let order = orders::dispatch(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
+            &state.db,
+            &state.content,
             actor,
             order_id,
             assignee_id,
@@ -802,14 +803,8 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let order = orders::decline(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            reason,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let order = orders::decline(&state.db, &state.content, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -822,14 +817,8 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let order = orders::hand_back(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            reason,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let order = orders::hand_back(&state.db, &state.content, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -845,15 +834,9 @@ impl OrderMutation {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
         let to = parse_id("communityId", &community_id)?;
-        let order = orders::transfer(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            to,
-            reason,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let order =
+            orders::transfer(&state.db, &state.content, actor, order_id, to, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -866,9 +849,9 @@ impl OrderMutation {
     ) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
+        let state = state(ctx)?;
         let order =
-            orders::report_progress(&state(ctx)?.db, &state(ctx)?.content, actor, order_id, note)
-                .await?;
+            orders::report_progress(&state.db, &state.content, actor, order_id, note).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -878,14 +861,8 @@ impl OrderMutation {
     async fn reopen_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let order = orders::reopen(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            reason,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let order = orders::reopen(&state.db, &state.content, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 
@@ -905,14 +882,9 @@ impl OrderMutation {
             satisfied,
             note,
         };
-        let callback = callbacks::record(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            report,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let callback =
+            callbacks::record(&state.db, &state.content, actor, order_id, report).await?;
         Ok(OrderCallback(callback))
     }
 
@@ -984,14 +956,8 @@ impl OrderMutation {
     async fn cancel_order(&self, ctx: &Context<'_>, order_id: ID, reason: String) -> Result<Order> {
         let actor = actor(ctx).await?;
         let order_id = parse_id("orderId", &order_id)?;
-        let order = orders::cancel(
-            &state(ctx)?.db,
-            &state(ctx)?.content,
-            actor,
-            order_id,
-            reason,
-        )
-        .await?;
+        let state = state(ctx)?;
+        let order = orders::cancel(&state.db, &state.content, actor, order_id, reason).await?;
         Ok(Order::from(settle(ctx, order).await?))
     }
 }

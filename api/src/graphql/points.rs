@@ -647,7 +647,7 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         if let Some(note) = &note {
-            check_content(ctx, actor, Scene::Comment, &[("note", note)]).await?;
+            check_content(ctx, actor, Scene::Comment, [("note", note)]).await?;
         }
         let gift = gifts::Gift {
             to: parse_id("toUserId", &to_user_id)?,
@@ -702,7 +702,7 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         let state = state(ctx)?;
         let entry = adjustments::adjust(
             &state.db,
@@ -725,7 +725,7 @@ impl PointsMutation {
     ) -> Result<AdjustmentRequest> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         let request = adjustments::request(&state(ctx)?.db, actor, correction).await?;
         Ok(AdjustmentRequest(request))
     }
@@ -741,7 +741,7 @@ impl PointsMutation {
         let actor = actor(ctx).await?;
         let id = parse_id("requestId", &request_id)?;
         let texts = [("reason", reason.as_deref().unwrap_or_default())];
-        check_content(ctx, actor, Scene::Comment, &texts).await?;
+        check_content(ctx, actor, Scene::Comment, texts).await?;
         let request = adjustments::decide(&state(ctx)?.db, actor, id, approve, reason).await?;
         Ok(AdjustmentRequest(request))
     }
@@ -756,7 +756,7 @@ impl PointsMutation {
     ) -> Result<NoticeObjection> {
         let actor = actor(ctx).await?;
         let record_id = parse_id("recordId", &record_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         let objection =
             objections::object(&state(ctx)?.db, actor, record_id, reason, Utc::now()).await?;
         Ok(objection.into())
@@ -773,7 +773,7 @@ impl PointsMutation {
     ) -> Result<NoticeObjection> {
         let actor = actor(ctx).await?;
         let id = parse_id("objectionId", &objection_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("note", &note)]).await?;
         let objection = objections::resolve(&state(ctx)?.db, actor, id, note, reverse).await?;
         Ok(objection.into())
     }
@@ -788,7 +788,7 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let entry_id = parse_id("entryId", &entry_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("reason", &reason)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         Ok(PointsEntry(
             points::reverse(&state(ctx)?.db, actor, entry_id, reason).await?,
         ))
@@ -806,7 +806,7 @@ impl PointsMutation {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
         let texts = [("reason", reason.as_deref().unwrap_or_default())];
-        check_content(ctx, actor, Scene::Comment, &texts).await?;
+        check_content(ctx, actor, Scene::Comment, texts).await?;
         Ok(ServiceRecord(
             records::review(&state(ctx)?.db, actor, id, approve, minutes, reason).await?,
         ))
@@ -824,7 +824,7 @@ impl PointsMutation {
             ("description", input.description.as_str()),
             ("place", input.place.as_str()),
         ];
-        check_content(ctx, actor, Scene::Forum, &texts).await?;
+        check_content(ctx, actor, Scene::Forum, texts).await?;
         let new = NewActivity {
             community_id: parse_id("communityId", &input.community_id)?,
             title: input.title,

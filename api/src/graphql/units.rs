@@ -171,7 +171,7 @@ impl UnitMutation {
             ctx,
             actor,
             Scene::Forum,
-            &[
+            [
                 ("name", &input.name),
                 ("partyOrganisation", &input.party_organisation),
                 ("resources", &input.resources),

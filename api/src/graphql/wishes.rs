@@ -229,7 +229,7 @@ impl WishMutation {
             ctx,
             actor,
             Scene::Forum,
-            &[("title", &input.title), ("description", &input.description)],
+            [("title", &input.title), ("description", &input.description)],
         )
         .await?;
         let input = WishInput {
@@ -282,7 +282,7 @@ impl WishMutation {
     ) -> Result<Wish> {
         let actor = actor(ctx).await?;
         let wish_id = parse_id("wishId", &wish_id)?;
-        check_content(ctx, actor, Scene::Comment, &[("note", &note)]).await?;
+        check_content(ctx, actor, Scene::Comment, [("note", &note)]).await?;
         let wish = wishes::deliver(&state(ctx)?.db, actor, wish_id, note, minutes_spent).await?;
         Ok(Wish(settle(ctx, wish).await?))
     }

@@ -200,11 +200,11 @@ async fn open(
         Urgency::Normal => (allowed, category.completion_minutes),
         Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
     };
-    let content = &photos.content;
-    let (title, description) = futures::try_join!(
-        content.clear(db, actor, Scene::Forum, "title", new.title),
-        content.clear(db, actor, Scene::Forum, "description", new.description),
-    )?;
+    let texts = [("title", new.title), ("description", new.description)];
+    let [title, description] = photos
+        .content
+        .clear_all(db, actor, Scene::Forum, texts)
+        .await?;
     let photos = photos
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
@@ -364,10 +364,7 @@ pub async fn decline(
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &reason).await?;
     let changes = order::ActiveModel {
         assignee_id: Set(None),
         ..Default::default()
@@ -386,6 +383,19 @@ pub async fn decline(
     .await
 }
 
+/// A step's reason or note (1–500 characters), validated and cleared for the others on the
+/// order who will read it in its timeline.
+pub(super) async fn step_note(
+    db: &DatabaseConnection,
+    content: &ContentGuard,
+    actor: &Actor,
+    field: &str,
+    text: &str,
+) -> AppResult<Cleared> {
+    let text = validate::text(field, text, 1, 500)?;
+    content.clear(db, actor, Scene::Comment, field, text).await
+}
+
 /// Waiting for someone again: a fresh response window as long as the first one.
 pub(super) fn awaiting_again(order: &order::Model, now: DateTime<Utc>) -> DateTime<Utc> {
     now + (order.response_due_at - order.created_at)
@@ -398,10 +408,7 @@ pub async fn hand_back(
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &reason).await?;
     let current = find(db, order_id).await?;
     let changes = order::ActiveModel {
         assignee_id: Set(None),
@@ -433,10 +440,7 @@ pub async fn transfer(
     to_community: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &reason).await?;
     let current = find(db, order_id).await?;
     let changes = order::ActiveModel {
         community_id: Set(to_community),
@@ -477,10 +481,7 @@ pub async fn report_progress(
     order_id: Uuid,
     note: String,
 ) -> AppResult<Committed<order::Model>> {
-    let note = validate::text("note", &note, 1, 500)?;
-    let note = content
-        .clear(db, actor, Scene::Comment, "note", note)
-        .await?;
+    let note = step_note(db, content, actor, "note", &note).await?;
     transition(
         db,
         actor,
@@ -504,10 +505,7 @@ pub async fn reopen(
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &reason).await?;
     let current = find(db, order_id).await?;
     let now = Utc::now();
     let taker_available = match current.taker_id {
@@ -671,10 +669,7 @@ pub async fn cancel(
     order_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
-    let reason = validate::text("reason", &reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &reason).await?;
     let changes = order::ActiveModel {
         cancel_reason: Set(Some(reason.text().to_owned())),
         ..Default::default()

@@ -18,7 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    commands::{apply_step, awaiting_again, transition},
+    commands::{apply_step, awaiting_again, step_note, transition},
     find, relation,
     workflow::{Relation, Response, Step},
 };
@@ -95,10 +95,7 @@ pub async fn escalate(
     actor: &Actor,
     input: Escalate,
 ) -> AppResult<Committed<escalation::Model>> {
-    let reason = validate::text("reason", &input.reason, 1, 500)?;
-    let reason = content
-        .clear(db, actor, Scene::Comment, "reason", reason)
-        .await?;
+    let reason = step_note(db, content, actor, "reason", &input.reason).await?;
     let current = find(db, input.order_id).await?;
     let community = organisation::get_community(db, current.community_id).await?;
     let street = organisation::get_street(db, community.street_id).await?;
