@@ -17,7 +17,7 @@ WRITERS=${WRITERS:-4}
 PG=${HONGFAN_TEST_PG:-postgres://postgres@127.0.0.1:5432}; DB=${DB:-hongfan_ceo}
 export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=mixed-$$
 export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 HONGFAN_ENV=production
-export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 RUST_LOG=error
+export WECHAT_APPID=ceo WECHAT_SECRET=ceo RATE_LIMIT_PER_MINUTE=1000000000 ORDERS_PER_RESIDENT_PER_HOUR=1000000000 OPEN_ORDERS_PER_RESIDENT=1000000000 RUST_LOG=error
 # WeChat's content checks and messages answered by a local stand-in.
 export WECHAT_API_BASE=http://127.0.0.1:8099
 work=$(mktemp -d)

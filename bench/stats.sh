@@ -19,7 +19,7 @@ BIN="${CARGO_TARGET_DIR:-target}/release/hongfan"
 psql -q -X "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export DATABASE_URL="$PG/$DB" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="bench-stats-$$"
 export JWT_SECRET=bench-secret-bench-secret-bench-secret HONGFAN_ENV=production
-export WECHAT_APPID=bench WECHAT_SECRET=bench RATE_LIMIT_PER_MINUTE=1000000000
+export WECHAT_APPID=bench WECHAT_SECRET=bench RATE_LIMIT_PER_MINUTE=1000000000 ORDERS_PER_RESIDENT_PER_HOUR=1000000000 OPEN_ORDERS_PER_RESIDENT=1000000000
 export HONGFAN_BIND=127.0.0.1:$PORT RUST_LOG=warn
 "$BIN" seed-demo
 echo "seeding 1M orders…" >&2

@@ -16,6 +16,8 @@ use crate::{
 
 /// A printed code is fetched once and saved by the app: the link may be short-lived.
 const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+/// What `getwxacodeunlimit` returns without `is_hyaline`.
+const CODE_TYPE: &str = "image/jpeg";
 
 /// What a code opens.
 #[derive(Debug, Clone, Copy)]
@@ -76,8 +78,8 @@ impl MiniProgramCodes {
                     )),
                     WechatError::Unavailable(why) => AppError::Unavailable(why),
                 })?;
-            self.storage.put(&key, image).await?;
+            self.storage.put(&key, CODE_TYPE, image).await?;
         }
-        self.storage.read_link(&key, LINK_TTL).await
+        self.storage.read_link(&key, CODE_TYPE, LINK_TTL).await
     }
 }

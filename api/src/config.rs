@@ -28,6 +28,8 @@ const VARIABLES: &[&str] = &[
     "HONGFAN_PROXY_HOPS",
     "HONGFAN_METRICS_BIND",
     "ADJUSTMENT_DAILY_CAP",
+    "ORDERS_PER_RESIDENT_PER_HOUR",
+    "OPEN_ORDERS_PER_RESIDENT",
     "WECHAT_SUBSCRIBE_TEMPLATES",
     "DELIVERY_INTERVAL_SECONDS",
     "CONTENT_CHECK_FAIL_OPEN",
@@ -113,6 +115,10 @@ pub struct Settings {
     /// Points one STAFF member may adjust per day (China time) before a second member must
     /// approve each further adjustment.
     pub adjustment_daily_cap: i64,
+    /// Orders one resident may place in any hour; those STAFF place for them count apart.
+    pub orders_per_resident_per_hour: u64,
+    /// Orders one resident may have open at once; those STAFF placed for them count apart.
+    pub open_orders_per_resident: u64,
     /// Logins per minute from one client address.
     pub login_rate_limit_per_ip: u64,
     /// PostgreSQL connections per instance.
@@ -166,6 +172,8 @@ impl Default for Settings {
             anonymous_rate_limit_per_minute: 120,
             hongfan_metrics_bind: None,
             adjustment_daily_cap: 1_000,
+            orders_per_resident_per_hour: 10,
+            open_orders_per_resident: 20,
             login_rate_limit_per_ip: 120,
             database_max_connections: crate::infra::db::DEFAULT_MAX_CONNECTIONS,
             hongfan_data_dir: "data".to_owned(),
@@ -282,6 +290,12 @@ impl Settings {
         }
         if self.adjustment_daily_cap < 0 {
             return Err(invalid("ADJUSTMENT_DAILY_CAP", "must not be negative"));
+        }
+        if self.orders_per_resident_per_hour == 0 {
+            return Err(invalid("ORDERS_PER_RESIDENT_PER_HOUR", "must be positive"));
+        }
+        if self.open_orders_per_resident == 0 {
+            return Err(invalid("OPEN_ORDERS_PER_RESIDENT", "must be positive"));
         }
         if self.hongfan_metrics_bind.is_some()
             && self.hongfan_metrics_bind == Some(self.hongfan_bind)

@@ -330,6 +330,7 @@ async fn file(state: &AppState, new: NewRequest) -> AppResult<order::Model> {
         db,
         &state.categories,
         &state.photos,
+        state.placing,
         &operator,
         NewOrder::try_from(PlaceOrderInput {
             category_id: category.id,

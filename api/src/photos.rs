@@ -150,20 +150,10 @@ impl PhotoService {
                 "too many uploads today that were never used; attach or stop uploading photos",
             ));
         }
-        let folder = match purpose {
-            PhotoPurpose::OrderPhoto => "orders",
-            PhotoPurpose::CompletionPhoto => "completions",
-            PhotoPurpose::MerchantPhoto => "merchants",
-            PhotoPurpose::WishPhoto => "wishes",
-        };
-        let file_key = format!(
-            "photos/{folder}/{}/{}.{}",
-            actor.id.simple(),
-            Uuid::now_v7().simple(),
-            format.extension()
-        );
+        let file_key = object_key("uploads", purpose, actor.id, format);
         photo::ActiveModel {
             key: Set(file_key.clone()),
+            stored_key: Set(None),
             owner_id: Set(actor.id),
             purpose: Set(purpose),
             content_type: Set(content_type.to_owned()),
@@ -181,7 +171,7 @@ impl PhotoService {
         txn.commit().await?;
         let link = self
             .storage
-            .upload_link(&file_key, content_type, UPLOAD_LINK_TTL)
+            .upload_link(&file_key, content_type, byte_size as u64, UPLOAD_LINK_TTL)
             .await?;
         Ok(UploadTicket {
             file_key,
@@ -225,23 +215,30 @@ impl PhotoService {
             if row.attached_at.is_some() {
                 return Err(AppError::bad_input(format!("{key} is already in use")));
             }
-            match self.storage.size(key).await? {
-                None => {
-                    return Err(AppError::bad_input(format!(
-                        "{key} has not been uploaded yet (or its upload failed)"
-                    )));
-                }
-                Some(size) if size > MAX_PHOTO_BYTES => {
-                    return Err(AppError::bad_input(format!("{key} is larger than 10 MB")));
-                }
-                Some(size) if size < SNIFF_BYTES => return Err(not_an_image(key)),
-                Some(_) => {}
+            let stored = self.store(db, row).await?;
+            let size = self.storage.size(&stored).await?.unwrap_or_default();
+            if size != row.byte_size as u64 {
+                return Err(AppError::bad_input(format!(
+                    "{key} holds {size} bytes, not the {} announced for it",
+                    row.byte_size
+                )));
             }
-            let head = self.storage.first_bytes(key, SNIFF_BYTES).await?;
-            if ImageFormat::sniff(&head).is_none() {
-                return Err(not_an_image(key));
+            let declared = ImageFormat::from_content_type(&row.content_type);
+            let found = if size < SNIFF_BYTES {
+                None
+            } else {
+                ImageFormat::sniff(&self.storage.first_bytes(&stored, SNIFF_BYTES).await?)
+            };
+            if found.is_none() || found != declared {
+                return Err(AppError::bad_input(format!(
+                    "{key} is not the {} image it was announced as",
+                    row.content_type
+                )));
             }
-            let url = self.storage.read_link(key, CHECK_LINK_TTL).await?;
+            let url = self
+                .storage
+                .read_link(&stored, &row.content_type, CHECK_LINK_TTL)
+                .await?;
             let (review, trace_id) = self.content.check_image(db, actor, key, &url).await?;
             checked.push(CheckedPhoto {
                 key: key.clone(),
@@ -252,18 +249,54 @@ impl PhotoService {
         Ok(checked)
     }
 
+    /// Moves an uploaded file to a key of its own, which no upload link signed, and records
+    /// it: from here on a PUT through the upload link changes nothing that is checked or
+    /// shown. Done once: a command retried after a failed transaction finds it recorded.
+    async fn store(&self, db: &DatabaseConnection, row: &photo::Model) -> AppResult<String> {
+        if let Some(stored) = &row.stored_key {
+            return Ok(stored.clone());
+        }
+        let format = ImageFormat::from_content_type(&row.content_type)
+            .ok_or_else(|| not_an_image(&row.key))?;
+        let stored = object_key("photos", row.purpose, row.owner_id, format);
+        if !self.storage.rename(&row.key, &stored).await? {
+            return Err(AppError::bad_input(format!(
+                "{} has not been uploaded yet (or its upload failed)",
+                row.key
+            )));
+        }
+        let recorded = photo::Entity::update_many()
+            .set(photo::ActiveModel {
+                stored_key: Set(Some(stored.clone())),
+                ..Default::default()
+            })
+            .filter(photo::Column::Key.eq(&row.key))
+            .filter(photo::Column::StoredKey.is_null())
+            .exec(db)
+            .await?;
+        if recorded.rows_affected != 1 {
+            return Err(AppError::conflict(format!(
+                "{} was used by another request a moment ago",
+                row.key
+            )));
+        }
+        Ok(stored)
+    }
+
     /// Removes the files of detached photos; a failure leaves an orphan file, not an error.
-    pub async fn delete_files(&self, keys: &[String]) {
-        for key in keys {
-            if let Err(error) = self.storage.delete(key).await {
+    pub async fn delete_files(&self, photos: &[photo::Model]) {
+        for photo in photos {
+            if let Err(error) = self.storage.delete(photo.served_key()).await {
                 tracing::warn!(%error, "a detached photo's file stays in storage");
             }
         }
     }
 
-    /// A short-lived link to show a photo.
+    /// A short-lived link to show a photo, answered with the type it was checked as.
     pub async fn link(&self, photo: &photo::Model) -> AppResult<String> {
-        self.storage.read_link(&photo.key, READ_LINK_TTL).await
+        self.storage
+            .read_link(photo.served_key(), &photo.content_type, READ_LINK_TTL)
+            .await
     }
 
     /// Applies WeChat's verdict on the check `trace_id`: a risky photo is hidden at once and
@@ -286,12 +319,12 @@ impl PhotoService {
             .all(db)
             .await?;
         for photo in decided {
-            let key = photo.key.clone();
+            let served = photo.served_key().to_owned();
             let mut photo: photo::ActiveModel = photo.into();
             photo.review = Set(review);
             photo.update(db).await?;
             if risky {
-                self.storage.delete(&key).await?;
+                self.storage.delete(&served).await?;
             }
         }
         Ok(())
@@ -308,6 +341,22 @@ pub fn check_count(keys: &[String]) -> AppResult<()> {
 
 fn not_an_image(key: &str) -> AppError {
     AppError::bad_input(format!("{key} is not a JPEG, PNG or WebP image"))
+}
+
+/// A fresh key under `area` (`uploads` for what a link writes, `photos` for what is shown).
+fn object_key(area: &str, purpose: PhotoPurpose, owner: Uuid, format: ImageFormat) -> String {
+    let folder = match purpose {
+        PhotoPurpose::OrderPhoto => "orders",
+        PhotoPurpose::CompletionPhoto => "completions",
+        PhotoPurpose::MerchantPhoto => "merchants",
+        PhotoPurpose::WishPhoto => "wishes",
+    };
+    format!(
+        "{area}/{folder}/{}/{}.{}",
+        owner.simple(),
+        Uuid::now_v7().simple(),
+        format.extension()
+    )
 }
 
 /// Attaches checked photos inside the command's transaction. A photo attached meanwhile by a
@@ -397,10 +446,10 @@ async fn of_parents(
 
 /// Forgets photos taken off what they were attached to (their files are deleted after the
 /// transaction commits, with `PhotoService::delete_files`).
-pub async fn detach(txn: &impl ConnectionTrait, keys: &[String]) -> AppResult<()> {
-    if !keys.is_empty() {
+pub async fn detach(txn: &impl ConnectionTrait, photos: &[photo::Model]) -> AppResult<()> {
+    if !photos.is_empty() {
         photo::Entity::delete_many()
-            .filter(photo::Column::Key.is_in(keys.iter().cloned()))
+            .filter(photo::Column::Key.is_in(photos.iter().map(|photo| photo.key.clone())))
             .exec(txn)
             .await?;
     }

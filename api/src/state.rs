@@ -12,7 +12,7 @@ use crate::{
     infra::object_storage::ObjectStorage,
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
-    orders::{PoolCache, categories::Catalog},
+    orders::{PlacingLimits, PoolCache, categories::Catalog},
     photos::PhotoService,
     points::certificates::CertificateDesk,
 };
@@ -25,6 +25,7 @@ pub struct AppState {
     pub sessions: SessionService,
     pub order_minutes_cap: i32,
     pub adjustment_daily_cap: i64,
+    pub placing: PlacingLimits,
     pub redemption_valid_for: chrono::Duration,
     pub dispatcher: Dispatcher,
     /// How inbox messages leave the app (WeChat, or the log in development).

@@ -15,6 +15,7 @@ pub mod enums;
 pub mod escalation;
 pub mod good_deed;
 pub mod grid;
+pub mod household_link;
 pub mod inbox_message;
 pub mod merchant;
 pub mod merchant_badge;

@@ -7,9 +7,12 @@ use crate::enums::{PhotoPurpose, PhotoReview};
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "photos")]
 pub struct Model {
-    /// Its key in object storage (`fileKey` in the API).
+    /// The key its upload link writes to (`fileKey` in the API).
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
+    /// Where the checked bytes are served from once checked: a key no upload link signed.
+    /// `None` for photos attached before such keys existed, which are served from `key`.
+    pub stored_key: Option<String>,
     pub owner_id: Uuid,
     pub purpose: PhotoPurpose,
     pub content_type: String,
@@ -29,3 +32,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The object that is shown.
+    pub fn served_key(&self) -> &str {
+        self.stored_key.as_deref().unwrap_or(&self.key)
+    }
+}

@@ -41,6 +41,8 @@ mod m20261125_000025_wish_photos;
 mod m20261125_000026_create_units;
 mod m20261126_000027_create_service_certificates;
 mod m20261126_000028_index_member_tasks;
+mod m20261202_000029_photo_stored_keys;
+mod m20261202_000030_create_household_links;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -131,6 +133,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000026_create_units::Migration),
             Box::new(m20261126_000027_create_service_certificates::Migration),
             Box::new(m20261126_000028_index_member_tasks::Migration),
+            Box::new(m20261202_000029_photo_stored_keys::Migration),
+            Box::new(m20261202_000030_create_household_links::Migration),
         ]
     }
 }

@@ -74,6 +74,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("removeMerchantStaff", "userId") => "cashier",
         (_, "userId") => "resident",
         (_, "toUserId") => "resident",
+        ("confirmHousehold", "firstUserId" | "secondUserId") => "resident",
         (_, "communityId") => "community",
         (_, "applicationId") => "application",
         (_, "requestId") => "adjustmentRequest",

@@ -106,6 +106,7 @@ async fn concurrent_gifts_never_pass_the_monthly_cap() {
             json!({ "u": w.resident.user_id, "a": 1000 }),
         )
         .await;
+    crate::gifts::accept_member_as_family(&w).await;
     // The community's default cap is 200 a month: two gifts of 100.
     let attempts = (0..6).map(|i| {
         w.app.graphql(
@@ -146,6 +147,7 @@ async fn a_key_sent_again_with_another_payload_is_refused_on_every_keyed_mutatio
             json!({ "u": w.resident.user_id, "a": 100 }),
         )
         .await;
+    crate::gifts::accept_member_as_family(&w).await;
     let gift = |n: i64| json!({ "to": w.member.user_id, "n": n, "k": "same-key-0001" });
     let first = w.app.ok(&w.resident.token, GIFT, gift(10)).await;
     let retry = w.app.ok(&w.resident.token, GIFT, gift(10)).await;
@@ -238,4 +240,79 @@ async fn an_account_with_open_work_in_any_role_is_not_deleted_and_an_erased_one_
         let body = w.app.graphql(None, LOGIN, json!({ "code": code })).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{code}: {body}");
     }
+}
+
+const ON_BEHALF: &str = "mutation($input: PlaceOrderOnBehalfInput!) { placeOrderOnBehalf(input: $input) { id requester { id } } }";
+
+fn order_input(w: &World) -> Value {
+    json!({ "input": {
+        "categoryId": w.demo.repair, "title": "楼道灯坏了", "description": "",
+        "address": "凤凰社区3号楼", "contactPhone": "13800000001",
+    }})
+}
+
+/// Item 7: a resident's placing budget holds under a burst, answers when to try again, and
+/// leaves what STAFF place for the resident untouched.
+#[tokio::test]
+async fn a_burst_of_orders_from_one_resident_is_cut_at_the_hourly_budget() {
+    let app = spawn_app_with(|s| s.orders_per_resident_per_hour = 3).await;
+    let w = World::on(app).await;
+    let burst = (0..8).map(|_| {
+        w.app
+            .graphql(Some(&w.resident.token), PLACE, order_input(&w))
+    });
+    let results = futures::future::join_all(burst).await;
+    let (ok, refused) = outcomes(&results);
+    assert_eq!(ok, 3, "{results:?}");
+    assert!(
+        refused.iter().all(|code| code == "RATE_LIMITED"),
+        "{refused:?}"
+    );
+    let limited = results
+        .iter()
+        .find(|r| !r["errors"].is_null())
+        .expect("a refusal");
+    let retry = limited["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .expect("retryAfter");
+    assert!((3_500..=3_600).contains(&retry), "{limited}");
+    // STAFF placing for her (she has the app; phone 13800000001) has its own budget.
+    let for_her = w
+        .app
+        .ok(
+            &w.staff.token,
+            ON_BEHALF,
+            json!({ "input": {
+                "communityId": w.demo.community, "residentName": "张阿姨", "phone": "13800000001",
+                "channel": "STAFF", "order": order_input(&w)["input"],
+            }}),
+        )
+        .await;
+    assert_eq!(
+        for_her["placeOrderOnBehalf"]["requester"]["id"],
+        w.resident.user_id.as_str()
+    );
+}
+
+/// Item 7: a cap on orders open at once, freed as soon as one is cancelled.
+#[tokio::test]
+async fn a_resident_has_a_bounded_number_of_orders_open() {
+    let app = spawn_app_with(|s| s.open_orders_per_resident = 2).await;
+    let w = World::on(app).await;
+    let first = w.place().await;
+    w.place().await;
+    let third = w
+        .app
+        .graphql(Some(&w.resident.token), PLACE, order_input(&w))
+        .await;
+    assert_eq!(error_code(&third), "RATE_LIMITED", "{third}");
+    assert!(third.to_string().contains("still open"), "{third}");
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
+            json!({ "id": first }),
+        )
+        .await;
+    w.place().await;
 }

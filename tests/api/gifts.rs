@@ -1,8 +1,30 @@
-//! Points for family: given to someone registered at the same address in the same community,
-//! up to the community's monthly cap, once per idempotency key, never below zero.
+//! Points for family: given to a confirmed household (accepted by the giver or confirmed by
+//! STAFF, holding while both stay at its address), up to the community's monthly cap, once per
+//! idempotency key, never below zero.
 use serde_json::json;
 
-use crate::helpers::World;
+use crate::helpers::{Login, World};
+
+const ACCEPT: &str =
+    "mutation($u: ID!) { acceptHouseholdMember(userId: $u) { user { id } confirmedByStaff } }";
+const HOUSEHOLD: &str = "{ myHousehold { user { id } confirmedByStaff } }";
+const ADDRESS: &str = "mutation($a: String!) { updateMyProfile(input: { address: $a }) { id } }";
+
+/// The demo resident accepts the demo member (registered at the same address) as family.
+pub async fn accept_member_as_family(w: &World) {
+    w.app
+        .ok(&w.resident.token, ACCEPT, json!({ "u": w.member.user_id }))
+        .await;
+}
+
+async fn household_of(w: &World, who: &Login) -> Vec<String> {
+    w.app.ok(&who.token, HOUSEHOLD, json!({})).await["myHousehold"]
+        .as_array()
+        .expect("household")
+        .iter()
+        .map(|member| member["user"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
 
 const GIFT: &str = "mutation($to: ID!, $n: Int!, $k: String!) { giftPoints(toUserId: $to, amount: $n, note: \"给老伴\", idempotencyKey: $k) { id kind amount balanceAfter } }";
 const CAP: &str = "mutation($c: ID!, $cap: Int!) { setGiftMonthlyCap(communityId: $c, cap: $cap) }";
@@ -19,8 +41,19 @@ async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
             json!({ "u": w.resident.user_id }),
         )
         .await;
-    // The demo resident and the demo member live at the same address.
+    // The demo resident and the demo member live at the same address, which is not enough.
     let gift = |amount: i64, key: &str| json!({ "to": w.member.user_id, "n": amount, "k": key });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), GIFT, gift(30, "gift-key-0000"))
+            .await,
+        "FORBIDDEN"
+    );
+    accept_member_as_family(&w).await;
+    assert_eq!(
+        household_of(&w, &w.resident).await,
+        [w.member.user_id.as_str()]
+    );
     let given = w
         .app
         .ok(&w.resident.token, GIFT, gift(30, "gift-key-0001"))
@@ -91,5 +124,101 @@ async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
             .refused(Some(&w.resident.token), GIFT, to(&w.resident.user_id))
             .await,
         "BAD_USER_INPUT"
+    );
+}
+
+#[tokio::test]
+async fn an_address_typed_into_a_profile_does_not_make_a_household() {
+    let w = World::new().await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await;
+    // Someone types the resident's address into their own profile and accepts the resident:
+    // that lets them give to the resident, never the resident's points to them.
+    let stranger = w
+        .app
+        .resident("household-stranger", &w.demo.community)
+        .await;
+    let address = w
+        .app
+        .ok(&w.resident.token, "{ me { address } }", json!({}))
+        .await["me"]["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    w.app
+        .ok(&stranger.token, ADDRESS, json!({ "a": address }))
+        .await;
+    w.app
+        .ok(&stranger.token, ACCEPT, json!({ "u": w.resident.user_id }))
+        .await;
+    let to_stranger = json!({ "to": stranger.user_id, "n": 10, "k": "stranger-key-01" });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), GIFT, to_stranger.clone())
+            .await,
+        "FORBIDDEN"
+    );
+    assert!(household_of(&w, &w.resident).await.is_empty());
+
+    // STAFF confirm the pair: points may go either way, until one of them moves.
+    let confirm = "mutation($a: ID!, $b: ID!) { confirmHousehold(firstUserId: $a, secondUserId: $b) { confirmedByStaff } }";
+    let pair = json!({ "a": w.resident.user_id, "b": stranger.user_id });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.member.token), confirm, pair.clone())
+            .await,
+        "FORBIDDEN"
+    );
+    let confirmed = w.app.ok(&w.staff.token, confirm, pair).await;
+    assert_eq!(confirmed["confirmHousehold"][0]["confirmedByStaff"], true);
+    w.app.ok(&w.resident.token, GIFT, to_stranger).await;
+    w.app
+        .ok(&stranger.token, ADDRESS, json!({ "a": "另一个小区5号楼" }))
+        .await;
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.resident.token),
+                GIFT,
+                json!({ "to": stranger.user_id, "n": 10, "k": "stranger-key-02" }),
+            )
+            .await,
+        "FORBIDDEN",
+        "a confirmation ends when someone moves"
+    );
+    // Accepting someone at another address is refused.
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.resident.token),
+                ACCEPT,
+                json!({ "u": stranger.user_id })
+            )
+            .await,
+        "FORBIDDEN"
+    );
+    // The giver may take someone off the household.
+    accept_member_as_family(&w).await;
+    let remove = "mutation($u: ID!) { removeHouseholdMember(userId: $u) }";
+    let removed = w
+        .app
+        .ok(&w.resident.token, remove, json!({ "u": w.member.user_id }))
+        .await;
+    assert_eq!(removed["removeHouseholdMember"], true);
+    assert!(household_of(&w, &w.resident).await.is_empty());
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.resident.token),
+                remove,
+                json!({ "u": w.member.user_id })
+            )
+            .await,
+        "NOT_FOUND"
     );
 }

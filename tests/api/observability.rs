@@ -3,13 +3,21 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::{
-    helpers::{PUBLISH, World},
+    helpers::{PUBLISH, World, spawn_app_with},
     helpers::{captured_logs, error_code},
 };
 
 #[tokio::test]
 async fn order_lists_cost_a_constant_number_of_statements_however_long_they_are() {
-    let w = World::new().await;
+    // One resident files the 30 orders the lists need: past her own placing budget.
+    let w = World::on(
+        spawn_app_with(|s| {
+            s.orders_per_resident_per_hour = 30;
+            s.open_orders_per_resident = 30;
+        })
+        .await,
+    )
+    .await;
     for _ in 0..30 {
         let order = w.place().await;
         w.app

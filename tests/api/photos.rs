@@ -25,27 +25,51 @@ pub async fn upload(
     content_type: &str,
     bytes: Vec<u8>,
 ) -> (String, reqwest::StatusCode) {
+    let ticket = ticket(app, who, purpose, content_type, bytes.len()).await;
+    let status = put(app, &ticket, None, bytes).await;
+    (ticket["fileKey"].as_str().expect("key").to_owned(), status)
+}
+
+/// An upload link for a photo of `size` bytes.
+async fn ticket(
+    app: &TestApp,
+    who: &Login,
+    purpose: &str,
+    content_type: &str,
+    size: usize,
+) -> Value {
     let ticket = app
         .ok(
             &who.token,
             UPLOAD,
-            json!({ "p": purpose, "t": content_type, "s": bytes.len().min(10 * 1024 * 1024) }),
+            json!({ "p": purpose, "t": content_type, "s": size }),
         )
         .await["createUploadUrl"]
         .clone();
     assert_eq!(ticket["method"], "PUT");
+    ticket
+}
+
+/// PUTs `bytes` through the ticket's link with its headers, or with another content type.
+async fn put(
+    app: &TestApp,
+    ticket: &Value,
+    content_type: Option<&str>,
+    bytes: Vec<u8>,
+) -> reqwest::StatusCode {
     let mut request = app
         .http
         .put(ticket["url"].as_str().expect("url"))
         .body(bytes);
     for header in ticket["headers"].as_array().expect("headers") {
-        request = request.header(
-            header["name"].as_str().expect("name"),
-            header["value"].as_str().expect("value"),
-        );
+        let name = header["name"].as_str().expect("name");
+        let value = match content_type {
+            Some(other) if name.eq_ignore_ascii_case("content-type") => other,
+            _ => header["value"].as_str().expect("value"),
+        };
+        request = request.header(name, value);
     }
-    let status = request.send().await.expect("upload").status();
-    (ticket["fileKey"].as_str().expect("key").to_owned(), status)
+    request.send().await.expect("upload").status()
 }
 
 pub async fn place_with_photos(w: &World, keys: &[&str]) -> Value {
@@ -168,7 +192,7 @@ async fn only_real_images_of_the_caller_are_attached_and_nothing_is_half_written
         b"<script>alert(1)</script> not an image at all".to_vec(),
     )
     .await;
-    assert!(refused(place_with_photos(&w, &[&text]).await).contains("not a JPEG, PNG or WebP"));
+    assert!(refused(place_with_photos(&w, &[&text]).await).contains("not the image/jpeg image"),);
     // A completion photo offered as the problem's photo.
     let (completion, _) = upload(
         &w.app,
@@ -211,25 +235,132 @@ async fn only_real_images_of_the_caller_are_attached_and_nothing_is_half_written
 }
 
 #[tokio::test]
-async fn a_file_larger_than_ten_megabytes_is_never_attached() {
+async fn a_file_that_is_not_what_its_link_was_signed_for_is_never_attached() {
     let w = World::new().await;
-    let (key, status) = upload(
+    let local = s3_endpoint().is_none();
+    let refused_on_placing = |placed: Value, why: &str| {
+        assert_eq!(
+            placed["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{why}: {placed}"
+        );
+    };
+    // Announced at 1 KB, sent at 11 MB.
+    let ticket_1k = ticket(&w.app, &w.resident, "ORDER_PHOTO", "image/jpeg", 1000).await;
+    let status = put(&w.app, &ticket_1k, None, jpeg(11 * 1024 * 1024)).await;
+    if local {
+        // The length is part of the local link's signature.
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    }
+    let key = ticket_1k["fileKey"].as_str().expect("key");
+    refused_on_placing(place_with_photos(&w, &[key]).await, "longer than announced");
+    // Announced as a PNG, a JPEG under the PNG's type.
+    let (key, status) = upload(&w.app, &w.resident, "ORDER_PHOTO", "image/png", jpeg(1000)).await;
+    assert!(status.is_success(), "{status}");
+    let placed = place_with_photos(&w, &[&key]).await;
+    refused_on_placing(placed.clone(), "another format");
+    assert!(
+        placed.to_string().contains("not the image/png image"),
+        "{placed}"
+    );
+    // Sent as HTML through a JPEG's link: refused locally; wherever storage takes it, what
+    // is shown goes out as the JPEG it was checked as.
+    let as_html = ticket(&w.app, &w.resident, "ORDER_PHOTO", "image/jpeg", 1000).await;
+    let status = put(&w.app, &as_html, Some("text/html"), jpeg(1000)).await;
+    let key = as_html["fileKey"].as_str().expect("key");
+    if local {
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+        refused_on_placing(place_with_photos(&w, &[key]).await, "never stored");
+    } else if status.is_success() {
+        let placed = place_with_photos(&w, &[key]).await;
+        let order = placed["data"]["placeOrder"]["id"].as_str().expect("placed");
+        let url = photos_seen_by(&w.app, &w.resident, order).await[0]["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        let served = w.app.http.get(&url).send().await.expect("get");
+        assert_eq!(served.headers()["content-type"], "image/jpeg");
+    }
+}
+
+#[tokio::test]
+async fn an_attached_photo_cannot_be_changed_through_its_upload_link() {
+    let w = World::new().await;
+    let local = s3_endpoint().is_none();
+    let photo = jpeg(2000);
+    let link = ticket(
         &w.app,
         &w.resident,
         "ORDER_PHOTO",
         "image/jpeg",
-        jpeg(10 * 1024 * 1024 + 1),
+        photo.len(),
     )
     .await;
-    if s3_endpoint().is_none() {
-        // Local storage refuses the body itself.
-        assert_eq!(status, reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(put(&w.app, &link, None, photo.clone()).await.is_success());
+    let mut swap = b"<html><script>alert(1)</script>".to_vec();
+    swap.resize(photo.len(), b' ');
+    if local {
+        // A local link writes once.
+        let again = put(&w.app, &link, None, swap.clone()).await;
+        assert_eq!(again, reqwest::StatusCode::CONFLICT);
     }
-    let placed = place_with_photos(&w, &[&key]).await;
-    assert_eq!(
-        placed["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{placed}"
-    );
+    let key = link["fileKey"].as_str().expect("key");
+    let placed = place_with_photos(&w, &[key]).await;
+    let order = placed["data"]["placeOrder"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("placed: {placed}"))
+        .to_owned();
+    // After attaching, the link still answers (S3 cannot end a presigned PUT), but what it
+    // writes is never what is shown.
+    put(&w.app, &link, None, swap).await;
+    for viewer in [&w.resident, &w.staff] {
+        let url = photos_seen_by(&w.app, viewer, &order).await[0]["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        let served = w.app.http.get(&url).send().await.expect("get");
+        assert_eq!(served.headers()["content-type"], "image/jpeg");
+        if local {
+            assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+        }
+        assert_eq!(served.bytes().await.expect("bytes").to_vec(), photo);
+    }
+}
+
+#[tokio::test]
+async fn an_unsigned_upload_is_refused_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if s3_endpoint().is_some() {
+        return; // S3 checks its own signatures; this covers the server's local route.
+    }
+    let w = World::new().await;
+    let host = w.app.address.trim_start_matches("http://").to_owned();
+    // 32 uploads announce 9.5 MB each and send none of it: each is answered at once, so the
+    // server decided without waiting for (or holding) a single byte of the bodies.
+    let attempts = (0..32).map(|i| {
+        let host = host.clone();
+        async move {
+            let mut socket = tokio::net::TcpStream::connect(&host)
+                .await
+                .expect("connect");
+            let head = format!(
+                "PUT /files/uploads/orders/x/{i}.jpg?expires=4102444800&signature=AAAA HTTP/1.1\r\n\
+                 Host: {host}\r\nContent-Type: image/jpeg\r\nContent-Length: 9961472\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await.expect("send");
+            let mut answer = [0u8; 12];
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                socket.read_exact(&mut answer),
+            )
+            .await
+            .expect("answered without the body")
+            .expect("read");
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    });
+    for answer in futures::future::join_all(attempts).await {
+        assert_eq!(answer, "HTTP/1.1 403");
+    }
 }
 
 #[tokio::test]
@@ -287,10 +418,12 @@ async fn local_file_links_cannot_be_forged() {
         .as_str()
         .expect("url")
         .to_owned();
-    let forged_key = url.replace(&key, &key.replace("photos/", "photos/x"));
+    let forged_key = url.replace("/files/photos/", "/files/photos/x");
+    let forged_type = url.replace("type=image/jpeg", "type=text/html");
     let forged_signature = format!("{}A", url.trim_end_matches(|c: char| c != '='));
     for forged in [
         forged_key,
+        forged_type,
         forged_signature,
         url.replace("expires=", "expires=9"),
     ] {
@@ -446,7 +579,11 @@ mod with_wechat {
             .await
             .expect("fetch")
             .status();
-        assert_eq!(gone, reqwest::StatusCode::NOT_FOUND);
+        // S3 answers a presigned GET of a missing key with 403 once the link names a type.
+        assert!(
+            matches!(gone.as_u16(), 403 | 404),
+            "the file is gone: {gone}"
+        );
 
         // WeChat's URL check echoes only for our token.
         let echo = w
@@ -666,7 +803,11 @@ async fn the_owner_replaces_storefront_photos_and_removed_files_are_deleted() {
         .await
         .expect("get")
         .status();
-    assert_eq!(removed, reqwest::StatusCode::NOT_FOUND);
+    // S3 answers a presigned GET of a missing key with 403 once the link names a type.
+    assert!(
+        matches!(removed.as_u16(), 403 | 404),
+        "the file is gone: {removed}"
+    );
     let kept = w
         .app
         .http

@@ -304,7 +304,8 @@ async fn two_instances_running_workers_send_each_message_once() {
     let (base, fake) = start_fake().await;
     let w = World::on(app_with_wechat(&base).await).await;
     let second = w.app.another_instance().await;
-    const ORDERS: usize = 12;
+    // As many as one resident may place in an hour.
+    const ORDERS: usize = 10;
     consent(&w.app, &w.member, "NEW_OPEN_ORDER", ORDERS).await;
     for _ in 0..ORDERS {
         let order = w.place().await;

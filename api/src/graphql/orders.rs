@@ -747,6 +747,7 @@ impl OrderMutation {
             &state.db,
             &state.categories,
             &state.photos,
+            state.placing,
             actor,
             input.try_into()?,
         )
@@ -907,6 +908,7 @@ impl OrderMutation {
             &state.db,
             &state.categories,
             &state.photos,
+            state.placing,
             actor,
             input.order.try_into()?,
             on_behalf,

@@ -5,8 +5,8 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entity::{
-    activity, activity_signup, adjustment_request, enums, notice_objection, points_entry,
-    service_record,
+    activity, activity_signup, adjustment_request, enums, household_link, notice_objection,
+    points_entry, service_record,
 };
 
 use super::{
@@ -451,11 +451,39 @@ pub struct CreateActivityInput {
     points_per_hour_override: Option<i32>,
 }
 
+/// Someone a giver may give points to, and who confirmed it.
+pub struct HouseholdMember(household_link::Model);
+
+#[Object]
+impl HouseholdMember {
+    async fn user(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User::from(load_user(ctx, self.0.receiver_id).await?))
+    }
+
+    /// Confirmed by STAFF of the community rather than accepted by the giver.
+    async fn confirmed_by_staff(&self) -> bool {
+        self.0.confirmed_by != self.0.giver_id
+    }
+
+    async fn confirmed_at(&self) -> DateTime<Utc> {
+        self.0.confirmed_at
+    }
+}
+
 #[derive(Default)]
 pub struct PointsQuery;
 
 #[Object]
 impl PointsQuery {
+    /// Those I may give points to: my household as I accepted it or STAFF confirmed it, while
+    /// we are both still registered at its address.
+    #[graphql(complexity = "gifts::MAX_HOUSEHOLD * child_complexity")]
+    async fn my_household(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
+        let actor = actor(ctx).await?;
+        let links = gifts::members_of(&state(ctx)?.db, actor.id).await?;
+        Ok(links.into_iter().map(HouseholdMember).collect())
+    }
+
     /// My balance, totals, volunteer star level and ledger.
     async fn my_points(&self, ctx: &Context<'_>) -> Result<PointsSummary> {
         let actor = actor(ctx).await?;
@@ -634,9 +662,8 @@ impl PointsMutation {
         Ok(Community(settle(ctx, community).await?))
     }
 
-    /// Give points to family registered at your address in your community, up to the
-    /// community's monthly cap; both ledgers show it. A retry with the same `idempotencyKey`
-    /// gives once.
+    /// Give points to your confirmed household (`myHousehold`), up to the community's monthly
+    /// cap; both ledgers show it. A retry with the same `idempotencyKey` gives once.
     async fn gift_points(
         &self,
         ctx: &Context<'_>,
@@ -658,6 +685,43 @@ impl PointsMutation {
         Ok(PointsEntry(
             gifts::give(&state(ctx)?.db, actor, gift).await?,
         ))
+    }
+
+    /// Accept a resident registered at your address as your household: from now on you may
+    /// give them points (`giftPoints`). They cannot accept themselves onto yours.
+    async fn accept_household_member(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> Result<HouseholdMember> {
+        let actor = actor(ctx).await?;
+        let receiver = parse_id("userId", &user_id)?;
+        let link = gifts::accept_member(&state(ctx)?.db, actor, receiver).await?;
+        Ok(HouseholdMember(link))
+    }
+
+    /// Stop giving points to someone of your household (NOT_FOUND when they are not on it).
+    async fn remove_household_member(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
+        let actor = actor(ctx).await?;
+        let receiver = parse_id("userId", &user_id)?;
+        gifts::remove_member(&state(ctx)?.db, actor, receiver).await?;
+        Ok(true)
+    }
+
+    /// STAFF: confirm that two residents of your community live together at the address both
+    /// registered: points may then go either way between them.
+    #[graphql(complexity = "2 * child_complexity")]
+    async fn confirm_household(
+        &self,
+        ctx: &Context<'_>,
+        first_user_id: ID,
+        second_user_id: ID,
+    ) -> Result<Vec<HouseholdMember>> {
+        let actor = actor(ctx).await?;
+        let first = parse_id("firstUserId", &first_user_id)?;
+        let second = parse_id("secondUserId", &second_user_id)?;
+        let links = gifts::confirm_by_staff(&state(ctx)?.db, actor, first, second).await?;
+        Ok(links.into_iter().map(HouseholdMember).collect())
     }
 
     /// STAFF: how many points a resident may give to family in a month (0–100,000; 200 unless

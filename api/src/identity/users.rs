@@ -268,7 +268,7 @@ async fn open_work_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec
 /// refusal names it. What others need keeps its history: orders lose their contact phone and
 /// address, the user's name becomes anonymous, their openid is freed.
 pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::Model> {
-    use entity::order;
+    use entity::{household_link, order};
     let open = open_work_of(db, user_id).await?;
     if !open.is_empty() {
         return Err(AppError::conflict(format!(
@@ -276,6 +276,15 @@ pub async fn erase(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<user::
             open.join("; ")
         )));
     }
+    // Its households name the account and its address.
+    household_link::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(household_link::Column::GiverId.eq(user_id))
+                .add(household_link::Column::ReceiverId.eq(user_id)),
+        )
+        .exec(db)
+        .await?;
     order::Entity::update_many()
         .set(order::ActiveModel {
             contact_phone: Set(String::new()),

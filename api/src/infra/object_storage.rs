@@ -5,16 +5,18 @@
 use std::{path::Path as FsPath, sync::Arc, time::Duration};
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{Path as UrlPath, Query, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Utc;
+use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use object_store::{
-    ObjectStore, ObjectStoreExt, PutPayload,
+    Attribute, AttributeValue, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+    WriteMultipart,
     aws::{AmazonS3, AmazonS3Builder},
     local::LocalFileSystem,
     path::Path,
@@ -109,11 +111,13 @@ impl ObjectStorage {
         matches!(self.links, Links::Local { .. })
     }
 
-    /// A link to PUT the object with exactly `content_type`.
+    /// A link to PUT the object once, with exactly `content_type` and `length` bytes. Both are
+    /// part of a local link's signature; S3 signs the `Content-Type` header.
     pub async fn upload_link(
         &self,
         key: &str,
         content_type: &str,
+        length: u64,
         ttl: Duration,
     ) -> AppResult<SignedLink> {
         let headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
@@ -121,6 +125,8 @@ impl ObjectStorage {
             Links::S3(s3) => {
                 let value = HeaderValue::from_str(content_type)
                     .map_err(|_| AppError::bad_input("contentType is not a valid header value"))?;
+                // object_store refuses to sign Content-Length (it reserves the header), so on
+                // S3 the length is held to the announced size when the photo is attached.
                 let options =
                     SignedUrlOptions::default().with_signed_header(header::CONTENT_TYPE, value);
                 s3.signed_url_opts(Method::PUT, &Path::from(key), ttl, &options)
@@ -131,23 +137,44 @@ impl ObjectStorage {
             Links::Local {
                 base_url,
                 key: secret,
-            } => local_link(base_url, secret, &Method::PUT, key, ttl),
+            } => {
+                let expires = expiry(ttl);
+                let signature = sign(secret, &Method::PUT, key, expires, content_type, length);
+                format!("{base_url}/files/{key}?expires={expires}&signature={signature}")
+            }
         };
         Ok(SignedLink { url, headers })
     }
 
-    /// A link to GET the object.
-    pub async fn read_link(&self, key: &str, ttl: Duration) -> AppResult<String> {
+    /// A link to GET the object, answered with `content_type` (the type that was checked, not
+    /// one guessed from the key or sent by the uploader). `content_type` is one of the few
+    /// types this server stores, all of them safe in a URL's query as they are.
+    pub async fn read_link(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+    ) -> AppResult<String> {
         match &self.links {
-            Links::S3(s3) => Ok(s3
-                .signed_url(Method::GET, &Path::from(key), ttl)
-                .await
-                .map_err(unavailable)?
-                .to_string()),
+            Links::S3(s3) => {
+                let options = SignedUrlOptions::default()
+                    .with_query([("response-content-type", content_type)]);
+                Ok(s3
+                    .signed_url_opts(Method::GET, &Path::from(key), ttl, &options)
+                    .await
+                    .map_err(unavailable)?
+                    .to_string())
+            }
             Links::Local {
                 base_url,
                 key: secret,
-            } => Ok(local_link(base_url, secret, &Method::GET, key, ttl)),
+            } => {
+                let expires = expiry(ttl);
+                let signature = sign(secret, &Method::GET, key, expires, content_type, 0);
+                Ok(format!(
+                    "{base_url}/files/{key}?expires={expires}&type={content_type}&signature={signature}"
+                ))
+            }
         }
     }
 
@@ -168,12 +195,39 @@ impl ObjectStorage {
             .map_err(unavailable)
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> AppResult<()> {
+    /// Stores a file the server made; on S3 with its content type.
+    pub async fn put(
+        &self,
+        key: &str,
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    ) -> AppResult<()> {
+        // Local files keep no attributes: their type travels in the signed read link.
+        let attributes = match self.links {
+            Links::S3(_) => Attributes::from_iter([(
+                Attribute::ContentType,
+                AttributeValue::from(content_type),
+            )]),
+            Links::Local { .. } => Attributes::new(),
+        };
         self.store
-            .put(&Path::from(key), PutPayload::from(bytes))
+            .put_opts(
+                &Path::from(key),
+                PutPayload::from(bytes),
+                PutOptions::from(attributes),
+            )
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    /// Moves an object to a new key; `Ok(false)` when nothing was stored under `from`.
+    pub async fn rename(&self, from: &str, to: &str) -> AppResult<bool> {
+        match self.store.rename(&Path::from(from), &Path::from(to)).await {
+            Ok(()) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     pub async fn delete(&self, key: &str) -> AppResult<()> {
@@ -183,8 +237,16 @@ impl ObjectStorage {
         }
     }
 
-    /// Checks a local link's signature and expiry; S3 links are checked by S3.
-    fn verify_local(&self, method: &Method, key: &str, link: &LinkQuery) -> bool {
+    /// Checks a local link's signature and expiry for a request of `content_type` and
+    /// `length` bytes (a GET link: the type it is answered with, and 0); S3 checks its own.
+    fn verify_local(
+        &self,
+        method: &Method,
+        key: &str,
+        link: &LinkQuery,
+        content_type: &str,
+        length: u64,
+    ) -> bool {
         let Links::Local { key: secret, .. } = &self.links else {
             return false;
         };
@@ -194,7 +256,7 @@ impl ObjectStorage {
         let Ok(signature) = URL_SAFE_NO_PAD.decode(&link.signature) else {
             return false;
         };
-        mac(secret, method, key, link.expires)
+        mac(secret, method, key, link.expires, content_type, length)
             .verify_slice(&signature)
             .is_ok()
     }
@@ -205,58 +267,150 @@ fn unavailable(error: object_store::Error) -> AppError {
     AppError::Unavailable("file storage is unavailable; try again shortly".into())
 }
 
-fn mac(secret: &[u8], method: &Method, key: &str, expires: i64) -> Hmac<Sha256> {
+fn expiry(ttl: Duration) -> i64 {
+    Utc::now().timestamp() + ttl.as_secs() as i64
+}
+
+fn mac(
+    secret: &[u8],
+    method: &Method,
+    key: &str,
+    expires: i64,
+    content_type: &str,
+    length: u64,
+) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(format!("files\n{method}\n{key}\n{expires}").as_bytes());
+    mac.update(format!("files\n{method}\n{key}\n{expires}\n{content_type}\n{length}").as_bytes());
     mac
 }
 
-fn local_link(base_url: &str, secret: &[u8], method: &Method, key: &str, ttl: Duration) -> String {
-    let expires = Utc::now().timestamp() + ttl.as_secs() as i64;
-    let signature =
-        URL_SAFE_NO_PAD.encode(mac(secret, method, key, expires).finalize().into_bytes());
-    format!("{base_url}/files/{key}?expires={expires}&signature={signature}")
+fn sign(
+    secret: &[u8],
+    method: &Method,
+    key: &str,
+    expires: i64,
+    content_type: &str,
+    length: u64,
+) -> String {
+    let mac = mac(secret, method, key, expires, content_type, length);
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 #[derive(Deserialize)]
 pub struct LinkQuery {
     expires: i64,
     signature: String,
+    /// A read link's content type.
+    #[serde(rename = "type", default)]
+    content_type: String,
 }
 
-/// `GET` and `PUT /files/{key}` for local storage: only with a valid, unexpired link.
+/// Parts a local upload is written in: what one upload holds in memory at a time.
+const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
+
+/// `GET` and `PUT /files/{key}` for local storage: only with a valid, unexpired link. A PUT
+/// is checked (signature, declared type and length) before a byte of its body is read, then
+/// streamed to its file, and only where nothing was stored yet.
 pub async fn serve_local(
     State(storage): State<ObjectStorage>,
     method: Method,
     UrlPath(key): UrlPath<String>,
     Query(link): Query<LinkQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
-    if !storage.verify_local(&method, &key, &link) {
-        return (StatusCode::FORBIDDEN, "this link is invalid or has expired").into_response();
-    }
     let answer = if method == Method::PUT {
-        storage
-            .put(&key, body.to_vec())
-            .await
-            .map(|()| StatusCode::OK.into_response())
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let Some(length) = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+        else {
+            return (
+                StatusCode::LENGTH_REQUIRED,
+                "send the file with its Content-Length",
+            )
+                .into_response();
+        };
+        if !link.content_type.is_empty()
+            || !storage.verify_local(&method, &key, &link, content_type, length)
+        {
+            return forbidden();
+        }
+        write_local(&storage, &key, length, body).await
     } else {
-        read_local(&storage, &key).await
+        if !storage.verify_local(&method, &key, &link, &link.content_type, 0) {
+            return forbidden();
+        }
+        read_local(&storage, &key, &link.content_type).await
     };
     answer.unwrap_or_else(|_| StatusCode::SERVICE_UNAVAILABLE.into_response())
 }
 
-async fn read_local(storage: &ObjectStorage, key: &str) -> AppResult<Response> {
-    match storage.store.get(&Path::from(key)).await {
-        Ok(found) => {
-            let bytes = found.bytes().await.map_err(unavailable)?;
-            let content_type = match key.rsplit('.').next() {
-                Some("png") => "image/png",
-                Some("webp") => "image/webp",
-                _ => "image/jpeg",
-            };
-            Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "this link is invalid or has expired, or the file is not the type and size it was \
+         signed for",
+    )
+        .into_response()
+}
+
+async fn write_local(
+    storage: &ObjectStorage,
+    key: &str,
+    length: u64,
+    body: Body,
+) -> AppResult<Response> {
+    if length > MAX_LOCAL_UPLOAD_BYTES as u64 {
+        return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+    }
+    let path = Path::from(key);
+    // A link writes once: what it wrote may already have been checked.
+    if storage.size(key).await?.is_some() {
+        return Ok((StatusCode::CONFLICT, "this file was uploaded already").into_response());
+    }
+    let upload = storage
+        .store
+        .put_multipart(&path)
+        .await
+        .map_err(unavailable)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(upload, UPLOAD_CHUNK_BYTES);
+    let mut received = 0u64;
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else {
+            writer.abort().await.map_err(unavailable)?;
+            return Ok(StatusCode::BAD_REQUEST.into_response());
+        };
+        received += chunk.len() as u64;
+        if received > length {
+            writer.abort().await.map_err(unavailable)?;
+            return Ok(StatusCode::BAD_REQUEST.into_response());
         }
+        writer.wait_for_capacity(1).await.map_err(unavailable)?;
+        writer.put(chunk);
+    }
+    if received != length {
+        writer.abort().await.map_err(unavailable)?;
+        return Ok((StatusCode::BAD_REQUEST, "the upload ended early").into_response());
+    }
+    writer.finish().await.map_err(unavailable)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+async fn read_local(storage: &ObjectStorage, key: &str, content_type: &str) -> AppResult<Response> {
+    match storage.store.get(&Path::from(key)).await {
+        Ok(found) => Ok((
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            Body::from_stream(found.into_stream()),
+        )
+            .into_response()),
         Err(object_store::Error::NotFound { .. }) => Ok(StatusCode::NOT_FOUND.into_response()),
         Err(error) => Err(unavailable(error)),
     }
@@ -272,16 +426,37 @@ mod tests {
         let storage = ObjectStorage::local(dir.path(), "http://h", b"secret").unwrap();
         let query =
             |link: String| -> LinkQuery { Query::try_from_uri(&link.parse().unwrap()).unwrap().0 };
+        let jpeg = "image/jpeg";
         let link = query(
             storage
-                .read_link("a/b.jpg", Duration::from_secs(60))
+                .read_link("a/b.jpg", jpeg, Duration::from_secs(60))
                 .await
                 .unwrap(),
         );
-        assert!(storage.verify_local(&Method::GET, "a/b.jpg", &link));
-        assert!(!storage.verify_local(&Method::PUT, "a/b.jpg", &link));
-        assert!(!storage.verify_local(&Method::GET, "a/c.jpg", &link));
-        let expired = query(storage.read_link("a/b.jpg", Duration::ZERO).await.unwrap());
-        assert!(!storage.verify_local(&Method::GET, "a/b.jpg", &expired));
+        assert!(storage.verify_local(&Method::GET, "a/b.jpg", &link, jpeg, 0));
+        assert!(!storage.verify_local(&Method::GET, "a/b.jpg", &link, "text/html", 0));
+        assert!(!storage.verify_local(&Method::PUT, "a/b.jpg", &link, jpeg, 0));
+        assert!(!storage.verify_local(&Method::GET, "a/c.jpg", &link, jpeg, 0));
+        let expired = query(
+            storage
+                .read_link("a/b.jpg", jpeg, Duration::ZERO)
+                .await
+                .unwrap(),
+        );
+        assert!(!storage.verify_local(&Method::GET, "a/b.jpg", &expired, jpeg, 0));
+    }
+
+    #[tokio::test]
+    async fn upload_links_are_bound_to_type_and_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = ObjectStorage::local(dir.path(), "http://h", b"secret").unwrap();
+        let link = storage
+            .upload_link("a/b.jpg", "image/jpeg", 1000, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let link: LinkQuery = Query::try_from_uri(&link.url.parse().unwrap()).unwrap().0;
+        assert!(storage.verify_local(&Method::PUT, "a/b.jpg", &link, "image/jpeg", 1000));
+        assert!(!storage.verify_local(&Method::PUT, "a/b.jpg", &link, "text/html", 1000));
+        assert!(!storage.verify_local(&Method::PUT, "a/b.jpg", &link, "image/jpeg", 9_000_000));
     }
 }

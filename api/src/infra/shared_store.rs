@@ -3,7 +3,11 @@
 //! only correct for a single instance — the embedded default.
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    future::Future,
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -54,12 +58,73 @@ impl MemoryState {
     }
 }
 
+/// How long calls skip Redis after one failed: while Redis hangs, only one call per interval
+/// waits for its timeout, and the rest go on at the database's speed.
+const SKIP_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// A circuit breaker: open (skipping Redis) until a moment, then one call probes.
+#[derive(Default)]
+pub struct Breaker {
+    /// Milliseconds since `epoch()` until which calls skip Redis; 0 while closed.
+    open_until: AtomicU64,
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    epoch().elapsed().as_millis() as u64
+}
+
+impl Breaker {
+    /// Whether this call may use Redis: always while closed; once the interval is over, only
+    /// the one call that claims the probe (the others keep skipping until it answers).
+    fn admit(&self) -> bool {
+        let until = self.open_until.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        let now = now_ms();
+        now >= until
+            && self
+                .open_until
+                .compare_exchange(
+                    until,
+                    now + SKIP_AFTER_FAILURE.as_millis() as u64,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+    }
+
+    fn record<T>(&self, result: &anyhow::Result<T>) {
+        let until = match result {
+            Ok(_) => 0,
+            Err(_) => now_ms() + SKIP_AFTER_FAILURE.as_millis() as u64,
+        };
+        self.open_until.store(until, Ordering::Release);
+    }
+
+    /// Runs `call` unless Redis is being skipped; a failure opens the breaker.
+    async fn guard<T>(&self, call: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        if !self.admit() {
+            anyhow::bail!("Redis is skipped for a moment after a failure");
+        }
+        let result = call.await;
+        self.record(&result);
+        result
+    }
+}
+
 #[derive(Clone)]
 pub enum SharedStore {
     Memory(Arc<Mutex<MemoryState>>),
     Redis {
         connection: ConnectionManager,
         prefix: String,
+        breaker: Arc<Breaker>,
     },
 }
 
@@ -80,6 +145,7 @@ impl SharedStore {
         Ok(Self::Redis {
             connection: redis_connection(url)?,
             prefix: prefix.to_owned(),
+            breaker: Arc::default(),
         })
     }
 
@@ -93,13 +159,17 @@ impl SharedStore {
                 state.counters.insert(key.to_owned(), (1, now + ttl));
                 Ok(())
             }
-            Self::Redis { connection, prefix } => {
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
                 let seconds = ttl.as_secs().max(1);
-                connection
-                    .clone()
-                    .set_ex::<_, _, ()>(format!("{prefix}:{key}"), 1, seconds)
+                let mut connection = connection.clone();
+                let call = connection.set_ex::<_, _, ()>(format!("{prefix}:{key}"), 1, seconds);
+                breaker
+                    .guard(async { call.await.context("writing a flag to Redis") })
                     .await
-                    .context("writing a flag to Redis")
             }
         }
     }
@@ -120,19 +190,27 @@ impl SharedStore {
                 entry.0 += 1;
                 Ok(entry.0)
             }
-            Self::Redis { connection, prefix } => {
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
                 let key = format!("{prefix}:{key}");
-                let (count,): (u64,) = redis::pipe()
-                    .atomic()
-                    .incr(&key, 1)
-                    .cmd("EXPIRE")
-                    .arg(&key)
-                    .arg(window.as_secs().max(1))
-                    .arg("NX")
-                    .ignore()
-                    .query_async(&mut connection.clone())
-                    .await
-                    .context("counting in Redis")?;
+                let (count,): (u64,) = breaker
+                    .guard(async {
+                        redis::pipe()
+                            .atomic()
+                            .incr(&key, 1)
+                            .cmd("EXPIRE")
+                            .arg(&key)
+                            .arg(window.as_secs().max(1))
+                            .arg("NX")
+                            .ignore()
+                            .query_async(&mut connection.clone())
+                            .await
+                            .context("counting in Redis")
+                    })
+                    .await?;
                 Ok(count)
             }
         }
@@ -145,12 +223,16 @@ impl SharedStore {
                 .get(key)
                 .filter(|(_, expires)| *expires > Instant::now())
                 .map_or(0, |(count, _)| *count)),
-            Self::Redis { connection, prefix } => {
-                let count: Option<u64> = connection
-                    .clone()
-                    .get(format!("{prefix}:{key}"))
-                    .await
-                    .context("reading a counter from Redis")?;
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
+                let mut connection = connection.clone();
+                let call = connection.get(format!("{prefix}:{key}"));
+                let count: Option<u64> = breaker
+                    .guard(async { call.await.context("reading a counter from Redis") })
+                    .await?;
                 Ok(count.unwrap_or(0))
             }
         }
@@ -168,7 +250,11 @@ impl SharedStore {
                 let values = lock(state).values(keys);
                 Ok((values, self.hit(counter, window).await?))
             }
-            Self::Redis { connection, prefix } => {
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
                 let counter = format!("{prefix}:{counter}");
                 let mut pipe = redis::pipe();
                 pipe.cmd("MGET")
@@ -183,9 +269,13 @@ impl SharedStore {
                     .arg(window.as_secs().max(1))
                     .arg("NX")
                     .ignore();
-                pipe.query_async(&mut connection.clone())
+                breaker
+                    .guard(async {
+                        pipe.query_async(&mut connection.clone())
+                            .await
+                            .context("reading and counting in Redis")
+                    })
                     .await
-                    .context("reading and counting in Redis")
             }
         }
     }
@@ -194,15 +284,25 @@ impl SharedStore {
     pub async fn read(&self, keys: &[String]) -> anyhow::Result<Vec<Option<String>>> {
         match self {
             Self::Memory(state) => Ok(lock(state).values(keys)),
-            Self::Redis { connection, prefix } => redis::cmd("MGET")
-                .arg(
-                    keys.iter()
-                        .map(|key| format!("{prefix}:{key}"))
-                        .collect::<Vec<_>>(),
-                )
-                .query_async(&mut connection.clone())
-                .await
-                .context("reading from Redis"),
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
+                breaker
+                    .guard(async {
+                        redis::cmd("MGET")
+                            .arg(
+                                keys.iter()
+                                    .map(|key| format!("{prefix}:{key}"))
+                                    .collect::<Vec<_>>(),
+                            )
+                            .query_async(&mut connection.clone())
+                            .await
+                            .context("reading from Redis")
+                    })
+                    .await
+            }
         }
     }
 
@@ -213,11 +313,17 @@ impl SharedStore {
                 .get(key)
                 .filter(|(_, expires)| *expires > Instant::now())
                 .map(|(text, _)| text.clone())),
-            Self::Redis { connection, prefix } => connection
-                .clone()
-                .get(format!("{prefix}:{key}"))
-                .await
-                .context("reading from Redis"),
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
+                let mut connection = connection.clone();
+                let call = connection.get(format!("{prefix}:{key}"));
+                breaker
+                    .guard(async { call.await.context("reading from Redis") })
+                    .await
+            }
         }
     }
 
@@ -241,25 +347,42 @@ impl SharedStore {
                 }
                 Ok(())
             }
-            Self::Redis { connection, prefix } => connection
-                .clone()
-                .set_ex::<_, _, ()>(format!("{prefix}:{key}"), text, ttl.as_secs().max(1))
-                .await
-                .context("writing to Redis"),
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
+                let mut connection = connection.clone();
+                let call = connection.set_ex::<_, _, ()>(
+                    format!("{prefix}:{key}"),
+                    text,
+                    ttl.as_secs().max(1),
+                );
+                breaker
+                    .guard(async { call.await.context("writing to Redis") })
+                    .await
+            }
         }
     }
 
-    /// For readiness: `None` when there is no external store to check.
+    /// For readiness: `None` when there is no external store to check. Pings even while
+    /// calls skip Redis, and an answer ends the skipping at once.
     pub async fn ping(&self) -> Option<anyhow::Result<()>> {
         match self {
             Self::Memory(_) => None,
-            Self::Redis { connection, .. } => Some(
-                redis::cmd("PING")
+            Self::Redis {
+                connection,
+                breaker,
+                ..
+            } => {
+                let result = redis::cmd("PING")
                     .query_async::<String>(&mut connection.clone())
                     .await
                     .map(drop)
-                    .context("pinging Redis"),
-            ),
+                    .context("pinging Redis");
+                breaker.record(&result);
+                Some(result)
+            }
         }
     }
 }
@@ -274,6 +397,28 @@ fn lock(state: &Mutex<MemoryState>) -> std::sync::MutexGuard<'_, MemoryState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn after_a_failure_calls_skip_redis_until_one_probe_answers() {
+        let breaker = Breaker::default();
+        let failed: anyhow::Result<()> = breaker.guard(async { anyhow::bail!("down") }).await;
+        assert!(failed.is_err());
+        let mut ran = false;
+        let skipped = breaker
+            .guard(async {
+                ran = true;
+                Ok(())
+            })
+            .await;
+        assert!(skipped.is_err() && !ran, "skipped while open");
+        // Once the interval is over, one call probes; the others still skip meanwhile.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        breaker.open_until.store(1, Ordering::Release);
+        assert!(breaker.admit(), "the probe");
+        assert!(!breaker.admit(), "others wait for the probe");
+        breaker.record(&Ok(()));
+        assert!(breaker.admit() && breaker.admit(), "closed again");
+    }
 
     #[tokio::test]
     async fn memory_flags_expire() {

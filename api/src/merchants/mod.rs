@@ -128,19 +128,19 @@ pub async fn set_photos(
             "only the merchant's owner may change its photos",
         ));
     }
-    let shown: Vec<String> = photos::of_merchants(db, &[merchant.id])
+    let shown = photos::of_merchants(db, &[merchant.id])
         .await?
         .remove(&merchant.id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|photo| photo.key)
-        .collect();
+        .unwrap_or_default();
     let added: Vec<String> = keys
         .iter()
-        .filter(|k| !shown.contains(k))
+        .filter(|k| !shown.iter().any(|photo| &photo.key == *k))
         .cloned()
         .collect();
-    let removed: Vec<String> = shown.into_iter().filter(|k| !keys.contains(k)).collect();
+    let removed: Vec<_> = shown
+        .into_iter()
+        .filter(|photo| !keys.contains(&photo.key))
+        .collect();
     let checked = photo_service
         .check(db, actor, PhotoPurpose::MerchantPhoto, &added)
         .await?;

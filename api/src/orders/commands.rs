@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
-    infra::db::begin_write,
+    infra::db::{begin_serialised, begin_write},
     organisation,
     photos::{self, Attachment, PhotoService},
     points,
@@ -87,6 +87,7 @@ pub async fn place(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
     photos: &PhotoService,
+    limits: PlacingLimits,
     actor: &Actor,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
@@ -114,7 +115,70 @@ pub async fn place(
         resident_name: None,
         placed_by_id: None,
     };
-    open(db, catalog, photos, actor, intake, new).await
+    open(db, catalog, photos, limits, actor, intake, new).await
+}
+
+/// How many orders one resident may place (`ORDERS_PER_RESIDENT_PER_HOUR`) and have open
+/// (`OPEN_ORDERS_PER_RESIDENT`). Orders STAFF or a hotline place for a resident's account
+/// count apart, so neither budget can use up the other; walk-ins without an account are
+/// bounded by their placer's request rate.
+#[derive(Debug, Clone, Copy)]
+pub struct PlacingLimits {
+    pub per_hour: u64,
+    pub open: u64,
+}
+
+impl PlacingLimits {
+    /// Refuses an order over either budget; run in the transaction that files it, which holds
+    /// the requester, so that concurrent requests cannot each see room for one more.
+    async fn admit(
+        self,
+        txn: &DatabaseTransaction,
+        intake: &Intake,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let counted = order::Entity::find()
+            .filter(order::Column::RequesterId.eq(intake.requester_id))
+            .filter(match intake.placed_by_id {
+                None => order::Column::PlacedById.is_null(),
+                Some(_) => order::Column::PlacedById.is_not_null(),
+            });
+        let hour_ago = now - chrono::Duration::hours(1);
+        let in_hour = counted
+            .clone()
+            .filter(order::Column::CreatedAt.gt(hour_ago));
+        if in_hour.clone().count(txn).await? >= self.per_hour {
+            let oldest = in_hour
+                .order_by_asc(order::Column::CreatedAt)
+                .one(txn)
+                .await?
+                .map_or(now, |order| order.created_at);
+            let wait = (oldest - hour_ago).to_std().unwrap_or_default();
+            return Err(AppError::RateLimited {
+                message: format!(
+                    "at most {} orders an hour; try again in {} minutes",
+                    self.per_hour,
+                    wait.as_secs().div_ceil(60)
+                ),
+                retry_after: Some(wait.max(std::time::Duration::from_secs(1))),
+            });
+        }
+        let open = counted
+            .filter(order::Column::Status.is_in(workflow::OPEN_WORK))
+            .count(txn)
+            .await?;
+        if open >= self.open {
+            return Err(AppError::RateLimited {
+                message: format!(
+                    "{open} orders are still open: at most {} at once; place more once one is \
+                     done or cancelled",
+                    self.open
+                ),
+                retry_after: None,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Who an order is for and how it came in.
@@ -143,6 +207,7 @@ pub async fn place_on_behalf(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
     photos: &PhotoService,
+    limits: PlacingLimits,
     actor: &Actor,
     new: NewOrder,
     on_behalf: OnBehalf,
@@ -171,7 +236,7 @@ pub async fn place_on_behalf(
         resident_name: account.is_none().then_some(name),
         placed_by_id: Some(actor.id),
     };
-    open(db, catalog, photos, actor, intake, new).await
+    open(db, catalog, photos, limits, actor, intake, new).await
 }
 
 /// Files a new order from `intake`: deadlines from the community and category, photos
@@ -180,6 +245,7 @@ async fn open(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
     photos: &PhotoService,
+    limits: PlacingLimits,
     actor: &Actor,
     intake: Intake,
     new: NewOrder,
@@ -209,7 +275,13 @@ async fn open(
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
     let now = Utc::now();
-    let txn = begin_write(db).await?;
+    let txn = if intake.placed_by_id == Some(intake.requester_id) {
+        begin_write(db).await?
+    } else {
+        let txn = begin_serialised(db, &format!("place:{}", intake.requester_id)).await?;
+        limits.admit(&txn, &intake, now).await?;
+        txn
+    };
     let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
     let order = order::ActiveModel {
         id: Set(Uuid::now_v7()),

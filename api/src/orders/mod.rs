@@ -31,9 +31,9 @@ use crate::{
 };
 
 pub use commands::{
-    CompleteOrderInput, CompletionReport, NewOrder, OnBehalf, PlaceOrderInput, cancel, complete,
-    decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen, report_progress,
-    take, transfer,
+    CompleteOrderInput, CompletionReport, NewOrder, OnBehalf, PlaceOrderInput, PlacingLimits,
+    cancel, complete, decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen,
+    report_progress, take, transfer,
 };
 pub use pool::{PoolCache, order_pool};
 pub use queries::{

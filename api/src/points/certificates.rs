@@ -42,6 +42,7 @@ const ISSUES_PER_USER: Limit = Limit {
 };
 /// A link to download the PDF is used at once; the certificate can be asked for again.
 const PDF_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+const PDF_TYPE: &str = "application/pdf";
 /// Crockford's base32: no I, L, O or U to misread.
 const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// 12 characters: 60 bits, not worth guessing at a rate-limited endpoint.
@@ -134,7 +135,9 @@ impl CertificateDesk {
         };
         let pdf = self.render(&certificate, lines).await?;
         // The file first: a certificate row always has its PDF.
-        self.storage.put(&certificate.pdf_key, pdf).await?;
+        self.storage
+            .put(&certificate.pdf_key, PDF_TYPE, pdf)
+            .await?;
         let inserted = service_certificate::ActiveModel::from(certificate.clone())
             .insert(db)
             .await;
@@ -159,7 +162,7 @@ impl CertificateDesk {
     async fn issued(&self, certificate: service_certificate::Model) -> AppResult<Issued> {
         let pdf_url = self
             .storage
-            .read_link(&certificate.pdf_key, PDF_LINK_TTL)
+            .read_link(&certificate.pdf_key, PDF_TYPE, PDF_LINK_TTL)
             .await?;
         Ok(Issued {
             certificate,

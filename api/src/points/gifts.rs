@@ -1,11 +1,15 @@
-//! Points for family (积分转赠): a resident gives points to a family member registered at the
-//! same address in the same community, up to the community's monthly cap. Both sides see it in
-//! their ledger (GIFT_OUT, GIFT_IN), posted in one transaction under the giver's idempotency
-//! key, so a retried gift moves points once; the giver's balance never goes below zero.
+//! Points for family (积分转赠): a resident gives points to a member of a confirmed household,
+//! up to the community's monthly cap. A household is confirmed pair by pair: the giver accepts
+//! the receiver, or STAFF confirm that both live there; an address typed into a profile is not
+//! enough, and a confirmation holds only while both stay registered at that address. Both
+//! sides see a gift in their ledger (GIFT_OUT, GIFT_IN), posted in one transaction under the
+//! giver's idempotency key, so a retried gift moves points once; the giver's balance never goes
+//! below zero.
 use chrono::Utc;
-use entity::{enums::EntryKind, points_entry, points_policy};
+use entity::{enums::EntryKind, household_link, points_entry, points_policy, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -22,6 +26,9 @@ use crate::{
     infra::db::{begin_serialised, sum_i64},
     validate,
 };
+
+/// Others one giver may have in their household: bounds `myHousehold`.
+pub const MAX_HOUSEHOLD: usize = 20;
 
 /// The monthly cap when a community set none.
 pub const DEFAULT_GIFT_MONTHLY_CAP: i64 = 200;
@@ -49,19 +56,169 @@ pub async fn set_gift_cap(
     Ok(cap)
 }
 
-/// Family: registered in the same community at the same (non-empty) address.
-pub fn same_household(giver: &entity::user::Model, receiver: &entity::user::Model) -> bool {
-    let address = |user: &entity::user::Model| {
-        user.address
-            .as_deref()
-            .map(str::trim)
-            .filter(|address| !address.is_empty())
-            .map(str::to_owned)
-    };
+/// The address a resident is registered at, trimmed; `None` when blank.
+fn address_of(user: &user::Model) -> Option<&str> {
+    user.address
+        .as_deref()
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+}
+
+/// Registered in the same community at the same (non-empty) address: the condition for
+/// confirming a household, not a confirmation.
+pub fn same_household(giver: &user::Model, receiver: &user::Model) -> bool {
     giver.community_id.is_some()
         && giver.community_id == receiver.community_id
-        && address(giver).is_some()
-        && address(giver) == address(receiver)
+        && address_of(giver).is_some()
+        && address_of(giver) == address_of(receiver)
+}
+
+/// Whether `link` still holds: both are registered where it was confirmed.
+fn holds(link: &household_link::Model, giver: &user::Model, receiver: &user::Model) -> bool {
+    same_household(giver, receiver)
+        && giver.community_id == Some(link.community_id)
+        && address_of(giver) == Some(link.address.as_str())
+}
+
+/// The giver accepts `receiver_id` as family: the giver's points may go to them.
+pub async fn accept_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    receiver_id: Uuid,
+) -> AppResult<household_link::Model> {
+    if receiver_id == actor.id {
+        return Err(AppError::bad_input("accept someone else"));
+    }
+    let giver = identity::get_user(db, actor.id).await?;
+    let receiver = identity::get_user(db, receiver_id).await?;
+    let [link] = confirm(db, actor, [(&giver, &receiver)]).await?;
+    Ok(link)
+}
+
+/// STAFF of their community confirm that two residents live together: points may go either
+/// way between them.
+pub async fn confirm_by_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    first: Uuid,
+    second: Uuid,
+) -> AppResult<[household_link::Model; 2]> {
+    let (first, second) = (
+        identity::get_user(db, first).await?,
+        identity::get_user(db, second).await?,
+    );
+    if !first
+        .community_id
+        .is_some_and(|community| actor.roles.is_staff_of(community))
+    {
+        return Err(AppError::forbidden(
+            "only STAFF of the residents' community confirm their household",
+        ));
+    }
+    if first.id == second.id {
+        return Err(AppError::bad_input(
+            "a household is two different residents",
+        ));
+    }
+    confirm(db, actor, [(&first, &second), (&second, &first)]).await
+}
+
+/// Records `(giver, receiver)` pairs confirmed by `actor`; a pair confirmed again is dated anew.
+async fn confirm<const N: usize>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    pairs: [(&user::Model, &user::Model); N],
+) -> AppResult<[household_link::Model; N]> {
+    if pairs
+        .iter()
+        .any(|(giver, receiver)| !same_household(giver, receiver))
+    {
+        return Err(AppError::forbidden(
+            "a household is confirmed only for residents registered at the same address in the \
+             same community",
+        ));
+    }
+    for (giver, receiver) in &pairs {
+        let others = household_link::Entity::find()
+            .filter(household_link::Column::GiverId.eq(giver.id))
+            .filter(household_link::Column::ReceiverId.ne(receiver.id))
+            .count(db)
+            .await?;
+        if others >= MAX_HOUSEHOLD as u64 {
+            return Err(AppError::bad_input(format!(
+                "a household has at most {MAX_HOUSEHOLD} others; remove someone first"
+            )));
+        }
+    }
+    let now = Utc::now();
+    // `same_household` holds for each pair: the community and address are there.
+    let links = pairs.map(|(giver, receiver)| household_link::Model {
+        giver_id: giver.id,
+        receiver_id: receiver.id,
+        community_id: giver.community_id.unwrap_or_default(),
+        address: address_of(giver).unwrap_or_default().to_owned(),
+        confirmed_by: actor.id,
+        confirmed_at: now,
+    });
+    household_link::Entity::insert_many(
+        links.iter().cloned().map(household_link::ActiveModel::from),
+    )
+    .on_conflict(
+        OnConflict::columns([
+            household_link::Column::GiverId,
+            household_link::Column::ReceiverId,
+        ])
+        .update_columns([
+            household_link::Column::CommunityId,
+            household_link::Column::Address,
+            household_link::Column::ConfirmedBy,
+            household_link::Column::ConfirmedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(links)
+}
+
+/// The giver takes `receiver_id` off their household.
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    receiver_id: Uuid,
+) -> AppResult<()> {
+    let removed = household_link::Entity::delete_by_id((actor.id, receiver_id))
+        .exec(db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(AppError::NotFound("member of your household"));
+    }
+    Ok(())
+}
+
+/// Those the giver may give points to now, in the order they were confirmed.
+pub async fn members_of(
+    db: &DatabaseConnection,
+    giver_id: Uuid,
+) -> AppResult<Vec<household_link::Model>> {
+    let giver = identity::get_user(db, giver_id).await?;
+    let links = household_link::Entity::find()
+        .filter(household_link::Column::GiverId.eq(giver_id))
+        .order_by_asc(household_link::Column::ConfirmedAt)
+        .all(db)
+        .await?;
+    let receivers = user::Entity::find()
+        .filter(user::Column::Id.is_in(links.iter().map(|link| link.receiver_id)))
+        .all(db)
+        .await?;
+    Ok(links
+        .into_iter()
+        .filter(|link| {
+            receivers
+                .iter()
+                .any(|receiver| receiver.id == link.receiver_id && holds(link, &giver, receiver))
+        })
+        .collect())
 }
 
 pub struct Gift {
@@ -87,9 +244,13 @@ pub async fn give(
     }
     let giver = identity::get_user(db, actor.id).await?;
     let receiver = identity::get_user(db, gift.to).await?;
-    if !same_household(&giver, &receiver) {
+    let link = household_link::Entity::find_by_id((actor.id, gift.to))
+        .one(db)
+        .await?;
+    if !link.is_some_and(|link| holds(&link, &giver, &receiver)) {
         return Err(AppError::forbidden(
-            "points go only to family registered at your address in your community",
+            "points go only to your confirmed household: accept them as family \
+             (acceptHouseholdMember) or ask STAFF to confirm you live together",
         ));
     }
     let community_id = giver
@@ -149,8 +310,8 @@ pub async fn give(
 mod tests {
     use super::*;
 
-    fn resident(community: Option<Uuid>, address: &str) -> entity::user::Model {
-        entity::user::Model {
+    fn resident(community: Option<Uuid>, address: &str) -> user::Model {
+        user::Model {
             id: Uuid::now_v7(),
             openid: String::new(),
             name: None,
@@ -176,5 +337,24 @@ mod tests {
             &resident(Some(Uuid::now_v7()), "3号楼2单元401")
         ));
         assert!(!same_household(&resident(here, ""), &resident(here, "")));
+    }
+
+    #[test]
+    fn a_confirmation_holds_while_both_stay_at_its_address() {
+        let community = Uuid::now_v7();
+        let here = Some(community);
+        let (giver, receiver) = (resident(here, "3号楼401"), resident(here, "3号楼401"));
+        let link = household_link::Model {
+            giver_id: giver.id,
+            receiver_id: receiver.id,
+            community_id: community,
+            address: "3号楼401".into(),
+            confirmed_by: giver.id,
+            confirmed_at: Utc::now(),
+        };
+        assert!(holds(&link, &giver, &receiver));
+        assert!(!holds(&link, &giver, &resident(here, "5号楼101")));
+        let moved = resident(here, "5号楼101");
+        assert!(!holds(&link, &moved, &resident(here, "5号楼101")));
     }
 }
