@@ -673,9 +673,7 @@ impl PointsMutation {
         idempotency_key: String,
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
-        if let Some(note) = &note {
-            check_content(ctx, actor, Scene::Comment, [("note", note)]).await?;
-        }
+        let state = state(ctx)?;
         let gift = gifts::Gift {
             to: parse_id("toUserId", &to_user_id)?,
             amount,
@@ -683,7 +681,7 @@ impl PointsMutation {
             idempotency_key,
         };
         Ok(PointsEntry(
-            gifts::give(&state(ctx)?.db, actor, gift).await?,
+            gifts::give(&state.db, &state.content, actor, gift).await?,
         ))
     }
 

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     china_time::month_bounds,
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::{begin_serialised, sum_i64},
@@ -231,6 +232,7 @@ pub struct Gift {
 /// The giver's GIFT_OUT entry.
 pub async fn give(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     gift: Gift,
 ) -> AppResult<points_entry::Model> {
@@ -256,6 +258,9 @@ pub async fn give(
     let community_id = giver
         .community_id
         .ok_or_else(|| AppError::bad_input("set your community in your profile first"))?;
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
     let out_key = format!("gift:{}:{key}:out", actor.id);
     let moved = Moved {
         user_id: actor.id,
@@ -266,6 +271,10 @@ pub async fn give(
         // The month's total is read after the giver is held, in the transaction that adds to
         // it: concurrent gifts cannot each see it before the others.
         let txn = begin_serialised(db, &format!("gift:{}", actor.id)).await?;
+        let note = match note {
+            Some(note) => Some(note.record(&txn).await?),
+            None => None,
+        };
         let cap = gift_cap_of(&txn, community_id).await?;
         let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
         let given: Option<i64> = points_entry::Entity::find()
