@@ -17,6 +17,17 @@ pub async fn accept_member_as_family(w: &World) {
         .await;
 }
 
+/// STAFF credit the demo resident with 100 points to give.
+async fn credit_resident(w: &World) {
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await;
+}
+
 async fn household_of(w: &World, who: &Login) -> Vec<String> {
     w.app.ok(&who.token, HOUSEHOLD, json!({})).await["myHousehold"]
         .as_array()
@@ -34,13 +45,7 @@ const LEDGER: &str =
 #[tokio::test]
 async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
     let w = World::new().await;
-    w.app
-        .ok(
-            &w.staff.token,
-            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务\") { id } }",
-            json!({ "u": w.resident.user_id }),
-        )
-        .await;
+    credit_resident(&w).await;
     // The demo resident and the demo member live at the same address, which is not enough.
     let gift = |amount: i64, key: &str| json!({ "to": w.member.user_id, "n": amount, "k": key });
     assert_eq!(
@@ -130,13 +135,7 @@ async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
 #[tokio::test]
 async fn an_address_typed_into_a_profile_does_not_make_a_household() {
     let w = World::new().await;
-    w.app
-        .ok(
-            &w.staff.token,
-            "mutation($u: ID!) { adjustPoints(userId: $u, amount: 100, reason: \"志愿服务\") { id } }",
-            json!({ "u": w.resident.user_id }),
-        )
-        .await;
+    credit_resident(&w).await;
     // Someone types the resident's address into their own profile and accepts the resident:
     // that lets them give to the resident, never the resident's points to them.
     let stranger = w

@@ -67,6 +67,17 @@ async fn readiness(app: &crate::helpers::TestApp) -> (u16, Value) {
     )
 }
 
+/// Readiness reports Redis as ok again within 10 s.
+async fn assert_recovers(app: &crate::helpers::TestApp) {
+    for _ in 0..50 {
+        if readiness(app).await.1["redis"] == "ok" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("readiness did not see Redis come back");
+}
+
 #[tokio::test]
 async fn the_api_keeps_serving_while_redis_is_down_and_recovers_after() {
     let port = free_port();
@@ -104,15 +115,7 @@ async fn the_api_keeps_serving_while_redis_is_down_and_recovers_after() {
     assert_eq!(after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 
     let _redis = start_redis(port).await;
-    let mut recovered = false;
-    for _ in 0..50 {
-        if readiness(&w.app).await.1["redis"] == "ok" {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(recovered, "readiness did not see Redis come back");
+    assert_recovers(&w.app).await;
     w.app.ok(&w.member.token, "{ me { id } }", json!({})).await;
 }
 
@@ -226,13 +229,5 @@ async fn while_redis_hangs_requests_skip_it_instead_of_each_waiting_for_a_timeou
          ({sent} tries into the cut link)"
     );
     relay.cut.store(false, Ordering::SeqCst);
-    let mut recovered = false;
-    for _ in 0..50 {
-        if readiness(&w.app).await.1["redis"] == "ok" {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(recovered, "readiness did not see Redis come back");
+    assert_recovers(&w.app).await;
 }
