@@ -72,6 +72,17 @@ impl Cleared {
         }
         Ok(self.text)
     }
+
+    /// `record` for an optional text.
+    pub async fn record_optional(
+        cleared: Option<Self>,
+        db: &impl ConnectionTrait,
+    ) -> AppResult<Option<String>> {
+        match cleared {
+            Some(cleared) => Ok(Some(cleared.record(db).await?)),
+            None => Ok(None),
+        }
+    }
 }
 
 impl ContentGuard {

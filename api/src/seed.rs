@@ -4,6 +4,7 @@ use entity::{community, enums::Role};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::{
+    content::ContentGuard,
     events::{Committed, DomainEvent, Events},
     identity::{
         self, roles,
@@ -157,8 +158,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<Committed<bool>> {
             }
         };
         let actor = identity::load_actor(db, user.id).await?;
+        // The demo's own names: nobody wrote them for others to see.
         let profile = users::update_profile(
             db,
+            &ContentGuard::Off,
             &actor,
             ProfileInput {
                 name: Some(account.name.to_owned()),

@@ -20,6 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
@@ -55,6 +56,7 @@ pub struct WishInput {
 
 pub async fn post(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     photos: &PhotoService,
     actor: &Actor,
     input: WishInput,
@@ -72,6 +74,14 @@ pub async fn post(
     let community_id = resident.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before posting a wish")
     })?;
+    let [title, description] = content
+        .clear_all(
+            db,
+            actor,
+            Scene::Forum,
+            [("title", title), ("description", description)],
+        )
+        .await?;
     let checked = photos
         .check(db, actor, PhotoPurpose::WishPhoto, &input.photo_keys)
         .await?;
@@ -80,8 +90,8 @@ pub async fn post(
         id: Set(Uuid::now_v7()),
         community_id: Set(community_id),
         resident_id: Set(actor.id),
-        title: Set(title),
-        description: Set(description),
+        title: Set(title.record(&txn).await?),
+        description: Set(description.record(&txn).await?),
         needed_by: Set(input.needed_by),
         status: Set(WishStatus::PendingReview),
         reviewed_by: Set(None),
@@ -218,6 +228,7 @@ fn in_state(wish: &wish::Model, wanted: WishStatus, doing: &str) -> AppResult<()
 /// STAFF put a wish on the wall, or turn it down with a note the resident sees.
 pub async fn review(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     wish_id: Uuid,
     approve: bool,
@@ -229,13 +240,21 @@ pub async fn review(
             "a note is required to turn a wish down",
         ));
     }
-    let stepped = step(db, wish_id, |wish| {
+    let may_review = |wish: &wish::Model| {
         if !actor.roles.is_staff_of(wish.community_id) {
             return Err(AppError::forbidden(
                 "only STAFF of the wish's community may review it",
             ));
         }
-        in_state(wish, WishStatus::PendingReview, "review")?;
+        in_state(wish, WishStatus::PendingReview, "review")
+    };
+    // Refused before the note is sent to be checked.
+    may_review(&get(db, wish_id).await?)?;
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let (txn, wish) = step(db, wish_id, |wish| {
+        may_review(wish)?;
         Ok(wish::ActiveModel {
             status: Set(if approve {
                 WishStatus::Open
@@ -243,12 +262,13 @@ pub async fn review(
                 WishStatus::Rejected
             }),
             reviewed_by: Set(Some(actor.id)),
-            review_note: Set(note),
+            review_note: Set(note.as_ref().map(|note| note.text().to_owned())),
             ..Default::default()
         })
     })
     .await?;
-    finish(stepped).await
+    Cleared::record_optional(note, &txn).await?;
+    finish((txn, wish)).await
 }
 
 /// As whom `actor` may claim a wish of `community`: a Party member or a merchant of it.
@@ -311,6 +331,7 @@ pub async fn claim(
 /// The claimer says it is done (a Party member with the time it took).
 pub async fn deliver(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     wish_id: Uuid,
     note: String,
@@ -324,7 +345,7 @@ pub async fn deliver(
             "minutesSpent must be between 1 and {MAX_MINUTES}"
         )));
     }
-    let stepped = step(db, wish_id, |wish| {
+    let may_deliver = |wish: &wish::Model| {
         if wish.claimer_id != Some(actor.id) {
             return Err(AppError::forbidden(
                 "only whoever claimed the wish may deliver it",
@@ -335,17 +356,25 @@ pub async fn deliver(
                 "minutesSpent is for Party members' volunteer time",
             ));
         }
-        in_state(wish, WishStatus::Claimed, "deliver")?;
+        in_state(wish, WishStatus::Claimed, "deliver")
+    };
+    may_deliver(&get(db, wish_id).await?)?;
+    let note = content
+        .clear(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let (txn, wish) = step(db, wish_id, |wish| {
+        may_deliver(wish)?;
         Ok(wish::ActiveModel {
             status: Set(WishStatus::Delivered),
-            delivery_note: Set(Some(note)),
+            delivery_note: Set(Some(note.text().to_owned())),
             minutes_spent: Set(minutes_spent),
             delivered_at: Set(Some(Utc::now())),
             ..Default::default()
         })
     })
     .await?;
-    finish(stepped).await
+    note.record(&txn).await?;
+    finish((txn, wish)).await
 }
 
 /// The resident confirms the wish came true; a Party member's stated time becomes a service

@@ -2,6 +2,7 @@
 //! placed on a resident's behalf, reopening with points held, and callback visits.
 use chrono::Utc;
 use entity::{enums::Role, order};
+use hongfan::content::ContentGuard;
 use hongfan::orders::alerts::SWEEP_BATCH;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
@@ -797,6 +798,7 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
     let during = published + chrono::Duration::days(2);
     let objection = hongfan::points::objections::object(
         &w.app.db,
+        &ContentGuard::Off,
         &resident,
         record.id,
         "他那天不在社区".into(),
@@ -808,6 +810,7 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
     assert!(
         hongfan::points::objections::object(
             &w.app.db,
+            &ContentGuard::Off,
             &resident,
             record.id,
             "再次异议".into(),
@@ -825,6 +828,7 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
         .expect("actor");
     let refused = hongfan::points::objections::object(
         &w.app.db,
+        &ContentGuard::Off,
         &outsider,
         record.id,
         "看不惯".into(),

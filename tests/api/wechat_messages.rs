@@ -640,3 +640,121 @@ async fn text_is_validated_before_it_is_checked_and_checked_on_every_entry_point
         "{flags}"
     );
 }
+
+/// Refused with CONTENT_REJECTED (and so nothing stored).
+fn rejected(body: &Value) -> bool {
+    body["errors"][0]["extensions"]["reason"] == "CONTENT_REJECTED"
+}
+
+#[tokio::test]
+async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let checks = || fake.checked.lock().expect("checked").len();
+    let (merchant, _cashier) =
+        crate::helpers::merchant_with_cashier(&w, &w.demo.community, &w.staff, "checked").await;
+    let owner = w.app.login("checked-owner").await;
+    let soon = Utc::now() + Duration::days(1);
+    let later = soon + Duration::hours(2);
+    let unit = "mutation($c: ID!, $n: String!) { registerUnit(input: { communityId: $c, name: $n, partyOrganisation: \"党支部\", contactName: \"王\", contactPhone: \"13700000001\", resources: \"\" }) { id status } }";
+    let wish = "mutation($t: String!, $by: DateTime!) { postWish(input: { title: $t, neededBy: $by }) { id status } }";
+    let risky: Vec<(&Login, &str, Value)> = vec![
+        (
+            &w.resident,
+            "mutation { updateMyProfile(input: { name: \"违规名字\" }) { id } }",
+            json!({}),
+        ),
+        (
+            &w.resident,
+            "mutation($c: ID!) { applyMerchant(input: { communityId: $c, name: \"违规小店\", category: \"理发\", address: \"1号\", latitude: 36.66, longitude: 117.02, phone: \"13700000000\", openingHours: \"全天\" }) { id } }",
+            json!({ "c": w.demo.community }),
+        ),
+        (
+            &w.staff,
+            "mutation($c: ID!, $s: DateTime!, $e: DateTime!) { createActivity(input: { communityId: $c, title: \"义诊\", place: \"违规地点\", startsAt: $s, endsAt: $e, capacity: 5 }) { id } }",
+            json!({ "c": w.demo.community, "s": soon, "e": later }),
+        ),
+        (&w.resident, wish, json!({ "t": "违规心愿", "by": later })),
+        (
+            &w.resident,
+            unit,
+            json!({ "c": w.demo.community, "n": "违规单位" }),
+        ),
+        (
+            &w.staff,
+            "mutation($u: ID!) { requestPointsAdjustment(userId: $u, amount: 5, reason: \"违规\") { id } }",
+            json!({ "u": w.resident.user_id }),
+        ),
+        (
+            &owner,
+            "mutation($m: ID!, $f: DateTime!, $u: DateTime!) { createOffer(input: { merchantId: $m, title: \"违规优惠\", pointsCost: 10, validFrom: $f, validUntil: $u }) { id } }",
+            json!({ "m": merchant, "f": Utc::now(), "u": later }),
+        ),
+        (
+            &w.staff,
+            "mutation($m: ID!) { suspendMerchant(merchantId: $m, reason: \"违规理由\") { id } }",
+            json!({ "m": merchant }),
+        ),
+    ];
+    for (who, query, vars) in risky {
+        let refused = w.app.graphql(Some(&who.token), query, vars).await;
+        assert!(rejected(&refused), "{query}: {refused}");
+    }
+    let me = w
+        .app
+        .ok(&w.resident.token, "{ me { name } }", json!({}))
+        .await;
+    assert_ne!(me["me"]["name"], "违规名字", "the profile kept its name");
+
+    // Someone who may not act has their text refused for that, and WeChat never sees it.
+    let before = checks();
+    let forbidden = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            "mutation($m: ID!) { suspendMerchant(merchantId: $m, reason: \"看不惯\") { id } }",
+            json!({ "m": merchant }),
+        )
+        .await;
+    assert_eq!(error_code(&forbidden), "FORBIDDEN", "{forbidden}");
+    assert_eq!(checks(), before, "not checked for someone who may not act");
+
+    // A reviewer's note is read by the applicant: checked too, and a refused one leaves the
+    // application to be reviewed.
+    let unit_id = w
+        .app
+        .ok(
+            &w.resident.token,
+            unit,
+            json!({ "c": w.demo.community, "n": "凤凰物业" }),
+        )
+        .await["registerUnit"]["id"]
+        .clone();
+    let wish_id = w
+        .app
+        .ok(
+            &w.resident.token,
+            wish,
+            json!({ "t": "想要一台助听器", "by": later }),
+        )
+        .await["postWish"]["id"]
+        .clone();
+    let review_unit = "mutation($id: ID!, $n: String) { reviewUnit(unitId: $id, approve: false, note: $n) { status } }";
+    let review_wish = "mutation($id: ID!, $n: String) { reviewWish(wishId: $id, approve: false, note: $n) { status } }";
+    for (query, id) in [(review_unit, &unit_id), (review_wish, &wish_id)] {
+        let refused = w
+            .app
+            .graphql(
+                Some(&w.staff.token),
+                query,
+                json!({ "id": id, "n": "违规说明" }),
+            )
+            .await;
+        assert!(rejected(&refused), "{query}: {refused}");
+        let reviewed = w
+            .app
+            .ok(&w.staff.token, query, json!({ "id": id, "n": "材料不全" }))
+            .await;
+        assert!(reviewed.to_string().contains("REJECTED"), "{reviewed}");
+    }
+}

@@ -6,12 +6,11 @@ use entity::{enums, party_member_application, user};
 use tokio::sync::OnceCell;
 
 use super::{
-    actor, caller, check_content, client_ip, connection, load_community, load_user,
+    actor, caller, client_ip, connection, load_community, load_user,
     organisation::{Community, Grid},
     parse_id, settle, state, to_id,
 };
 use crate::{
-    content::Scene,
     identity::{
         party_members::{self, PartyMemberApplicationInput},
         roles::{self, GrantScope},
@@ -421,8 +420,6 @@ impl IdentityMutation {
         input: UpdateProfileInput,
     ) -> Result<User> {
         let actor = actor(ctx).await?;
-        let name = input.name.as_deref().unwrap_or_default();
-        check_content(ctx, actor, Scene::Profile, [("name", name)]).await?;
         let community_id = input
             .community_id
             .map(|id| parse_id("communityId", &id))
@@ -440,7 +437,8 @@ impl IdentityMutation {
             show_on_leaderboard: input.show_on_leaderboard,
             skills: input.skills,
         };
-        let user = users::update_profile(&state(ctx)?.db, actor, input).await?;
+        let state = state(ctx)?;
+        let user = users::update_profile(&state.db, &state.content, actor, input).await?;
         Ok(User::from(settle(ctx, user).await?))
     }
 
@@ -524,10 +522,10 @@ impl IdentityMutation {
     ) -> Result<PartyMemberApplication> {
         let actor = actor(ctx).await?;
         let id = parse_id("applicationId", &application_id)?;
-        let written = note.as_deref().unwrap_or_default();
-        check_content(ctx, actor, Scene::Comment, [("note", written)]).await?;
+        let state = state(ctx)?;
         let application =
-            party_members::review_party_member(&state(ctx)?.db, actor, id, approve, note).await?;
+            party_members::review_party_member(&state.db, &state.content, actor, id, approve, note)
+                .await?;
         Ok(PartyMemberApplication(settle(ctx, application).await?))
     }
 }

@@ -6,11 +6,10 @@ use chrono::{DateTime, Utc};
 use entity::{enums, merchant, offer, redemption};
 
 use super::{
-    actor, check_content, connection, known, load_children, load_community, load_merchant,
-    load_user, organisation::Community, parse_id, photos::Photo, settle, state, to_id,
+    actor, connection, known, load_children, load_community, load_merchant, load_user,
+    organisation::Community, parse_id, photos::Photo, settle, state, to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     identity,
     merchants::{
@@ -496,11 +495,6 @@ impl MerchantMutation {
         input: ApplyMerchantInput,
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
-        let texts = [
-            ("name", input.name.as_str()),
-            ("description", input.description.as_str()),
-        ];
-        check_content(ctx, actor, Scene::Forum, texts).await?;
         let application = MerchantApplication {
             community_id: parse_id("communityId", &input.community_id)?,
             kind: input.kind.into(),
@@ -515,9 +509,12 @@ impl MerchantMutation {
             phone: input.phone,
             opening_hours: input.opening_hours,
         };
-        Ok(merchants::apply(&state(ctx)?.db, actor, application)
-            .await?
-            .into())
+        let state = state(ctx)?;
+        Ok(
+            merchants::apply(&state.db, &state.content, actor, application)
+                .await?
+                .into(),
+        )
     }
 
     /// STAFF: approve (or reinstate) a merchant; its people get the MERCHANT role.
@@ -537,8 +534,8 @@ impl MerchantMutation {
     ) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("merchantId", &merchant_id)?;
-        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
-        let merchant = merchants::suspend(&state(ctx)?.db, actor, id, reason).await?;
+        let state = state(ctx)?;
+        let merchant = merchants::suspend(&state.db, &state.content, actor, id, reason).await?;
         Ok(settle(ctx, merchant).await?.into())
     }
 
@@ -615,11 +612,6 @@ impl MerchantMutation {
     async fn create_offer(&self, ctx: &Context<'_>, input: CreateOfferInput) -> Result<Offer> {
         let actor = actor(ctx).await?;
         let merchant_id = parse_id("merchantId", &input.merchant_id)?;
-        let texts = [
-            ("title", input.title.as_str()),
-            ("description", input.description.as_str()),
-        ];
-        check_content(ctx, actor, Scene::Forum, texts).await?;
         let input = OfferInput {
             title: Some(input.title),
             description: Some(input.description),
@@ -629,7 +621,8 @@ impl MerchantMutation {
             valid_from: Some(input.valid_from),
             valid_until: Some(input.valid_until),
         };
-        let offer = offers::create(&state(ctx)?.db, actor, merchant_id, input).await?;
+        let state = state(ctx)?;
+        let offer = offers::create(&state.db, &state.content, actor, merchant_id, input).await?;
         Ok(Offer(settle(ctx, offer).await?))
     }
 
@@ -641,14 +634,6 @@ impl MerchantMutation {
     ) -> Result<Offer> {
         let actor = actor(ctx).await?;
         let offer_id = parse_id("offerId", &offer_id)?;
-        let texts = [
-            ("title", input.title.as_deref().unwrap_or_default()),
-            (
-                "description",
-                input.description.as_deref().unwrap_or_default(),
-            ),
-        ];
-        check_content(ctx, actor, Scene::Forum, texts).await?;
         let input = OfferInput {
             title: input.title,
             description: input.description,
@@ -658,7 +643,8 @@ impl MerchantMutation {
             valid_from: input.valid_from,
             valid_until: input.valid_until,
         };
-        let offer = offers::update(&state(ctx)?.db, actor, offer_id, input).await?;
+        let state = state(ctx)?;
+        let offer = offers::update(&state.db, &state.content, actor, offer_id, input).await?;
         Ok(Offer(settle(ctx, offer).await?))
     }
 

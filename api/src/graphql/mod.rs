@@ -42,14 +42,12 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
-    content::Scene,
     error::AppError,
     events::Committed,
     identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
     organisation::units::UnitTotals,
     pagination::{Page, PageRequest, encode_cursor},
     state::AppState,
-    validate,
 };
 
 #[derive(MergedObject, Default)]
@@ -389,30 +387,6 @@ async fn actor<'c>(ctx: &Context<'c>) -> async_graphql::Result<&'c Actor> {
             ))
         })
         .await?)
-}
-
-/// Content security for resolvers whose domain command does not clear its text yet; the
-/// order workflow (and so Open311) clears it in the domain, after validation. Until each
-/// does, text longer than any field takes is refused here before it could reach WeChat.
-async fn check_content<const N: usize>(
-    ctx: &Context<'_>,
-    author: &Actor,
-    scene: Scene,
-    texts: [(&str, &str); N],
-) -> async_graphql::Result<()> {
-    let state = state(ctx)?;
-    for (field, text) in texts {
-        validate::text(field, text, 0, validate::LONGEST_TEXT)?;
-    }
-    let texts = texts.map(|(field, text)| (field, text.to_owned()));
-    let cleared = state
-        .content
-        .clear_all(&state.db, author, scene, texts)
-        .await?;
-    for cleared in cleared {
-        cleared.record(&state.db).await?;
-    }
-    Ok(())
 }
 
 /// Hands a command's committed change to the dispatcher and returns the command's result.

@@ -10,14 +10,13 @@ use entity::{
 };
 
 use super::{
-    actor, check_content, connection,
+    actor, connection,
     identity::{ApplicationStatus, User},
     load_community, load_user,
     organisation::Community,
     parse_id, settle, state, to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     pagination::PageRequest,
     points::{
@@ -764,10 +763,10 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
-        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
         let state = state(ctx)?;
         let entry = adjustments::adjust(
             &state.db,
+            &state.content,
             actor,
             correction,
             idempotency_key,
@@ -787,8 +786,8 @@ impl PointsMutation {
     ) -> Result<AdjustmentRequest> {
         let actor = actor(ctx).await?;
         let correction = Correction::parse(parse_id("userId", &user_id)?, amount, &reason)?;
-        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
-        let request = adjustments::request(&state(ctx)?.db, actor, correction).await?;
+        let state = state(ctx)?;
+        let request = adjustments::request(&state.db, &state.content, actor, correction).await?;
         Ok(AdjustmentRequest(request))
     }
 
@@ -802,9 +801,9 @@ impl PointsMutation {
     ) -> Result<AdjustmentRequest> {
         let actor = actor(ctx).await?;
         let id = parse_id("requestId", &request_id)?;
-        let texts = [("reason", reason.as_deref().unwrap_or_default())];
-        check_content(ctx, actor, Scene::Comment, texts).await?;
-        let request = adjustments::decide(&state(ctx)?.db, actor, id, approve, reason).await?;
+        let state = state(ctx)?;
+        let request =
+            adjustments::decide(&state.db, &state.content, actor, id, approve, reason).await?;
         Ok(AdjustmentRequest(request))
     }
 
@@ -818,9 +817,16 @@ impl PointsMutation {
     ) -> Result<NoticeObjection> {
         let actor = actor(ctx).await?;
         let record_id = parse_id("recordId", &record_id)?;
-        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
-        let objection =
-            objections::object(&state(ctx)?.db, actor, record_id, reason, Utc::now()).await?;
+        let state = state(ctx)?;
+        let objection = objections::object(
+            &state.db,
+            &state.content,
+            actor,
+            record_id,
+            reason,
+            Utc::now(),
+        )
+        .await?;
         Ok(objection.into())
     }
 
@@ -835,8 +841,9 @@ impl PointsMutation {
     ) -> Result<NoticeObjection> {
         let actor = actor(ctx).await?;
         let id = parse_id("objectionId", &objection_id)?;
-        check_content(ctx, actor, Scene::Comment, [("note", &note)]).await?;
-        let objection = objections::resolve(&state(ctx)?.db, actor, id, note, reverse).await?;
+        let state = state(ctx)?;
+        let objection =
+            objections::resolve(&state.db, &state.content, actor, id, note, reverse).await?;
         Ok(objection.into())
     }
 
@@ -850,9 +857,9 @@ impl PointsMutation {
     ) -> Result<PointsEntry> {
         let actor = actor(ctx).await?;
         let entry_id = parse_id("entryId", &entry_id)?;
-        check_content(ctx, actor, Scene::Comment, [("reason", &reason)]).await?;
+        let state = state(ctx)?;
         Ok(PointsEntry(
-            points::reverse(&state(ctx)?.db, actor, entry_id, reason).await?,
+            points::reverse(&state.db, &state.content, actor, entry_id, reason).await?,
         ))
     }
 
@@ -867,10 +874,18 @@ impl PointsMutation {
     ) -> Result<ServiceRecord> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
-        let texts = [("reason", reason.as_deref().unwrap_or_default())];
-        check_content(ctx, actor, Scene::Comment, texts).await?;
+        let state = state(ctx)?;
         Ok(ServiceRecord(
-            records::review(&state(ctx)?.db, actor, id, approve, minutes, reason).await?,
+            records::review(
+                &state.db,
+                &state.content,
+                actor,
+                id,
+                approve,
+                minutes,
+                reason,
+            )
+            .await?,
         ))
     }
 
@@ -881,12 +896,6 @@ impl PointsMutation {
         input: CreateActivityInput,
     ) -> Result<Activity> {
         let actor = actor(ctx).await?;
-        let texts = [
-            ("title", input.title.as_str()),
-            ("description", input.description.as_str()),
-            ("place", input.place.as_str()),
-        ];
-        check_content(ctx, actor, Scene::Forum, texts).await?;
         let new = NewActivity {
             community_id: parse_id("communityId", &input.community_id)?,
             title: input.title,
@@ -897,8 +906,9 @@ impl PointsMutation {
             capacity: input.capacity,
             points_per_hour_override: input.points_per_hour_override,
         };
+        let state = state(ctx)?;
         Ok(Activity(
-            activities::create(&state(ctx)?.db, actor, new).await?,
+            activities::create(&state.db, &state.content, actor, new).await?,
         ))
     }
 

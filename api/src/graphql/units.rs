@@ -7,11 +7,10 @@ use chrono::{DateTime, Utc};
 use entity::{enums, unit};
 
 use super::{
-    RequestContext, actor, check_content, connection, identity::User, load_community, load_user,
+    RequestContext, actor, connection, identity::User, load_community, load_user,
     organisation::Community, parse_id, state, to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     organisation::units::{self, UnitInput},
     pagination::PageRequest,
@@ -167,17 +166,6 @@ impl UnitMutation {
     /// representative. STAFF of the community review it.
     async fn register_unit(&self, ctx: &Context<'_>, input: RegisterUnitInput) -> Result<Unit> {
         let actor = actor(ctx).await?;
-        check_content(
-            ctx,
-            actor,
-            Scene::Forum,
-            [
-                ("name", &input.name),
-                ("partyOrganisation", &input.party_organisation),
-                ("resources", &input.resources),
-            ],
-        )
-        .await?;
         let input = UnitInput {
             community_id: parse_id("communityId", &input.community_id)?,
             name: input.name,
@@ -186,7 +174,10 @@ impl UnitMutation {
             contact_phone: input.contact_phone,
             resources: input.resources,
         };
-        Ok(Unit(units::register(&state(ctx)?.db, actor, input).await?))
+        let state = state(ctx)?;
+        Ok(Unit(
+            units::register(&state.db, &state.content, actor, input).await?,
+        ))
     }
 
     /// STAFF of the unit's community: approve it, or turn it down with a note.
@@ -199,8 +190,9 @@ impl UnitMutation {
     ) -> Result<Unit> {
         let actor = actor(ctx).await?;
         let unit_id = parse_id("unitId", &unit_id)?;
+        let state = state(ctx)?;
         Ok(Unit(
-            units::review(&state(ctx)?.db, actor, unit_id, approve, note).await?,
+            units::review(&state.db, &state.content, actor, unit_id, approve, note).await?,
         ))
     }
 

@@ -5,7 +5,7 @@ use entity::{enums, wish};
 
 use super::units::Unit;
 use super::{
-    actor, check_content, connection,
+    actor, connection,
     identity::User,
     load, load_children, load_community, load_user,
     organisation::Community,
@@ -14,7 +14,6 @@ use super::{
     settle, state, to_id,
 };
 use crate::{
-    content::Scene,
     error::AppError,
     pagination::PageRequest,
     wishes::{self, WishInput},
@@ -225,13 +224,6 @@ impl WishMutation {
     /// A resident posts a small wish for their community's wall; STAFF review it first.
     async fn post_wish(&self, ctx: &Context<'_>, input: PostWishInput) -> Result<Wish> {
         let actor = actor(ctx).await?;
-        check_content(
-            ctx,
-            actor,
-            Scene::Forum,
-            [("title", &input.title), ("description", &input.description)],
-        )
-        .await?;
         let input = WishInput {
             title: input.title,
             description: input.description,
@@ -239,7 +231,7 @@ impl WishMutation {
             photo_keys: input.photo_keys,
         };
         let state = state(ctx)?;
-        let wish = wishes::post(&state.db, &state.photos, actor, input).await?;
+        let wish = wishes::post(&state.db, &state.content, &state.photos, actor, input).await?;
         Ok(Wish(settle(ctx, wish).await?))
     }
 
@@ -253,7 +245,8 @@ impl WishMutation {
     ) -> Result<Wish> {
         let actor = actor(ctx).await?;
         let wish_id = parse_id("wishId", &wish_id)?;
-        let wish = wishes::review(&state(ctx)?.db, actor, wish_id, approve, note).await?;
+        let state = state(ctx)?;
+        let wish = wishes::review(&state.db, &state.content, actor, wish_id, approve, note).await?;
         Ok(Wish(settle(ctx, wish).await?))
     }
 
@@ -282,8 +275,16 @@ impl WishMutation {
     ) -> Result<Wish> {
         let actor = actor(ctx).await?;
         let wish_id = parse_id("wishId", &wish_id)?;
-        check_content(ctx, actor, Scene::Comment, [("note", &note)]).await?;
-        let wish = wishes::deliver(&state(ctx)?.db, actor, wish_id, note, minutes_spent).await?;
+        let state = state(ctx)?;
+        let wish = wishes::deliver(
+            &state.db,
+            &state.content,
+            actor,
+            wish_id,
+            note,
+            minutes_spent,
+        )
+        .await?;
         Ok(Wish(settle(ctx, wish).await?))
     }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Actor, roles::insert_grant};
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Application, Committed, DomainEvent, Events},
     infra::db::begin_write,
@@ -73,15 +74,15 @@ pub async fn apply_party_member(
 
 pub async fn review_party_member(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     application_id: Uuid,
     approve: bool,
     note: Option<String>,
 ) -> AppResult<Committed<party_member_application::Model>> {
     let note = validate::optional_text("note", note.as_deref(), 500)?;
-    let txn = begin_write(db).await?;
     let application = party_member_application::Entity::find_by_id(application_id)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or(AppError::NotFound("registration"))?;
     if !actor.roles.is_staff_of(application.community_id) {
@@ -89,6 +90,11 @@ pub async fn review_party_member(
             "only STAFF of the community may review its registrations",
         ));
     }
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let txn = begin_write(db).await?;
+    let note = Cleared::record_optional(note, &txn).await?;
     let status = if approve {
         ApplicationStatus::Approved
     } else {

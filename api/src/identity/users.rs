@@ -12,9 +12,13 @@ use serde_json::json;
 
 use super::Actor;
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
-    infra::wechat::{WechatApi, WechatError},
+    infra::{
+        db::begin_write,
+        wechat::{WechatApi, WechatError},
+    },
     orders::workflow::OPEN_WORK,
     organisation,
     validate::{self, Phone, Skills},
@@ -106,6 +110,7 @@ pub struct ProfileInput {
 /// Absent fields are left as they are.
 pub async fn update_profile(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     input: ProfileInput,
 ) -> AppResult<Committed<user::Model>> {
@@ -114,9 +119,10 @@ pub async fn update_profile(
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    if let Some(name) = input.name {
-        changes.name = Set(Some(validate::text("name", &name, 1, 50)?));
-    }
+    let name = input
+        .name
+        .map(|name| validate::text("name", &name, 1, 50))
+        .transpose()?;
     if let Some(phone) = input.phone {
         changes.phone = Set(Some(Phone::parse("phone", &phone)?.into()));
     }
@@ -148,7 +154,15 @@ pub async fn update_profile(
         }
         changes.grid_id = Set(Some(grid_id));
     }
-    let user = changes.update(db).await?;
+    let name = content
+        .clear_optional(db, actor, Scene::Profile, "name", name)
+        .await?;
+    let txn = begin_write(db).await?;
+    if let Some(name) = Cleared::record_optional(name, &txn).await? {
+        changes.name = Set(Some(name));
+    }
+    let user = changes.update(&txn).await?;
+    txn.commit().await?;
     Ok(Committed::new(
         user,
         DomainEvent::ProfileChanged { user_id: actor.id },

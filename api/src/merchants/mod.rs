@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::{
     codes::{CodeFor, MiniProgramCodes},
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Application, Committed, DomainEvent, Events},
     identity::{
@@ -211,6 +212,7 @@ pub async fn may_see(
 
 pub async fn apply(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     input: MerchantApplication,
 ) -> AppResult<merchant::Model> {
@@ -225,6 +227,20 @@ pub async fn apply(
             "latitude must be within ±90 and longitude within ±180",
         ));
     }
+    let name = validate::text("name", &input.name, 1, 60)?;
+    let description = validate::text("description", &input.description, 0, 1000)?;
+    let category = validate::text("category", &input.category, 1, 30)?;
+    let address = validate::text("address", &input.address, 1, 200)?;
+    let phone = Phone::parse("phone", &input.phone)?;
+    let opening_hours = validate::text("openingHours", &input.opening_hours, 1, 100)?;
+    let [name, description] = content
+        .clear_all(
+            db,
+            actor,
+            Scene::Forum,
+            [("name", name), ("description", description)],
+        )
+        .await?;
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let merchant = merchant::ActiveModel {
@@ -232,19 +248,14 @@ pub async fn apply(
         community_id: Set(input.community_id),
         owner_id: Set(actor.id),
         kind: Set(input.kind),
-        name: Set(validate::text("name", &input.name, 1, 60)?),
-        description: Set(validate::text("description", &input.description, 0, 1000)?),
-        category: Set(validate::text("category", &input.category, 1, 30)?),
-        address: Set(validate::text("address", &input.address, 1, 200)?),
+        name: Set(name.record(&txn).await?),
+        description: Set(description.record(&txn).await?),
+        category: Set(category),
+        address: Set(address),
         latitude: Set(input.location.latitude),
         longitude: Set(input.location.longitude),
-        phone: Set(Phone::parse("phone", &input.phone)?.into()),
-        opening_hours: Set(validate::text(
-            "openingHours",
-            &input.opening_hours,
-            1,
-            100,
-        )?),
+        phone: Set(phone.into()),
+        opening_hours: Set(opening_hours),
         status: Set(MerchantStatus::Pending),
         status_reason: Set(None),
         reviewed_by: Set(None),
@@ -283,10 +294,11 @@ async fn set_status(
     merchant_id: Uuid,
     from: &[MerchantStatus],
     to: MerchantStatus,
-    reason: Option<String>,
+    reason: Option<Cleared>,
 ) -> AppResult<Committed<merchant::Model>> {
     let txn = begin_write(db).await?;
     let merchant = get_as_community_staff(&txn, actor, merchant_id).await?;
+    let reason = Cleared::record_optional(reason, &txn).await?;
     let changed = merchant::Entity::update_many()
         .set(merchant::ActiveModel {
             status: Set(to),
@@ -351,11 +363,17 @@ pub async fn approve(
 
 pub async fn suspend(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     merchant_id: Uuid,
     reason: String,
 ) -> AppResult<Committed<merchant::Model>> {
     let reason = validate::text("reason", &reason, 1, 500)?;
+    // Only the merchant's STAFF get their text checked (and the check is paid for).
+    get_as_community_staff(db, actor, merchant_id).await?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     set_status(
         db,
         actor,

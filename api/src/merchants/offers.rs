@@ -12,12 +12,13 @@ use uuid::Uuid;
 
 use super::{get as get_merchant, staff_role};
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
     identity::Actor,
     infra::{
         cache::{self, Namespace},
-        db::first_per_parent,
+        db::{begin_write, first_per_parent},
         shared_store::SharedStore,
     },
     pagination::{Page, PageRequest, fetch_page},
@@ -59,14 +60,54 @@ async fn ensure_owner(
     Ok(merchant)
 }
 
-/// Applies and validates `input` over `offer`.
-fn apply_input(offer: &mut offer::ActiveModel, input: OfferInput) -> AppResult<()> {
-    if let Some(title) = input.title {
-        offer.title = Set(validate::text("title", &title, 1, 100)?);
+/// Validates `input`, clears its texts and stores it over `offer` (a new one when `insert`),
+/// with the checks' flags, in one transaction.
+async fn store(
+    db: &DatabaseConnection,
+    content: &ContentGuard,
+    actor: &Actor,
+    mut offer: offer::ActiveModel,
+    input: OfferInput,
+    insert: bool,
+) -> AppResult<Committed<offer::Model>> {
+    let [title, description] = apply_input(&mut offer, input)?;
+    let given = [title.is_some(), description.is_some()];
+    let texts = [
+        ("title", title.unwrap_or_default()),
+        ("description", description.unwrap_or_default()),
+    ];
+    let [title, description] = content.clear_all(db, actor, Scene::Forum, texts).await?;
+    let txn = begin_write(db).await?;
+    let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
+    if given[0] {
+        offer.title = Set(title);
     }
-    if let Some(description) = input.description {
-        offer.description = Set(validate::text("description", &description, 0, 1000)?);
+    if given[1] {
+        offer.description = Set(description);
     }
+    let offer = if insert {
+        offer.insert(&txn).await?
+    } else {
+        offer.update(&txn).await?
+    };
+    txn.commit().await?;
+    Ok(listed(offer))
+}
+
+/// Applies and validates `input` over `offer`; returns its texts (title, description),
+/// validated, for `store` to clear.
+fn apply_input(
+    offer: &mut offer::ActiveModel,
+    input: OfferInput,
+) -> AppResult<[Option<String>; 2]> {
+    let title = input
+        .title
+        .map(|title| validate::text("title", &title, 1, 100))
+        .transpose()?;
+    let description = input
+        .description
+        .map(|description| validate::text("description", &description, 0, 1000))
+        .transpose()?;
     if let Some(cost) = input.points_cost {
         if !(1..=1_000_000).contains(&cost) {
             return Err(AppError::bad_input(
@@ -107,11 +148,12 @@ fn apply_input(offer: &mut offer::ActiveModel, input: OfferInput) -> AppResult<(
         return Err(AppError::bad_input("validUntil must be after validFrom"));
     }
     offer.updated_at = Set(Utc::now());
-    Ok(())
+    Ok([title, description])
 }
 
 pub async fn create(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     merchant_id: Uuid,
     input: OfferInput,
@@ -133,7 +175,7 @@ pub async fn create(
         ));
     };
     let now = Utc::now();
-    let mut offer = offer::ActiveModel {
+    let offer = offer::ActiveModel {
         id: Set(Uuid::now_v7()),
         merchant_id: Set(merchant_id),
         description: Set(String::new()),
@@ -143,21 +185,19 @@ pub async fn create(
         created_at: Set(now),
         ..Default::default()
     };
-    apply_input(&mut offer, input)?;
-    Ok(listed(offer.insert(db).await?))
+    store(db, content, actor, offer, input, true).await
 }
 
 pub async fn update(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     offer_id: Uuid,
     input: OfferInput,
 ) -> AppResult<Committed<offer::Model>> {
     let offer = get(db, offer_id).await?;
     ensure_owner(db, actor, offer.merchant_id).await?;
-    let mut offer: offer::ActiveModel = offer.into();
-    apply_input(&mut offer, input)?;
-    Ok(listed(offer.update(db).await?))
+    store(db, content, actor, offer.into(), input, false).await
 }
 
 pub async fn deactivate(

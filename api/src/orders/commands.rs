@@ -879,10 +879,7 @@ pub(super) async fn apply_step(
     let before = order;
     let order = find(&txn, order_id).await?;
     stats::restate_order(&txn, &before, &order).await?;
-    let note = match note {
-        Some(note) => Some(note.record(&txn).await?),
-        None => None,
-    };
+    let note = Cleared::record_optional(note, &txn).await?;
     record_event(
         &txn,
         &order,

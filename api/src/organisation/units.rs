@@ -16,9 +16,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::sum_i64,
+    infra::db::{begin_write, sum_i64},
     pagination::{Page, PageRequest, fetch_page},
     validate::{self, Phone},
 };
@@ -36,6 +37,7 @@ pub struct UnitInput {
 /// Anyone logged in may register a unit with a community; it waits for STAFF there.
 pub async fn register(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     input: UnitInput,
 ) -> AppResult<unit::Model> {
@@ -45,15 +47,23 @@ pub async fn register(
     let contact_phone = Phone::parse("contactPhone", &input.contact_phone)?;
     let resources = validate::text("resources", &input.resources, 0, 1000)?;
     super::get_community(db, input.community_id).await?;
+    let texts = [
+        ("name", name),
+        ("partyOrganisation", party_organisation),
+        ("resources", resources),
+    ];
+    let [name, party_organisation, resources] =
+        content.clear_all(db, actor, Scene::Forum, texts).await?;
     let now = Utc::now();
-    Ok(unit::ActiveModel {
+    let txn = begin_write(db).await?;
+    let unit = unit::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(input.community_id),
-        name: Set(name),
-        party_organisation: Set(party_organisation),
+        name: Set(name.record(&txn).await?),
+        party_organisation: Set(party_organisation.record(&txn).await?),
         contact_name: Set(contact_name),
         contact_phone: Set(contact_phone.into()),
-        resources: Set(resources),
+        resources: Set(resources.record(&txn).await?),
         status: Set(UnitStatus::PendingReview),
         review_note: Set(None),
         representative_id: Set(actor.id),
@@ -61,8 +71,10 @@ pub async fn register(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(unit)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::Model> {
@@ -76,6 +88,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<unit::Model> 
 /// sees. Decided once: a second decision is a conflict.
 pub async fn review(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     unit_id: Uuid,
     approve: bool,
@@ -91,6 +104,11 @@ pub async fn review(
     if !approve && note.is_none() {
         return Err(AppError::bad_input("say why the unit is turned down"));
     }
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let txn = begin_write(db).await?;
+    let note = Cleared::record_optional(note, &txn).await?;
     let decided = unit::Entity::update_many()
         .set(unit::ActiveModel {
             status: Set(if approve {
@@ -105,11 +123,12 @@ pub async fn review(
         })
         .filter(unit::Column::Id.eq(unit_id))
         .filter(unit::Column::Status.eq(UnitStatus::PendingReview))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if decided.rows_affected != 1 {
         return Err(AppError::conflict("this unit was reviewed already"));
     }
+    txn.commit().await?;
     get(db, unit_id).await
 }
 

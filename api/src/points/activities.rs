@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
 use crate::{
     codes::{CodeFor, MiniProgramCodes},
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::Actor,
     inbox,
@@ -97,6 +98,7 @@ pub struct NewActivity {
 
 pub async fn create(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     new: NewActivity,
 ) -> AppResult<activity::Model> {
@@ -120,17 +122,22 @@ pub async fn create(
             "pointsPerHourOverride must be between 1 and 1000",
         ));
     }
-    Ok(activity::ActiveModel {
+    let texts = [
+        ("title", validate::text("title", &new.title, 1, 100)?),
+        (
+            "description",
+            validate::text("description", &new.description, 0, validate::LONGEST_TEXT)?,
+        ),
+        ("place", validate::text("place", &new.place, 1, 200)?),
+    ];
+    let [title, description, place] = content.clear_all(db, actor, Scene::Forum, texts).await?;
+    let txn = begin_write(db).await?;
+    let activity = activity::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(new.community_id),
-        title: Set(validate::text("title", &new.title, 1, 100)?),
-        description: Set(validate::text(
-            "description",
-            &new.description,
-            0,
-            validate::LONGEST_TEXT,
-        )?),
-        place: Set(validate::text("place", &new.place, 1, 200)?),
+        title: Set(title.record(&txn).await?),
+        description: Set(description.record(&txn).await?),
+        place: Set(place.record(&txn).await?),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
         capacity: Set(new.capacity),
@@ -139,8 +146,10 @@ pub async fn create(
         created_by: Set(actor.id),
         created_at: Set(Utc::now()),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(activity)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<activity::Model> {

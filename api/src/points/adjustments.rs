@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Moved, client_key, ledger, ledger::Posting, replay_or_post, rules};
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::{begin_serialised, begin_write},
@@ -104,6 +105,7 @@ async fn adjusted_today(db: &impl ConnectionTrait, actor: Uuid) -> AppResult<i64
 /// see the total before the others.
 pub async fn adjust(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     correction: Correction,
     idempotency_key: Option<String>,
@@ -116,6 +118,9 @@ pub async fn adjust(
         amount,
         reason,
     } = correction;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let moved = Moved {
         user_id,
         amount,
@@ -130,6 +135,7 @@ pub async fn adjust(
                  must approve: use requestPointsAdjustment"
             )));
         }
+        let reason = reason.record(&txn).await?;
         let entry = ledger::post(
             &txn,
             Posting {
@@ -153,15 +159,20 @@ pub async fn adjust(
 /// Files a correction for a second STAFF member's decision.
 pub async fn request(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     correction: Correction,
 ) -> AppResult<adjustment_request::Model> {
     may_manage_points_of(db, actor, correction.user_id).await?;
-    Ok(adjustment_request::ActiveModel {
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", correction.reason)
+        .await?;
+    let txn = begin_write(db).await?;
+    let request = adjustment_request::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(correction.user_id),
         amount: Set(correction.amount),
-        reason: Set(correction.reason),
+        reason: Set(reason.record(&txn).await?),
         status: Set(ApplicationStatus::Pending),
         requested_by: Set(actor.id),
         decided_by: Set(None),
@@ -170,8 +181,10 @@ pub async fn request(
         created_at: Set(Utc::now()),
         decided_at: Set(None),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(request)
 }
 
 /// A second STAFF member approves (posting the ADJUST entry, on the requester's name) or
@@ -179,6 +192,7 @@ pub async fn request(
 /// that posts the entry.
 pub async fn decide(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     request_id: Uuid,
     approve: bool,
@@ -201,7 +215,11 @@ pub async fn decide(
     if request.status != ApplicationStatus::Pending {
         return Err(AppError::conflict("this request was already decided"));
     }
+    let reason = content
+        .clear_optional(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let txn = begin_write(db).await?;
+    let reason = Cleared::record_optional(reason, &txn).await?;
     let entry_id = if approve {
         let entry = ledger::post(
             &txn,

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::ledger::{self, Posting};
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::begin_write,
@@ -94,6 +95,7 @@ pub struct DeedReport {
 
 pub async fn report(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     report: DeedReport,
 ) -> AppResult<good_deed::Model> {
@@ -117,13 +119,17 @@ pub async fn report(
             "this kind of deed is no longer rewarded; choose another",
         ));
     }
-    Ok(good_deed::ActiveModel {
+    let description = content
+        .clear(db, actor, Scene::Forum, "description", description)
+        .await?;
+    let txn = begin_write(db).await?;
+    let deed = good_deed::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(community_id),
         grid_id: Set(resident.grid_id),
         resident_id: Set(actor.id),
         kind_id: Set(kind.id),
-        description: Set(description),
+        description: Set(description.record(&txn).await?),
         happened_at: Set(report.happened_at),
         status: Set(DeedStatus::PendingCheck),
         checked_by: Set(None),
@@ -136,8 +142,10 @@ pub async fn report(
         version: Set(0),
         created_at: Set(now),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(deed)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> AppResult<good_deed::Model> {

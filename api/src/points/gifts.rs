@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     china_time::month_bounds,
-    content::{ContentGuard, Scene},
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::{begin_serialised, sum_i64},
@@ -271,10 +271,7 @@ pub async fn give(
         // The month's total is read after the giver is held, in the transaction that adds to
         // it: concurrent gifts cannot each see it before the others.
         let txn = begin_serialised(db, &format!("gift:{}", actor.id)).await?;
-        let note = match note {
-            Some(note) => Some(note.record(&txn).await?),
-            None => None,
-        };
+        let note = Cleared::record_optional(note, &txn).await?;
         let cap = gift_cap_of(&txn, community_id).await?;
         let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
         let given: Option<i64> = points_entry::Entity::find()

@@ -27,6 +27,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     events::{Committed, DomainEvent},
     idempotency,
@@ -112,6 +113,7 @@ fn client_key(actor: &Actor, purpose: &str, key: Option<String>) -> AppResult<Op
 /// it again returns the first reversal and moves nothing.
 pub async fn reverse(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     entry_id: Uuid,
     reason: String,
@@ -125,6 +127,9 @@ pub async fn reverse(
     if original.kind != EntryKind::Earn {
         return Err(AppError::bad_input("only EARN entries can be reversed"));
     }
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let moved = Moved {
         user_id: original.user_id,
         amount: -original.amount,
@@ -133,6 +138,7 @@ pub async fn reverse(
     let key = reversal_key(&original);
     replay_or_post(db, Some(&key), moved, async {
         let txn = begin_write(db).await?;
+        let reason = reason.record(&txn).await?;
         let entry = reverse_in(&txn, actor, &original, reason).await?;
         txn.commit().await?;
         Ok(entry)

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::rules;
 use crate::{
+    content::{ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::begin_write,
@@ -24,6 +25,7 @@ use crate::{
 /// `now` decides whether the notice's objection window is open.
 pub async fn object(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     record_id: Uuid,
     reason: String,
@@ -61,27 +63,34 @@ pub async fn object(
             rules::OBJECTION_DAYS
         )));
     }
-    Ok(notice_objection::ActiveModel {
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
+    let txn = begin_write(db).await?;
+    let objection = notice_objection::ActiveModel {
         id: Set(Uuid::now_v7()),
         record_id: Set(record.id),
         community_id: Set(record.community_id),
         month: Set(month),
         objector_id: Set(actor.id),
-        reason: Set(reason),
+        reason: Set(reason.record(&txn).await?),
         created_at: Set(now),
         resolved_by: Set(None),
         resolved_at: Set(None),
         resolution: Set(None),
         reversed: Set(false),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(objection)
 }
 
 /// STAFF of the community, other than the objector, resolve an objection once; `reverse`
 /// also takes the line's points back with a REVERSAL entry.
 pub async fn resolve(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     objection_id: Uuid,
     note: String,
@@ -102,7 +111,11 @@ pub async fn resolve(
             "you cannot resolve your own objection: another STAFF member must",
         ));
     }
+    let note = content
+        .clear(db, actor, Scene::Comment, "note", note)
+        .await?;
     let txn = begin_write(db).await?;
+    let note = note.record(&txn).await?;
     let resolved = notice_objection::Entity::update_many()
         .set(notice_objection::ActiveModel {
             resolved_by: Set(Some(actor.id)),

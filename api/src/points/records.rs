@@ -16,6 +16,7 @@ use super::{
     rules,
 };
 use crate::{
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
@@ -283,6 +284,7 @@ pub async fn record_order_service(
 
 pub async fn review(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     record_id: Uuid,
     approve: bool,
@@ -302,11 +304,7 @@ pub async fn review(
             "minutes must be between 1 and {MAX_RECORD_MINUTES}"
         )));
     }
-    let txn = begin_write(db).await?;
-    let record = service_record::Entity::find_by_id(record_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("service record"))?;
+    let record = find(db, record_id).await?;
     if !actor.roles.is_staff_of(record.community_id) {
         return Err(AppError::forbidden(
             "only STAFF of the community may review its records",
@@ -317,6 +315,13 @@ pub async fn review(
             "you cannot review your own service record: another STAFF member must",
         ));
     }
+    let reason = content
+        .clear_optional(db, actor, Scene::Comment, "reason", reason)
+        .await?;
+    // Read again in the transaction: the status may have moved while the text was checked.
+    let txn = begin_write(db).await?;
+    let record = find(&txn, record_id).await?;
+    let reason = Cleared::record_optional(reason, &txn).await?;
     let minutes = minutes.unwrap_or(record.minutes);
     let reviewed = if approve {
         confirm(&txn, record, minutes, Some(actor.id), reason).await?
@@ -334,6 +339,13 @@ pub async fn review(
     };
     txn.commit().await?;
     Ok(reviewed)
+}
+
+async fn find(db: &impl ConnectionTrait, record_id: Uuid) -> AppResult<service_record::Model> {
+    service_record::Entity::find_by_id(record_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("service record"))
 }
 
 pub async fn mine(
