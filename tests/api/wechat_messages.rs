@@ -656,6 +656,15 @@ async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
     let owner = w.app.login("checked-owner").await;
     let soon = Utc::now() + Duration::days(1);
     let later = soon + Duration::hours(2);
+    let kind = w
+        .app
+        .ok(
+            &w.staff.token,
+            "mutation($c: ID!) { setDeedKind(communityId: $c, name: \"垃圾分类\", basePoints: 5) { id } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["setDeedKind"][0]["id"]
+        .clone();
     let unit = "mutation($c: ID!, $n: String!) { registerUnit(input: { communityId: $c, name: $n, partyOrganisation: \"党支部\", contactName: \"王\", contactPhone: \"13700000001\", resources: \"\" }) { id status } }";
     let wish = "mutation($t: String!, $by: DateTime!) { postWish(input: { title: $t, neededBy: $by }) { id status } }";
     let risky: Vec<(&Login, &str, Value)> = vec![

@@ -189,8 +189,9 @@ impl DeedMutation {
     ) -> Result<GoodDeed> {
         let actor = actor(ctx).await?;
         let deed_id = parse_id("deedId", &deed_id)?;
+        let state = state(ctx)?;
         Ok(GoodDeed(
-            deeds::check(&state(ctx)?.db, actor, deed_id, happened, note).await?,
+            deeds::check(&state.db, &state.content, actor, deed_id, happened, note).await?,
         ))
     }
 
@@ -205,8 +206,9 @@ impl DeedMutation {
     ) -> Result<GoodDeed> {
         let actor = actor(ctx).await?;
         let deed_id = parse_id("deedId", &deed_id)?;
+        let state = state(ctx)?;
         Ok(GoodDeed(
-            deeds::review(&state(ctx)?.db, actor, deed_id, approve, reason).await?,
+            deeds::review(&state.db, &state.content, actor, deed_id, approve, reason).await?,
         ))
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::ledger::{self, Posting};
 use crate::{
-    content::{ContentGuard, Scene},
+    content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::begin_write,
@@ -218,6 +218,7 @@ fn in_state(deed: &good_deed::Model, wanted: DeedStatus, doing: &str) -> AppResu
 /// The grid worker (or STAFF) says it happened, or not (with a note the resident sees).
 pub async fn check(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     deed_id: Uuid,
     happened: bool,
@@ -237,6 +238,10 @@ pub async fn check(
     if deed.resident_id == actor.id {
         return Err(AppError::forbidden("someone else must check your own deed"));
     }
+    let note = content
+        .clear_optional(db, actor, Scene::Comment, "note", note)
+        .await?;
+    let written = note.as_ref().map(|note| note.text().to_owned());
     let (txn, deed) = step(db, deed_id, |deed| {
         in_state(deed, DeedStatus::PendingCheck, "check")?;
         Ok(good_deed::ActiveModel {
@@ -247,12 +252,13 @@ pub async fn check(
             }),
             checked_by: Set(Some(actor.id)),
             checked_at: Set(Some(Utc::now())),
-            reason: Set(if happened { None } else { note.clone() }),
-            check_note: Set(note),
+            reason: Set(if happened { None } else { written.clone() }),
+            check_note: Set(written),
             ..Default::default()
         })
     })
     .await?;
+    Cleared::record_optional(note, &txn).await?;
     txn.commit().await?;
     Ok(deed)
 }
@@ -261,6 +267,7 @@ pub async fn check(
 /// tried), or reject it with a reason.
 pub async fn review(
     db: &DatabaseConnection,
+    content: &ContentGuard,
     actor: &Actor,
     deed_id: Uuid,
     approve: bool,
@@ -281,6 +288,9 @@ pub async fn review(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("deed kind"))?;
+    let reason = content
+        .clear_optional(db, actor, Scene::Comment, "reason", reason)
+        .await?;
     let (txn, deed) = step(db, deed_id, |deed| {
         in_state(deed, DeedStatus::PendingReview, "review")?;
         Ok(good_deed::ActiveModel {
@@ -291,12 +301,13 @@ pub async fn review(
             }),
             reviewed_by: Set(Some(actor.id)),
             reviewed_at: Set(Some(Utc::now())),
-            reason: Set(reason),
+            reason: Set(reason.as_ref().map(|reason| reason.text().to_owned())),
             points: Set(approve.then_some(kind.base_points)),
             ..Default::default()
         })
     })
     .await?;
+    Cleared::record_optional(reason, &txn).await?;
     if let Some(points) = deed.points {
         ledger::post(
             &txn,
