@@ -1,9 +1,8 @@
 //! Hongfan (红帆): the backend of a community-service mini-program. Layers, top to bottom:
-//! `graphql` (thin resolvers) → domain services (`identity`, `organisation`, `orders`,
+//! `http` (routes, who is calling) and `graphql` (thin resolvers) → domain services (`identity`, `organisation`, `orders`,
 //! `points`, `merchants`), which return the `events` their commands caused → `entity`
 //! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
 //! into the `state` that resolvers share.
-pub mod certificate_check;
 pub mod china_time;
 pub mod codes;
 pub mod config;
@@ -11,21 +10,19 @@ pub mod content;
 pub mod delivery;
 pub mod error;
 pub mod events;
-pub mod exports;
 pub mod graphql;
+pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod inbox;
 pub mod infra;
 pub mod merchants;
 pub mod notifications;
-pub mod open311;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;
 pub mod photos;
 pub mod points;
-pub mod push;
 pub mod seed;
 pub mod startup;
 pub mod state;

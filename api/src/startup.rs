@@ -3,53 +3,35 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::{
-    Json, Router,
-    extract::{DefaultBodyLimit, State},
-    http::StatusCode,
-    response::IntoResponse,
-    routing::get,
-};
+use axum::{Router, extract::State, routing::get};
 use rand::RngCore;
 use tokio::net::TcpListener;
-use tower_http::{
-    limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
-    trace::TraceLayer,
-};
 
 use crate::{
-    certificate_check::{self, CertificateCheck},
     codes::MiniProgramCodes,
     config::{Environment, Settings},
     content::ContentGuard,
     delivery::{self, Sender, Templates},
     events::Dispatcher,
-    exports,
-    graphql::{self, http::GraphqlEndpoint},
+    graphql,
+    http::{self, graphql::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
     infra::cache::Namespace,
     infra::db,
     infra::event_bus::EventBus,
     infra::metrics::Metrics,
-    infra::object_storage::{self, ObjectStorage},
-    infra::rate_limit::{self, Limit, PerAddress},
+    infra::object_storage::ObjectStorage,
+    infra::rate_limit::{self, Limit},
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
     merchants::redemptions,
-    open311,
     orders::{PlacingLimits, PoolCache, alerts, categories::Catalog},
     photos::PhotoService,
     points::{self, activities, certificates::CertificateDesk},
-    push,
     state::AppState,
     wishes,
 };
 
-/// Large enough for any real form (a 1 MB description gets a clear validation error, not 413).
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
 const REMINDER_PERIOD: Duration = Duration::from_secs(600);
 const ALERT_SWEEP_PERIOD: Duration = Duration::from_secs(60);
@@ -196,89 +178,15 @@ impl Application {
             },
             metrics: metrics.clone(),
         };
-        // Routes anyone may call are counted per address, each apart from GraphQL's budget.
-        let per_address = |name| PerAddress {
-            store: store.clone(),
-            limit: Limit {
-                name,
-                max: settings.anonymous_rate_limit_per_minute,
-                window: Duration::from_secs(60),
-            },
+        let router = http::router(http::Routes {
+            endpoint,
+            state: state.clone(),
+            per_address_per_minute: settings.anonymous_rate_limit_per_minute,
             trusted_proxy_hops: settings.trusted_proxy_hops(),
-        };
-        let mut routes = Router::new()
-            .route(
-                "/graphql",
-                get(graphql::http::get).post(graphql::http::post),
-            )
-            .route("/graphql/ws", get(graphql::http::websocket))
-            // Shared, not cloned per request (the token keys and validations allocate).
-            .with_state(Arc::new(endpoint))
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readiness).with_state(state.clone()))
-            .route(
-                "/exports/{file}",
-                get(exports::export).with_state(state.clone()),
-            )
-            .nest(
-                "/open311/v2",
-                open311::routes(open311::Open311 {
-                    state: state.clone(),
-                    budget: per_address("open311"),
-                    public_url: public_url.clone(),
-                }),
-            )
-            .route(
-                "/certificates/{code}",
-                get(certificate_check::check).with_state(CertificateCheck {
-                    state: state.clone(),
-                    budget: per_address("certificate-checks"),
-                }),
-            )
-            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-        if state.storage.is_local() {
-            routes = routes.route(
-                "/files/{*key}",
-                get(object_storage::serve_local)
-                    .put(object_storage::serve_local)
-                    .with_state(state.storage.clone())
-                    .layer(DefaultBodyLimit::max(
-                        object_storage::MAX_LOCAL_UPLOAD_BYTES,
-                    )),
-            );
-        }
-        if let Some(token) = &settings.wechat_push_token {
-            routes = routes.route(
-                "/wechat/push",
-                get(push::verify_url)
-                    .post(push::receive)
-                    .with_state(push::Push {
-                        token: token.clone(),
-                        state: state.clone(),
-                    }),
-            );
-        }
-        if development {
-            routes = routes.route("/graphiql/{version}/{name}", get(graphql::graphiql::asset));
-        }
-        let router = routes
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                REQUEST_TIMEOUT,
-            ))
-            // Every request carries an id (the caller's X-Request-Id, or a new one) in its log
-            // span and in the response.
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                // The path only: a GET query string may carry variables (phones, codes).
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            }))
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+            public_url,
+            wechat_push_token: settings.wechat_push_token.clone(),
+            development,
+        });
         let metrics =
             match settings.hongfan_metrics_bind {
                 Some(address) => Some((
@@ -389,34 +297,6 @@ fn shared_store_and_bus(settings: &Settings) -> anyhow::Result<(SharedStore, Eve
 pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
     let (store, bus) = shared_store_and_bus(settings)?;
     Ok(Dispatcher::new(store, bus))
-}
-
-/// Ready when the database answers. Redis is reported but does not decide readiness: every
-/// instance shares it, so failing them all would turn a degraded service into an outage.
-async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.db.ping().await;
-    if let Err(error) = &database {
-        tracing::warn!(%error, "readiness: the database is unreachable");
-    }
-    let redis = match state.store.ping().await {
-        None => "not configured",
-        Some(Ok(())) => "ok",
-        Some(Err(error)) => {
-            tracing::warn!(%error, "readiness: Redis is unreachable; running degraded");
-            "degraded"
-        }
-    };
-    let ready = database.is_ok();
-    let body = serde_json::json!({
-        "database": if ready { "ok" } else { "unavailable" },
-        "redis": redis,
-    });
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body))
 }
 
 async fn shutdown_signal() {

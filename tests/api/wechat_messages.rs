@@ -704,6 +704,11 @@ async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
             "mutation($m: ID!) { suspendMerchant(merchantId: $m, reason: \"违规理由\") { id } }",
             json!({ "m": merchant }),
         ),
+        (
+            &w.resident,
+            "mutation($k: ID!, $when: DateTime!) { reportGoodDeed(kindId: $k, description: \"违规好事\", when: $when) { id } }",
+            json!({ "k": kind, "when": Utc::now() - Duration::hours(1) }),
+        ),
     ];
     for (who, query, vars) in risky {
         let refused = w.app.graphql(Some(&who.token), query, vars).await;

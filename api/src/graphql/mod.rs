@@ -5,10 +5,8 @@ mod auto_routing;
 mod certificates;
 mod content;
 mod deeds;
-mod error;
+pub(crate) mod error;
 mod escalations;
-pub mod graphiql;
-pub mod http;
 mod identity;
 mod inbox;
 pub mod limits;
@@ -19,7 +17,6 @@ mod orders;
 mod organisation;
 mod photos;
 mod points;
-pub mod socket;
 mod statements;
 mod stats;
 mod subscriptions;
@@ -145,7 +142,7 @@ pub fn sdl() -> String {
 /// which async-graphql would call for every field.
 #[derive(Clone)]
 pub struct Api {
-    schema: AppSchema,
+    pub(crate) schema: AppSchema,
     /// The same schema validating only cost and depth, for requests whose text and operation
     /// passed full validation before without variables: validating them again would give the
     /// same answer (async-graphql runs every rule on every request otherwise).
@@ -153,7 +150,7 @@ pub struct Api {
     /// Where introspection is on: the schema for documents that only introspect, with the
     /// depth GraphiQL's introspection query needs and every other limit as usual.
     introspecting: Option<AppSchema>,
-    documents: Arc<limits::ParsedDocuments>,
+    pub(crate) documents: Arc<limits::ParsedDocuments>,
 }
 
 impl Api {
@@ -176,7 +173,7 @@ impl Api {
 }
 
 impl Api {
-    /// Runs one query or mutation (subscriptions go through `socket::SocketExecutor`).
+    /// Runs one query or mutation (subscriptions go through `http::socket::SocketExecutor`).
     pub async fn execute(&self, mut request: Request) -> Response {
         let admitted = self.documents.admit(&mut request);
         // Measured and parsed by now: only a bounded document is looked at.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::api_key;
 
 use super::{actor, parse_id, state, to_id};
-use crate::open311;
+use crate::organisation::api_keys;
 
 pub struct Open311Key(api_key::Model);
 
@@ -44,7 +44,7 @@ impl Open311Query {
     #[graphql(complexity = "200 * child_complexity")]
     async fn open311_keys(&self, ctx: &Context<'_>) -> Result<Vec<Open311Key>> {
         let actor = actor(ctx).await?;
-        let keys = open311::keys(&state(ctx)?.db, actor).await?;
+        let keys = api_keys::keys(&state(ctx)?.db, actor).await?;
         Ok(keys.into_iter().map(Open311Key).collect())
     }
 }
@@ -65,7 +65,7 @@ impl Open311Mutation {
         let actor = actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
         let (key, api_key) =
-            open311::issue_key(&state(ctx)?.db, actor, community_id, &name).await?;
+            api_keys::issue_key(&state(ctx)?.db, actor, community_id, &name).await?;
         Ok(IssuedOpen311Key {
             api_key,
             key: Open311Key(key),
@@ -77,7 +77,7 @@ impl Open311Mutation {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
         Ok(Open311Key(
-            open311::revoke_key(&state(ctx)?.db, actor, id).await?,
+            api_keys::revoke_key(&state(ctx)?.db, actor, id).await?,
         ))
     }
 }

@@ -1,13 +1,10 @@
 //! Fixed-window rate limits kept in the shared store, so that every instance counts together.
 //! While the store is down limits are not enforced (and a warning is logged): the service keeps
 //! working rather than refusing everyone.
-use std::{net::SocketAddr, time::Duration};
-
-use axum::http::HeaderMap;
+use std::time::Duration;
 
 use crate::{
     error::{AppError, AppResult},
-    graphql::http::forwarded_client,
     infra::shared_store::SharedStore,
 };
 
@@ -61,21 +58,5 @@ pub async fn check(store: &SharedStore, limit: Limit, subject: &str) -> AppResul
             tracing::warn!(%error, limit = limit.name, "shared store unavailable; rate limit not enforced");
             Ok(())
         }
-    }
-}
-
-/// A budget counted per client address, for routes anyone may call without logging in.
-#[derive(Clone)]
-pub struct PerAddress {
-    pub store: SharedStore,
-    pub limit: Limit,
-    /// Proxies in front of the service whose `X-Forwarded-For` entries are trusted.
-    pub trusted_proxy_hops: usize,
-}
-
-impl PerAddress {
-    pub async fn admit(&self, headers: &HeaderMap, peer: SocketAddr) -> AppResult<()> {
-        let ip = forwarded_client(headers, self.trusted_proxy_hops).unwrap_or(peer.ip());
-        check(&self.store, self.limit, &ip.to_string()).await
     }
 }

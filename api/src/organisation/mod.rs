@@ -2,6 +2,7 @@
 //! ADMIN build and edit it; STAFF of a community look after its grids. Rows that others refer
 //! to are archived, never deleted: an archived community or grid takes no new residents or
 //! orders, and its history stays.
+pub mod api_keys;
 pub mod departments;
 pub mod units;
 

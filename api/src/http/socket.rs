@@ -19,7 +19,8 @@ use async_graphql::{
     parser::types::{DocumentOperations, OperationType},
 };
 
-use super::{Api, RequestContext, error, http::coded_error};
+use super::graphql::coded_error;
+use crate::graphql::{Api, RequestContext, error};
 use crate::{
     error::AppError,
     identity::{

@@ -25,6 +25,7 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::caller::bearer_token;
 use crate::{
     error::{AppError, AppResult},
     identity::{Actor, actor_of},
@@ -237,12 +238,7 @@ async fn authorise(
     headers: &HeaderMap,
     query: &ExportQuery,
 ) -> AppResult<Reading> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
+    let token = bearer_token(headers)
         .ok_or_else(|| AppError::Unauthenticated("send Authorization: Bearer <token>".into()))?;
     let admission = state.sessions.authenticate(token).await?;
     let actor = actor_of(

@@ -14,7 +14,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{Api, RequestContext, socket::SocketExecutor};
+use super::{
+    caller::{self, bearer_token, forwarded_client},
+    socket::SocketExecutor,
+};
+use crate::graphql::{Api, RequestContext};
 use std::{
     net::{IpAddr, SocketAddr},
     sync::Arc,
@@ -265,7 +269,7 @@ fn refused(media: MediaType, error: AppError) -> Response {
         AppError::RateLimited { retry_after, .. } => *retry_after,
         _ => None,
     };
-    let errors = [super::error::request_error(error)];
+    let errors = [crate::graphql::error::request_error(error)];
     let Some(retry_after) = retry_after else {
         return not_executed(media, StatusCode::UNAUTHORIZED, &errors);
     };
@@ -275,28 +279,6 @@ fn refused(media: MediaType, error: AppError) -> Response {
         HeaderValue::from(retry_after.as_secs()),
     );
     response
-}
-
-/// The address the outermost of `hops` trusted proxies appended to `X-Forwarded-For`: entries
-/// left of it are whatever the client wrote.
-pub fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<IpAddr> {
-    if hops == 0 {
-        return None;
-    }
-    let entries: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .collect();
-    let index = entries.len().checked_sub(hops)?;
-    entries[index].trim().parse().ok()
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 pub async fn post(
@@ -426,11 +408,7 @@ pub async fn websocket(
                 .on_connection_init(move |payload| async move {
                     let token = payload["accessToken"]
                         .as_str()
-                        .or_else(|| {
-                            payload["Authorization"]
-                                .as_str()
-                                .and_then(|value| value.strip_prefix("Bearer "))
-                        })
+                        .or_else(|| payload["Authorization"].as_str().and_then(caller::bearer))
                         .ok_or_else(|| {
                             AppError::Unauthenticated("send accessToken in connection_init".into())
                         })?;
@@ -453,21 +431,6 @@ mod tests {
             HeaderValue::from_str(value).expect("header"),
         );
         headers
-    }
-
-    #[test]
-    fn the_client_is_who_the_trusted_proxy_saw() {
-        let mut headers = HeaderMap::new();
-        headers.append(
-            "x-forwarded-for",
-            HeaderValue::from_static("6.6.6.6, 10.0.0.1"),
-        );
-        headers.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
-        let ip = |s: &str| s.parse::<IpAddr>().ok();
-        assert_eq!(forwarded_client(&headers, 0), None);
-        assert_eq!(forwarded_client(&headers, 1), ip("10.0.0.2"));
-        assert_eq!(forwarded_client(&headers, 2), ip("10.0.0.1"));
-        assert_eq!(forwarded_client(&headers, 4), None);
     }
 
     #[test]

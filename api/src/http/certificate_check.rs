@@ -14,9 +14,9 @@ use axum::{
 use entity::service_certificate;
 use serde::Serialize;
 
+use super::caller::PerAddress;
 use crate::{
     error::AppError,
-    infra::rate_limit::PerAddress,
     points::{certificate_pdf::hours_text, certificates, rules},
     state::AppState,
 };
