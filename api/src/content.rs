@@ -8,6 +8,7 @@
 //! it: text a command refused after the check is never flagged.
 use chrono::Utc;
 use entity::{content_flag, enums::PhotoReview, user};
+use futures::future::join_all;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter,
@@ -100,8 +101,9 @@ impl ContentGuard {
         Ok(cleared)
     }
 
-    /// `clear` for several texts of one command, in order, reading the author once; the
-    /// first risky one refuses them all.
+    /// `clear` for several texts of one command, reading the author once and checking the
+    /// texts concurrently (one WeChat round trip's wait, not N); the first risky one, in the
+    /// order given, refuses them all.
     pub async fn clear_all<const N: usize>(
         &self,
         db: &DatabaseConnection,
@@ -109,28 +111,32 @@ impl ContentGuard {
         scene: Scene,
         texts: [(&str, String); N],
     ) -> AppResult<[Cleared; N]> {
-        let checked = match self {
+        let (api, fail_open) = match self {
             Self::Wechat { api, fail_open } if texts.iter().any(|(_, t)| !t.trim().is_empty()) => {
-                Some((api, *fail_open, identity::get_user(db, author.id).await?))
+                (api, *fail_open)
             }
-            _ => None,
+            _ => return Ok(texts.map(|(_, text)| Cleared { text, flag: None })),
         };
-        let mut cleared = Vec::with_capacity(N);
-        for (field, text) in texts {
-            let flag = match &checked {
-                Some((api, fail_open, author)) if !text.trim().is_empty() => {
-                    match verdict(api, *fail_open, author, scene, field, &text).await? {
-                        Verdict::Pass => None,
-                        Verdict::Flag(reason) => Some(flag(author, field, &text, reason)),
-                    }
-                }
-                _ => None,
-            };
-            cleared.push(Cleared { text, flag });
+        let author = identity::get_user(db, author.id).await?;
+        let verdicts = join_all(texts.iter().map(|(field, text)| async {
+            if text.trim().is_empty() {
+                return Ok(Verdict::Pass);
+            }
+            verdict(api, fail_open, &author, scene, field, text).await
+        }))
+        .await;
+        let mut flags = Vec::with_capacity(N);
+        for ((field, text), verdict) in texts.iter().zip(verdicts) {
+            flags.push(match verdict? {
+                Verdict::Pass => None,
+                Verdict::Flag(reason) => Some(flag(&author, field, text, reason)),
+            });
         }
-        cleared
-            .try_into()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("one cleared text per text")))
+        let mut flags = flags.into_iter();
+        Ok(texts.map(|(_, text)| Cleared {
+            text,
+            flag: flags.next().flatten(),
+        }))
     }
 
     /// `clear` for an optional text.

@@ -190,6 +190,10 @@ impl PhotoService {
         keys: &[String],
     ) -> AppResult<Vec<CheckedPhoto>> {
         check_count(keys)?;
+        // Most commands name no photo: no round trip for them.
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows: HashMap<String, photo::Model> = photo::Entity::find()
             .filter(photo::Column::Key.is_in(keys.iter().cloned()))
             .all(db)

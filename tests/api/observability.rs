@@ -199,3 +199,21 @@ async fn paging_through_the_points_ledger_sums_nothing() {
     assert_eq!(&data["myPoints"]["balance"], amount);
     assert_eq!(&data["myPoints"]["lifetimeEarned"], amount);
 }
+
+#[tokio::test]
+async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
+    let w = World::new().await;
+    w.place().await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    w.place().await;
+    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    // The requester, the community, (PostgreSQL: the requester's advisory lock), both placing
+    // budgets in one statement, the order, its PLACE event, the routing rules, the STAFF its
+    // inbox rows go to, and the transaction's own. No photo named: no photo looked up.
+    let on_postgres = w.app.settings.database_url.starts_with("postgres");
+    assert_eq!(
+        statements,
+        if on_postgres { 10 } else { 9 },
+        "placeOrder's statements"
+    );
+}

@@ -37,6 +37,11 @@ pub struct Fake {
     content_check_down: std::sync::atomic::AtomicBool,
     /// (openid, scene) of every content check.
     checked: Mutex<Vec<(String, i64)>>,
+    /// While set, each content check holds its answer back this many milliseconds; the checks
+    /// answering at the moment, and the most there were at once.
+    check_delay_ms: std::sync::atomic::AtomicU64,
+    checks_in_flight: AtomicUsize,
+    most_checks_at_once: AtomicUsize,
     /// (touser, template_id, access token) of every message accepted.
     sent: Mutex<Vec<(String, String, String)>>,
     /// (media_url, openid) of every image check submitted; the trace id is `trace-{index}`.
@@ -104,6 +109,13 @@ async fn msg_sec_check(
         return Err(axum::http::StatusCode::BAD_GATEWAY);
     }
     assert_eq!(body["version"], 2);
+    let delay = fake.check_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        let now = fake.checks_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        fake.most_checks_at_once.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        fake.checks_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
     fake.checked.lock().expect("checked").push((
         body["openid"].as_str().unwrap_or_default().to_owned(),
         body["scene"].as_i64().unwrap_or_default(),
@@ -771,4 +783,25 @@ async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
             .await;
         assert!(reviewed.to_string().contains("REJECTED"), "{reviewed}");
     }
+}
+
+#[tokio::test]
+async fn the_texts_of_one_command_are_checked_at_once_not_one_after_another() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    fake.check_delay_ms.store(200, Ordering::SeqCst);
+    let soon = Utc::now() + Duration::days(1);
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($c: ID!, $s: DateTime!, $e: DateTime!) { createActivity(input: { communityId: $c, title: \"义诊\", description: \"社区卫生站医生坐诊\", place: \"活动室\", startsAt: $s, endsAt: $e, capacity: 5 }) { id } }",
+            json!({ "c": w.demo.community, "s": soon, "e": soon + Duration::hours(2) }),
+        )
+        .await;
+    assert_eq!(fake.checked.lock().expect("checked").len(), 3);
+    assert_eq!(
+        fake.most_checks_at_once.load(Ordering::SeqCst),
+        3,
+        "title, description and place were with WeChat at the same time"
+    );
 }

@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, Query},
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, IntoCondition, Query},
     sqlx::{
         postgres::PgSslMode,
         sqlite::{SqliteJournalMode, SqliteSynchronous},
@@ -141,6 +141,13 @@ pub async fn begin_serialised(
 /// `SUM(column)` as a 64-bit integer on every backend: PostgreSQL sums BIGINT to NUMERIC.
 pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
     Func::cast_as(Func::sum(Expr::col(column)), Alias::new("bigint")).into()
+}
+
+/// How many of the selected rows meet `condition` (NULL when none are selected): several
+/// such counts of one set of rows cost one statement.
+pub fn count_where(condition: impl IntoCondition) -> Expr {
+    let case = Expr::case(condition, Expr::val(1)).finally(Expr::val(0));
+    Func::cast_as(Func::sum(case), Alias::new("bigint")).into()
 }
 
 /// Rows grouped by their parent, in their order; rows without a parent are left out.

@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult},
     events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
-    infra::db::{begin_serialised, begin_write},
+    infra::db::{begin_serialised, begin_write, count_where},
     organisation,
     photos::{self, Attachment, PhotoService},
     points,
@@ -144,11 +144,23 @@ impl PlacingLimits {
                 Some(_) => order::Column::PlacedById.is_not_null(),
             });
         let hour_ago = now - chrono::Duration::hours(1);
-        let in_hour = counted
+        let in_last_hour = order::Column::CreatedAt.gt(hour_ago);
+        let (in_hour, open): (Option<i64>, Option<i64>) = counted
             .clone()
-            .filter(order::Column::CreatedAt.gt(hour_ago));
-        if in_hour.clone().count(txn).await? >= self.per_hour {
-            let oldest = in_hour
+            .select_only()
+            .column_as(count_where(in_last_hour.clone()), "in_hour")
+            .column_as(
+                count_where(order::Column::Status.is_in(workflow::OPEN_WORK)),
+                "open",
+            )
+            .into_tuple()
+            .one(txn)
+            .await?
+            .unwrap_or_default();
+        let (in_hour, open) = (in_hour.unwrap_or(0) as u64, open.unwrap_or(0) as u64);
+        if in_hour >= self.per_hour {
+            let oldest = counted
+                .filter(in_last_hour)
                 .order_by_asc(order::Column::CreatedAt)
                 .one(txn)
                 .await?
@@ -163,10 +175,6 @@ impl PlacingLimits {
                 retry_after: Some(wait.max(std::time::Duration::from_secs(1))),
             });
         }
-        let open = counted
-            .filter(order::Column::Status.is_in(workflow::OPEN_WORK))
-            .count(txn)
-            .await?;
         if open >= self.open {
             return Err(AppError::RateLimited {
                 message: format!(
