@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    china_time,
     error::{AppError, AppResult},
     identity::Actor,
     infra::{
@@ -31,6 +30,7 @@ use crate::{
         wechat::{WechatApi, WechatError},
     },
     pagination::{Page, PageRequest, fetch_page},
+    values::china_time,
 };
 
 pub const MAX_ATTEMPTS: i32 = 5;

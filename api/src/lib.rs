@@ -3,7 +3,6 @@
 //! `points`, `merchants`), which return the `events` their commands caused → `entity`
 //! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
 //! into the `state` that resolvers share.
-pub mod china_time;
 pub mod codes;
 pub mod config;
 pub mod content;
@@ -27,4 +26,5 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod validate;
+pub mod values;
 pub mod wishes;

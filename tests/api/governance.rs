@@ -787,10 +787,8 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
         "CONFLICT",
         "closed by now"
     );
-    let month = (last_month + chrono::Duration::hours(8))
-        .format("%Y-%m")
-        .to_string();
-    let (published, _) = hongfan::points::rules::objection_window(&month).expect("window");
+    let month = hongfan::values::Month::of(last_month);
+    let (published, _) = hongfan::points::rules::objection_window(month);
     let resident =
         hongfan::identity::load_actor(&w.app.db, w.resident.user_id.parse().expect("id"))
             .await
@@ -844,7 +842,7 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
         .ok(
             &w.resident.token,
             notice,
-            json!({ "c": w.demo.community, "m": month }),
+            json!({ "c": w.demo.community, "m": month.to_string() }),
         )
         .await["communityPointsNotice"]
         .clone();
@@ -881,7 +879,7 @@ async fn residents_object_to_a_published_notice_and_staff_resolve_with_a_reversa
         .ok(
             &w.resident.token,
             notice,
-            json!({ "c": w.demo.community, "m": month }),
+            json!({ "c": w.demo.community, "m": month.to_string() }),
         )
         .await;
     assert_eq!(

@@ -562,3 +562,55 @@ async fn staff_only_points_operations_refuse_others() {
         .await;
     assert_eq!(invalid_rate, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn every_month_argument_is_read_by_one_parser() {
+    let w = World::new().await;
+    let notice = "query($c: ID!, $m: String!) { communityPointsNotice(communityId: $c, month: $m) { month publishedAt } }";
+    let statement = "query($m: ID!, $month: String!) { merchantStatement(merchantId: $m, month: $month) { month } }";
+    let (merchant, _) =
+        crate::helpers::merchant_with_cashier(&w, &w.demo.community, &w.staff, "months").await;
+    // Old apps send 2026-1: both fields take it, and answer the month as YYYY-MM.
+    let shown = w
+        .app
+        .ok(
+            &w.staff.token,
+            notice,
+            json!({ "c": w.demo.community, "m": "2026-1" }),
+        )
+        .await;
+    assert_eq!(shown["communityPointsNotice"]["month"], "2026-01");
+    assert_eq!(
+        shown["communityPointsNotice"]["publishedAt"],
+        "2026-01-31T16:00:00+00:00"
+    );
+    let shown = w
+        .app
+        .ok(
+            &w.staff.token,
+            statement,
+            json!({ "m": merchant, "month": "2026-1" }),
+        )
+        .await;
+    assert_eq!(shown["merchantStatement"]["month"], "2026-01");
+    for bad in ["2026-13", "2026-1-1", "一月"] {
+        let refused = w
+            .app
+            .graphql(
+                Some(&w.staff.token),
+                notice,
+                json!({ "c": w.demo.community, "m": bad }),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{bad}: {refused}");
+        let refused = w
+            .app
+            .graphql(
+                Some(&w.staff.token),
+                statement,
+                json!({ "m": merchant, "month": bad }),
+            )
+            .await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{bad}: {refused}");
+    }
+}

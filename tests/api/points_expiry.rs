@@ -1,7 +1,7 @@
 //! Points that expire: earned in year N, gone at the end of year N+1 (China time), the oldest
 //! spent first; the job posts each expiry once, however many instances run it.
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use hongfan::{china_time, points::expiry::expire_due};
+use hongfan::{points::expiry::expire_due, values::china_time};
 use serde_json::json;
 
 use crate::helpers::World;

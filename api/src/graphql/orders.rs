@@ -412,6 +412,23 @@ fn reads(field: &Lookahead<'_>, listed: &[&str]) -> Reads {
     if beyond { Reads::Whole } else { Reads::Listed }
 }
 
+/// A page of a community's orders for its STAFF (`dispatchQueue`, `alerts`), by `filter`.
+async fn community_queue(
+    ctx: &Context<'_>,
+    community_id: &ID,
+    filter: OrderFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<OrderConnection> {
+    let actor = actor(ctx).await?;
+    let community_id = parse_id("communityId", community_id)?;
+    let request = PageRequest::parse(first, after.as_deref())?;
+    let reads = page_reads(ctx);
+    let page = orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, reads)
+        .await?;
+    order_page_connection(ctx, page, request).await
+}
+
 /// A page of orders as a connection: whole requesters go to the request's user loader, listed
 /// ones to their orders.
 async fn order_page_connection(
@@ -585,9 +602,6 @@ impl OrderQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<OrderConnection> {
-        let actor = actor(ctx).await?;
-        let community_id = parse_id("communityId", &community_id)?;
-        let request = PageRequest::parse(first, after.as_deref())?;
         let filter = OrderFilter {
             status: status.map(Into::into),
             overdue_only,
@@ -595,11 +609,7 @@ impl OrderQuery {
             alert_level: alert_level.map(Into::into),
             ..OrderFilter::default()
         };
-        let reads = page_reads(ctx);
-        let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, reads)
-                .await?;
-        order_page_connection(ctx, page, request).await
+        community_queue(ctx, &community_id, filter, first, after).await
     }
 
     /// STAFF: the community's orders showing YELLOW or RED (only `level`, when given), newest
@@ -613,19 +623,12 @@ impl OrderQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<OrderConnection> {
-        let actor = actor(ctx).await?;
-        let community_id = parse_id("communityId", &community_id)?;
-        let request = PageRequest::parse(first, after.as_deref())?;
         let filter = OrderFilter {
             alert_level: level.map(Into::into),
             alerting: true,
             ..OrderFilter::default()
         };
-        let reads = page_reads(ctx);
-        let page =
-            orders::dispatch_queue(&state(ctx)?.db, actor, community_id, filter, request, reads)
-                .await?;
-        order_page_connection(ctx, page, request).await
+        community_queue(ctx, &community_id, filter, first, after).await
     }
 
     /// The grid worker (网格员) of a grid, or STAFF of its community: the grid's orders,

@@ -17,7 +17,6 @@ use super::{
     parse_id, settle, state, to_id,
 };
 use crate::{
-    error::AppError,
     pagination::PageRequest,
     points::{
         self,
@@ -25,6 +24,7 @@ use crate::{
         adjustments::{self, Correction},
         expiry, gifts, notices, objections, records, rules,
     },
+    values::Month,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -613,17 +613,17 @@ impl PointsQuery {
     ) -> Result<PointsNotice> {
         actor(ctx).await?;
         let community = parse_id("communityId", &community_id)?;
+        let month = Month::parse("month", &month)?;
         let db = &state(ctx)?.db;
-        let notice = notices::monthly(db, community, &month).await?;
-        let (published_at, objections_close_at) = rules::objection_window(&month)
-            .ok_or_else(|| AppError::bad_input("month must look like 2026-11"))?;
-        let objections = objections::of_notice(db, community, &month).await?;
+        let notice = notices::monthly(db, community, month).await?;
+        let (published_at, objections_close_at) = rules::objection_window(month);
+        let objections = objections::of_notice(db, community, month).await?;
         Ok(PointsNotice {
             published_at,
             objections_close_at,
             objections: objections.into_iter().map(Into::into).collect(),
             community_id,
-            month,
+            month: month.to_string(),
             total_minutes: notice.total_minutes,
             total_points: notice.total_points,
             lines: notice

@@ -4,7 +4,10 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{actor, merchants::Merchant, parse_id, state, to_id};
-use crate::merchants::statements::{self, Statement};
+use crate::{
+    merchants::statements::{self, Statement},
+    values::Month,
+};
 
 #[derive(SimpleObject)]
 pub struct StatementLine {
@@ -76,7 +79,13 @@ impl StatementQuery {
     ) -> Result<MerchantStatement> {
         let actor = actor(ctx).await?;
         let merchant_id = parse_id("merchantId", &merchant_id)?;
-        let found = statements::statement(&state(ctx)?.db, actor, merchant_id, &month).await?;
+        let found = statements::statement(
+            &state(ctx)?.db,
+            actor,
+            merchant_id,
+            Month::parse("month", &month)?,
+        )
+        .await?;
         Ok(MerchantStatement(found))
     }
 }
@@ -96,7 +105,13 @@ impl StatementMutation {
     ) -> Result<MerchantStatement> {
         let actor = actor(ctx).await?;
         let merchant_id = parse_id("merchantId", &merchant_id)?;
-        let paid = statements::mark_paid(&state(ctx)?.db, actor, merchant_id, &month).await?;
+        let paid = statements::mark_paid(
+            &state(ctx)?.db,
+            actor,
+            merchant_id,
+            Month::parse("month", &month)?,
+        )
+        .await?;
         Ok(MerchantStatement(paid))
     }
 

@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::{get, staff_role};
 use crate::{
-    china_time::month_bounds,
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
+    values::Month,
 };
 
 /// The rate when a community set none: 10 points to the yuan.
@@ -105,9 +105,9 @@ async fn may_see(
 async fn read(
     db: &impl ConnectionTrait,
     merchant: merchant::Model,
-    month: &str,
+    month: Month,
 ) -> AppResult<Statement> {
-    let (from, to) = month_bounds(month)?;
+    let (from, to) = month.bounds();
     let verified = redemption::Entity::find()
         .filter(redemption::Column::MerchantId.eq(merchant.id))
         .filter(redemption::Column::Status.eq(RedemptionStatus::Verified))
@@ -124,7 +124,7 @@ async fn read(
         .map(|offer| (offer.id, offer.title))
         .collect();
     let points = verified.iter().map(|r| r.points_cost).sum();
-    let paid = merchant_statement::Entity::find_by_id((merchant.id, month.to_owned()))
+    let paid = merchant_statement::Entity::find_by_id((merchant.id, month.to_string()))
         .one(db)
         .await?;
     Ok(Statement {
@@ -138,7 +138,7 @@ async fn read(
             .collect(),
         points,
         paid,
-        month: month.to_owned(),
+        month: month.to_string(),
         merchant,
     })
 }
@@ -147,7 +147,7 @@ pub async fn statement(
     db: &DatabaseConnection,
     actor: &Actor,
     merchant_id: Uuid,
-    month: &str,
+    month: Month,
 ) -> AppResult<Statement> {
     let merchant = get(db, merchant_id).await?;
     if !may_see(db, actor, &merchant).await? {
@@ -164,7 +164,7 @@ pub async fn mark_paid(
     db: &DatabaseConnection,
     actor: &Actor,
     merchant_id: Uuid,
-    month: &str,
+    month: Month,
 ) -> AppResult<Statement> {
     let merchant = get(db, merchant_id).await?;
     if !actor.roles.is_staff_of(merchant.community_id) {
@@ -172,7 +172,7 @@ pub async fn mark_paid(
             "only STAFF of the merchant's community settle its statements",
         ));
     }
-    let (_, end) = month_bounds(month)?;
+    let (_, end) = month.bounds();
     if Utc::now() < end {
         return Err(AppError::conflict(
             "a month's statement is settled once the month is over",
@@ -182,7 +182,7 @@ pub async fn mark_paid(
     let due = read(&txn, merchant, month).await?;
     let paid = merchant_statement::Entity::insert(merchant_statement::ActiveModel {
         merchant_id: Set(merchant_id),
-        month: Set(month.to_owned()),
+        month: Set(month.to_string()),
         points: Set(due.points),
         yuan_cents: Set(due.yuan_cents()),
         paid_by: Set(actor.id),

@@ -21,11 +21,11 @@ use uuid::Uuid;
 
 use super::workflow::CLOSED;
 use crate::{
-    china_time::{self, start_of},
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
     organisation::{self, Area},
+    values::china_time::{self, start_of},
 };
 
 /// Additive counts; rates are derived from them.

@@ -17,10 +17,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    china_time::year_bounds,
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::sum_i64,
+    values::china_time::year_bounds,
 };
 
 /// The bar when a community set none: 80 points of confirmed service a year.

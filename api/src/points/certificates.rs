@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use super::certificate_pdf::{self, Certificate, Line};
 use crate::{
-    china_time,
     error::{AppError, AppResult},
     identity::Actor,
     infra::{
@@ -28,6 +27,7 @@ use crate::{
         shared_store::SharedStore,
     },
     organisation,
+    values::china_time,
 };
 
 /// The longest period one certificate covers.

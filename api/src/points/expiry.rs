@@ -19,7 +19,7 @@ use super::{
     ledger::{self, Posting},
     policy::{self, Setting},
 };
-use crate::{china_time, error::AppResult, identity::Actor, infra::db::begin_write};
+use crate::{error::AppResult, identity::Actor, infra::db::begin_write, values::china_time};
 
 /// STAFF set when the community's points expire.
 pub async fn set_expiry(

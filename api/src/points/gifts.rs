@@ -17,15 +17,15 @@ use super::{
     Moved,
     ledger::{self, Posting},
     policy::{self, Setting},
-    replay_or_post, rules,
+    replay_or_post,
 };
 use crate::{
-    china_time::month_bounds,
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::{begin_serialised, sum_i64},
     validate,
+    values::Month,
 };
 
 /// Others one giver may have in their household: bounds `myHousehold`.
@@ -273,7 +273,7 @@ pub async fn give(
         let txn = begin_serialised(db, &format!("gift:{}", actor.id)).await?;
         let note = Cleared::record_optional(note, &txn).await?;
         let cap = gift_cap_of(&txn, community_id).await?;
-        let (month_start, _) = month_bounds(&rules::month_of(Utc::now()))?;
+        let (month_start, _) = Month::of(Utc::now()).bounds();
         let given: Option<i64> = points_entry::Entity::find()
             .select_only()
             .column_as(sum_i64(points_entry::Column::Amount), "given")

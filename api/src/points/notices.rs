@@ -17,6 +17,7 @@ use crate::{
     infra::db::sum_i64,
     organisation,
     pagination::MAX_PAGE_SIZE,
+    values::Month,
 };
 
 /// Most lines a monthly notice lists.
@@ -90,10 +91,9 @@ pub struct MonthlyNotice {
 pub async fn monthly(
     db: &DatabaseConnection,
     community_id: Uuid,
-    month: &str,
+    month: Month,
 ) -> AppResult<MonthlyNotice> {
-    let (from, to) = rules::month_range(month)
-        .ok_or_else(|| AppError::bad_input("month must look like 2026-11"))?;
+    let (from, to) = month.bounds();
     organisation::get_community(db, community_id).await?;
     let records = service_record::Entity::find()
         .filter(service_record::Column::CommunityId.eq(community_id))

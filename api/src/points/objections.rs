@@ -20,6 +20,7 @@ use crate::{
     identity::{self, Actor},
     infra::db::begin_write,
     validate,
+    values::Month,
 };
 
 /// `now` decides whether the notice's objection window is open.
@@ -48,10 +49,9 @@ pub async fn object(
     }
     let month = record
         .confirmed_at
-        .map(rules::month_of)
+        .map(Month::of)
         .ok_or(AppError::NotFound("notice line"))?;
-    let (opens, closes) =
-        rules::objection_window(&month).ok_or(AppError::NotFound("notice line"))?;
+    let (opens, closes) = rules::objection_window(month);
     if now < opens {
         return Err(AppError::conflict(
             "this month's notice is not published yet: objections open when the month ends",
@@ -71,7 +71,7 @@ pub async fn object(
         id: Set(Uuid::now_v7()),
         record_id: Set(record.id),
         community_id: Set(record.community_id),
-        month: Set(month),
+        month: Set(month.to_string()),
         objector_id: Set(actor.id),
         reason: Set(reason.record(&txn).await?),
         created_at: Set(now),
@@ -153,11 +153,11 @@ pub async fn resolve(
 pub async fn of_notice(
     db: &DatabaseConnection,
     community_id: Uuid,
-    month: &str,
+    month: Month,
 ) -> AppResult<Vec<notice_objection::Model>> {
     Ok(notice_objection::Entity::find()
         .filter(notice_objection::Column::CommunityId.eq(community_id))
-        .filter(notice_objection::Column::Month.eq(month))
+        .filter(notice_objection::Column::Month.eq(month.to_string()))
         .order_by_asc(notice_objection::Column::Id)
         .all(db)
         .await?)

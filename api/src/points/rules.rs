@@ -3,20 +3,10 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 // Calendar months and years are those of the communities: China time.
-use crate::china_time::{date_of, start_of};
-
-/// `"2026-11"` → the instants that month starts and ends, China time.
-pub fn month_range(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let (year, month) = month.split_once('-')?;
-    let (year, month): (i32, u32) = (year.parse().ok()?, month.parse().ok()?);
-    let start = NaiveDate::from_ymd_opt(year, month, 1)?;
-    let end = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)?
-    };
-    Some((start_of(start), start_of(end)))
-}
+use crate::values::{
+    Month,
+    china_time::{date_of, start_of},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -25,22 +15,17 @@ pub enum Period {
     All,
 }
 
-/// The month (YYYY-MM, China time) a moment falls in.
-pub fn month_of(at: DateTime<Utc>) -> String {
-    date_of(at).format("%Y-%m").to_string()
-}
-
 /// How long residents may object to a monthly notice once it is published.
 pub const OBJECTION_DAYS: i64 = 5;
 
 /// A month's notice is published when the month ends (China time); objections are taken for
-/// `OBJECTION_DAYS` after that. `None` for a malformed month.
-pub fn objection_window(month: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let (_, published) = month_range(month)?;
-    Some((
+/// `OBJECTION_DAYS` after that.
+pub fn objection_window(month: Month) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (_, published) = month.bounds();
+    (
         published,
         published + chrono::Duration::days(OBJECTION_DAYS),
-    ))
+    )
 }
 
 /// Start of today, China time.
@@ -107,15 +92,6 @@ mod tests {
         assert_eq!(star_level(599 * 60), 2);
         assert_eq!(star_level(1000 * 60), 4);
         assert_eq!(star_level(5000 * 60), 5);
-    }
-
-    #[test]
-    fn months_are_calendar_months_in_china_time() {
-        let (start, end) = month_range("2026-12").expect("valid");
-        assert_eq!(start.to_rfc3339(), "2026-11-30T16:00:00+00:00");
-        assert_eq!(end.to_rfc3339(), "2026-12-31T16:00:00+00:00");
-        assert!(month_range("2026-13").is_none());
-        assert!(month_range("November").is_none());
     }
 
     #[test]

@@ -11,18 +11,6 @@ pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc() - OFFSET
 }
 
-/// A `YYYY-MM` month in China time, as the instants it spans.
-pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .ok()
-        .filter(|_| month.len() == 7)
-        .ok_or_else(|| AppError::bad_input("month must be YYYY-MM"))?;
-    let next = first
-        .checked_add_months(chrono::Months::new(1))
-        .ok_or_else(|| AppError::bad_input("month must be YYYY-MM"))?;
-    Ok((start_of(first), start_of(next)))
-}
-
 /// The wall-clock time in China at an instant.
 pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
     (at + OFFSET).naive_utc()
@@ -59,15 +47,6 @@ pub fn year_bounds(year: i32) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn months_run_in_china_time() {
-        let (from, to) = month_bounds("2026-12").expect("month");
-        assert_eq!(from.to_rfc3339(), "2026-11-30T16:00:00+00:00");
-        assert_eq!(to.to_rfc3339(), "2026-12-31T16:00:00+00:00");
-        assert!(month_bounds("2026-13").is_err());
-        assert!(month_bounds("2026-1").is_err());
-    }
 
     #[test]
     fn a_year_runs_from_new_year_in_china() {
