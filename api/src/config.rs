@@ -1,6 +1,6 @@
 //! Typed settings read from the environment once at start-up and validated there, so a bad
 //! value stops the process with a message naming the variable instead of failing later.
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{collections::HashMap, fmt, net::SocketAddr, time::Duration};
 
 use figment::{Figment, providers::Env, providers::Serialized};
 use serde::{Deserialize, Serialize};
@@ -244,9 +244,7 @@ impl Settings {
             }
             _ => {}
         }
-        if let Err(error) =
-            crate::delivery::Templates::parse(self.wechat_subscribe_templates.as_deref())
-        {
+        if let Err(error) = Templates::parse(self.wechat_subscribe_templates.as_deref()) {
             return Err(invalid(
                 "WECHAT_SUBSCRIBE_TEMPLATES",
                 format!("must be a JSON object of message kind → template: {error}"),
@@ -367,9 +365,67 @@ impl Settings {
     }
 }
 
+/// Where a template field's value comes from.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The notification's text, cut to WeChat's 20 characters for `thing` fields.
+    Message,
+    /// When it happened, China time.
+    Time,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    pub template_id: String,
+    /// The mini-program page the message opens.
+    #[serde(default)]
+    pub page: Option<String>,
+    /// Template field (thing1, time2, …) → what fills it.
+    pub fields: HashMap<String, Source>,
+}
+
+/// Templates by message kind as the app names it (ORDER_DISPATCHED_TO_YOU, …).
+#[derive(Debug, Clone, Default)]
+pub struct Templates(HashMap<String, Template>);
+
+impl Templates {
+    /// From `WECHAT_SUBSCRIBE_TEMPLATES`: a JSON object of kind → template.
+    pub fn parse(json: Option<&str>) -> Result<Self, String> {
+        match json {
+            None => Ok(Self::default()),
+            Some(text) => serde_json::from_str(text)
+                .map(Self)
+                .map_err(|error| error.to_string()),
+        }
+    }
+
+    /// The template messages of `kind` are sent with, if one is set.
+    pub fn get(&self, kind: &str) -> Option<&Template> {
+        self.0.get(kind)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_come_from_json() {
+        let templates = Templates::parse(Some(
+            r#"{"ORDER_DISPATCHED_TO_YOU": {"templateId": "t-1", "page": "pages/order/detail", "fields": {"thing1": "message", "time2": "time"}}}"#,
+        ))
+        .expect("parses");
+        assert_eq!(
+            templates
+                .get("ORDER_DISPATCHED_TO_YOU")
+                .expect("template")
+                .template_id,
+            "t-1"
+        );
+        assert!(Templates::parse(Some("{not json")).is_err());
+    }
 
     #[test]
     fn defaults_are_valid() {

@@ -5,13 +5,13 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::{
     content::ContentGuard,
-    events::{Committed, DomainEvent, Events},
     identity::{
         self, roles,
         users::{self, ProfileInput},
     },
     infra::db::begin_write,
     merchants::geo::Point,
+    notify::{Committed, DomainEvent, Events},
     orders::categories::{self, CategoryInput},
     organisation::{
         self, NewCommunity,

@@ -22,9 +22,9 @@ use uuid::Uuid;
 use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
     infra::db::begin_write,
+    notify::{Committed, DomainEvent, Events},
     organisation::units,
     pagination::{Page, PageRequest, fetch_page},
     photos::{self, Attachment, PhotoService},

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use entity::{community, enums::Role, service_category};
 use hongfan::{
     config::{Secret, Settings},
-    events::Dispatcher,
     identity::roles::grant_role_by_openid,
+    notify::Dispatcher,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
@@ -21,7 +21,7 @@ pub struct TestApp {
     /// What the CLI and background jobs settle their changes with.
     pub dispatcher: Dispatcher,
     /// How this instance's delivery worker sends inbox messages.
-    pub delivery: hongfan::delivery::Sender,
+    pub delivery: hongfan::notify::delivery::Sender,
     pub http: reqwest::Client,
     pub settings: Settings,
     /// The SQLite file and local object storage, removed with the app.

@@ -13,7 +13,7 @@ use axum::{
 };
 use chrono::{Duration, Utc};
 use entity::{enums::Delivery, inbox_message};
-use hongfan::delivery::deliver_due;
+use hongfan::notify::delivery::deliver_due;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 

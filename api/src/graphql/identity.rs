@@ -184,7 +184,11 @@ impl User {
             return Ok(None);
         }
         Ok(Some(
-            Box::pin(crate::inbox::unread_count(&state(ctx)?.db, self.listed.id)).await?,
+            Box::pin(crate::notify::inbox::unread_count(
+                &state(ctx)?.db,
+                self.listed.id,
+            ))
+            .await?,
         ))
     }
 

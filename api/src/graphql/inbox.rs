@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use entity::{enums, inbox_message};
 
 use super::{actor, connection, parse_id, state, subscriptions::NotificationKind, to_id};
-use crate::{delivery, inbox, pagination::PageRequest};
+use crate::{
+    notify::{delivery, inbox},
+    pagination::PageRequest,
+};
 
 /// Where a message stands in being sent to the phone outside the app.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

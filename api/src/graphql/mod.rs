@@ -40,8 +40,8 @@ use uuid::Uuid;
 
 use crate::{
     error::AppError,
-    events::Committed,
     identity::{Actor, KnownRoles, actor_of, sessions::Admission, tokens::Caller},
+    notify::Committed,
     organisation::units::UnitTotals,
     pagination::{Page, PageRequest, encode_cursor},
     state::AppState,

@@ -6,8 +6,8 @@ use tokio::sync::broadcast;
 
 use super::{actor, orders::Order, parse_id, state, to_id};
 use crate::{
-    events::Broadcast,
-    notifications::{self, Notification},
+    notify::Broadcast,
+    notify::notifications::{self, Notification},
     orders,
 };
 

@@ -17,8 +17,8 @@ use super::{Actor, roles::insert_grant};
 use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Application, Committed, DomainEvent, Events},
     infra::db::begin_write,
+    notify::{Application, Committed, DomainEvent, Events},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate::{self, Skills},

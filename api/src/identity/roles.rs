@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::users::{find_or_create_user, get_user};
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent, Events},
     infra::{db::begin_write, shared_store::SharedStore},
+    notify::{Committed, DomainEvent, Events},
     organisation,
 };
 

@@ -19,11 +19,11 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent},
     infra::cache::{self, Namespace},
     infra::db::begin_write,
     infra::rate_limit,
     infra::shared_store::SharedStore,
+    notify::{Committed, DomainEvent},
 };
 use std::net::IpAddr;
 

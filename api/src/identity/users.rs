@@ -14,11 +14,11 @@ use super::Actor;
 use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent},
     infra::{
         db::begin_write,
         wechat::{WechatApi, WechatError},
     },
+    notify::{Committed, DomainEvent},
     orders::workflow::OPEN_WORK,
     organisation,
     validate::{self, Phone, Skills},

@@ -3,7 +3,6 @@
 //! Domain modules use these; nothing here knows the domain's rules.
 pub mod cache;
 pub mod db;
-pub mod event_bus;
 pub mod metrics;
 pub mod object_storage;
 pub mod rate_limit;

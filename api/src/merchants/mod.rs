@@ -25,7 +25,6 @@ use crate::{
     codes::{CodeFor, MiniProgramCodes},
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Application, Committed, DomainEvent, Events},
     identity::{
         self, Actor,
         roles::{delete_grant, insert_grant},
@@ -36,6 +35,7 @@ use crate::{
         rows,
         shared_store::SharedStore,
     },
+    notify::{Application, Committed, DomainEvent, Events},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     photos::{self, Attachment, PhotoService},

@@ -14,13 +14,13 @@ use super::{get as get_merchant, staff_role};
 use crate::{
     content::{ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent},
     identity::Actor,
     infra::{
         cache::{self, Namespace},
         db::{begin_write, first_per_parent},
         shared_store::SharedStore,
     },
+    notify::{Committed, DomainEvent},
     pagination::{Page, PageRequest, fetch_page},
     points::ledger,
     validate,

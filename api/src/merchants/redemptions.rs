@@ -23,11 +23,11 @@ use uuid::Uuid;
 use super::{get as get_merchant, offers, staff_role};
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, Dispatcher, DomainEvent, Events},
     idempotency,
     identity::{Actor, tokens::TokenKeys},
     infra::db::{begin_write, sum_i64},
     infra::shared_store::SharedStore,
+    notify::{Committed, Dispatcher, DomainEvent, Events},
     pagination::{Page, PageRequest, fetch_page},
     points::ledger::{self, Posting},
     validate,

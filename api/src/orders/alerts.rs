@@ -17,8 +17,8 @@ use uuid::Uuid;
 use super::{stats, workflow::AWAITING_ACCEPTANCE};
 use crate::{
     error::AppResult,
-    events::{Dispatcher, DomainEvent, Events},
     infra::{db::begin_write, shared_store::SharedStore},
+    notify::{Dispatcher, DomainEvent, Events},
     organisation,
 };
 

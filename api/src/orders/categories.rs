@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    events::{Broadcast, Committed, DomainEvent},
     identity::Actor,
+    notify::{Broadcast, Committed, DomainEvent},
     validate,
 };
 

@@ -19,9 +19,9 @@ use super::{
 use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent, Events},
     identity::{self, Actor},
     infra::db::{begin_serialised, begin_write, count_where},
+    notify::{Committed, DomainEvent, Events},
     organisation,
     photos::{self, Attachment, PhotoService},
     points,

@@ -25,9 +25,9 @@ use super::{
 use crate::{
     content::{ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::Committed,
     identity::Actor,
     infra::db::group_by_parent,
+    notify::Committed,
     organisation::{self, departments},
     pagination::{Page, PageRequest, fetch_page},
     validate,

@@ -16,13 +16,13 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent, Events},
     identity::{
         Actor,
         roles::{delete_grant, insert_grant},
     },
     infra::db::begin_write,
     merchants::geo::Point,
+    notify::{Committed, DomainEvent, Events},
     points::rules::DEFAULT_POINTS_PER_HOUR,
     validate,
 };

@@ -29,10 +29,10 @@ use uuid::Uuid;
 use crate::{
     content::{ContentGuard, Scene},
     error::{AppError, AppResult},
-    events::{Committed, DomainEvent},
     idempotency,
     identity::Actor,
     infra::db::{begin_write, sum_i64},
+    notify::{Committed, DomainEvent},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,

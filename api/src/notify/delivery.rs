@@ -18,11 +18,11 @@ use sea_orm::{
     QuerySelect,
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict},
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
+    config::{Source, Template, Templates},
     error::{AppError, AppResult},
     identity::Actor,
     infra::{
@@ -39,43 +39,6 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 const BATCH: u64 = 20;
 /// Most one-time consents kept per kind (WeChat itself counts them too).
 const MAX_CONSENTS: i32 = 50;
-
-/// Where a template field's value comes from.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// The notification's text, cut to WeChat's 20 characters for `thing` fields.
-    Message,
-    /// When it happened, China time.
-    Time,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Template {
-    pub template_id: String,
-    /// The mini-program page the message opens.
-    #[serde(default)]
-    pub page: Option<String>,
-    /// Template field (thing1, time2, …) → what fills it.
-    pub fields: HashMap<String, Source>,
-}
-
-/// Templates by message kind as the app names it (ORDER_DISPATCHED_TO_YOU, …).
-#[derive(Debug, Clone, Default)]
-pub struct Templates(HashMap<String, Template>);
-
-impl Templates {
-    /// From `WECHAT_SUBSCRIBE_TEMPLATES`: a JSON object of kind → template.
-    pub fn parse(json: Option<&str>) -> Result<Self, String> {
-        match json {
-            None => Ok(Self::default()),
-            Some(text) => serde_json::from_str(text)
-                .map(Self)
-                .map_err(|error| error.to_string()),
-        }
-    }
-}
 
 /// How messages leave: through WeChat, or into the log (no credentials: development).
 #[derive(Clone)]
@@ -252,7 +215,7 @@ async fn attempt(
     let key = template_key(&row.kind);
     let template = match sender {
         Sender::Log => None,
-        Sender::Wechat { templates, .. } => match templates.0.get(&key) {
+        Sender::Wechat { templates, .. } => match templates.get(&key) {
             Some(template) => Some(template),
             None => return Ok(Outcome::Skipped(format!("no template for {key}"))),
         },
@@ -405,15 +368,5 @@ mod tests {
         assert_eq!(backoff(0), chrono::Duration::seconds(30));
         assert_eq!(backoff(1), chrono::Duration::seconds(60));
         assert_eq!(backoff(4), chrono::Duration::seconds(480));
-    }
-
-    #[test]
-    fn templates_come_from_json() {
-        let templates = Templates::parse(Some(
-            r#"{"ORDER_DISPATCHED_TO_YOU": {"templateId": "t-1", "page": "pages/order/detail", "fields": {"thing1": "message", "time2": "time"}}}"#,
-        ))
-        .expect("parses");
-        assert_eq!(templates.0["ORDER_DISPATCHED_TO_YOU"].template_id, "t-1");
-        assert!(Templates::parse(Some("{not json")).is_err());
     }
 }

@@ -12,10 +12,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::notifications::{Audience, Notification, NotificationKind};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    notifications::{Audience, Notification, NotificationKind},
     pagination::{Page, PageRequest, fetch_page},
 };
 

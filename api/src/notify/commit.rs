@@ -4,112 +4,21 @@
 //! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
-use entity::{enums::OrderStatus, order, redemption, wish};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
 use sea_orm::DatabaseTransaction;
 
+use super::{
+    bus::{Broadcast, EventBus},
+    event::DomainEvent,
+    inbox,
+    notifications::{self, Notification},
+};
 use crate::{
     error::AppResult,
-    inbox,
     infra::{
         cache::{self, Namespace},
-        event_bus::EventBus,
         shared_store::SharedStore,
     },
-    notifications::{self, Notification},
-    orders::workflow::Step,
 };
-
-#[derive(Debug, Clone)]
-pub enum DomainEvent {
-    /// An order was placed (`step` is `None`) or took a workflow step.
-    OrderStepped {
-        order: Box<order::Model>,
-        step: Option<Step>,
-    },
-    /// A role was granted to or revoked from the user.
-    RolesChanged {
-        user_id: Uuid,
-    },
-    /// What others see of the user (name, phone) may have changed.
-    ProfileChanged {
-        user_id: Uuid,
-    },
-    /// Anything a merchant listing shows: status, badges, offers, stock.
-    MerchantChanged {
-        merchant_id: Uuid,
-    },
-    /// A community's settings (its points rate, …).
-    CommunityChanged {
-        community_id: Uuid,
-    },
-    /// A service category's name, response time or availability.
-    CategoryChanged {
-        category_id: Uuid,
-    },
-    RedemptionVerified(redemption::Model),
-    /// The alert sweep changed an order's level (the order as it is now).
-    AlertChanged {
-        order: Box<order::Model>,
-        /// The street of the order's community, told at RED.
-        street_id: Option<Uuid>,
-    },
-    /// A micro-wish was posted or took a step (the wish as it is now).
-    WishChanged {
-        wish: Box<wish::Model>,
-    },
-    /// STAFF decided on someone's application (Party-member registration, merchant).
-    ApplicationReviewed {
-        applicant_id: Uuid,
-        application: Application,
-        approved: bool,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Application {
-    PartyMember,
-    Merchant,
-}
-
-impl DomainEvent {
-    /// The cached reads this event makes stale.
-    pub fn stale_reads(&self) -> &'static [Namespace] {
-        match self {
-            // The pool lists OPEN orders: only the steps that enter or leave OPEN touch it.
-            Self::OrderStepped {
-                step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
-                ..
-            } => &[Namespace::OrderPool],
-            Self::AlertChanged { order, .. } if order.status == OrderStatus::Open => {
-                &[Namespace::OrderPool]
-            }
-            // Each instance's catalog hears `CategoryChanged` on the bus instead.
-            Self::OrderStepped { .. }
-            | Self::AlertChanged { .. }
-            | Self::RedemptionVerified(_)
-            | Self::ApplicationReviewed { .. }
-            | Self::WishChanged { .. }
-            | Self::CategoryChanged { .. } => &[],
-            Self::RolesChanged { .. } => &[Namespace::Roles],
-            // The pool shows its orders' requesters.
-            Self::ProfileChanged { .. } => &[Namespace::OrderPool],
-            Self::MerchantChanged { .. } => &[Namespace::Merchants],
-            Self::CommunityChanged { .. } => &[Namespace::Communities],
-        }
-    }
-}
-
-/// What instances tell each other over the event bus.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Broadcast {
-    /// For the people in its audience.
-    Notification(Notification),
-    /// Service categories changed: forget the remembered ones (`categories::Catalog`).
-    CategoriesChanged,
-}
 
 /// Events a command has caused so far; its writes that others must hear about push here.
 #[derive(Debug, Default)]
@@ -225,18 +134,5 @@ impl Dispatcher {
             self.bus.publish_all(messages).await;
         }
         value
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_changes_make_cached_roles_stale() {
-        let event = DomainEvent::RolesChanged {
-            user_id: Uuid::now_v7(),
-        };
-        assert_eq!(event.stale_reads(), &[Namespace::Roles]);
     }
 }

@@ -10,7 +10,19 @@ use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
-use crate::{events::Broadcast, infra::shared_store::redis_connection};
+use serde::{Deserialize, Serialize};
+
+use super::notifications::Notification;
+use crate::infra::shared_store::redis_connection;
+
+/// What instances tell each other over the event bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Broadcast {
+    /// For the people in its audience.
+    Notification(Notification),
+    /// Service categories changed: forget the remembered ones (`categories::Catalog`).
+    CategoriesChanged,
+}
 
 /// Subscribers that fall this far behind skip ahead.
 const BUFFER: usize = 1024;

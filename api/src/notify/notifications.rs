@@ -9,8 +9,8 @@ use entity::{
     order, redemption,
 };
 
+use super::event::{Application, DomainEvent};
 use crate::{
-    events::{Application, DomainEvent},
     identity::Roles,
     orders::workflow::{Response, Step},
 };
