@@ -1,8 +1,10 @@
 //! Hongfan (红帆): the backend of a community-service mini-program. Layers, top to bottom:
-//! `http` (routes, who is calling) and `graphql` (thin resolvers) → domain services (`identity`, `organisation`, `orders`,
-//! `points`, `merchants`), which return the `events` their commands caused → `entity`
-//! (sea-orm). `infra` talks to the outside (database, Redis, metrics); `startup` wires it all
-//! into the `state` that resolvers share.
+//! `http` (routes, who is calling) and `graphql` (thin resolvers) → domain services
+//! (`identity`, `organisation`, `orders`, `points`, `merchants`, `wishes`; `content` and
+//! `photos` are the rules for what users write and upload), which return the events their
+//! commands caused for `notify` to apply after the commit → `entity` (sea-orm). `values` are
+//! parsed inputs; `infra` talks to the outside (database, Redis, WeChat, object storage,
+//! metrics); `startup` wires it all into the `state` that handlers share.
 pub mod codes;
 pub mod config;
 pub mod content;
