@@ -19,7 +19,7 @@ use crate::{
     },
     organisation,
     pagination::PageRequest,
-    validate::{self, Skills},
+    values::Skills,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -103,7 +103,7 @@ impl User {
             if full {
                 phone.to_owned()
             } else {
-                validate::mask_phone(phone)
+                crate::values::mask_phone(phone)
             }
         }))
     }

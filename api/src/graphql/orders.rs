@@ -25,7 +25,6 @@ use crate::{
         PageReads, PlaceOrderInput, Reads, Requesters, callbacks, categories,
     },
     pagination::PageRequest,
-    validate,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -203,7 +202,7 @@ impl Order {
         Ok(if orders::can_see_contact(viewer, order) {
             order.contact_phone.clone()
         } else {
-            validate::mask_phone(&order.contact_phone)
+            crate::values::mask_phone(&order.contact_phone)
         })
     }
     async fn preferred_time(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {

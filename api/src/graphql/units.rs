@@ -15,7 +15,7 @@ use crate::{
     organisation::units::{self, UnitInput},
     pagination::PageRequest,
     points::rules,
-    validate::mask_phone,
+    values::mask_phone,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

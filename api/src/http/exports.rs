@@ -32,7 +32,7 @@ use crate::{
     organisation::{self, Area},
     points::{assessment, rules},
     state::AppState,
-    validate::mask_phone,
+    values::mask_phone,
 };
 
 /// Rows read per round trip while streaming.

@@ -21,7 +21,8 @@ use crate::{
     notify::{Application, Committed, DomainEvent, Events},
     organisation,
     pagination::{Page, PageRequest, fetch_page},
-    validate::{self, Skills},
+    validate,
+    values::Skills,
 };
 
 pub struct PartyMemberApplicationInput {

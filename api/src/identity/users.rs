@@ -20,8 +20,8 @@ use crate::{
     },
     notify::{Committed, DomainEvent},
     orders::workflow::OPEN_WORK,
-    organisation,
-    validate::{self, Phone, Skills},
+    organisation, validate,
+    values::{Phone, Skills},
     wishes,
 };
 

@@ -39,7 +39,8 @@ use crate::{
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     photos::{self, Attachment, PhotoService},
-    validate::{self, Phone},
+    validate,
+    values::Phone,
 };
 use geo::Point;
 

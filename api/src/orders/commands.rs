@@ -24,8 +24,8 @@ use crate::{
     notify::{Committed, DomainEvent, Events},
     organisation,
     photos::{self, Attachment, PhotoService},
-    points,
-    validate::{self, Phone},
+    points, validate,
+    values::Phone,
 };
 
 /// Longest a completion report may claim: one day of work.

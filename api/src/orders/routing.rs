@@ -23,7 +23,8 @@ use crate::{
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
-    validate::{self, Skills},
+    validate,
+    values::Skills,
 };
 
 fn staff_only(actor: &Actor, community_id: Uuid) -> AppResult<()> {

@@ -21,7 +21,8 @@ use crate::{
     identity::Actor,
     infra::db::{begin_write, sum_i64},
     pagination::{Page, PageRequest, fetch_page},
-    validate::{self, Phone},
+    validate,
+    values::Phone,
 };
 
 /// A unit as its representative typed it, unchecked.

@@ -1,6 +1,10 @@
-//! Values parsed once where input arrives, then passed typed: China-time days, months and
-//! years. (Phones and skills are parsed in `validate`.)
+//! Values parsed once where input arrives, then passed typed: phones, skills, and China-time
+//! days, months and years.
 pub mod china_time;
 mod month;
+mod phone;
+mod skills;
 
 pub use month::Month;
+pub use phone::{Phone, mask_phone};
+pub use skills::Skills;
