@@ -125,13 +125,14 @@ impl ContentGuard {
             verdict(api, fail_open, &author, scene, field, text).await
         }))
         .await;
-        let mut flags = Vec::with_capacity(N);
-        for ((field, text), verdict) in texts.iter().zip(verdicts) {
-            flags.push(match verdict? {
-                Verdict::Pass => None,
-                Verdict::Flag(reason) => Some(flag(&author, field, text, reason)),
-            });
-        }
+        let flags = texts
+            .iter()
+            .zip(verdicts)
+            .map(|((field, text), verdict)| match verdict? {
+                Verdict::Pass => Ok(None),
+                Verdict::Flag(reason) => Ok(Some(flag(&author, field, text, reason))),
+            })
+            .collect::<AppResult<Vec<_>>>()?;
         let mut flags = flags.into_iter();
         Ok(texts.map(|(_, text)| Cleared {
             text,

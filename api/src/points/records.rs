@@ -240,10 +240,7 @@ async fn decide(
             "this service record was already reviewed",
         ));
     }
-    service_record::Entity::find_by_id(record.id)
-        .one(txn)
-        .await?
-        .ok_or(AppError::NotFound("service record"))
+    find(txn, record.id).await
 }
 
 /// A rated order credits its taker's time, capped: confirmed at once for a good rating,
