@@ -5,7 +5,7 @@ use std::{collections::HashMap, fmt, net::SocketAddr, time::Duration};
 use figment::{Figment, providers::Env, providers::Serialized};
 use serde::{Deserialize, Serialize};
 
-/// The environment variables the server reads; README documents each.
+/// The environment variables the server reads; docs/configuration.md documents each.
 const VARIABLES: &[&str] = &[
     "HONGFAN_ENV",
     "HONGFAN_BIND",
@@ -90,7 +90,7 @@ pub struct Settings {
     pub wechat_appid: Option<String>,
     pub wechat_secret: Option<Secret>,
     pub wechat_api_base: String,
-    /// Subscription-message templates per message kind, as JSON (README: "Deploying on WeChat").
+    /// Subscription-message templates per message kind, as JSON (docs/deployment.md).
     pub wechat_subscribe_templates: Option<String>,
     /// How often each instance's worker sends due subscription messages.
     pub delivery_interval_seconds: u64,

@@ -97,10 +97,30 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(cause) => {
-                tracing::error!(error = ?cause, "request failed");
+                tracing::error!(error = %causes(cause.as_ref()), "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+/// An error and its causes down to the root, for the logs: an error's own line is often only
+/// its outermost context ("internal error" for `Internal`), which says nothing of why.
+pub fn causes<'a>(error: &'a (dyn std::error::Error + 'static)) -> Causes<'a> {
+    Causes(error)
+}
+
+pub struct Causes<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 
@@ -189,7 +209,7 @@ impl From<DbErr> for AppError {
             return Self::conflict(unique_violation_message(&message));
         }
         if is_unreachable(&error) {
-            tracing::warn!(error = ?anyhow::Error::from(error), "the database is unreachable");
+            tracing::warn!(error = %causes(&error), "the database is unreachable");
             return Self::Unavailable(
                 "the service is briefly unavailable; try again in a moment".into(),
             );
@@ -209,6 +229,16 @@ impl From<std::sync::Arc<AppError>> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_internal_error_logs_down_to_its_root_cause() {
+        let root = std::io::Error::other("disk full");
+        let error = AppError::internal(anyhow::Error::new(root).context("writing the ledger"));
+        assert_eq!(
+            causes(&error).to_string(),
+            "internal error: writing the ledger: disk full"
+        );
+    }
 
     #[test]
     fn unique_violations_say_which_rule_was_hit_on_either_database() {

@@ -1,7 +1,7 @@
 //! Hongfan (红帆): the backend of a community-service mini-program. Layers, top to bottom:
 //! `http` (routes, who is calling) and `graphql` (thin resolvers) → domain services
-//! (`identity`, `organisation`, `orders`, `points`, `merchants`, `wishes`; `content` and
-//! `photos` are the rules for what users write and upload), which return the events their
+//! (`identity`, `organisation`, `orders`, `points`, `merchants`, `wishes`; `content` holds the
+//! rules for what users write and upload, with WeChat's checks), which return the events their
 //! commands caused for `notify` to apply after the commit → `entity` (sea-orm). `values` are
 //! parsed inputs; `infra` talks to the outside (database, Redis, WeChat, object storage,
 //! metrics); `startup` wires it all into the `state` that handlers share.
@@ -14,12 +14,12 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod infra;
+pub mod jobs;
 pub mod merchants;
 pub mod notify;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;
-pub mod photos;
 pub mod points;
 pub mod seed;
 pub mod startup;

@@ -12,6 +12,7 @@ use hongfan::{
         tokens::{Caller, TokenKeys},
     },
     infra::db,
+    jobs::Job,
     orders::stats,
     seed,
     startup::{Application, dispatcher},
@@ -42,6 +43,12 @@ enum Command {
     /// Rebuild governanceStats' rollup of closed orders from the orders table, after orders
     /// were loaded around the API (as the benchmark's seed does).
     RebuildStats,
+    /// Run one periodic job once, now (delivery, activity-reminders, order-alerts,
+    /// wish-expiry, points-expiry, redemption-expiry), as the server runs it on its period.
+    RunJob {
+        #[arg(value_parser = parse_job)]
+        job: Job,
+    },
     /// Print the GraphQL schema (SDL) that schema.graphql must match.
     PrintSchema,
     /// Print an access token for the user with this openid, signed with JWT_SECRET. For
@@ -72,6 +79,13 @@ fn parse_role(value: &str) -> Result<entity::enums::Role, String> {
         "GRID_WORKER" => Ok(Role::GridWorker),
         _ => Err("expected PARTY_MEMBER, STAFF, MERCHANT, GRID_WORKER or ADMIN".to_owned()),
     }
+}
+
+fn parse_job(value: &str) -> Result<Job, String> {
+    Job::named(value).ok_or_else(|| {
+        let names: Vec<_> = Job::ALL.iter().map(|job| job.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 fn init_tracing(settings: &Settings) {
@@ -116,6 +130,20 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&db).await?;
             stats::rebuild(&db).await?;
             tracing::info!("order statistics rebuilt");
+            Ok(())
+        }
+        Command::RunJob { job } => {
+            // Built as a server is, to run with the same state, but never serving.
+            let mut settings = settings;
+            settings.hongfan_bind = ([127, 0, 0, 1], 0).into();
+            settings.hongfan_metrics_bind = None;
+            let app = Application::build(&settings).await?;
+            let count = app
+                .jobs()
+                .run(job)
+                .await
+                .with_context(|| format!("job {} failed", job.name()))?;
+            println!("{}: {count} changed", job.name());
             Ok(())
         }
         Command::GrantRole {

@@ -11,6 +11,8 @@ use crate::{
     codes::MiniProgramCodes,
     config::{Environment, Settings, Templates},
     content::ContentGuard,
+    content::photos::PhotoService,
+    error::causes,
     graphql,
     http::{self, graphql::GraphqlEndpoint},
     identity::{sessions::SessionService, tokens::TokenKeys, wechat::WechatLogin},
@@ -21,24 +23,14 @@ use crate::{
     infra::rate_limit::{self, Limit},
     infra::shared_store::SharedStore,
     infra::wechat::WechatApi,
-    merchants::redemptions,
+    jobs::Runner,
     notify::Dispatcher,
     notify::EventBus,
-    notify::delivery::{self, Sender},
-    orders::{PlacingLimits, PoolCache, alerts, categories::Catalog},
-    photos::PhotoService,
-    points::{self, activities, certificates::CertificateDesk},
+    notify::delivery::Sender,
+    orders::{PlacingLimits, PoolCache, categories::Catalog},
+    points::certificates::CertificateDesk,
     state::AppState,
-    wishes,
 };
-
-const EXPIRY_SWEEP_PERIOD: Duration = Duration::from_secs(60);
-const REMINDER_PERIOD: Duration = Duration::from_secs(600);
-const ALERT_SWEEP_PERIOD: Duration = Duration::from_secs(60);
-const WISH_EXPIRY_PERIOD: Duration = Duration::from_secs(600);
-/// Expiry is keyed once per resident and year: hourly runs catch the new year soon after it
-/// turns, and each costs one grouped query when nothing is due.
-const POINTS_EXPIRY_PERIOD: Duration = Duration::from_secs(3600);
 
 pub struct Application {
     listener: TcpListener,
@@ -46,7 +38,7 @@ pub struct Application {
     /// The private listener for /metrics, apart from the public one.
     metrics: Option<(TcpListener, Router)>,
     state: AppState,
-    delivery_interval: Duration,
+    jobs: Runner,
 }
 
 impl Application {
@@ -187,7 +179,8 @@ impl Application {
             wechat_push_token: settings.wechat_push_token.clone(),
             development,
         });
-        let metrics =
+        let rendered = metrics.clone();
+        let metrics_listener =
             match settings.hongfan_metrics_bind {
                 Some(address) => Some((
                     TcpListener::bind(address)
@@ -196,7 +189,7 @@ impl Application {
                     Router::new().route(
                         "/metrics",
                         get(move |State(state): State<AppState>| async move {
-                            metrics.render(&state.db)
+                            rendered.render(&state.db)
                         })
                         .with_state(state.clone()),
                     ),
@@ -206,9 +199,13 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            metrics,
+            metrics: metrics_listener,
+            jobs: Runner {
+                state: state.clone(),
+                metrics,
+                delivery_interval: Duration::from_secs(settings.delivery_interval_seconds),
+            },
             state,
-            delivery_interval: Duration::from_secs(settings.delivery_interval_seconds),
         })
     }
 
@@ -227,6 +224,10 @@ impl Application {
         &self.state
     }
 
+    pub fn jobs(&self) -> &Runner {
+        &self.jobs
+    }
+
     /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
     pub async fn serve(self) -> std::io::Result<()> {
         tokio::spawn(
@@ -235,38 +236,11 @@ impl Application {
                 .clone()
                 .forget_on_change(self.state.dispatcher.bus().subscribe()),
         );
-        tokio::spawn(delivery::run(
-            self.state.db.clone(),
-            self.state.delivery.clone(),
-            self.delivery_interval,
-        ));
-        tokio::spawn(activities::remind_periodically(
-            self.state.db.clone(),
-            REMINDER_PERIOD,
-        ));
-        tokio::spawn(alerts::sweep_periodically(
-            self.state.db.clone(),
-            self.state.store.clone(),
-            self.state.dispatcher.clone(),
-            ALERT_SWEEP_PERIOD,
-        ));
-        tokio::spawn(wishes::close_expired_periodically(
-            self.state.db.clone(),
-            WISH_EXPIRY_PERIOD,
-        ));
-        tokio::spawn(points::expiry::expire_periodically(
-            self.state.db.clone(),
-            POINTS_EXPIRY_PERIOD,
-        ));
-        tokio::spawn(redemptions::sweep_expired(
-            self.state.db.clone(),
-            self.state.dispatcher.clone(),
-            EXPIRY_SWEEP_PERIOD,
-        ));
+        self.jobs.spawn_all();
         if let Some((listener, router)) = self.metrics {
             tokio::spawn(async move {
                 if let Err(error) = axum::serve(listener, router).await {
-                    tracing::error!(%error, "the metrics listener stopped");
+                    tracing::error!(error = %causes(&error), "the metrics listener stopped");
                 }
             });
         }
@@ -302,7 +276,7 @@ pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
+            tracing::error!(error = %causes(&error), "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
     };
@@ -313,7 +287,7 @@ async fn shutdown_signal() {
                 signal.recv().await;
             }
             Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+                tracing::error!(error = %causes(&error), "cannot listen for SIGTERM");
                 std::future::pending::<()>().await;
             }
         }

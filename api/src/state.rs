@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     codes::MiniProgramCodes,
     content::ContentGuard,
+    content::photos::PhotoService,
     identity::sessions::SessionService,
     infra::object_storage::ObjectStorage,
     infra::shared_store::SharedStore,
@@ -13,7 +14,6 @@ use crate::{
     notify::Dispatcher,
     notify::delivery::Sender,
     orders::{PlacingLimits, PoolCache, categories::Catalog},
-    photos::PhotoService,
     points::certificates::CertificateDesk,
 };
 

@@ -20,6 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    content::photos::{self, Attachment, PhotoService},
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
@@ -27,7 +28,6 @@ use crate::{
     notify::{Committed, DomainEvent, Events},
     organisation::units,
     pagination::{Page, PageRequest, fetch_page},
-    photos::{self, Attachment, PhotoService},
     points::records::{self, NewRecord},
     validate,
 };
@@ -428,20 +428,6 @@ pub async fn close_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRe
         .exec(db)
         .await?;
     Ok(closed.rows_affected)
-}
-
-/// Runs `close_expired` every `period` until the process ends (an idempotent update, so every
-/// instance may run it).
-pub async fn close_expired_periodically(db: DatabaseConnection, period: std::time::Duration) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        ticks.tick().await;
-        match close_expired(&db, Utc::now()).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "unclaimed wishes closed"),
-            Err(error) => tracing::warn!(%error, "closing expired wishes failed"),
-        }
-    }
 }
 
 /// Fulfilled wishes of a community: in total and per claimer, most first.

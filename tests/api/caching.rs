@@ -218,7 +218,7 @@ async fn every_role_change_shows_on_the_next_request() {
 async fn command_line_changes_show_on_running_servers_at_once() {
     if !with_redis() {
         // Without Redis each server's cache lives in its own process, out of the command's
-        // reach: README says such a server picks the change up within a minute.
+        // reach: `startup::dispatcher` says such a server picks the change up within a minute.
         return;
     }
     let app = crate::helpers::spawn_app().await;

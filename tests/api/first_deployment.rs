@@ -1,4 +1,4 @@
-//! README's "first deployment", as an operator does it: from an empty database, two commands
+//! docs/deployment.md's "first deployment", as an operator does it: from an empty database, two commands
 //! (`hongfan migrate`, `hongfan grant-role … ADMIN`), then nothing but GraphQL calls until a
 //! resident has rated an order in a community that did not exist before.
 use serde_json::{Value, json};

@@ -17,6 +17,7 @@ mod helpers;
 mod http_protocol;
 mod identity;
 mod inbox;
+mod jobs;
 mod ledger_properties;
 mod merchants;
 mod observability;

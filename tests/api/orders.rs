@@ -522,3 +522,59 @@ async fn status(w: &World, order: &str) -> Value {
         .await;
     data["order"].clone()
 }
+
+/// The documents a mini-program from before photo uploads sends: `photoUrls` on placing and
+/// completing. They still run; a link is refused with what to do, and nothing is written.
+#[tokio::test]
+async fn documents_with_the_old_photo_links_still_run() {
+    let w = World::new().await;
+    let input = |urls: Value| {
+        json!({ "input": {
+            "categoryId": w.demo.repair,
+            "title": "楼道灯坏了",
+            "description": "三楼的灯不亮",
+            "address": "凤凰社区3号楼",
+            "photoUrls": urls,
+        }})
+    };
+    let refused = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            PLACE,
+            input(json!(["https://example.com/a.jpg"])),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("update the mini-program")),
+        "{refused}"
+    );
+    let mine = w
+        .app
+        .ok(
+            &w.resident.token,
+            "{ myOrders { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["myOrders"]["edges"], json!([]), "nothing written");
+
+    let placed = w.app.ok(&w.resident.token, PLACE, input(json!([]))).await;
+    let order = placed["placeOrder"]["id"].as_str().expect("id");
+    w.publish(order).await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    let completed = w
+        .app
+        .ok(
+            &w.member.token,
+            "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"换了灯泡\", minutesSpent: 20, photoUrls: [] }) { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+    assert_eq!(completed["completeOrder"]["status"], "COMPLETED");
+}

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use async_graphql::{ErrorExtensionValues, ServerError};
 
 use super::{MAX_COMPLEXITY, MAX_DEPTH, limits::Exceeded};
-use crate::{error::AppError, pagination::DEFAULT_PAGE_SIZE};
+use crate::{
+    error::{AppError, causes},
+    pagination::DEFAULT_PAGE_SIZE,
+};
 
 /// Labels each error with its code (and, when rate limited, when to retry). Errors labelled
 /// where they were raised keep their code.
@@ -28,7 +31,7 @@ pub fn add_codes(errors: &mut [ServerError]) {
         let (code, retry_after, reason) = match error.source::<AppError>() {
             Some(app_error) => {
                 if let AppError::Internal(cause) = app_error {
-                    tracing::error!(error = ?cause, path = ?error.path, "internal error");
+                    tracing::error!(error = %causes(cause.as_ref()), path = ?error.path, "internal error");
                 }
                 let retry_after = match app_error {
                     AppError::RateLimited { retry_after, .. } => retry_after.map(|d| d.as_secs()),
@@ -76,5 +79,15 @@ pub fn request_error(app_error: AppError) -> ServerError {
     let mut error = ServerError::new(app_error.to_string(), None);
     error.source = Some(Arc::new(app_error));
     add_codes(std::slice::from_mut(&mut error));
+    error
+}
+
+/// An error with a code of its own, for refusals made before a document runs.
+pub fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
     error
 }

@@ -15,7 +15,7 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
-/// The bounds; README's "Security" section lists them.
+/// The bounds; docs/security.md lists them.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentLimits {
     pub max_bytes: usize,

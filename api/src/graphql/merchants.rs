@@ -10,6 +10,7 @@ use super::{
     organisation::Community, parse_id, photos::Photo, settle, state, to_id,
 };
 use crate::{
+    content::photos,
     error::AppError,
     identity,
     merchants::{
@@ -19,7 +20,6 @@ use crate::{
         redemptions::{self, RedemptionFilter},
     },
     pagination::PageRequest,
-    photos,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

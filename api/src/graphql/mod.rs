@@ -253,13 +253,13 @@ impl RequestContext {
                 Box::pin(crate::orders::events_of(db, ids))
             }),
             order_photos: loaders::batched(db, |db, ids| {
-                Box::pin(crate::photos::of_orders(db, ids))
+                Box::pin(crate::content::photos::of_orders(db, ids))
             }),
             merchant_photos: loaders::batched(db, |db, ids| {
-                Box::pin(crate::photos::of_merchants(db, ids))
+                Box::pin(crate::content::photos::of_merchants(db, ids))
             }),
             wish_photos: loaders::batched(db, |db, ids| {
-                Box::pin(crate::photos::of_wishes(db, ids))
+                Box::pin(crate::content::photos::of_wishes(db, ids))
             }),
             order_callbacks: loaders::batched(db, |db, ids| {
                 Box::pin(crate::orders::callbacks::of_orders(db, ids))

@@ -483,12 +483,33 @@ pub struct PlaceOrderInputGql {
     /// Photos of the problem, uploaded with `createUploadUrl(purpose: ORDER_PHOTO)`; at most 9.
     #[graphql(default, validator(max_items = 9))]
     photo_keys: Vec<String>,
+    /// Photo links, as mini-programs from before uploads send them: an empty list is
+    /// accepted, links are refused, since a link was never checked as a photo.
+    #[graphql(
+        default,
+        deprecation = "links typed in before uploads existed; upload with createUploadUrl and send photoKeys",
+        validator(max_items = 9)
+    )]
+    photo_urls: Vec<String>,
+}
+
+/// Mini-programs from before uploads send `photoUrls`: their documents still run, and a link
+/// is refused with what to do, not stored unchecked.
+fn no_photo_links(urls: &[String]) -> Result<(), AppError> {
+    if urls.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "photo links are no longer accepted: update the mini-program and attach the photos again",
+        ))
+    }
 }
 
 impl TryFrom<PlaceOrderInputGql> for NewOrder {
     type Error = AppError;
 
     fn try_from(input: PlaceOrderInputGql) -> Result<Self, AppError> {
+        no_photo_links(&input.photo_urls)?;
         NewOrder::try_from(PlaceOrderInput {
             category_id: parse_id("categoryId", &input.category_id)?,
             title: input.title,
@@ -524,12 +545,21 @@ pub struct CompleteOrderInputGql {
     /// most 9.
     #[graphql(default, validator(max_items = 9))]
     photo_keys: Vec<String>,
+    /// Photo links, as mini-programs from before uploads send them: an empty list is
+    /// accepted, links are refused, since a link was never checked as a photo.
+    #[graphql(
+        default,
+        deprecation = "links typed in before uploads existed; upload with createUploadUrl and send photoKeys",
+        validator(max_items = 9)
+    )]
+    photo_urls: Vec<String>,
 }
 
 impl TryFrom<CompleteOrderInputGql> for CompletionReport {
     type Error = AppError;
 
     fn try_from(input: CompleteOrderInputGql) -> Result<Self, AppError> {
+        no_photo_links(&input.photo_urls)?;
         CompletionReport::try_from(CompleteOrderInput {
             summary: input.summary,
             minutes_spent: input.minutes_spent,

@@ -7,7 +7,7 @@ use entity::{
 };
 
 use super::{actor, state};
-use crate::photos;
+use crate::content::photos;
 
 /// What a photo is for; it decides where it may be attached.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use super::caller::bearer_token;
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     identity::{Actor, actor_of},
     organisation::{self, Area},
     points::{assessment, rules},
@@ -216,7 +216,7 @@ pub async fn export(
                 }
                 Ok(_) => None,
                 Err(error) => {
-                    tracing::error!(%error, ?sheet, "export failed midway");
+                    tracing::error!(error = %causes(&error), ?sheet, "export failed midway");
                     Some((Err(std::io::Error::other("export failed")), None))
                 }
             }

@@ -18,7 +18,7 @@ use super::{
     caller::{self, bearer_token, forwarded_client},
     socket::SocketExecutor,
 };
-use crate::graphql::{Api, RequestContext};
+use crate::graphql::{Api, RequestContext, error::coded_error};
 use std::{
     net::{IpAddr, SocketAddr},
     sync::Arc,
@@ -28,7 +28,7 @@ use std::{
 use sha2::{Digest, Sha256};
 
 use crate::{
-    error::AppError,
+    error::{AppError, causes},
     identity::sessions::SessionService,
     infra::metrics::{Metrics, Sender},
     infra::rate_limit::{self, Limit},
@@ -112,15 +112,6 @@ fn not_executed(
     reply(status, media, &errors_body(errors))
 }
 
-pub(super) fn coded_error(message: impl Into<String>, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
-}
-
 /// A body that is not a GraphQL request at all is a 400 whatever the media type.
 fn malformed(media: MediaType, message: impl Into<String>) -> Response {
     reply(
@@ -171,7 +162,7 @@ impl GraphqlEndpoint {
                     "PERSISTED_QUERY_NOT_FOUND",
                 )]),
                 Err(error) => {
-                    tracing::warn!(%error, "shared store unavailable; persisted query not found");
+                    tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; persisted query not found");
                     Err(vec![coded_error(
                         "PersistedQueryNotFound",
                         "PERSISTED_QUERY_NOT_FOUND",
@@ -196,7 +187,7 @@ impl GraphqlEndpoint {
             .set_text(&key, &request.query, PERSISTED_QUERY_TTL)
             .await
         {
-            tracing::warn!(%error, "shared store unavailable; persisted query not stored");
+            tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; persisted query not stored");
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use tower_http::{
 
 use crate::{
     config::Secret,
+    error::causes,
     infra::{object_storage, rate_limit::Limit},
     state::AppState,
 };
@@ -142,13 +143,13 @@ pub fn router(routes: Routes) -> Router {
 async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.db.ping().await;
     if let Err(error) = &database {
-        tracing::warn!(%error, "readiness: the database is unreachable");
+        tracing::warn!(error = %causes(error), "readiness: the database is unreachable");
     }
     let redis = match state.store.ping().await {
         None => "not configured",
         Some(Ok(())) => "ok",
         Some(Err(error)) => {
-            tracing::warn!(%error, "readiness: Redis is unreachable; running degraded");
+            tracing::warn!(error = %causes(error.as_ref()), "readiness: Redis is unreachable; running degraded");
             "degraded"
         }
     };

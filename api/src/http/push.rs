@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 
-use crate::{config::Secret, state::AppState};
+use crate::{config::Secret, error::causes, state::AppState};
 
 /// How far a push's timestamp may be from now.
 const FRESHNESS: Duration = Duration::from_secs(300);
@@ -89,7 +89,7 @@ pub async fn receive(
         }
         // Without the store a replay cannot be told apart; acting twice on a verdict is
         // harmless (it only decides photos still pending).
-        Err(error) => tracing::warn!(%error, "push nonce not recorded"),
+        Err(error) => tracing::warn!(error = %causes(error.as_ref()), "push nonce not recorded"),
     }
     if event["Event"] == "wxa_media_check" {
         let Some(trace_id) = event["trace_id"].as_str() else {
@@ -98,7 +98,7 @@ pub async fn receive(
         let risky = event["result"]["suggest"] == "risky" || event["isrisky"] == 1;
         let state = &push.state;
         if let Err(error) = state.photos.apply_verdict(&state.db, trace_id, risky).await {
-            tracing::error!(%error, "could not apply an image verdict; WeChat will retry");
+            tracing::error!(error = %causes(&error), "could not apply an image verdict; WeChat will retry");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }

@@ -19,8 +19,10 @@ use async_graphql::{
     parser::types::{DocumentOperations, OperationType},
 };
 
-use super::graphql::coded_error;
-use crate::graphql::{Api, RequestContext, error};
+use crate::graphql::{
+    Api, RequestContext,
+    error::{self, coded_error},
+};
 use crate::{
     error::AppError,
     identity::{

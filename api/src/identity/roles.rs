@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::users::{find_or_create_user, get_user};
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     infra::{db::begin_write, shared_store::SharedStore},
     notify::{Committed, DomainEvent, Events},
     organisation,
@@ -196,7 +196,7 @@ pub async fn actor_of(
             )
             .await
     {
-        tracing::warn!(%error, "shared store unavailable; roles not cached");
+        tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; roles not cached");
     }
     Ok(actor)
 }

@@ -18,7 +18,7 @@ use super::{
     wechat::WechatLogin,
 };
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     infra::cache::{self, Namespace},
     infra::db::begin_write,
     infra::rate_limit,
@@ -208,7 +208,7 @@ impl SessionService {
                 (values[0].is_some(), roles)
             }
             Err(error) => {
-                tracing::warn!(%error, "shared store unavailable; checking the session in the database");
+                tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; checking the session in the database");
                 let revoked = refresh_token::Entity::find()
                     .filter(refresh_token::Column::FamilyId.eq(caller.session_id))
                     .filter(refresh_token::Column::RevokedAt.is_not_null())
@@ -238,7 +238,7 @@ impl SessionService {
             )
             .await
         {
-            tracing::warn!(%error, "shared store unavailable; the revocation is in the database only");
+            tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; the revocation is in the database only");
         }
         Ok(())
     }

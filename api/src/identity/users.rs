@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Actor;
 use crate::{
     content::{Cleared, ContentGuard, Scene},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     infra::{
         db::begin_write,
         wechat::{WechatApi, WechatError},
@@ -192,7 +192,7 @@ pub async fn bind_phone(
                         AppError::bad_input("the phone code is invalid or used; ask the user again")
                     }
                     WechatError::Refused { .. } | WechatError::Unavailable(_) => {
-                        tracing::warn!(%error, "getuserphonenumber failed");
+                        tracing::warn!(error = %causes(&error), "getuserphonenumber failed");
                         AppError::Unavailable("WeChat is unavailable; try again shortly".into())
                     }
                 })?;

@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     infra::wechat::WechatApi,
 };
 
@@ -49,7 +49,7 @@ impl WechatLogin {
 
 async fn code2session(api: &WechatApi, code: &str) -> AppResult<Code2SessionResponse> {
     api.code_to_session(code).await.map_err(|error| {
-        tracing::warn!(%error, "WeChat jscode2session request failed");
+        tracing::warn!(error = %causes(&error), "WeChat jscode2session request failed");
         AppError::Unavailable("WeChat login is unavailable; try again shortly".into())
     })
 }

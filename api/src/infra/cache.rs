@@ -14,7 +14,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    error::AppResult,
+    error::{AppResult, causes},
     infra::{
         metrics::{Metrics, NearCacheCounters},
         shared_store::SharedStore,
@@ -76,7 +76,7 @@ where
     if let Ok(text) = serde_json::to_string(&value)
         && let Err(error) = store.set_text(&key, &text, ENTRY_TTL).await
     {
-        tracing::warn!(%error, "shared store unavailable; not caching");
+        tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; not caching");
     }
     Ok(value)
 }
@@ -84,7 +84,7 @@ where
 /// Makes every instance reload `namespace` on its next read. Call after the change committed.
 pub async fn invalidate(store: &SharedStore, namespace: Namespace) {
     if let Err(error) = store.hit(&version_key(namespace), VERSION_TTL).await {
-        tracing::warn!(%error, %namespace, "shared store unavailable; cached listings may be stale for a minute");
+        tracing::warn!(error = %causes(error.as_ref()), %namespace, "shared store unavailable; cached listings may be stale for a minute");
     }
 }
 

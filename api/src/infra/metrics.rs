@@ -7,10 +7,12 @@ use std::{
 };
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
+
+use crate::error::causes;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -22,6 +24,8 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     near_cache_reads: IntCounterVec,
+    job_last_success: IntGaugeVec,
+    job_failures: IntCounterVec,
     /// Operation names that label series: each one a logged-in caller ran successfully, up to
     /// `MAX_OPERATION_LABELS`. Strangers' names would make series without bound.
     operations: Arc<Mutex<HashSet<String>>>,
@@ -85,6 +89,19 @@ impl Metrics {
         )?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(near_cache_reads.clone()))?;
+        let job_last_success = IntGaugeVec::new(
+            Opts::new(
+                "job_last_success_timestamp_seconds",
+                "when each periodic job last succeeded (Unix time)",
+            ),
+            &["job"],
+        )?;
+        let job_failures = IntCounterVec::new(
+            Opts::new("job_failures_total", "failed runs of each periodic job"),
+            &["job"],
+        )?;
+        registry.register(Box::new(job_last_success.clone()))?;
+        registry.register(Box::new(job_failures.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -94,6 +111,8 @@ impl Metrics {
             pool_connections,
             pool_idle,
             near_cache_reads,
+            job_last_success,
+            job_failures,
             operations: Arc::default(),
         })
     }
@@ -150,6 +169,21 @@ impl Metrics {
         }
     }
 
+    pub fn job_succeeded(&self, job: &str, at: chrono::DateTime<chrono::Utc>) {
+        self.job_last_success
+            .with_label_values(&[job])
+            .set(at.timestamp());
+    }
+
+    pub fn job_failed(&self, job: &str) {
+        self.job_failures.with_label_values(&[job]).inc();
+    }
+
+    /// Makes a job's failure series exist at 0, so that alerts on its rate see the first one.
+    pub fn job_failed_never(&self, job: &str) {
+        self.job_failures.with_label_values(&[job]);
+    }
+
     pub fn observe_statement(&self, elapsed: Duration) {
         self.statements.inc();
         self.statement_seconds.observe(elapsed.as_secs_f64());
@@ -172,7 +206,7 @@ impl Metrics {
         self.pool_idle.set(idle as i64);
         let mut buffer = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
-            tracing::error!(%error, "cannot encode metrics");
+            tracing::error!(error = %causes(&error), "cannot encode metrics");
         }
         String::from_utf8(buffer).unwrap_or_default()
     }

@@ -27,7 +27,7 @@ use sha2::Sha256;
 
 use crate::{
     config::Settings,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
 };
 
 /// The largest object the local upload route accepts (photos are checked at 10 MB).
@@ -263,7 +263,7 @@ impl ObjectStorage {
 }
 
 fn unavailable(error: object_store::Error) -> AppError {
-    tracing::error!(%error, "object storage failed");
+    tracing::error!(error = %causes(&error), "object storage failed");
     AppError::Unavailable("file storage is unavailable; try again shortly".into())
 }
 

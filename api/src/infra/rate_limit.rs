@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     infra::shared_store::SharedStore,
 };
 
@@ -55,7 +55,7 @@ pub async fn check(store: &SharedStore, limit: Limit, subject: &str) -> AppResul
     match store.hit(&counter_key(limit, subject), limit.window).await {
         Ok(count) => enforce(limit, count),
         Err(error) => {
-            tracing::warn!(%error, limit = limit.name, "shared store unavailable; rate limit not enforced");
+            tracing::warn!(error = %causes(error.as_ref()), limit = limit.name, "shared store unavailable; rate limit not enforced");
             Ok(())
         }
     }

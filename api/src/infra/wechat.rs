@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::{config::Secret, infra::shared_store::SharedStore};
+use crate::{config::Secret, error::causes, infra::shared_store::SharedStore};
 
 const TOKEN_KEY: &str = "wechat:access-token";
 const TOKEN_LOCK_KEY: &str = "wechat:access-token-lock";
@@ -225,7 +225,7 @@ impl WechatApi {
                         .set_text(TOKEN_OUTAGE_KEY, reason, TOKEN_OUTAGE)
                         .await
                 {
-                    tracing::warn!(%error, "shared store unavailable; the outage is not shared");
+                    tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; the outage is not shared");
                 }
                 return fetched;
             }
@@ -263,7 +263,7 @@ impl WechatApi {
             .saturating_sub(TOKEN_MARGIN)
             .max(Duration::from_secs(60));
         if let Err(error) = self.store.set_text(TOKEN_KEY, &token, keep).await {
-            tracing::warn!(%error, "shared store unavailable; the access token is not shared");
+            tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; the access token is not shared");
         }
         Ok(token)
     }

@@ -22,12 +22,12 @@ use uuid::Uuid;
 
 use super::{get as get_merchant, offers, staff_role};
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     idempotency,
     identity::{Actor, tokens::TokenKeys},
     infra::db::{begin_write, sum_i64},
     infra::shared_store::SharedStore,
-    notify::{Committed, Dispatcher, DomainEvent, Events},
+    notify::{Committed, DomainEvent, Events},
     pagination::{Page, PageRequest, fetch_page},
     points::ledger::{self, Posting},
     validate,
@@ -194,7 +194,7 @@ pub async fn verify(
     // Guessing is limited per cashier account; while the shared store is down it is not.
     let failures = format!("verify-failures:{}", actor.id);
     let failed = store.count(&failures).await.unwrap_or_else(|error| {
-        tracing::warn!(%error, "shared store unavailable; verification guesses not limited");
+        tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; verification guesses not limited");
         0
     });
     if failed >= MAX_FAILED_VERIFICATIONS {
@@ -383,21 +383,6 @@ pub async fn expire_due(
         txn.commit().await?;
     }
     Ok(events.committed(expired))
-}
-
-/// Runs `expire_due` every `period` until the process ends.
-pub async fn sweep_expired(db: DatabaseConnection, dispatcher: Dispatcher, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    loop {
-        ticks.tick().await;
-        match expire_due(&db, Utc::now()).await {
-            Ok(expired) => match dispatcher.settle(expired).await {
-                0 => {}
-                count => tracing::info!(count, "expired pending redemptions"),
-            },
-            Err(error) => tracing::warn!(%error, "redemption expiry sweep failed"),
-        }
-    }
 }
 
 pub async fn mine(

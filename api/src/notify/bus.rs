@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use serde::{Deserialize, Serialize};
 
 use super::notifications::Notification;
-use crate::infra::shared_store::redis_connection;
+use crate::{error::causes, infra::shared_store::redis_connection};
 
 /// What instances tell each other over the event bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +89,7 @@ impl EventBus {
         }
         .await;
         if let Err(error) = published {
-            tracing::warn!(%error, "cannot publish to Redis; delivering on this instance only");
+            tracing::warn!(error = %causes(error.as_ref()), "cannot publish to Redis; delivering on this instance only");
             self.deliver_here(notifications);
         }
     }
@@ -117,14 +117,16 @@ impl EventBus {
                         Ok(notification) => {
                             let _ = self.local.send(notification);
                         }
-                        Err(error) => tracing::warn!(%error, "unreadable message on Redis"),
+                        Err(error) => {
+                            tracing::warn!(error = %causes(&error), "unreadable message on Redis")
+                        }
                     }
                 }
                 anyhow::Ok(())
             }
             .await;
             if let Err(error) = listened {
-                tracing::warn!(%error, "lost the Redis notification channel; retrying");
+                tracing::warn!(error = %causes(error.as_ref()), "lost the Redis notification channel; retrying");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

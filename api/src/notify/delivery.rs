@@ -8,7 +8,7 @@
 //! failure, retried with exponential backoff until `MAX_ATTEMPTS`, then DEAD for ADMIN to see.
 //! A row is sent at most once per success; a crash between sending and recording (rare) can
 //! repeat that one message when its lease ends.
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{enums::Delivery, inbox_message, subscribe_consent, user};
@@ -321,17 +321,6 @@ async fn record(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Runs `deliver_due` every `period` until the process ends.
-pub async fn run(db: DatabaseConnection, sender: Sender, period: Duration) {
-    let mut ticks = tokio::time::interval(period);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = deliver_due(&db, &sender, Utc::now()).await {
-            tracing::warn!(%error, "message delivery round failed");
-        }
-    }
 }
 
 /// ADMIN: messages given up on, newest first.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{stats, workflow::AWAITING_ACCEPTANCE};
 use crate::{
     error::AppResult,
-    infra::{db::begin_write, shared_store::SharedStore},
+    infra::db::begin_write,
     notify::{Dispatcher, DomainEvent, Events},
     organisation,
 };
@@ -178,43 +178,6 @@ async fn unhappy_requesters(
         .collect())
 }
 
-/// Whether this instance sweeps this period: the first to claim it does. A claim lapses a
-/// little before the next tick, so that ticks drifting apart across instances never leave a
-/// period unswept.
-pub async fn claim_period(store: &SharedStore, period: std::time::Duration) -> bool {
-    match store.hit("jobs:alert-sweep", period.mul_f64(0.9)).await {
-        Ok(claims) => claims == 1,
-        Err(error) => {
-            tracing::warn!(%error, "shared store unavailable; sweeping anyway");
-            true
-        }
-    }
-}
-
-/// Runs `sweep` every `period` until the process ends: one instance a period sweeps, the
-/// first to claim the period in the shared store. When the store cannot be asked every
-/// instance sweeps, which the compare-and-set keeps correct.
-pub async fn sweep_periodically(
-    db: DatabaseConnection,
-    store: SharedStore,
-    dispatcher: Dispatcher,
-    period: std::time::Duration,
-) {
-    // The first sweep a period after start: other instances are sweeping meanwhile.
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        ticks.tick().await;
-        if !claim_period(&store, period).await {
-            continue;
-        }
-        match sweep(&db, &dispatcher, Utc::now()).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "order alert levels changed"),
-            Err(error) => tracing::warn!(%error, "alert sweep failed"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,16 +193,6 @@ mod tests {
             completion_due_at: Some(placed + Duration::days(5)),
             ..crate::orders::sample_order()
         }
-    }
-
-    #[tokio::test]
-    async fn one_instance_claims_each_period() {
-        let store = SharedStore::in_memory();
-        let period = std::time::Duration::from_millis(200);
-        assert!(claim_period(&store, period).await);
-        assert!(!claim_period(&store, period).await, "claimed already");
-        tokio::time::sleep(period).await;
-        assert!(claim_period(&store, period).await, "the next period");
     }
 
     #[test]

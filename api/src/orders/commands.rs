@@ -17,14 +17,13 @@ use super::{
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
+    content::photos::{self, Attachment, PhotoService},
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::{begin_serialised, begin_write, count_where},
     notify::{Committed, DomainEvent, Events},
-    organisation,
-    photos::{self, Attachment, PhotoService},
-    points, validate,
+    organisation, points, validate,
     values::Phone,
 };
 

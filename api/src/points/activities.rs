@@ -71,17 +71,6 @@ pub async fn remind_upcoming(db: &DatabaseConnection, now: DateTime<Utc>) -> App
     Ok(reminders.len())
 }
 
-/// Runs `remind_upcoming` every `period` until the process ends.
-pub async fn remind_periodically(db: DatabaseConnection, period: std::time::Duration) {
-    let mut ticks = tokio::time::interval(period);
-    loop {
-        ticks.tick().await;
-        if let Err(error) = remind_upcoming(&db, Utc::now()).await {
-            tracing::warn!(%error, "activity reminders failed");
-        }
-    }
-}
-
 /// Check-in opens this long before the start.
 const CHECK_IN_OPENS_BEFORE: Duration = Duration::hours(1);
 

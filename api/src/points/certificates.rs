@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::certificate_pdf::{self, Certificate, Line};
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     identity::Actor,
     infra::{
         object_storage::ObjectStorage,
@@ -146,7 +146,7 @@ impl CertificateDesk {
             // A concurrent request certified the same records first: theirs stands.
             Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                 if let Err(error) = self.storage.delete(&certificate.pdf_key).await {
-                    tracing::warn!(%error, "a duplicate certificate's PDF stays in storage");
+                    tracing::warn!(error = %causes(&error), "a duplicate certificate's PDF stays in storage");
                 }
                 let winner = find_issued(db, actor.id, &certificate.fingerprint)
                     .await?

@@ -202,18 +202,6 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResul
     Ok(expired)
 }
 
-pub async fn expire_periodically(db: DatabaseConnection, period: std::time::Duration) {
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        ticks.tick().await;
-        match expire_due(&db, Utc::now()).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "expired points posted"),
-            Err(error) => tracing::warn!(%error, "expiring points failed"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,17 +6,17 @@
 //! giver's idempotency key, so a retried gift moves points once; the giver's balance never goes
 //! below zero.
 use chrono::Utc;
-use entity::{enums::EntryKind, household_link, points_entry, points_policy, user};
+use entity::{enums::EntryKind, household_link, points_entry, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
 use super::{
     Moved,
     ledger::{self, Posting},
-    policy::{self, Setting},
+    policy::{self, Setting, gift_cap_of},
     replay_or_post,
 };
 use crate::{
@@ -30,16 +30,6 @@ use crate::{
 
 /// Others one giver may have in their household: bounds `myHousehold`.
 pub const MAX_HOUSEHOLD: usize = 20;
-
-/// The monthly cap when a community set none.
-pub const DEFAULT_GIFT_MONTHLY_CAP: i64 = 200;
-
-pub async fn gift_cap_of(db: &impl ConnectionTrait, community_id: Uuid) -> AppResult<i64> {
-    Ok(points_policy::Entity::find_by_id(community_id)
-        .one(db)
-        .await?
-        .map_or(DEFAULT_GIFT_MONTHLY_CAP, |policy| policy.gift_monthly_cap))
-}
 
 /// STAFF set how many points a resident may give away in a month (0: no gifts).
 pub async fn set_gift_cap(

@@ -3,14 +3,25 @@
 //! the others keep their values, or their defaults when the community had no policy yet.
 use chrono::Utc;
 use entity::{enums::PointsExpiry, points_policy};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, sea_query::OnConflict,
+};
 use uuid::Uuid;
 
-use super::gifts::DEFAULT_GIFT_MONTHLY_CAP;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
 };
+
+/// The monthly cap when a community set none.
+pub const DEFAULT_GIFT_MONTHLY_CAP: i64 = 200;
+
+pub async fn gift_cap_of(db: &impl ConnectionTrait, community_id: Uuid) -> AppResult<i64> {
+    Ok(points_policy::Entity::find_by_id(community_id)
+        .one(db)
+        .await?
+        .map_or(DEFAULT_GIFT_MONTHLY_CAP, |policy| policy.gift_monthly_cap))
+}
 
 pub enum Setting {
     GiftMonthlyCap(i64),

@@ -16,9 +16,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::ContentGuard;
 use crate::{
-    content::ContentGuard,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     identity::Actor,
     infra::{
         db::{begin_serialised, group_by_parent},
@@ -291,7 +291,7 @@ impl PhotoService {
     pub async fn delete_files(&self, photos: &[photo::Model]) {
         for photo in photos {
             if let Err(error) = self.storage.delete(photo.served_key()).await {
-                tracing::warn!(%error, "a detached photo's file stays in storage");
+                tracing::warn!(error = %causes(&error), "a detached photo's file stays in storage");
             }
         }
     }

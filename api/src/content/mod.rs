@@ -16,8 +16,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+pub mod photos;
+
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, causes},
     identity::{self, Actor},
     infra::wechat::{WechatApi, WechatError},
     pagination::{Page, PageRequest, fetch_page},
@@ -188,7 +190,7 @@ impl ContentGuard {
                 )),
             },
             Err(error) => {
-                tracing::warn!(%error, "image check unavailable");
+                tracing::warn!(error = %causes(&error), "image check unavailable");
                 if !fail_open {
                     return Err(AppError::Unavailable(
                         "the image check is unavailable; try again shortly".into(),
@@ -231,7 +233,7 @@ async fn verdict(
         },
         Err(WechatError::Refused { errcode: RISKY, .. }) => Err(rejected(field)),
         Err(error) => {
-            tracing::warn!(%error, field, "content security unavailable");
+            tracing::warn!(error = %causes(&error), field, "content security unavailable");
             if fail_open {
                 Ok(Verdict::Flag("UNCHECKED"))
             } else {

@@ -1,0 +1,203 @@
+//! The periodic jobs, run by one runner: each has a name, a period and metrics of its last
+//! success and its failures; `hongfan run-job NAME` runs one once, now. A job's work lives in
+//! its domain; this file only says when it runs and what is logged.
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::{
+    error::{AppResult, causes},
+    infra::{metrics::Metrics, shared_store::SharedStore},
+    merchants::redemptions,
+    notify::delivery,
+    orders::alerts,
+    points::{activities, expiry},
+    state::AppState,
+    wishes,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Sends due inbox messages as subscription messages.
+    Delivery,
+    /// Reminds sign-ups of activities starting soon.
+    ActivityReminders,
+    /// Moves orders' alert levels as their deadlines pass.
+    OrderAlerts,
+    /// Closes wishes nobody claimed by their date.
+    WishExpiry,
+    /// Posts the expiry of points older than the rules keep.
+    PointsExpiry,
+    /// Expires pending redemptions past their validity.
+    RedemptionExpiry,
+}
+
+impl Job {
+    pub const ALL: [Job; 6] = [
+        Job::Delivery,
+        Job::ActivityReminders,
+        Job::OrderAlerts,
+        Job::WishExpiry,
+        Job::PointsExpiry,
+        Job::RedemptionExpiry,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Delivery => "delivery",
+            Job::ActivityReminders => "activity-reminders",
+            Job::OrderAlerts => "order-alerts",
+            Job::WishExpiry => "wish-expiry",
+            Job::PointsExpiry => "points-expiry",
+            Job::RedemptionExpiry => "redemption-expiry",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Job> {
+        Self::ALL.into_iter().find(|job| job.name() == name)
+    }
+
+    fn period(self, delivery: Duration) -> Duration {
+        match self {
+            Job::Delivery => delivery,
+            Job::ActivityReminders | Job::WishExpiry => Duration::from_secs(600),
+            Job::OrderAlerts | Job::RedemptionExpiry => Duration::from_secs(60),
+            // Expiry is keyed once per resident and year: hourly runs catch the new year soon
+            // after it turns, and each costs one grouped query when nothing is due.
+            Job::PointsExpiry => Duration::from_secs(3600),
+        }
+    }
+
+    /// Sweeps whose first run waits a period: at start the other instances are running them.
+    fn waits_a_period_first(self) -> bool {
+        matches!(self, Job::OrderAlerts | Job::WishExpiry | Job::PointsExpiry)
+    }
+
+    /// Jobs that one instance a period runs, the first to claim it in the shared store: the
+    /// alert sweep notifies, so two instances sweeping would notify twice. The others are
+    /// compare-and-set updates that every instance may run.
+    fn once_per_period(self) -> bool {
+        self == Job::OrderAlerts
+    }
+
+    /// Runs the job's work once; how many things it changed.
+    async fn work(self, state: &AppState) -> AppResult<u64> {
+        let now = Utc::now();
+        let db = &state.db;
+        Ok(match self {
+            Job::Delivery => delivery::deliver_due(db, &state.delivery, now).await? as u64,
+            Job::ActivityReminders => activities::remind_upcoming(db, now).await? as u64,
+            Job::OrderAlerts => alerts::sweep(db, &state.dispatcher, now).await? as u64,
+            Job::WishExpiry => wishes::close_expired(db, now).await?,
+            Job::PointsExpiry => expiry::expire_due(db, now).await?,
+            Job::RedemptionExpiry => {
+                let expired = redemptions::expire_due(db, now).await?;
+                state.dispatcher.settle(expired).await as u64
+            }
+        })
+    }
+}
+
+/// Runs the jobs with the application's state and counts their outcomes.
+#[derive(Clone)]
+pub struct Runner {
+    pub state: AppState,
+    pub metrics: Metrics,
+    pub delivery_interval: Duration,
+}
+
+impl Runner {
+    /// Runs `job` once now, logging a failure with its causes down to the root.
+    pub async fn run(&self, job: Job) -> AppResult<u64> {
+        match job.work(&self.state).await {
+            Ok(count) => {
+                self.metrics.job_succeeded(job.name(), Utc::now());
+                if count > 0 {
+                    tracing::info!(job = job.name(), count, "job done");
+                }
+                Ok(count)
+            }
+            Err(error) => {
+                self.metrics.job_failed(job.name());
+                tracing::warn!(job = job.name(), error = %causes(&error), "job failed");
+                Err(error)
+            }
+        }
+    }
+
+    /// Starts every job on its period, for as long as the process runs.
+    pub fn spawn_all(&self) {
+        for job in Job::ALL {
+            self.metrics.job_failed_never(job.name());
+            tokio::spawn(self.clone().every_period(job));
+        }
+    }
+
+    async fn every_period(self, job: Job) {
+        let period = job.period(self.delivery_interval);
+        let first = tokio::time::Instant::now()
+            + if job.waits_a_period_first() {
+                period
+            } else {
+                Duration::ZERO
+            };
+        let mut ticks = tokio::time::interval_at(first, period);
+        loop {
+            ticks.tick().await;
+            if job.once_per_period() && !claim_period(&self.state.store, job, period).await {
+                continue;
+            }
+            // Logged and counted in `run`; the next period tries again.
+            let _ = self.run(job).await;
+        }
+    }
+}
+
+/// Whether this instance runs `job` this period: the first to claim it does. A claim lapses a
+/// little before the next tick, so that ticks drifting apart across instances never leave a
+/// period out. When the store cannot be asked every instance runs it.
+async fn claim_period(store: &SharedStore, job: Job, period: Duration) -> bool {
+    match store
+        .hit(&format!("jobs:{}", job.name()), period.mul_f64(0.9))
+        .await
+    {
+        Ok(claims) => claims == 1,
+        Err(error) => {
+            tracing::warn!(
+                job = job.name(),
+                error = %causes(error.as_ref()),
+                "shared store unavailable; running anyway"
+            );
+            true
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_job_is_found_by_its_name() {
+        for job in Job::ALL {
+            assert_eq!(Job::named(job.name()), Some(job));
+        }
+        assert_eq!(Job::named("points"), None);
+    }
+
+    #[tokio::test]
+    async fn one_instance_claims_each_period() {
+        let store = SharedStore::in_memory();
+        let period = Duration::from_millis(200);
+        assert!(claim_period(&store, Job::OrderAlerts, period).await);
+        assert!(
+            !claim_period(&store, Job::OrderAlerts, period).await,
+            "claimed already"
+        );
+        tokio::time::sleep(period).await;
+        assert!(
+            claim_period(&store, Job::OrderAlerts, period).await,
+            "the next period"
+        );
+    }
+}
