@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::{
+    consultations,
     error::{AppResult, causes},
     infra::{metrics::Metrics, shared_store::SharedStore},
     merchants::redemptions,
@@ -30,16 +31,19 @@ pub enum Job {
     PointsExpiry,
     /// Expires pending redemptions past their validity.
     RedemptionExpiry,
+    /// Closes and seals the topics whose voting time is over.
+    TopicClose,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::Delivery,
         Job::ActivityReminders,
         Job::OrderAlerts,
         Job::WishExpiry,
         Job::PointsExpiry,
         Job::RedemptionExpiry,
+        Job::TopicClose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Job {
             Job::WishExpiry => "wish-expiry",
             Job::PointsExpiry => "points-expiry",
             Job::RedemptionExpiry => "redemption-expiry",
+            Job::TopicClose => "topic-close",
         }
     }
 
@@ -61,7 +66,7 @@ impl Job {
         match self {
             Job::Delivery => delivery,
             Job::ActivityReminders | Job::WishExpiry => Duration::from_secs(600),
-            Job::OrderAlerts | Job::RedemptionExpiry => Duration::from_secs(60),
+            Job::OrderAlerts | Job::RedemptionExpiry | Job::TopicClose => Duration::from_secs(60),
             // Expiry is keyed once per resident and year: hourly runs catch the new year soon
             // after it turns, and each costs one grouped query when nothing is due.
             Job::PointsExpiry => Duration::from_secs(3600),
@@ -94,6 +99,7 @@ impl Job {
                 let expired = redemptions::expire_due(db, now).await?;
                 state.dispatcher.settle(expired).await as u64
             }
+            Job::TopicClose => consultations::close_due(db, now).await?,
         })
     }
 }

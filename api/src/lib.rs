@@ -7,6 +7,7 @@
 //! metrics); `startup` wires it all into the `state` that handlers share.
 pub mod codes;
 pub mod config;
+pub mod consultations;
 pub mod content;
 pub mod error;
 pub mod graphql;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::{
     codes::MiniProgramCodes,
     config::{Environment, Settings, Templates},
+    consultations::BallotBox,
     content::ContentGuard,
     content::photos::PhotoService,
     error::causes,
@@ -156,6 +157,7 @@ impl Application {
                 verify_base: public_url.clone(),
             },
             storage,
+            ballots: BallotBox::new(&secret),
         };
         let development = settings.hongfan_env == Environment::Development;
         let endpoint = GraphqlEndpoint {

@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     codes::MiniProgramCodes,
+    consultations::BallotBox,
     content::ContentGuard,
     content::photos::PhotoService,
     identity::sessions::SessionService,
@@ -41,4 +42,6 @@ pub struct AppState {
     pub photos: PhotoService,
     pub codes: MiniProgramCodes,
     pub certificates: CertificateDesk,
+    /// Files ballots so that a changed one replaces the last without naming its voter.
+    pub ballots: BallotBox,
 }

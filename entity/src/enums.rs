@@ -429,3 +429,75 @@ pub enum DeedStatus {
     #[sea_orm(string_value = "REJECTED")]
     Rejected,
 }
+
+/// A consultation topic's phase (议事): raised, discussed, voted on, closed (sealed), published.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum TopicStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "DISCUSSION")]
+    Discussion,
+    #[sea_orm(string_value = "VOTING")]
+    Voting,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum BallotKind {
+    /// 赞成 / 反对 / 弃权.
+    #[sea_orm(string_value = "YES_NO_ABSTAIN")]
+    YesNoAbstain,
+    /// One of the options.
+    #[sea_orm(string_value = "ONE_OF")]
+    OneOf,
+    /// Up to `max_choices` of the options.
+    #[sea_orm(string_value = "UP_TO")]
+    UpTo,
+}
+
+/// Who casts one ballot: each household (户) or each person.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum VotingUnit {
+    #[sea_orm(string_value = "HOUSEHOLD")]
+    Household,
+    #[sea_orm(string_value = "PERSON")]
+    Person,
+}
+
+/// Who may vote on a topic.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Electorate {
+    /// Residents the community confirmed (RESIDENT), registered in it (or its chosen grids) at an address.
+    #[sea_orm(string_value = "RESIDENTS")]
+    Residents,
+    /// Confirmed Party members of the community, for Party matters.
+    #[sea_orm(string_value = "PARTY_MEMBERS")]
+    PartyMembers,
+}
+
+/// Where a ballot was cast: in the app, or on paper at the community office.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum BallotSource {
+    #[sea_orm(string_value = "APP")]
+    App,
+    #[sea_orm(string_value = "PAPER")]
+    Paper,
+}

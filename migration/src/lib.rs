@@ -43,6 +43,7 @@ mod m20261126_000027_create_service_certificates;
 mod m20261126_000028_index_member_tasks;
 mod m20261202_000029_photo_stored_keys;
 mod m20261202_000030_create_household_links;
+mod m20261202_000031_create_consultations;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -135,6 +136,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000028_index_member_tasks::Migration),
             Box::new(m20261202_000029_photo_stored_keys::Migration),
             Box::new(m20261202_000030_create_household_links::Migration),
+            Box::new(m20261202_000031_create_consultations::Migration),
         ]
     }
 }

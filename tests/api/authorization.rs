@@ -103,6 +103,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "departmentId") => "department",
         (_, "escalationId") => "escalation",
         (_, "wishId") => "wish",
+        (_, "topicId") => "topic",
+        ("topic", "id") => "topic",
         (_, "unitId") => "unit",
         ("unit", "id") => "unit",
         (_, "kindId") => "deedKind",
@@ -456,6 +458,28 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .expect("escalation")
         .to_owned();
 
+    let topic = app
+        .ok(
+            &w.staff.token,
+            "mutation($input: RaiseTopicInput!) { raiseTopic(input: $input) { id } }",
+            json!({ "input": {
+                "communityId": community, "title": "加装电梯", "body": "3号楼加装电梯的意见征集",
+                "ballotKind": "YES_NO_ABSTAIN",
+                "votingStartsAt": chrono::Utc::now().to_rfc3339(),
+                "votingEndsAt": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339(),
+            }}),
+        )
+        .await["raiseTopic"]["id"]
+        .as_str()
+        .expect("topic")
+        .to_owned();
+    app.ok(
+        &w.staff.token,
+        "mutation($t: ID!) { advanceTopic(topicId: $t, to: VOTING) { status } }",
+        json!({ "t": topic }),
+    )
+    .await;
+
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         author_id: Set(w.resident.user_id.parse().expect("uuid")),
@@ -498,6 +522,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("department", department),
         ("escalation", escalation),
         ("wish", wish),
+        ("topic", topic),
         ("unit", unit),
         ("open311Key", open311_key),
         ("deedKind", deed_kind),

@@ -5,6 +5,7 @@ mod authorization;
 mod caching;
 mod certificates;
 mod concurrency;
+mod consultations;
 mod database_outage;
 mod database_tls;
 mod deeds;

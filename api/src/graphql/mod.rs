@@ -3,6 +3,7 @@
 mod assessment;
 mod auto_routing;
 mod certificates;
+mod consultations;
 mod content;
 mod deeds;
 pub(crate) mod error;
@@ -65,6 +66,7 @@ pub struct QueryRoot(
     stats::StatsQuery,
     wishes::WishQuery,
     units::UnitQuery,
+    consultations::ConsultationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -86,6 +88,7 @@ pub struct MutationRoot(
     open311::Open311Mutation,
     wishes::WishMutation,
     units::UnitMutation,
+    consultations::ConsultationMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

@@ -1,0 +1,391 @@
+//! Consultations and votes (议事): topics, ballots, sealed results.
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{enums, topic, topic_result};
+
+use super::{actor, connection, load_community, organisation::Community, parse_id, state, to_id};
+use crate::{
+    consultations::{self, Filed, NewTopic},
+    pagination::PageRequest,
+};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::TopicStatus")]
+pub enum TopicStatus {
+    /// Raised; STAFF and its raiser see it.
+    Draft,
+    /// Residents discuss it.
+    Discussion,
+    /// The electoral roll is written down; voters cast ballots between the set times.
+    Voting,
+    /// Sealed: the result and the ballot list are shown.
+    Closed,
+    /// The result is published (公示).
+    Published,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::BallotKind")]
+pub enum BallotKind {
+    /// 赞成 / 反对 / 弃权 (options 0, 1, 2).
+    YesNoAbstain,
+    OneOf,
+    /// Up to `maxChoices` of the options.
+    UpTo,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::VotingUnit")]
+pub enum VotingUnit {
+    /// One ballot per household (户): residents registered at one address share it.
+    Household,
+    Person,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::Electorate")]
+pub enum Electorate {
+    /// Residents the community confirmed (RESIDENT), registered in it (or the topic's grids) at an address.
+    Residents,
+    /// The community's confirmed Party members, for Party matters.
+    PartyMembers,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::BallotSource")]
+pub enum BallotSource {
+    App,
+    /// Entered by STAFF from a paper ballot cast at the community office.
+    Paper,
+}
+
+pub struct Topic(topic::Model);
+
+#[Object]
+impl Topic {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+    async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
+        Ok(Community(load_community(ctx, self.0.community_id).await?))
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn status(&self) -> TopicStatus {
+        self.0.status.into()
+    }
+    async fn ballot_kind(&self) -> BallotKind {
+        self.0.ballot_kind.into()
+    }
+    /// The options, by index: a ballot chooses indexes.
+    async fn options(&self) -> Vec<String> {
+        consultations::options_of(&self.0)
+    }
+    async fn max_choices(&self) -> i32 {
+        self.0.max_choices
+    }
+    async fn voting_unit(&self) -> VotingUnit {
+        self.0.voting_unit.into()
+    }
+    async fn electorate(&self) -> Electorate {
+        self.0.electorate.into()
+    }
+    async fn grid_ids(&self) -> Vec<ID> {
+        serde_json::from_value::<Vec<uuid::Uuid>>(self.0.grid_ids.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(to_id)
+            .collect()
+    }
+    /// The share of eligible voters that must vote for the result to be valid.
+    async fn quorum_percent(&self) -> i32 {
+        self.0.quorum_percent
+    }
+    async fn voting_starts_at(&self) -> DateTime<Utc> {
+        self.0.voting_starts_at
+    }
+    async fn voting_ends_at(&self) -> DateTime<Utc> {
+        self.0.voting_ends_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Whether I am on the electoral roll (written when voting opens).
+    async fn can_vote(&self, ctx: &Context<'_>) -> Result<bool> {
+        let actor = actor(ctx).await?;
+        Ok(consultations::on_roll(&state(ctx)?.db, actor, self.0.id).await?)
+    }
+    /// My (household's) ballot as it stands, for me alone.
+    async fn my_ballot(&self, ctx: &Context<'_>) -> Result<Option<MyBallot>> {
+        let actor = actor(ctx).await?;
+        let state = state(ctx)?;
+        let mine = consultations::my_ballot(&state.db, &state.ballots, actor, &self.0).await?;
+        Ok(mine.map(|(vote, filed)| MyBallot {
+            source: vote.source.into(),
+            cast_at: vote.cast_at,
+            receipt: filed.as_ref().map(|f| f.receipt.clone()),
+            choices: filed.map(|f| f.choices).unwrap_or_default(),
+        }))
+    }
+    /// The sealed result, then any corrections: empty until the close, for everyone.
+    async fn results(&self, ctx: &Context<'_>) -> Result<Vec<TopicResult>> {
+        let rows = consultations::results(&state(ctx)?.db, &self.0).await?;
+        let options = consultations::options_of(&self.0);
+        Ok(rows
+            .into_iter()
+            .map(|row| TopicResult::new(row, &options))
+            .collect())
+    }
+    /// The counted ballots by receipt, after the close: the list the result's digest is
+    /// computed over (lines `receipt:choice,choice`, sorted, each ending in a newline,
+    /// SHA-256). `after` is the last receipt of the previous page.
+    #[graphql(complexity = "first.unwrap_or(100).max(0) as usize * child_complexity")]
+    async fn ballots(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Vec<PublishedBallot>> {
+        let first = first.unwrap_or(100).max(0) as u64;
+        let filed =
+            consultations::published_ballots(&state(ctx)?.db, &self.0, first, after).await?;
+        Ok(filed.into_iter().map(PublishedBallot::from).collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct MyBallot {
+    source: BallotSource,
+    cast_at: DateTime<Utc>,
+    /// The code to find my ballot in the published list.
+    receipt: Option<String>,
+    choices: Vec<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct PublishedBallot {
+    receipt: String,
+    choices: Vec<i32>,
+}
+
+impl From<Filed> for PublishedBallot {
+    fn from(filed: Filed) -> Self {
+        Self {
+            receipt: filed.receipt,
+            choices: filed.choices,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct OptionCount {
+    option: String,
+    ballots: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct TopicResult {
+    /// 1 is the result sealed at the close; higher ones correct it.
+    sequence: i32,
+    counts: Vec<OptionCount>,
+    /// Voters (households or persons) on the roll.
+    eligible: i32,
+    /// Voters who voted.
+    turnout: i32,
+    /// Whether the turnout reached the quorum.
+    valid: bool,
+    /// SHA-256 (hex) over the published ballot list.
+    digest: String,
+    reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TopicResult {
+    fn new(row: topic_result::Model, options: &[String]) -> Self {
+        let counts: Vec<i64> = serde_json::from_value(row.counts).unwrap_or_default();
+        Self {
+            sequence: row.sequence,
+            counts: options
+                .iter()
+                .zip(counts)
+                .map(|(option, ballots)| OptionCount {
+                    option: option.clone(),
+                    ballots,
+                })
+                .collect(),
+            eligible: row.eligible,
+            turnout: row.turnout,
+            valid: row.valid,
+            digest: row.digest,
+            reason: row.reason,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RaiseTopicInput {
+    community_id: ID,
+    /// Put to these grids' residents only; none: the whole community. At most 20.
+    #[graphql(default, validator(max_items = 20))]
+    grid_ids: Vec<ID>,
+    /// 1–100 characters.
+    title: String,
+    body: String,
+    ballot_kind: BallotKind,
+    /// The options of ONE_OF and UP_TO ballots: 2–20 labels of one line.
+    #[graphql(default, validator(max_items = 20))]
+    options: Vec<String>,
+    /// UP_TO: how many options a ballot may choose.
+    max_choices: Option<i32>,
+    #[graphql(default_with = "VotingUnit::Household")]
+    voting_unit: VotingUnit,
+    #[graphql(default_with = "Electorate::Residents")]
+    electorate: Electorate,
+    /// Default 50.
+    #[graphql(default = 50)]
+    quorum_percent: i32,
+    voting_starts_at: DateTime<Utc>,
+    voting_ends_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct Receipt {
+    /// Keep it: the published list shows each ballot under its receipt.
+    receipt: String,
+    choices: Vec<i32>,
+}
+
+impl From<Filed> for Receipt {
+    fn from(filed: Filed) -> Self {
+        Self {
+            receipt: filed.receipt,
+            choices: filed.choices,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ConsultationQuery;
+
+#[Object]
+impl ConsultationQuery {
+    /// A community's topics, newest first: for its residents (drafts aside) and STAFF.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn topics(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<async_graphql::connection::Connection<String, Topic>> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = consultations::list(&state(ctx)?.db, actor, community_id, request).await?;
+        Ok(connection(page, request, |t| t.id, Topic))
+    }
+
+    async fn topic(&self, ctx: &Context<'_>, id: ID) -> Result<Topic> {
+        let actor = actor(ctx).await?;
+        let id = parse_id("id", &id)?;
+        Ok(Topic(
+            consultations::visible(&state(ctx)?.db, actor, id).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct ConsultationMutation;
+
+#[Object]
+impl ConsultationMutation {
+    /// A resident or STAFF of the community raises a topic (DRAFT); its texts pass content
+    /// security.
+    async fn raise_topic(&self, ctx: &Context<'_>, input: RaiseTopicInput) -> Result<Topic> {
+        let actor = actor(ctx).await?;
+        let grid_ids = input
+            .grid_ids
+            .iter()
+            .map(|id| parse_id("gridIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let input = NewTopic {
+            community_id: parse_id("communityId", &input.community_id)?,
+            grid_ids,
+            title: input.title,
+            body: input.body,
+            ballot_kind: input.ballot_kind.into(),
+            options: input.options,
+            max_choices: input.max_choices,
+            voting_unit: input.voting_unit.into(),
+            electorate: input.electorate.into(),
+            quorum_percent: input.quorum_percent,
+            voting_starts_at: input.voting_starts_at,
+            voting_ends_at: input.voting_ends_at,
+        };
+        let state = state(ctx)?;
+        Ok(Topic(
+            consultations::raise(&state.db, &state.content, actor, input).await?,
+        ))
+    }
+
+    /// STAFF move a topic on: DISCUSSION, VOTING (writes the electoral roll), CLOSED (seals
+    /// the result; the job `topic-close` also closes topics at their end), PUBLISHED.
+    async fn advance_topic(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        to: TopicStatus,
+    ) -> Result<Topic> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        Ok(Topic(
+            consultations::advance(&state(ctx)?.db, actor, topic_id, to.into()).await?,
+        ))
+    }
+
+    /// A voter on the roll casts their (household's) ballot, or changes it while voting is
+    /// open: the last one counts. `choices` are option indexes.
+    async fn cast_ballot(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        #[graphql(validator(max_items = 20))] choices: Vec<i32>,
+    ) -> Result<Receipt> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        let state = state(ctx)?;
+        let filed =
+            consultations::cast(&state.db, &state.ballots, actor, topic_id, &choices).await?;
+        Ok(filed.into())
+    }
+
+    /// STAFF enter a paper ballot cast at the office by `userId` (on the roll); that
+    /// household or person cannot then vote in the app, nor the other way round.
+    async fn record_paper_ballot(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        user_id: ID,
+        #[graphql(validator(max_items = 20))] choices: Vec<i32>,
+    ) -> Result<Receipt> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let state = state(ctx)?;
+        let filed = consultations::record_paper(
+            &state.db,
+            &state.ballots,
+            actor,
+            topic_id,
+            user_id,
+            &choices,
+        )
+        .await?;
+        Ok(filed.into())
+    }
+}

@@ -1,0 +1,318 @@
+//! Consultations and votes (议事) through the endpoint: one ballot per household under a
+//! storm of tries, nothing of the result before the close, a digest anyone recomputes, paper
+//! and app ballots excluding each other, and the roll written when voting opens.
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{Login, TestApp, World, error_code};
+
+const RAISE: &str =
+    "mutation($input: RaiseTopicInput!) { raiseTopic(input: $input) { id status options } }";
+const ADVANCE: &str =
+    "mutation($t: ID!, $to: TopicStatus!) { advanceTopic(topicId: $t, to: $to) { status } }";
+const CAST: &str =
+    "mutation($t: ID!, $c: [Int!]!) { castBallot(topicId: $t, choices: $c) { receipt choices } }";
+const PAPER: &str = "mutation($t: ID!, $u: ID!, $c: [Int!]!) { recordPaperBallot(topicId: $t, userId: $u, choices: $c) { receipt } }";
+const RESULT: &str = "query($t: ID!) { topic(id: $t) { status results { sequence counts { option ballots } eligible turnout valid digest } ballots(first: 500) { receipt choices } } }";
+const MINE: &str =
+    "query($t: ID!) { topic(id: $t) { canVote myBallot { source receipt choices } } }";
+
+/// A resident the community confirmed, registered at `address`.
+async fn voter(w: &World, openid: &str, address: &str) -> Login {
+    let login = w.app.resident(openid, &w.demo.community).await;
+    w.app
+        .ok(
+            &login.token,
+            "mutation($a: String!) { updateMyProfile(input: { address: $a }) { id } }",
+            json!({ "a": address }),
+        )
+        .await;
+    login
+}
+
+/// A topic STAFF raised and opened for voting now.
+async fn open_topic(w: &World, input: Value) -> String {
+    let now = Utc::now();
+    let mut input = input;
+    input["communityId"] = json!(w.demo.community);
+    input["title"] = json!("小区东门是否加装道闸");
+    input["body"] = json!("物业提出加装道闸，费用由公共收益列支。");
+    input["votingStartsAt"] = json!((now - Duration::minutes(1)).to_rfc3339());
+    input["votingEndsAt"] = json!((now + Duration::hours(1)).to_rfc3339());
+    let raised = w
+        .app
+        .ok(&w.staff.token, RAISE, json!({ "input": input }))
+        .await;
+    let topic = raised["raiseTopic"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(raised["raiseTopic"]["status"], "DRAFT");
+    advance(&w.app, &w.staff, &topic, "VOTING").await;
+    topic
+}
+
+async fn advance(app: &TestApp, staff: &Login, topic: &str, to: &str) {
+    let moved = app
+        .ok(&staff.token, ADVANCE, json!({ "t": topic, "to": to }))
+        .await;
+    assert_eq!(moved["advanceTopic"]["status"], to);
+}
+
+fn lines_digest(ballots: &Value) -> String {
+    let mut lines: Vec<String> = ballots
+        .as_array()
+        .expect("ballots")
+        .iter()
+        .map(|ballot| {
+            let choices: Vec<String> = ballot["choices"]
+                .as_array()
+                .expect("choices")
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            format!(
+                "{}:{}\n",
+                ballot["receipt"].as_str().expect("receipt"),
+                choices.join(",")
+            )
+        })
+        .collect();
+    lines.sort();
+    Sha256::digest(lines.concat().as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_household_has_one_ballot_however_many_times_its_members_cast_at_once() {
+    let w = World::new().await;
+    let first = voter(&w, "vote-home-1", "幸福里1号楼101").await;
+    let second = voter(&w, "vote-home-2", " 幸福里1号楼101 ").await;
+    let topic = open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+
+    let casts = (0..100).map(|i| {
+        let who = if i % 2 == 0 { &first } else { &second };
+        w.app
+            .graphql(Some(&who.token), CAST, json!({ "t": topic, "c": [i % 3] }))
+    });
+    let answers = futures::future::join_all(casts).await;
+    let receipts: Vec<(String, Value)> = answers
+        .iter()
+        .map(|answer| {
+            assert!(answer["errors"].is_null(), "every try is filed: {answer}");
+            (
+                answer["data"]["castBallot"]["receipt"]
+                    .as_str()
+                    .expect("receipt")
+                    .to_owned(),
+                answer["data"]["castBallot"]["choices"].clone(),
+            )
+        })
+        .collect();
+    let mine = w.app.ok(&first.token, MINE, json!({ "t": topic })).await;
+    let theirs = w.app.ok(&second.token, MINE, json!({ "t": topic })).await;
+    assert_eq!(mine["topic"]["canVote"], true);
+    assert_eq!(
+        mine["topic"]["myBallot"], theirs["topic"]["myBallot"],
+        "one household, one ballot"
+    );
+
+    advance(&w.app, &w.staff, &topic, "CLOSED").await;
+    let closed = w.app.ok(&first.token, RESULT, json!({ "t": topic })).await;
+    let result = &closed["topic"]["results"][0];
+    assert_eq!(result["turnout"], 1, "{closed}");
+    let counted: i64 = result["counts"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(|count| count["ballots"].as_i64().expect("n"))
+        .sum();
+    assert_eq!(counted, 1, "exactly one ballot counts: {closed}");
+    let ballots = closed["topic"]["ballots"].as_array().expect("ballots");
+    assert_eq!(ballots.len(), 1);
+    assert_eq!(
+        ballots[0]["receipt"], mine["topic"]["myBallot"]["receipt"],
+        "the last ballot counts"
+    );
+    assert!(
+        receipts.iter().any(
+            |(receipt, choices)| ballots[0]["receipt"] == receipt.as_str()
+                && ballots[0]["choices"] == *choices
+        ),
+        "the counted ballot is one that was cast"
+    );
+}
+
+#[tokio::test]
+async fn nothing_of_the_result_shows_before_the_close_and_its_digest_recomputes() {
+    let w = World::new().await;
+    let voters = [
+        voter(&w, "vote-a", "和平路1号").await,
+        voter(&w, "vote-b", "和平路2号").await,
+        voter(&w, "vote-c", "和平路3号").await,
+    ];
+    let topic = open_topic(
+        &w,
+        json!({ "ballotKind": "ONE_OF", "options": ["东门", "西门", "都不装"], "votingUnit": "PERSON", "quorumPercent": 50 }),
+    )
+    .await;
+    for (voter, choice) in voters.iter().zip([0, 0, 2]) {
+        w.app
+            .ok(&voter.token, CAST, json!({ "t": topic, "c": [choice] }))
+            .await;
+    }
+    let admin = w.app.login("demo-admin").await;
+    for who in [&w.staff, &admin, &voters[0]] {
+        let open = w.app.ok(&who.token, RESULT, json!({ "t": topic })).await;
+        assert_eq!(open["topic"]["results"], json!([]), "no result: {open}");
+        assert_eq!(open["topic"]["ballots"], json!([]), "no ballots: {open}");
+    }
+
+    advance(&w.app, &w.staff, &topic, "CLOSED").await;
+    let closed = w
+        .app
+        .ok(&voters[1].token, RESULT, json!({ "t": topic }))
+        .await;
+    let result = &closed["topic"]["results"][0];
+    assert_eq!(
+        result["counts"],
+        json!([
+            { "option": "东门", "ballots": 2 },
+            { "option": "西门", "ballots": 0 },
+            { "option": "都不装", "ballots": 1 },
+        ])
+    );
+    // On the roll: the three and the demo's resident, who did not vote.
+    assert_eq!(result["eligible"], 4);
+    assert_eq!(result["turnout"], 3);
+    assert_eq!(result["valid"], true);
+    assert_eq!(
+        result["digest"].as_str().expect("digest"),
+        lines_digest(&closed["topic"]["ballots"]),
+        "anyone recomputes the digest from the published list"
+    );
+    let late = w
+        .app
+        .graphql(
+            Some(&voters[2].token),
+            CAST,
+            json!({ "t": topic, "c": [1] }),
+        )
+        .await;
+    assert_eq!(error_code(&late), "CONFLICT", "closed: {late}");
+    advance(&w.app, &w.staff, &topic, "PUBLISHED").await;
+}
+
+#[tokio::test]
+async fn paper_and_app_ballots_exclude_each_other_and_only_the_roll_votes() {
+    let w = World::new().await;
+    let on_paper = voter(&w, "vote-paper", "建设街5号").await;
+    let in_app = voter(&w, "vote-app", "建设街6号").await;
+    let topic = open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+    let late_comer = voter(&w, "vote-late", "建设街7号").await;
+
+    w.app
+        .ok(
+            &w.staff.token,
+            PAPER,
+            json!({ "t": topic, "u": on_paper.user_id, "c": [0] }),
+        )
+        .await;
+    let twice = w
+        .app
+        .graphql(Some(&on_paper.token), CAST, json!({ "t": topic, "c": [1] }))
+        .await;
+    assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
+    w.app
+        .ok(&in_app.token, CAST, json!({ "t": topic, "c": [1] }))
+        .await;
+    let paper_too = w
+        .app
+        .graphql(
+            Some(&w.staff.token),
+            PAPER,
+            json!({ "t": topic, "u": in_app.user_id, "c": [0] }),
+        )
+        .await;
+    assert_eq!(error_code(&paper_too), "CONFLICT", "{paper_too}");
+
+    let not_on_roll = w
+        .app
+        .graphql(
+            Some(&late_comer.token),
+            CAST,
+            json!({ "t": topic, "c": [0] }),
+        )
+        .await;
+    assert_eq!(error_code(&not_on_roll), "FORBIDDEN", "{not_on_roll}");
+    let no_such_option = w
+        .app
+        .graphql(Some(&in_app.token), CAST, json!({ "t": topic, "c": [3] }))
+        .await;
+    assert_eq!(error_code(&no_such_option), "BAD_USER_INPUT");
+    let by_resident = w
+        .app
+        .graphql(
+            Some(&in_app.token),
+            PAPER,
+            json!({ "t": topic, "u": in_app.user_id, "c": [0] }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&by_resident),
+        "FORBIDDEN",
+        "STAFF enter paper ballots"
+    );
+
+    let outsider = w.app.login("vote-outsider").await;
+    let elsewhere = w
+        .app
+        .graphql(
+            Some(&outsider.token),
+            RAISE,
+            json!({ "input": {
+                "communityId": w.demo.community, "title": "外人的议题", "body": "……",
+                "ballotKind": "YES_NO_ABSTAIN",
+                "votingStartsAt": Utc::now().to_rfc3339(),
+                "votingEndsAt": (Utc::now() + Duration::hours(1)).to_rfc3339(),
+            }}),
+        )
+        .await;
+    assert_eq!(error_code(&elsewhere), "FORBIDDEN", "{elsewhere}");
+}
+
+#[tokio::test]
+async fn the_close_job_seals_topics_whose_voting_time_is_over() {
+    let w = World::new().await;
+    let resident = voter(&w, "vote-job", "胜利街9号").await;
+    let topic = open_topic(
+        &w,
+        json!({ "ballotKind": "YES_NO_ABSTAIN", "quorumPercent": 100 }),
+    )
+    .await;
+    w.app
+        .ok(&resident.token, CAST, json!({ "t": topic, "c": [0] }))
+        .await;
+    let now = Utc::now();
+    assert_eq!(
+        hongfan::consultations::close_due(&w.app.db, now)
+            .await
+            .expect("job"),
+        0,
+        "still open"
+    );
+    assert_eq!(
+        hongfan::consultations::close_due(&w.app.db, now + Duration::hours(2))
+            .await
+            .expect("job"),
+        1
+    );
+    let closed = w
+        .app
+        .ok(&resident.token, RESULT, json!({ "t": topic }))
+        .await;
+    assert_eq!(closed["topic"]["status"], "CLOSED");
+    let result = &closed["topic"]["results"][0];
+    assert_eq!(result["turnout"], 1);
+    assert_eq!(result["valid"], false, "short of a 100 % quorum: {closed}");
+}
