@@ -128,6 +128,11 @@ impl std::fmt::Display for Causes<'_> {
 /// means to the user. The services check these first; the constraint decides races.
 const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
     (
+        "uq_patrol_signoffs_point",
+        "patrol_signoffs.task_id",
+        "this point is already signed off on this patrol",
+    ),
+    (
         "uq_service_records_order",
         "service_records.order_id",
         "this order's service is already recorded",

@@ -21,6 +21,7 @@ pub mod notify;
 pub mod orders;
 pub mod organisation;
 pub mod pagination;
+pub mod patrols;
 pub mod points;
 pub mod seed;
 pub mod startup;

@@ -259,6 +259,9 @@ pub enum PhotoPurpose {
     /// What a resident's micro-wish is about.
     #[sea_orm(string_value = "WISH_PHOTO")]
     WishPhoto,
+    /// A grid worker's photo of a patrol point, on signing it off.
+    #[sea_orm(string_value = "PATROL_PHOTO")]
+    PatrolPhoto,
 }
 
 /// WeChat's image check (`mediaCheckAsync`) of an attached photo.
@@ -296,6 +299,9 @@ pub enum OrderChannel {
     /// A hotline operator, from a call.
     #[sea_orm(string_value = "HOTLINE")]
     Hotline,
+    /// A grid worker, from what they found on patrol (发现上报).
+    #[sea_orm(string_value = "PATROL")]
+    Patrol,
 }
 
 /// How late an order is running (see `orders::alerts`).
@@ -500,4 +506,31 @@ pub enum BallotSource {
     App,
     #[sea_orm(string_value = "PAPER")]
     Paper,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PatrolStatus {
+    /// Points are left to sign off.
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// Every point is signed off.
+    #[sea_orm(string_value = "DONE")]
+    Done,
+}
+
+/// When a point was signed off against its patrol's window.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PatrolTiming {
+    #[sea_orm(string_value = "EARLY")]
+    Early,
+    #[sea_orm(string_value = "ON_TIME")]
+    OnTime,
+    #[sea_orm(string_value = "LATE")]
+    Late,
 }

@@ -21,6 +21,7 @@ pub struct Model {
     pub order_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
     pub wish_id: Option<Uuid>,
+    pub patrol_signoff_id: Option<Uuid>,
     pub review: PhotoReview,
     /// WeChat's id of the image check, which its verdict push names.
     pub trace_id: Option<String>,

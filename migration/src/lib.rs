@@ -44,6 +44,7 @@ mod m20261126_000028_index_member_tasks;
 mod m20261202_000029_photo_stored_keys;
 mod m20261202_000030_create_household_links;
 mod m20261202_000031_create_consultations;
+mod m20261202_000032_create_patrols;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -137,6 +138,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000029_photo_stored_keys::Migration),
             Box::new(m20261202_000030_create_household_links::Migration),
             Box::new(m20261202_000031_create_consultations::Migration),
+            Box::new(m20261202_000032_create_patrols::Migration),
         ]
     }
 }

@@ -104,6 +104,10 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         (_, "escalationId") => "escalation",
         (_, "wishId") => "wish",
         (_, "topicId") => "topic",
+        (_, "patrolId") => "patrol",
+        ("patrol", "id") => "patrol",
+        (_, "pointId" | "pointIds") => "patrolPoint",
+        (_, "toWorkerId") => "resident",
         ("topic", "id") => "topic",
         (_, "unitId") => "unit",
         ("unit", "id") => "unit",
@@ -480,6 +484,34 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     )
     .await;
 
+    let worker = app.resident("authz-grid-worker", &community).await;
+    app.ok(
+        &w.staff.token,
+        "mutation($g: ID!, $u: ID!) { updateGrid(id: $g, input: { workerId: $u }) { id } }",
+        json!({ "g": grid, "u": worker.user_id }),
+    )
+    .await;
+    let patrol_point = app
+        .ok(
+            &w.staff.token,
+            "mutation($g: ID!) { addPatrolPoint(input: { gridId: $g, name: \"东门\", latitude: 36.55, longitude: 116.75 }) { id } }",
+            json!({ "g": grid }),
+        )
+        .await["addPatrolPoint"]["id"]
+        .as_str()
+        .expect("patrol point")
+        .to_owned();
+    let patrol = app
+        .ok(
+            &w.staff.token,
+            "mutation($g: ID!, $p: ID!, $from: DateTime!, $to: DateTime!) { schedulePatrol(gridId: $g, pointIds: [$p], windowStartsAt: $from, windowEndsAt: $to) { id } }",
+            json!({ "g": grid, "p": patrol_point, "from": chrono::Utc::now().to_rfc3339(), "to": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339() }),
+        )
+        .await["schedulePatrol"]["id"]
+        .as_str()
+        .expect("patrol")
+        .to_owned();
+
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         author_id: Set(w.resident.user_id.parse().expect("uuid")),
@@ -523,6 +555,8 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("escalation", escalation),
         ("wish", wish),
         ("topic", topic),
+        ("patrol", patrol),
+        ("patrolPoint", patrol_point),
         ("unit", unit),
         ("open311Key", open311_key),
         ("deedKind", deed_kind),

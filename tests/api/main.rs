@@ -25,6 +25,7 @@ mod observability;
 mod open311;
 mod orders;
 mod organisation;
+mod patrols;
 mod photos;
 mod points;
 mod points_expiry;

@@ -109,6 +109,7 @@ pub enum Attachment {
     Order(Uuid),
     Merchant(Uuid),
     Wish(Uuid),
+    PatrolSignoff(Uuid),
 }
 
 #[derive(Clone)]
@@ -161,6 +162,7 @@ impl PhotoService {
             order_id: Set(None),
             merchant_id: Set(None),
             wish_id: Set(None),
+            patrol_signoff_id: Set(None),
             review: Set(PhotoReview::Unchecked),
             trace_id: Set(None),
             created_at: Set(now),
@@ -354,6 +356,7 @@ fn object_key(area: &str, purpose: PhotoPurpose, owner: Uuid, format: ImageForma
         PhotoPurpose::CompletionPhoto => "completions",
         PhotoPurpose::MerchantPhoto => "merchants",
         PhotoPurpose::WishPhoto => "wishes",
+        PhotoPurpose::PatrolPhoto => "patrols",
     };
     format!(
         "{area}/{folder}/{}/{}.{}",
@@ -373,16 +376,19 @@ pub async fn attach(
 ) -> AppResult<()> {
     let now = Utc::now();
     for photo in photos {
-        let (order_id, merchant_id, wish_id) = match to {
-            Attachment::Order(id) => (Some(id), None, None),
-            Attachment::Merchant(id) => (None, Some(id), None),
-            Attachment::Wish(id) => (None, None, Some(id)),
-        };
+        let (mut order_id, mut merchant_id, mut wish_id, mut signoff_id) = (None, None, None, None);
+        match to {
+            Attachment::Order(id) => order_id = Some(id),
+            Attachment::Merchant(id) => merchant_id = Some(id),
+            Attachment::Wish(id) => wish_id = Some(id),
+            Attachment::PatrolSignoff(id) => signoff_id = Some(id),
+        }
         let attached = photo::Entity::update_many()
             .set(photo::ActiveModel {
                 order_id: Set(order_id),
                 merchant_id: Set(merchant_id),
                 wish_id: Set(wish_id),
+                patrol_signoff_id: Set(signoff_id),
                 review: Set(photo.review),
                 trace_id: Set(photo.trace_id),
                 attached_at: Set(Some(now)),

@@ -16,6 +16,7 @@ mod merchants;
 mod open311;
 mod orders;
 mod organisation;
+mod patrols;
 mod photos;
 mod points;
 mod statements;
@@ -67,6 +68,7 @@ pub struct QueryRoot(
     wishes::WishQuery,
     units::UnitQuery,
     consultations::ConsultationQuery,
+    patrols::PatrolQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -89,6 +91,7 @@ pub struct MutationRoot(
     wishes::WishMutation,
     units::UnitMutation,
     consultations::ConsultationMutation,
+    patrols::PatrolMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

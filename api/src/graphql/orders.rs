@@ -51,6 +51,8 @@ pub enum OrderChannel {
     Staff,
     /// A hotline operator.
     Hotline,
+    /// A grid worker's patrol finding (`reportPatrolFinding`).
+    Patrol,
 }
 
 /// How late an order is running: YELLOW when not accepted in time or without progress for a

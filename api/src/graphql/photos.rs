@@ -22,6 +22,8 @@ pub enum PhotoPurpose {
     MerchantPhoto,
     /// What a micro-wish is about, attached by `postWish(input: { photoKeys })`.
     WishPhoto,
+    /// A patrol point, attached by `signOffPatrolPoint(input: { photoKeys })`.
+    PatrolPhoto,
 }
 
 #[derive(SimpleObject)]

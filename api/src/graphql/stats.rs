@@ -98,7 +98,7 @@ pub struct GovernanceStats {
     total: GovernanceCounts,
     /// Orders by their status now.
     by_status: Vec<CountByKey>,
-    /// Orders by how they came in (APP, STAFF, HOTLINE).
+    /// Orders by how they came in (APP, STAFF, HOTLINE, PATROL).
     by_channel: Vec<CountByKey>,
     by_community: Vec<CommunityStats>,
     by_category: Vec<CategoryStats>,

@@ -68,6 +68,10 @@ impl Roles {
         self.has(Role::Merchant, Some(community))
     }
 
+    pub fn is_grid_worker_in(&self, community: Uuid) -> bool {
+        self.has(Role::GridWorker, Some(community))
+    }
+
     pub fn is_member_of(&self, community: Uuid) -> bool {
         self.has(Role::PartyMember, Some(community))
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{AlertLevel, OrderChannel, OrderStatus, PhotoPurpose, Role, Urgency},
-    order, order_event, role_grant,
+    order, order_event, patrol_finding, role_grant, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -94,8 +94,23 @@ pub async fn place(
     let community_id = requester.community_id.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
-    let contact_phone = match new.contact_phone.clone() {
-        Some(phone) => phone,
+    let intake = Intake {
+        community_id,
+        requester_id: actor.id,
+        grid_id: requester.grid_id,
+        contact_phone: contact_phone(&new, &requester)?,
+        channel: OrderChannel::App,
+        resident_name: None,
+        placed_by_id: None,
+        finding: None,
+    };
+    open(db, catalog, photos, limits, actor, intake, new).await
+}
+
+/// The order's contact phone, else its requester's own.
+fn contact_phone(new: &NewOrder, requester: &user::Model) -> AppResult<Phone> {
+    match new.contact_phone.clone() {
+        Some(phone) => Ok(phone),
         None => requester
             .phone
             .as_deref()
@@ -103,16 +118,40 @@ pub async fn place(
             .transpose()?
             .ok_or_else(|| {
                 AppError::bad_input("give a contactPhone, or bind your phone number first")
-            })?,
-    };
+            }),
+    }
+}
+
+/// Where a grid worker found what they report: its community and grid, and the finding's
+/// record, filed in the order's transaction.
+pub struct Finding {
+    pub community_id: Uuid,
+    pub grid_id: Uuid,
+    pub record: patrol_finding::ActiveModel,
+}
+
+/// A grid worker files what they found on patrol as an order of their grid (channel
+/// PATROL, 发现上报): it then runs the normal loop of dispatch, escalation and callback.
+/// `patrols` checks that the worker is on that patrol.
+pub async fn place_from_patrol(
+    db: &DatabaseConnection,
+    catalog: &categories::Catalog,
+    photos: &PhotoService,
+    limits: PlacingLimits,
+    actor: &Actor,
+    new: NewOrder,
+    finding: Finding,
+) -> AppResult<Committed<order::Model>> {
+    let worker = identity::get_user(db, actor.id).await?;
     let intake = Intake {
-        community_id,
+        community_id: finding.community_id,
         requester_id: actor.id,
-        grid_id: requester.grid_id,
-        contact_phone,
-        channel: OrderChannel::App,
+        grid_id: Some(finding.grid_id),
+        contact_phone: contact_phone(&new, &worker)?,
+        channel: OrderChannel::Patrol,
         resident_name: None,
-        placed_by_id: None,
+        placed_by_id: Some(actor.id),
+        finding: Some(finding.record),
     };
     open(db, catalog, photos, limits, actor, intake, new).await
 }
@@ -197,6 +236,8 @@ struct Intake {
     channel: OrderChannel,
     resident_name: Option<String>,
     placed_by_id: Option<Uuid>,
+    /// Where a grid worker found it, filed with the order.
+    finding: Option<patrol_finding::ActiveModel>,
 }
 
 /// A resident without the app, as STAFF or a hotline operator took it down.
@@ -224,9 +265,13 @@ pub async fn place_on_behalf(
             "only STAFF of the community may place orders on a resident's behalf",
         ));
     }
-    if on_behalf.channel == OrderChannel::App {
+    if !matches!(
+        on_behalf.channel,
+        OrderChannel::Staff | OrderChannel::Hotline
+    ) {
         return Err(AppError::bad_input(
-            "channel must be STAFF or HOTLINE: APP orders are placed by residents themselves",
+            "channel must be STAFF or HOTLINE: APP orders are placed by residents themselves, \
+             PATROL ones by grid workers",
         ));
     }
     let name = validate::text("residentName", &on_behalf.resident_name, 1, 40)?;
@@ -242,6 +287,7 @@ pub async fn place_on_behalf(
         channel: on_behalf.channel,
         resident_name: account.is_none().then_some(name),
         placed_by_id: Some(actor.id),
+        finding: None,
     };
     open(db, catalog, photos, limits, actor, intake, new).await
 }
@@ -333,6 +379,10 @@ async fn open(
     .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
     photos::attach(&txn, actor.id, Attachment::Order(order.id), photos).await?;
+    if let Some(mut finding) = intake.finding {
+        finding.order_id = Set(order.id);
+        finding.insert(&txn).await?;
+    }
     let mut events = stepped(&order, None);
     let order = match routing::route(&txn, &order).await? {
         Some((assignee, rule_by)) => {

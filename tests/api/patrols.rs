@@ -1,0 +1,272 @@
+//! Grid patrols through the endpoint: a sign-off 2 km from its point is refused (and flagged
+//! when the worker says why), a finding becomes a PATROL order of the grid in one call, and
+//! a patrol handed over is the new worker's alone.
+use chrono::{Duration, Utc};
+use entity::patrol_finding;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{Login, World, error_code, grids_of};
+use crate::photos::{jpeg, upload};
+
+const ADD_POINT: &str =
+    "mutation($input: AddPatrolPointInput!) { addPatrolPoint(input: $input) { id checklist } }";
+const SCHEDULE: &str = "mutation($g: ID!, $p: [ID!]!, $from: DateTime!, $to: DateTime!) { schedulePatrol(gridId: $g, pointIds: $p, windowStartsAt: $from, windowEndsAt: $to) { id status worker { id } } }";
+const SIGN_OFF: &str = "mutation($t: ID!, $input: SignOffPatrolPointInput!) { signOffPatrolPoint(patrolId: $t, input: $input) { distanceMeters flagged offSiteReason timing answers } }";
+const FINDING: &str = "mutation($t: ID!, $input: ReportPatrolFindingInput!) { reportPatrolFinding(patrolId: $t, input: $input) { id status channel title photos { fileKey } } }";
+const PATROL: &str = "query($t: ID!) { patrol(id: $t) { status worker { id } handedOverFrom { id } handoverReason signOffs { pointId } } }";
+
+/// 凤凰社区's first grid, its worker, and a patrol of one point (at 36.55, 116.75, 50 m).
+struct Beat {
+    worker: Login,
+    grid: String,
+    point: String,
+    patrol: String,
+}
+
+async fn beat(w: &World, worker: &str) -> Beat {
+    let worker = w.app.resident(worker, &w.demo.community).await;
+    let grid = grids_of(&w.app, &w.staff.token, &w.demo.community).await[0].clone();
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($g: ID!, $u: ID!) { updateGrid(id: $g, input: { workerId: $u }) { id } }",
+            json!({ "g": grid, "u": worker.user_id }),
+        )
+        .await;
+    let point = w
+        .app
+        .ok(
+            &w.staff.token,
+            ADD_POINT,
+            json!({ "input": {
+                "gridId": grid, "name": "3号楼消防通道", "latitude": 36.55, "longitude": 116.75,
+                "radiusMeters": 50, "checklist": ["通道畅通", "灭火器在位"],
+            }}),
+        )
+        .await["addPatrolPoint"]["id"]
+        .as_str()
+        .expect("point")
+        .to_owned();
+    let now = Utc::now();
+    let patrol = w
+        .app
+        .ok(
+            &w.staff.token,
+            SCHEDULE,
+            json!({ "g": grid, "p": [point], "from": (now - Duration::hours(1)).to_rfc3339(), "to": (now + Duration::hours(1)).to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(
+        patrol["schedulePatrol"]["worker"]["id"],
+        worker.user_id.as_str()
+    );
+    let patrol = patrol["schedulePatrol"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    Beat {
+        worker,
+        grid,
+        point,
+        patrol,
+    }
+}
+
+async fn photo(w: &World, who: &Login, purpose: &str) -> String {
+    upload(&w.app, who, purpose, "image/jpeg", jpeg(2_000))
+        .await
+        .0
+}
+
+fn sign_off_input(point: &str, latitude: f64, photo: &str, reason: Option<&str>) -> Value {
+    json!({
+        "pointId": point, "latitude": latitude, "longitude": 116.75,
+        "answers": [true, false], "photoKeys": [photo], "offSiteReason": reason,
+    })
+}
+
+#[tokio::test]
+async fn a_sign_off_2_km_away_is_refused_unless_the_worker_says_why() {
+    let w = World::new().await;
+    let b = beat(&w, "patrol-worker-1").await;
+    let key = photo(&w, &b.worker, "PATROL_PHOTO").await;
+    // 0.018° of latitude is 2.0 km.
+    let far = w
+        .app
+        .graphql(
+            Some(&b.worker.token),
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.568, &key, None) }),
+        )
+        .await;
+    assert_eq!(error_code(&far), "BAD_USER_INPUT", "{far}");
+    assert!(
+        far["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2.0 km")),
+        "{far}"
+    );
+    let elsewhere = w
+        .app
+        .graphql(
+            Some(&w.staff.token),
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.55, &key, None) }),
+        )
+        .await;
+    assert_eq!(error_code(&elsewhere), "FORBIDDEN", "the worker's own");
+
+    let signed = w
+        .app
+        .ok(
+            &b.worker.token,
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.568, &key, Some("通道被封，在小区外确认")) }),
+        )
+        .await;
+    let signed = &signed["signOffPatrolPoint"];
+    assert_eq!(signed["flagged"], true);
+    assert_eq!(signed["timing"], "ON_TIME");
+    assert_eq!(signed["answers"], json!([true, false]));
+    assert!(signed["distanceMeters"].as_i64().expect("m") >= 1_990);
+    let done = w
+        .app
+        .ok(&w.staff.token, PATROL, json!({ "t": b.patrol }))
+        .await;
+    assert_eq!(
+        done["patrol"]["status"], "DONE",
+        "its one point is signed off"
+    );
+    let again = w
+        .app
+        .graphql(
+            Some(&b.worker.token),
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.55, &photo(&w, &b.worker, "PATROL_PHOTO").await, None) }),
+        )
+        .await;
+    assert_eq!(error_code(&again), "CONFLICT", "once per point: {again}");
+}
+
+#[tokio::test]
+async fn a_patrol_finding_becomes_an_order_of_the_grid_in_one_call() {
+    let w = World::new().await;
+    let b = beat(&w, "patrol-worker-2").await;
+    let key = photo(&w, &b.worker, "ORDER_PHOTO").await;
+    let found = w
+        .app
+        .ok(
+            &b.worker.token,
+            FINDING,
+            json!({ "t": b.patrol, "input": {
+                "pointId": b.point, "latitude": 36.5501, "longitude": 116.7502,
+                "order": {
+                    "categoryId": w.demo.repair, "title": "消防通道堆放杂物",
+                    "description": "3号楼东侧通道被电动车堵住", "address": "3号楼东侧",
+                    "photoKeys": [key],
+                },
+            }}),
+        )
+        .await;
+    let order = &found["reportPatrolFinding"];
+    assert_eq!(order["channel"], "PATROL");
+    assert_eq!(order["status"], "PENDING_DISPATCH");
+    assert_eq!(order["photos"][0]["fileKey"], key.as_str());
+    let id = order["id"].as_str().expect("id");
+    let finding = patrol_finding::Entity::find_by_id(id.parse::<uuid::Uuid>().expect("uuid"))
+        .one(&w.app.db)
+        .await
+        .expect("read")
+        .expect("the finding is filed with the order");
+    assert_eq!(finding.latitude, 36.5501);
+    assert_eq!(finding.task_id.to_string(), b.patrol);
+
+    let queue = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!) { dispatchQueue(communityId: $c) { edges { node { id grid { id } } } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await;
+    let queued = queue["dispatchQueue"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|edge| edge["node"]["id"] == id)
+        .expect("in the dispatch queue");
+    assert_eq!(queued["node"]["grid"]["id"], b.grid.as_str());
+
+    let by_resident = w
+        .app
+        .graphql(
+            Some(&w.resident.token),
+            FINDING,
+            json!({ "t": b.patrol, "input": { "latitude": 36.55, "longitude": 116.75, "order": {
+                "categoryId": w.demo.repair, "title": "x", "description": "", "address": "x",
+                "contactPhone": "13800000001",
+            }}}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&by_resident),
+        "NOT_FOUND",
+        "not their patrol: {by_resident}"
+    );
+}
+
+#[tokio::test]
+async fn a_patrol_handed_over_is_the_new_workers_alone() {
+    let w = World::new().await;
+    let b = beat(&w, "patrol-worker-3").await;
+    let other = w.app.resident("patrol-worker-4", &w.demo.community).await;
+    let grids = grids_of(&w.app, &w.staff.token, &w.demo.community).await;
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($g: ID!, $u: ID!) { updateGrid(id: $g, input: { workerId: $u }) { id } }",
+            json!({ "g": grids[1], "u": other.user_id }),
+        )
+        .await;
+    let not_a_worker = w
+        .app
+        .graphql(
+            Some(&b.worker.token),
+            "mutation($t: ID!, $u: ID!) { handOverPatrol(patrolId: $t, toWorkerId: $u, reason: \"请假\") { id } }",
+            json!({ "t": b.patrol, "u": w.resident.user_id }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&not_a_worker),
+        "BAD_USER_INPUT",
+        "{not_a_worker}"
+    );
+    w.app
+        .ok(
+            &b.worker.token,
+            "mutation($t: ID!, $u: ID!) { handOverPatrol(patrolId: $t, toWorkerId: $u, reason: \"今天请假\") { id } }",
+            json!({ "t": b.patrol, "u": other.user_id }),
+        )
+        .await;
+    let patrol = w
+        .app
+        .ok(&other.token, PATROL, json!({ "t": b.patrol }))
+        .await;
+    assert_eq!(patrol["patrol"]["worker"]["id"], other.user_id.as_str());
+    assert_eq!(
+        patrol["patrol"]["handedOverFrom"]["id"],
+        b.worker.user_id.as_str()
+    );
+    assert_eq!(patrol["patrol"]["handoverReason"], "今天请假");
+    let key = photo(&w, &b.worker, "PATROL_PHOTO").await;
+    let former = w
+        .app
+        .graphql(
+            Some(&b.worker.token),
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.55, &key, None) }),
+        )
+        .await;
+    assert_eq!(error_code(&former), "NOT_FOUND", "{former}");
+}
