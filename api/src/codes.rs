@@ -3,6 +3,7 @@
 //! Each is generated once with WeChat's `getwxacodeunlimit` and kept in object storage.
 use std::time::Duration;
 
+use base64::Engine;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -33,6 +34,7 @@ pub struct MiniProgramCodes {
     pub wechat: Option<WechatApi>,
     pub check_in_page: String,
     pub counter_page: String,
+    pub console_login_page: String,
     /// release, trial or develop: which version of the mini-program a scan opens.
     pub env_version: String,
 }
@@ -53,33 +55,52 @@ impl MiniProgramCodes {
             ),
         };
         if self.storage.size(&key).await?.is_none() {
-            let wechat = self.wechat.as_ref().ok_or_else(|| {
-                AppError::Unavailable(
-                    "小程序码 need WeChat credentials (WECHAT_APPID, WECHAT_SECRET)".into(),
-                )
-            })?;
-            // The id without hyphens is exactly the 32 characters `scene` allows. Two
-            // instances generating the same code at once store the same image: harmless.
-            let image = wechat
-                .post_for_image(
-                    "/wxa/getwxacodeunlimit",
-                    &json!({
-                        "scene": id.simple().to_string(),
-                        "page": page,
-                        "check_path": false,
-                        "env_version": self.env_version,
-                    }),
-                )
-                .await
-                .map_err(|error| match error {
-                    WechatError::Refused { errcode, errmsg } => AppError::Unavailable(format!(
-                        "WeChat refused to generate the code ({errcode} {errmsg}); check the page \
-                         setting"
-                    )),
-                    WechatError::Unavailable(why) => AppError::Unavailable(why),
-                })?;
+            // Two instances generating the same code at once store the same image: harmless.
+            let image = self.image(id, page).await?;
             self.storage.put(&key, CODE_TYPE, image).await?;
         }
         self.storage.read_link(&key, CODE_TYPE, LINK_TTL).await
+    }
+
+    /// A staff console's login code, as a `data:` URL: it lives as long as its ticket, so it
+    /// is not stored. `None` without WeChat credentials (development), where the console
+    /// logs in by openid instead.
+    pub async fn console_login(&self, ticket: Uuid) -> AppResult<Option<String>> {
+        if self.wechat.is_none() {
+            return Ok(None);
+        }
+        let image = self.image(ticket, &self.console_login_page).await?;
+        Ok(Some(format!(
+            "data:{CODE_TYPE};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(image)
+        )))
+    }
+
+    /// The image of a code opening `page` with `id` as its scene.
+    async fn image(&self, id: Uuid, page: &str) -> AppResult<Vec<u8>> {
+        let wechat = self.wechat.as_ref().ok_or_else(|| {
+            AppError::Unavailable(
+                "小程序码 need WeChat credentials (WECHAT_APPID, WECHAT_SECRET)".into(),
+            )
+        })?;
+        // The id without hyphens is exactly the 32 characters `scene` allows.
+        wechat
+            .post_for_image(
+                "/wxa/getwxacodeunlimit",
+                &json!({
+                    "scene": id.simple().to_string(),
+                    "page": page,
+                    "check_path": false,
+                    "env_version": self.env_version,
+                }),
+            )
+            .await
+            .map_err(|error| match error {
+                WechatError::Refused { errcode, errmsg } => AppError::Unavailable(format!(
+                    "WeChat refused to generate the code ({errcode} {errmsg}); check the page \
+                     setting"
+                )),
+                WechatError::Unavailable(why) => AppError::Unavailable(why),
+            })
     }
 }

@@ -145,6 +145,8 @@ pub struct Settings {
     pub wechat_check_in_page: String,
     /// The page a merchant's counter code opens (scene = the merchant id).
     pub wechat_counter_page: String,
+    /// The page a staff console's login code opens (scene = the login ticket).
+    pub wechat_console_login_page: String,
 }
 
 impl Default for Settings {
@@ -188,6 +190,7 @@ impl Default for Settings {
             wechat_code_env_version: "release".to_owned(),
             wechat_check_in_page: "pages/activity/check-in".to_owned(),
             wechat_counter_page: "pages/merchant/counter".to_owned(),
+            wechat_console_login_page: "pages/console/login".to_owned(),
         }
     }
 }

@@ -149,6 +149,7 @@ impl Application {
                 wechat: wechat_api,
                 check_in_page: settings.wechat_check_in_page.clone(),
                 counter_page: settings.wechat_counter_page.clone(),
+                console_login_page: settings.wechat_console_login_page.clone(),
                 env_version: settings.wechat_code_env_version.clone(),
             },
             certificates: CertificateDesk {

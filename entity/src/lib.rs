@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod assessment_rule;
 pub mod auto_route;
 pub mod community;
+pub mod console_login_ticket;
 pub mod content_flag;
 pub mod deed_kind;
 pub mod department;

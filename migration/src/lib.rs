@@ -45,6 +45,7 @@ mod m20261202_000029_photo_stored_keys;
 mod m20261202_000030_create_household_links;
 mod m20261202_000031_create_consultations;
 mod m20261202_000032_create_patrols;
+mod m20261202_000033_create_console_login_tickets;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -139,6 +140,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_create_household_links::Migration),
             Box::new(m20261202_000031_create_consultations::Migration),
             Box::new(m20261202_000032_create_patrols::Migration),
+            Box::new(m20261202_000033_create_console_login_tickets::Migration),
         ]
     }
 }

@@ -27,6 +27,14 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "unit",
         "an approved unit's page is public; its phone is masked",
     ),
+    (
+        "confirmConsoleLogin",
+        "lets the ticket's browser in as the caller themselves; no community's data is named",
+    ),
+    (
+        "claimConsoleLogin",
+        "answers only with the secret behind the ticket, which no other caller holds",
+    ),
     ("activity", "activities are advertised to every volunteer"),
     ("activities", "activities are advertised to every volunteer"),
     ("signUpActivity", "anyone may volunteer, for themselves"),
@@ -116,6 +124,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("wish", "id") => "wish",
         ("escalation", "id") => "escalation",
         ("revokeOpen311Key", "id") => "open311Key",
+        (_, "ticket") => "consoleTicket",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -280,6 +289,16 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     app.ok(&w.staff.token, PUBLISH, json!({ "id": order }))
         .await;
 
+    let console_ticket = app
+        .graphql(
+            None,
+            "mutation { startConsoleLogin(challenge: \"0000000000000000000000000000000000000000000000000000000000000000\") { ticket } }",
+            json!({}),
+        )
+        .await["data"]["startConsoleLogin"]["ticket"]
+        .as_str()
+        .expect("ticket")
+        .to_owned();
     let entry = app
         .ok(
             &w.staff.token,
@@ -574,6 +593,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("merchant", merchant),
         ("offer", offer),
         ("redemption", redemption),
+        ("consoleTicket", console_ticket),
     ])
 }
 

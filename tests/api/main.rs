@@ -5,6 +5,7 @@ mod authorization;
 mod caching;
 mod certificates;
 mod concurrency;
+mod console_login;
 mod consultations;
 mod database_outage;
 mod database_tls;

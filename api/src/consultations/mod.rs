@@ -62,13 +62,13 @@ impl BallotBox {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
         mac.update(topic.as_bytes());
         mac.update(voter_key.as_bytes());
-        rules::hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Names the key without revealing it: a ballot filed under another key (a server that
     /// restarted with a new random secret) cannot be found to be replaced.
     fn epoch(&self) -> String {
-        rules::hex(&Sha256::digest(self.key)[..8])
+        hex::encode(&Sha256::digest(self.key)[..8])
     }
 }
 

@@ -101,7 +101,7 @@ pub fn digest<'a>(ballots: impl IntoIterator<Item = (&'a str, &'a [i32])>) -> St
         hasher.update(line.as_bytes());
         hasher.update(b"\n");
     }
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// Whether `turnout` of `eligible` voters reaches `percent`.
@@ -116,15 +116,11 @@ pub fn household_key(community: uuid::Uuid, address: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(community.as_bytes());
     hasher.update(address.as_bytes());
-    format!("h:{}", hex(&hasher.finalize()))
+    format!("h:{}", hex::encode(hasher.finalize()))
 }
 
 pub fn person_key(user: uuid::Uuid) -> String {
     format!("p:{user}")
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -159,7 +155,7 @@ mod tests {
         let one = digest([("B", &[1][..]), ("A", &[0, 2][..])]);
         let other = digest([("A", &[0, 2][..]), ("B", &[1][..])]);
         assert_eq!(one, other, "order of the list does not matter");
-        let expected = hex(&Sha256::digest(b"A:0,2\nB:1\n"));
+        let expected = hex::encode(Sha256::digest(b"A:0,2\nB:1\n"));
         assert_eq!(one, expected);
         assert_ne!(one, digest([("A", &[0][..]), ("B", &[1][..])]));
     }

@@ -3,6 +3,7 @@
 mod assessment;
 mod auto_routing;
 mod certificates;
+mod console_login;
 mod consultations;
 mod content;
 mod deeds;
@@ -74,6 +75,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     identity::IdentityMutation,
+    console_login::ConsoleLoginMutation,
     content::ContentMutation,
     inbox::InboxMutation,
     organisation::OrganisationMutation,

@@ -3,39 +3,40 @@
 //! unchanged under `api/assets/graphiql` (licences beside them).
 use axum::{
     extract::Path,
-    http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{Html, Response},
 };
 
-/// In every asset path, so that a new version is never served from an old cache.
-pub const VERSION: &str = "3.8.3";
+use super::assets::Bundle;
 
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "graphiql.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/graphiql.min.js"),
-    ),
-    (
-        "graphiql.min.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../assets/graphiql/graphiql.min.css"),
-    ),
-    (
-        "react.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/react.production.min.js"),
-    ),
-    (
-        "react-dom.production.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-    ),
-];
+static ASSETS: Bundle = Bundle::new(
+    "/graphiql",
+    &[
+        (
+            "graphiql.min.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+        ),
+        (
+            "graphiql.min.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+        ),
+        (
+            "react.production.min.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+        ),
+        (
+            "react-dom.production.min.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+        ),
+    ],
+);
 
 /// The page, pointing at `endpoint`; everything it loads comes from this server.
 pub fn page(endpoint: &str) -> Html<String> {
-    let asset = |name: &str| format!("/graphiql/{VERSION}/{name}");
+    let asset = |name: &str| ASSETS.path(name);
     Html(format!(
         r#"<!doctype html>
 <html lang="zh-CN">
@@ -64,17 +65,7 @@ pub fn page(endpoint: &str) -> Html<String> {
     ))
 }
 
-/// `GET /graphiql/{version}/{name}`: a vendored asset, cached for a year.
+/// `GET /graphiql/{version}/{name}`: a vendored asset.
 pub async fn asset(Path((version, name)): Path<(String, String)>) -> Response {
-    match ASSETS.iter().find(|(file, ..)| *file == name) {
-        Some((_, content_type, bytes)) if version == VERSION => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
+    ASSETS.serve(&version, &name)
 }

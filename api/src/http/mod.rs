@@ -1,5 +1,5 @@
 //! Everything that speaks HTTP apart from GraphQL execution: the GraphQL endpoint's handler
-//! and its WebSocket, GraphiQL, CSV exports, Open311, the certificate check, WeChat's push and
+//! and its WebSocket, GraphiQL, the staff console's files, CSV exports, Open311, the certificate check, WeChat's push and
 //! local files. Every route is listed in `router`; who is calling is read in `caller` only.
 use std::{sync::Arc, time::Duration};
 
@@ -27,8 +27,10 @@ use caller::PerAddress;
 use certificate_check::CertificateCheck;
 use graphql::GraphqlEndpoint;
 
+pub mod assets;
 pub mod caller;
 pub mod certificate_check;
+pub mod console;
 pub mod exports;
 pub mod graphiql;
 pub mod graphql;
@@ -72,6 +74,8 @@ pub fn router(routes: Routes) -> Router {
         // Shared, not cloned per request (the token keys and validations allocate).
         .with_state(Arc::new(routes.endpoint))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/console", get(console::page))
+        .route("/console/{version}/{name}", get(console::asset))
         .route("/readyz", get(readiness).with_state(state.clone()))
         .route(
             "/exports/{file}",

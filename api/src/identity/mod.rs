@@ -1,5 +1,6 @@
 //! Who people are and what they may do: users, roles, login sessions and Party-member
 //! registration (在职党员到社区报到).
+pub mod console_login;
 pub mod party_members;
 pub mod roles;
 pub mod sessions;

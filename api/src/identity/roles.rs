@@ -56,6 +56,20 @@ impl Roles {
         self.is_admin() || self.has(Role::DepartmentStaff, Some(department))
     }
 
+    /// Works at a desk somewhere: community or grid, street, department, or district.
+    pub fn works_at_a_desk(&self) -> bool {
+        self.0.iter().any(|(role, _)| {
+            matches!(
+                role,
+                Role::Staff
+                    | Role::Admin
+                    | Role::GridWorker
+                    | Role::StreetStaff
+                    | Role::DepartmentStaff
+            )
+        })
+    }
+
     pub fn is_staff_anywhere(&self) -> bool {
         self.0
             .iter()

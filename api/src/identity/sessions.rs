@@ -243,7 +243,7 @@ impl SessionService {
         Ok(())
     }
 
-    async fn start_link(
+    pub(super) async fn start_link(
         &self,
         db: &impl ConnectionTrait,
         user: user::Model,

@@ -16,12 +16,12 @@ use krilla::{
 };
 use qrcode::QrCode;
 
-/// WenQuanYi Micro Hei, cut down to Latin and CJK (see `api/assets/fonts/README.md`); a
-/// document embeds only the glyphs it uses.
-static FONT: LazyLock<Option<Font>> = LazyLock::new(|| {
-    let bytes: &'static [u8] = include_bytes!("../../assets/fonts/wqy-microhei-hongfan.ttf");
-    Font::new(bytes.into(), 0)
-});
+/// WenQuanYi Micro Hei, cut down to Latin and CJK (see `api/assets/fonts/README.md`). The
+/// staff console serves the same bytes to browsers that lack a CJK font.
+pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-hongfan.ttf");
+
+/// A document embeds only the glyphs it uses.
+static FONT: LazyLock<Option<Font>> = LazyLock::new(|| Font::new(CJK_FONT.into(), 0));
 
 const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;

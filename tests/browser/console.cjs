@@ -1,0 +1,144 @@
+// The staff console in a real browser (issue 30): headless Chromium at 1366×768 against the
+// development server with its demo data. The scan-to-log-in is confirmed through the API as
+// the mini-program would; orders are placed, taken and completed through the API as the
+// resident's and member's apps would. Screenshots of each screen go to SCREENSHOTS (default
+// tests/browser/screenshots, not committed).
+//   NODE_PATH=…/node_modules node tests/browser/console.cjs http://127.0.0.1:PORT
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const base = process.argv[2];
+const shots = process.env.SCREENSHOTS || path.join(__dirname, "screenshots");
+const WIDTH = 1366;
+const HEIGHT = 768;
+
+async function api(query, variables = {}, token) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${base}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+async function ok(query, variables, token) {
+  const body = await api(query, variables, token);
+  if (body.errors) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+async function login(openid) {
+  const data = await ok("mutation($c: String!) { loginWithWechat(code: $c) { accessToken user { id } } }", { c: openid });
+  return { token: data.loginWithWechat.accessToken, id: data.loginWithWechat.user.id };
+}
+
+async function screen(page, name, problems) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (width > WIDTH) problems.push(`${name}: the page is ${width}px wide at ${WIDTH}px`);
+}
+
+(async () => {
+  fs.mkdirSync(shots, { recursive: true });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const problems = [];
+  let current = null;
+  const step = (what) => console.log(`console: ${what}`);
+  try {
+    const open = async () => {
+      const context = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
+      const page = await context.newPage();
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      page.on("request", (request) => {
+        if (!request.url().startsWith(base) && !request.url().startsWith("data:") && !request.url().startsWith("blob:")) {
+          problems.push(`left the server: ${request.url()}`);
+        }
+      });
+      await page.goto(`${base}/console`);
+      current = page;
+      return page;
+    };
+
+    // A resident gets in (development's openid log-in) but sees no staff screen.
+    const residentPage = await open();
+    await residentPage.locator("#dev-login").waitFor({ timeout: 20000 });
+    await residentPage.getByRole("button", { name: "demo-resident" }).click();
+    await residentPage.locator("#no-access").waitFor({ timeout: 10000 });
+    if (await residentPage.locator("nav a").count()) problems.push("a resident sees staff screens");
+    await screen(residentPage, "resident-no-access", problems);
+    step("a resident sees no staff screens");
+
+    // Scan-to-log-in: the ticket shown, a stolen ticket refused, the staff member's app confirms.
+    const page = await open();
+    const ticket = (await page.locator("#ticket").textContent({ timeout: 20000 })).trim();
+    await screen(page, "login", problems);
+    const stolen = await api("mutation($t: ID!, $s: String!) { claimConsoleLogin(ticket: $t, secret: $s) { status } }", { t: ticket, s: "guessed" });
+    if (!stolen.errors || stolen.errors[0].extensions.code !== "UNAUTHENTICATED") problems.push(`a stolen ticket was not refused: ${JSON.stringify(stolen)}`);
+    const staff = await login("demo-staff");
+    await ok("mutation($t: ID!) { confirmConsoleLogin(ticket: $t) }", { t: ticket }, staff.token);
+    await page.locator("#nav-board").waitFor({ timeout: 10000 });
+    await page.locator("#orders, #empty").first().waitFor({ timeout: 10000 });
+    step("logged in by the scanned ticket; a stolen one was refused");
+
+    // A resident's new order appears on the board without a reload.
+    const resident = await login("demo-resident");
+    const { serviceCategories } = await ok("{ serviceCategories { id } }", {}, resident.token);
+    const title = `浏览器测试报修 ${Date.now()}`;
+    const placed = await ok("mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }",
+      { i: { categoryId: serviceCategories[0].id, title, description: "卫生间水管漏水", address: "3号楼2单元401", contactPhone: "13800000001" } }, resident.token);
+    const orderId = placed.placeOrder.id;
+    const row = page.locator(`#orders tr[data-id="${orderId}"]`);
+    await row.waitFor({ timeout: 15000 });
+    step("the new order appeared on the board");
+
+    // Dispatch it to a member from the directory.
+    const member = await login("demo-member");
+    await row.click();
+    await page.locator("#assignee").waitFor({ timeout: 10000 });
+    await page.selectOption("#assignee", member.id);
+    await screen(page, "board-detail", problems);
+    await page.click("#dispatch");
+    await page.locator("#detail-status", { hasText: "已派单" }).waitFor({ timeout: 10000 });
+    step("dispatched to demo-member");
+
+    // The member takes and completes it in their app; the board shows it completed.
+    await ok("mutation($o: ID!) { takeOrder(orderId: $o) { id } }", { o: orderId }, member.token);
+    await ok("mutation($o: ID!) { completeOrder(orderId: $o, input: { summary: \"已更换水管接头\", minutesSpent: 60 }) { id } }", { o: orderId }, member.token);
+    await page.locator(`#orders tr[data-id="${orderId}"] td.status`, { hasText: "已完成" }).waitFor({ timeout: 15000 });
+    await screen(page, "board", problems);
+    step("the board shows it completed");
+
+    await page.click("#nav-alerts");
+    await page.locator("#orders, #empty").first().waitFor({ timeout: 10000 });
+    await screen(page, "alerts", problems);
+    await page.click("#nav-escalations");
+    await page.locator("#escalation-list table, #escalation-list p").first().waitFor({ timeout: 10000 });
+    await screen(page, "escalations", problems);
+
+    // The numbers page draws its charts, and its table view holds the same figures.
+    await page.click("#nav-numbers");
+    await page.locator("#trend-chart canvas").waitFor({ timeout: 15000 });
+    await page.locator("#category-chart canvas").waitFor({ timeout: 5000 });
+    await screen(page, "numbers", problems);
+    const stats = (await ok(`query($s: StatsScope!, $f: DateTime!, $t: DateTime!) { governanceStats(scope: $s, from: $f, to: $t) { byMonth { month counts { placed } } } }`,
+      { s: { communityId: (await ok("{ me { roles { role communityId } } }", {}, staff.token)).me.roles.find((r) => r.role === "STAFF").communityId },
+        f: new Date(Date.now() - 330 * 86400000).toISOString(), t: new Date().toISOString() }, staff.token)).governanceStats;
+    const latest = stats.byMonth[stats.byMonth.length - 1];
+    await page.check("#as-table");
+    const cells = await page.locator("#month-table tbody tr").last().locator("td").allTextContents();
+    if (cells[0] !== latest.month || Number(cells[1]) !== latest.counts.placed || latest.counts.placed < 1) {
+      problems.push(`the table view shows ${JSON.stringify(cells)}, the API ${JSON.stringify(latest)}`);
+    }
+    await screen(page, "numbers-table", problems);
+    step(`the numbers page drew its charts; ${latest.month} shows ${latest.counts.placed} orders`);
+  } catch (error) {
+    problems.push(error.message);
+    if (current) await current.screenshot({ path: path.join(shots, "failure.png") }).catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  if (problems.length) {
+    console.error(`staff console in Chromium:\n${problems.join("\n")}`);
+    process.exit(1);
+  }
+  console.log(`staff console in Chromium: every scenario passed; screenshots in ${shots}`);
+})();
