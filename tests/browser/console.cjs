@@ -107,6 +107,20 @@ async function screen(page, name, problems) {
     await screen(page, "board", problems);
     step("the board shows it completed");
 
+    // A Party member's registration waits in 审核 and is approved there.
+    const applicant = await login(`browser-applicant-${Date.now()}`);
+    const communityId = (await ok("{ me { roles { role communityId } } }", {}, staff.token)).me.roles.find((r) => r.role === "STAFF").communityId;
+    const applied = await ok("mutation($c: ID!) { applyPartyMember(input: { branch: \"第一党支部\", employer: \"区税务局\", reportedCommunityId: $c }) { id } }", { c: communityId }, applicant.token);
+    await page.click("#nav-approvals");
+    const approve = page.locator("#queue-applications button", { hasText: "同意" }).first();
+    await approve.waitFor({ timeout: 10000 });
+    await screen(page, "approvals", problems);
+    await approve.click();
+    await page.locator("#queue-applications h3", { hasText: "（0）" }).waitFor({ timeout: 10000 });
+    const mine = await ok("{ myPartyMemberApplications { id status } }", {}, applicant.token);
+    if (mine.myPartyMemberApplications.find((a) => a.id === applied.applyPartyMember.id).status !== "APPROVED") problems.push("the approval did not land");
+    step("a Party-member registration was approved in 审核");
+
     await page.click("#nav-alerts");
     await page.locator("#orders, #empty").first().waitFor({ timeout: 10000 });
     await screen(page, "alerts", problems);
@@ -120,7 +134,7 @@ async function screen(page, name, problems) {
     await page.locator("#category-chart canvas").waitFor({ timeout: 5000 });
     await screen(page, "numbers", problems);
     const stats = (await ok(`query($s: StatsScope!, $f: DateTime!, $t: DateTime!) { governanceStats(scope: $s, from: $f, to: $t) { byMonth { month counts { placed } } } }`,
-      { s: { communityId: (await ok("{ me { roles { role communityId } } }", {}, staff.token)).me.roles.find((r) => r.role === "STAFF").communityId },
+      { s: { communityId },
         f: new Date(Date.now() - 330 * 86400000).toISOString(), t: new Date().toISOString() }, staff.token)).governanceStats;
     const latest = stats.byMonth[stats.byMonth.length - 1];
     await page.check("#as-table");

@@ -154,6 +154,7 @@ function desk(roles) {
 const SCREENS = {
   board: { name: "派单台", shown: (d) => d.communities.length > 0, draw: drawBoard },
   alerts: { name: "预警", shown: (d) => d.communities.length > 0, draw: drawAlerts },
+  approvals: { name: "审核", shown: (d) => d.communities.length > 0, draw: drawApprovals },
   escalations: { name: "督办", shown: (d) => d.communities.length + d.streets.length + d.departments.length > 0, draw: drawEscalations },
   numbers: { name: "数据", shown: (d) => d.admin || d.communities.length + d.streets.length > 0, draw: drawNumbers },
 };
@@ -405,6 +406,86 @@ async function drawEscalations() {
   status.addEventListener("change", load);
   await load();
   poll = setInterval(() => load().catch(() => {}), POLL_MS * 5);
+}
+
+// ---- approvals: what waits for a STAFF decision in the community --------------------------
+const QUEUES = [
+  {
+    key: "applications", title: "党员报到",
+    load: (c) => gql("query($c: ID!) { list: partyMemberApplications(communityId: $c, status: PENDING) { id branch employer createdAt applicant { name } } }", { c }),
+    row: (a) => [a.applicant.name || "—", `${a.branch} · ${a.employer}`, time(a.createdAt)],
+    decide: (a, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { reviewPartyMemberApplication(applicationId: $i, approve: $a, note: $n) { id } }", { i: a.id, a: approve, n: note || null }),
+  },
+  {
+    key: "adjustments", title: "积分调整（需第二人确认）",
+    load: () => gql("{ list: pendingPointsAdjustments { id amount reason createdAt user { name } requestedBy { name } } }"),
+    row: (r) => [r.user.name || "—", `${r.amount > 0 ? "+" : ""}${r.amount} 分 · ${r.reason}（${r.requestedBy.name || ""} 申请）`, time(r.createdAt)],
+    decide: (r, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { decidePointsAdjustment(requestId: $i, approve: $a, reason: $n) { id } }", { i: r.id, a: approve, n: note || null }),
+  },
+  {
+    key: "deeds-check", title: "好人好事（待核实）",
+    load: (c) => gql("query($c: ID!) { list: goodDeeds(communityId: $c, status: PENDING_CHECK, first: 50) { edges { node { id description happenedAt kind { name } resident { name } } } } }", { c }),
+    row: (g) => [g.resident.name || "—", `${g.kind.name} · ${g.description}`, time(g.happenedAt)],
+    decide: (g, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { checkGoodDeed(deedId: $i, happened: $a, note: $n) { id } }", { i: g.id, a: approve, n: note || null }),
+  },
+  {
+    key: "deeds-review", title: "好人好事（待确认积分）",
+    load: (c) => gql("query($c: ID!) { list: goodDeeds(communityId: $c, status: PENDING_REVIEW, first: 50) { edges { node { id description happenedAt kind { name } resident { name } } } } }", { c }),
+    row: (g) => [g.resident.name || "—", `${g.kind.name} · ${g.description}`, time(g.happenedAt)],
+    decide: (g, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { reviewGoodDeed(deedId: $i, approve: $a, reason: $n) { id } }", { i: g.id, a: approve, n: note || null }),
+  },
+  {
+    key: "units", title: "共建单位",
+    load: (c) => gql("query($c: ID!) { list: units(communityId: $c, status: PENDING_REVIEW, first: 50) { edges { node { id name partyOrganisation resources contactName } } } }", { c }),
+    row: (u) => [u.name, `${u.partyOrganisation} · ${u.resources}`, u.contactName],
+    decide: (u, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { reviewUnit(unitId: $i, approve: $a, note: $n) { id } }", { i: u.id, a: approve, n: note || null }),
+  },
+  {
+    key: "objections", title: "积分公示异议（本月）",
+    load: (c) => {
+      const now = new Date();
+      const month = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
+      return gql("query($c: ID!, $m: String!) { notice: communityPointsNotice(communityId: $c, month: $m) { objections { id recordId reason at resolvedAt } } }", { c, m: month })
+        .then((data) => ({ list: data.notice.objections.filter((o) => !o.resolvedAt) }));
+    },
+    row: (o) => [`记录 ${o.recordId.slice(0, 8)}`, o.reason, time(o.at)],
+    // Approving an objection reverses the line's points; turning it down keeps them.
+    decide: (o, approve, note) => gql("mutation($i: ID!, $n: String!, $r: Boolean!) { resolveNoticeObjection(objectionId: $i, note: $n, reverse: $r) { id } }", { i: o.id, n: note || (approve ? "核实有误，撤销积分" : "核实无误"), r: approve }),
+  },
+];
+
+async function drawApprovals() {
+  const d = me.desk;
+  board.community = board.community && d.communities.some((c) => c.id === board.community) ? board.community : d.communities[0].id;
+  const community = select("approvals-community", d.communities.map((c) => [c.id, c.name]), board.community);
+  const sections = h("div", { id: "approvals" });
+  $("main").replaceChildren(h("div", { className: "panel" }, h("div", { className: "toolbar" }, h("label", {}, "社区", community))), sections);
+  const load = async () => {
+    const drawn = await Promise.all(QUEUES.map(async (queue) => {
+      const error = h("p", { className: "error" });
+      let items = [];
+      try {
+        const data = await queue.load(board.community);
+        items = Array.isArray(data.list) ? data.list : data.list.edges.map((edge) => edge.node);
+      } catch (e) { error.textContent = e.message; }
+      const note = (item) => h("input", { type: "text", placeholder: "意见（可选）", "data-note": item.id });
+      const decide = (item, approve) => async () => {
+        const text = sections.querySelector(`[data-note="${item.id}"]`).value;
+        try { await queue.decide(item, approve, text); load(); } catch (e) { error.textContent = e.message; }
+      };
+      return h("div", { className: "panel", id: `queue-${queue.key}` },
+        h("h3", {}, `${queue.title}（${items.length}）`),
+        items.length ? h("table", {}, h("tbody", {}, items.map((item) => h("tr", {},
+          queue.row(item).map((cell, i) => h("td", { title: cell, style: i === 1 ? "width:45%" : "" }, cell)),
+          h("td", { className: "decide" }, note(item), " ",
+            h("button", { onclick: decide(item, true) }, "同意"), " ",
+            h("button", { className: "plain", onclick: decide(item, false) }, "不同意")))))) : h("p", { className: "muted" }, "没有待办"),
+        error);
+    }));
+    fill(sections, drawn);
+  };
+  community.addEventListener("change", () => { board.community = community.value; load(); });
+  await load();
 }
 
 // ---- numbers: governanceStats with charts, a table view and the CSV export ---------------
