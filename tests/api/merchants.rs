@@ -164,6 +164,39 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
             .await,
         "FORBIDDEN"
     );
+    // STAFF find the application among the community's PENDING merchants; nobody else may look.
+    let to_review = |status: &'static str| {
+        let w = &w;
+        async move {
+            let data = w
+                .app
+                .ok(
+                    &w.staff.token,
+                    "query($c: ID!, $s: MerchantStatus!) { communityMerchants(communityId: $c, status: $s) { edges { node { id } } } }",
+                    json!({ "c": w.demo.community, "s": status }),
+                )
+                .await;
+            data["communityMerchants"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|edge| edge["node"]["id"].as_str().expect("id").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(to_review("PENDING").await, vec![merchant.clone()]);
+    for outsider in [&far, &owner] {
+        assert_eq!(
+            w.app
+                .refused(
+                    Some(&outsider.token),
+                    "query($c: ID!) { communityMerchants(communityId: $c) { edges { node { id } } } }",
+                    json!({ "c": w.demo.community }),
+                )
+                .await,
+            "FORBIDDEN"
+        );
+    }
     assert_eq!(
         w.app
             .refused(Some(&owner.token), APPROVE, json!({ "m": merchant }))
@@ -179,6 +212,8 @@ async fn merchants_are_listed_once_approved_and_hidden_when_suspended() {
             .await,
         "CONFLICT"
     );
+    assert!(to_review("PENDING").await.is_empty());
+    assert_eq!(to_review("ACTIVE").await, vec![merchant.clone()]);
     let roles = w
         .app
         .ok(&owner.token, "{ me { roles { role } } }", json!({}))

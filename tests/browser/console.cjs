@@ -121,6 +121,19 @@ async function screen(page, name, problems) {
     if (mine.myPartyMemberApplications.find((a) => a.id === applied.applyPartyMember.id).status !== "APPROVED") problems.push("the approval did not land");
     step("a Party-member registration was approved in 审核");
 
+    // A merchant's application is approved there too.
+    const applied2 = await ok("mutation($i: ApplyMerchantInput!) { applyMerchant(input: $i) { id } }", { i: {
+      communityId, name: "红帆便民店", category: "便民", address: "文昌路1号", latitude: 36.55, longitude: 116.75, phone: "0531-86661234", openingHours: "08:00-20:00" } }, resident.token);
+    await page.click("#nav-board");
+    await page.click("#nav-approvals");
+    const approveShop = page.locator("#queue-merchants button", { hasText: "同意" }).first();
+    await approveShop.waitFor({ timeout: 10000 });
+    await approveShop.click();
+    await page.locator("#queue-merchants h3", { hasText: "（0）" }).waitFor({ timeout: 10000 });
+    const shop = await ok("query($m: ID!) { merchant(id: $m) { status } }", { m: applied2.applyMerchant.id }, resident.token);
+    if (shop.merchant.status !== "ACTIVE") problems.push(`the merchant is ${shop.merchant.status} after approval`);
+    step("a merchant's application was approved in 审核");
+
     await page.click("#nav-alerts");
     await page.locator("#orders, #empty").first().waitFor({ timeout: 10000 });
     await screen(page, "alerts", problems);
@@ -146,7 +159,7 @@ async function screen(page, name, problems) {
     step(`the numbers page drew its charts; ${latest.month} shows ${latest.counts.placed} orders`);
   } catch (error) {
     problems.push(error.message);
-    if (current) await current.screenshot({ path: path.join(shots, "failure.png") }).catch(() => {});
+    if (current) await current.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});
   } finally {
     await browser.close();
   }

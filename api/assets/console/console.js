@@ -441,6 +441,15 @@ const QUEUES = [
     decide: (u, approve, note) => gql("mutation($i: ID!, $a: Boolean!, $n: String) { reviewUnit(unitId: $i, approve: $a, note: $n) { id } }", { i: u.id, a: approve, n: note || null }),
   },
   {
+    key: "merchants", title: "商户入驻",
+    load: (c) => gql("query($c: ID!) { list: communityMerchants(communityId: $c, first: 50) { edges { node { id name category address phone } } } }", { c }),
+    row: (m) => [m.name, `${m.category} · ${m.address}`, m.phone],
+    // A merchant turned down stays out of the alliance as SUSPENDED, with the reason.
+    decide: (m, approve, note) => (approve
+      ? gql("mutation($i: ID!) { approveMerchant(merchantId: $i) { id } }", { i: m.id })
+      : gql("mutation($i: ID!, $r: String!) { suspendMerchant(merchantId: $i, reason: $r) { id } }", { i: m.id, r: note || "不符合入驻条件" })),
+  },
+  {
     key: "objections", title: "积分公示异议（本月）",
     load: (c) => {
       const now = new Date();

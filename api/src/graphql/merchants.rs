@@ -385,6 +385,26 @@ impl MerchantQuery {
         ))
     }
 
+    /// STAFF: the community's merchants in `status`, newest first; PENDING (the default)
+    /// lists the applications to decide with `approveMerchant`.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn community_merchants(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        #[graphql(default_with = "MerchantStatus::Pending")] status: MerchantStatus,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Merchant>> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let page =
+            merchants::of_status(&state(ctx)?.db, actor, community_id, status.into(), request)
+                .await?;
+        Ok(connection(page, request, |m| m.id, Merchant::from))
+    }
+
     async fn merchant(&self, ctx: &Context<'_>, id: ID) -> Result<Merchant> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;

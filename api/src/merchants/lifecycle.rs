@@ -18,7 +18,9 @@ use crate::{
     identity::{Actor, roles::insert_grant},
     infra::db::begin_write,
     notify::{Application, Committed, DomainEvent, Events},
-    organisation, validate,
+    organisation,
+    pagination::{Page, PageRequest, fetch_page},
+    validate,
     values::Phone,
 };
 
@@ -149,6 +151,26 @@ async fn set_status(
         approved: to == MerchantStatus::Active,
     });
     events.commit(txn, merchant).await
+}
+
+/// STAFF: the community's merchants in `status` (PENDING: the applications to decide),
+/// newest first. Residents only ever see ACTIVE ones, through `list`.
+pub async fn of_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    community_id: Uuid,
+    status: MerchantStatus,
+    page: PageRequest,
+) -> AppResult<Page<merchant::Model>> {
+    if !actor.roles.is_staff_of(community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community review its merchants",
+        ));
+    }
+    let select = merchant::Entity::find()
+        .filter(merchant::Column::CommunityId.eq(community_id))
+        .filter(merchant::Column::Status.eq(status));
+    fetch_page(db, select, merchant::Column::Id, page).await
 }
 
 pub async fn approve(

@@ -11,7 +11,7 @@ pub mod statements;
 pub mod storefront;
 
 pub use badges::{award_badge, badges_of, badges_of_merchants, revoke_badge};
-pub use lifecycle::{MerchantApplication, apply, approve, suspend};
+pub use lifecycle::{MerchantApplication, apply, approve, of_status, suspend};
 pub use listing::{MerchantFilter, list};
 pub use staff::{add_staff, mine, remove_staff};
 pub use storefront::{counter_code, set_photos};
