@@ -1,10 +1,12 @@
 //! The governance loop around the four lists: hand-back, re-dispatch and transfer, orders
 //! placed on a resident's behalf, reopening with points held, and callback visits.
 use chrono::Utc;
-use entity::{enums::Role, order};
+use entity::{enums::Role, order, role_grant};
 use hongfan::content::ContentGuard;
 use hongfan::orders::alerts::SWEEP_BATCH;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::{Login, PUBLISH, TAKE, World, error_code, inbox_kinds, offer_of};
@@ -226,6 +228,51 @@ async fn a_reopened_order_holds_its_points_until_it_is_rated_again() {
     row.completed_at = Set(Some(Utc::now() - chrono::Duration::days(8)));
     row.update(&w.app.db).await.expect("backdate");
     assert_eq!(code_of(&w, &w.resident, REOPEN, id).await, "CONFLICT");
+}
+
+/// A step's changes come from what its own transaction reads: here the taker leaves the
+/// community while the reopen waits for the order, so it goes back to dispatch rather than to
+/// a member who is no longer there.
+#[tokio::test]
+async fn a_step_is_worked_out_from_what_its_transaction_reads_not_from_an_earlier_read() {
+    let w = World::new().await;
+    let order = served(&w).await;
+    let order_id: uuid::Uuid = order.parse().expect("id");
+    let member: uuid::Uuid = w.member.user_id.parse().expect("id");
+    // Another writer holds the order (its row on PostgreSQL, the write lock on SQLite) and
+    // takes the member off the community meanwhile.
+    let writer = hongfan::infra::db::begin_write(&w.app.db)
+        .await
+        .expect("begin");
+    order::Entity::find_by_id(order_id)
+        .lock_exclusive()
+        .one(&writer)
+        .await
+        .expect("lock");
+    role_grant::Entity::delete_many()
+        .filter(role_grant::Column::UserId.eq(member))
+        .filter(role_grant::Column::Role.eq(Role::PartyMember))
+        .exec(&writer)
+        .await
+        .expect("revoke");
+    let (reopened, ()) = tokio::join!(
+        w.app
+            .graphql(Some(&w.resident.token), REOPEN, json!({ "id": order })),
+        async {
+            // Long enough for the reopen to have read everything it reads before waiting.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            writer.commit().await.expect("commit");
+        }
+    );
+    assert!(reopened["errors"].is_null(), "{reopened}");
+    assert_eq!(
+        reopened["data"]["reopenOrder"]["status"], "PENDING_DISPATCH",
+        "{reopened}"
+    );
+    assert!(
+        reopened["data"]["reopenOrder"]["taker"].is_null(),
+        "{reopened}"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use entity::{
     enums::{AlertLevel, OrderChannel, OrderStatus, PhotoPurpose, Role, Urgency},
     order, order_event, patrol_finding, role_grant, user,
 };
+use futures::future::BoxFuture;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -13,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    categories, find, relation, routing, stats,
+    categories, relation, routing, stats,
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
@@ -413,17 +414,12 @@ pub async fn dispatch(
     let note = content
         .clear_optional(db, actor, Scene::Comment, "note", note)
         .await?;
-    let changes = order::ActiveModel {
-        assignee_id: Set(Some(assignee_id)),
-        ..Default::default()
-    };
     transition(
         db,
         actor,
         order_id,
         Step::Dispatch,
         note,
-        changes,
         move |txn, order| {
             Box::pin(async move {
                 if order.assignee_id == Some(assignee_id) {
@@ -436,13 +432,15 @@ pub async fn dispatch(
                         "the resident who placed the order cannot be dispatched it",
                     ));
                 }
-                if is_member(txn, assignee_id, order.community_id).await? {
-                    Ok(())
-                } else {
-                    Err(AppError::bad_input(
+                if !is_member(txn, assignee_id, order.community_id).await? {
+                    return Err(AppError::bad_input(
                         "the assignee is not an approved Party member of this community",
-                    ))
+                    ));
                 }
+                Ok(Plan::new(order::ActiveModel {
+                    assignee_id: Set(Some(assignee_id)),
+                    ..Default::default()
+                }))
             })
         },
     )
@@ -456,18 +454,10 @@ pub async fn publish(
     actor: &Actor,
     order_id: Uuid,
 ) -> AppResult<Committed<order::Model>> {
-    transition(
-        db,
-        actor,
-        order_id,
-        Step::Publish,
-        None,
-        Default::default(),
-        no_check,
-    )
-    .await?
-    .commit()
-    .await
+    transition(db, actor, order_id, Step::Publish, None, unchanged())
+        .await?
+        .commit()
+        .await
 }
 
 pub async fn take(
@@ -475,12 +465,12 @@ pub async fn take(
     actor: &Actor,
     order_id: Uuid,
 ) -> AppResult<Committed<order::Model>> {
-    let changes = order::ActiveModel {
+    let taker = columns(|_| order::ActiveModel {
         taker_id: Set(Some(actor.id)),
         accepted_at: Set(Some(Utc::now())),
         ..Default::default()
-    };
-    transition(db, actor, order_id, Step::Take, None, changes, no_check)
+    });
+    transition(db, actor, order_id, Step::Take, None, taker)
         .await?
         .commit()
         .await
@@ -494,22 +484,14 @@ pub async fn decline(
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = step_note(db, content, actor, "reason", &reason).await?;
-    let changes = order::ActiveModel {
+    let declined = columns(|_| order::ActiveModel {
         assignee_id: Set(None),
         ..Default::default()
-    };
-    transition(
-        db,
-        actor,
-        order_id,
-        Step::Decline,
-        Some(reason),
-        changes,
-        no_check,
-    )
-    .await?
-    .commit()
-    .await
+    });
+    transition(db, actor, order_id, Step::Decline, Some(reason), declined)
+        .await?
+        .commit()
+        .await
 }
 
 /// A step's reason or note (1–500 characters), validated and cleared for the others on the
@@ -538,22 +520,20 @@ pub async fn hand_back(
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = step_note(db, content, actor, "reason", &reason).await?;
-    let current = find(db, order_id).await?;
-    let changes = order::ActiveModel {
+    let handed_back = columns(|order| order::ActiveModel {
         assignee_id: Set(None),
         taker_id: Set(None),
         accepted_at: Set(None),
-        response_due_at: Set(awaiting_again(&current, Utc::now())),
+        response_due_at: Set(awaiting_again(order, Utc::now())),
         ..Default::default()
-    };
+    });
     transition(
         db,
         actor,
         order_id,
         Step::HandBack,
         Some(reason),
-        changes,
-        no_check,
+        handed_back,
     )
     .await?
     .commit()
@@ -570,22 +550,12 @@ pub async fn transfer(
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = step_note(db, content, actor, "reason", &reason).await?;
-    let current = find(db, order_id).await?;
-    let changes = order::ActiveModel {
-        community_id: Set(to_community),
-        // The grid and any member chosen belong to the old community.
-        grid_id: Set(None),
-        assignee_id: Set(None),
-        response_due_at: Set(awaiting_again(&current, Utc::now())),
-        ..Default::default()
-    };
     transition(
         db,
         actor,
         order_id,
         Step::Transfer,
         Some(reason),
-        changes,
         move |txn, order| {
             Box::pin(async move {
                 if order.community_id == to_community {
@@ -594,7 +564,14 @@ pub async fn transfer(
                     ));
                 }
                 organisation::open_community(txn, to_community).await?;
-                Ok(())
+                Ok(Plan::new(order::ActiveModel {
+                    community_id: Set(to_community),
+                    // The grid and any member chosen belong to the old community.
+                    grid_id: Set(None),
+                    assignee_id: Set(None),
+                    response_due_at: Set(awaiting_again(order, Utc::now())),
+                    ..Default::default()
+                }))
             })
         },
     )
@@ -611,18 +588,10 @@ pub async fn report_progress(
     note: String,
 ) -> AppResult<Committed<order::Model>> {
     let note = step_note(db, content, actor, "note", &note).await?;
-    transition(
-        db,
-        actor,
-        order_id,
-        Step::Progress,
-        Some(note),
-        Default::default(),
-        no_check,
-    )
-    .await?
-    .commit()
-    .await
+    transition(db, actor, order_id, Step::Progress, Some(note), unchanged())
+        .await?
+        .commit()
+        .await
 }
 
 /// The requester says it was not fixed, within `workflow::REOPEN_WINDOW` of completion.
@@ -635,33 +604,17 @@ pub async fn reopen(
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = step_note(db, content, actor, "reason", &reason).await?;
-    let current = find(db, order_id).await?;
     let now = Utc::now();
-    let taker_available = match current.taker_id {
-        Some(taker) => is_member(db, taker, current.community_id).await?,
-        None => false,
+    // Whether the taker is still there to take it back is read under the order's lock.
+    let reopen = Step::Reopen {
+        taker_available: true,
     };
-    let mut changes = order::ActiveModel {
-        completed_at: Set(None),
-        rating_stars: Set(None),
-        rating_comment: Set(None),
-        rated_at: Set(None),
-        ..Default::default()
-    };
-    if !taker_available {
-        changes.taker_id = Set(None);
-        changes.assignee_id = Set(None);
-        changes.accepted_at = Set(None);
-        changes.response_due_at = Set(awaiting_again(&current, now));
-    }
-    let step = Step::Reopen { taker_available };
     let applied = transition(
         db,
         actor,
         order_id,
-        step,
+        reopen,
         Some(reason),
-        changes,
         move |txn, order| {
             Box::pin(async move {
                 if !workflow::may_reopen(order.completed_at, now) {
@@ -671,7 +624,7 @@ pub async fn reopen(
                 }
                 let reopened = order_event::Entity::find()
                     .filter(order_event::Column::OrderId.eq(order.id))
-                    .filter(order_event::Column::Action.eq(step.action()))
+                    .filter(order_event::Column::Action.eq(reopen.action()))
                     .count(txn)
                     .await?;
                 if reopened >= workflow::MAX_REOPENS {
@@ -680,12 +633,32 @@ pub async fn reopen(
                          please place a new order or call your community",
                     ));
                 }
-                Ok(())
+                let taker_available = match order.taker_id {
+                    Some(taker) => is_member(txn, taker, order.community_id).await?,
+                    None => false,
+                };
+                let mut changes = order::ActiveModel {
+                    completed_at: Set(None),
+                    rating_stars: Set(None),
+                    rating_comment: Set(None),
+                    rated_at: Set(None),
+                    ..Default::default()
+                };
+                if !taker_available {
+                    changes.taker_id = Set(None);
+                    changes.assignee_id = Set(None);
+                    changes.accepted_at = Set(None);
+                    changes.response_due_at = Set(awaiting_again(order, now));
+                }
+                Ok(Plan {
+                    step: Some(Step::Reopen { taker_available }),
+                    ..Plan::new(changes)
+                })
             })
         },
     )
     .await?;
-    points::records::hold_for_order(&applied.txn, &current).await?;
+    points::records::hold_for_order(&applied.txn, &applied.before).await?;
     applied.commit().await
 }
 
@@ -750,13 +723,13 @@ pub async fn complete(
     let photos = photos
         .check(db, actor, PhotoPurpose::CompletionPhoto, &report.photo_keys)
         .await?;
-    let changes = order::ActiveModel {
+    let completed = columns(|_| order::ActiveModel {
         completion_summary: Set(Some(summary.text().to_owned())),
         minutes_spent: Set(Some(report.minutes_spent)),
         completed_at: Set(Some(Utc::now())),
         ..Default::default()
-    };
-    let applied = transition(db, actor, order_id, Step::Complete, None, changes, no_check).await?;
+    });
+    let applied = transition(db, actor, order_id, Step::Complete, None, completed).await?;
     summary.record(&applied.txn).await?;
     photos::attach(&applied.txn, actor.id, Attachment::Order(order_id), photos).await?;
     applied.commit().await
@@ -780,13 +753,14 @@ pub async fn rate(
     let comment = content
         .clear_optional(db, actor, Scene::Comment, "comment", comment)
         .await?;
-    let changes = order::ActiveModel {
+    let comment_text = comment.as_ref().map(|c| c.text().to_owned());
+    let rated = columns(move |_| order::ActiveModel {
         rating_stars: Set(Some(stars as i16)),
-        rating_comment: Set(comment.as_ref().map(|c| c.text().to_owned())),
+        rating_comment: Set(comment_text),
         rated_at: Set(Some(Utc::now())),
         ..Default::default()
-    };
-    let applied = transition(db, actor, order_id, Step::Rate, comment, changes, no_check).await?;
+    });
+    let applied = transition(db, actor, order_id, Step::Rate, comment, rated).await?;
     points::records::record_order_service(&applied.txn, &applied.order, stars, minutes_cap).await?;
     applied.commit().await
 }
@@ -799,40 +773,77 @@ pub async fn cancel(
     reason: String,
 ) -> AppResult<Committed<order::Model>> {
     let reason = step_note(db, content, actor, "reason", &reason).await?;
-    let changes = order::ActiveModel {
-        cancel_reason: Set(Some(reason.text().to_owned())),
+    let reason_text = reason.text().to_owned();
+    let cancelled = columns(move |_| order::ActiveModel {
+        cancel_reason: Set(Some(reason_text)),
         ..Default::default()
-    };
-    transition(
-        db,
-        actor,
-        order_id,
-        Step::Cancel,
-        Some(reason),
-        changes,
-        no_check,
-    )
-    .await?
-    .commit()
-    .await
+    });
+    transition(db, actor, order_id, Step::Cancel, Some(reason), cancelled)
+        .await?
+        .commit()
+        .await
 }
 
-pub(super) fn no_check<'a>(
-    _: &'a DatabaseTransaction,
-    _: &'a order::Model,
-) -> futures::future::BoxFuture<'a, AppResult<()>> {
-    Box::pin(async { Ok(()) })
+/// What a step writes to the order, worked out inside its transaction from the order as read
+/// there (under its row lock), with whatever else the command needs afterwards (`then`).
+pub(super) struct Plan<T = ()> {
+    changes: order::ActiveModel,
+    /// Set when what the transaction read decides the step (a reopen whose taker has left):
+    /// the state machine is asked again with it.
+    step: Option<Step>,
+    then: T,
+}
+
+impl Plan {
+    pub(super) fn new(changes: order::ActiveModel) -> Self {
+        Self {
+            changes,
+            step: None,
+            then: (),
+        }
+    }
+}
+
+impl<T> Plan<T> {
+    pub(super) fn then<U>(self, then: U) -> Plan<U> {
+        Plan {
+            changes: self.changes,
+            step: self.step,
+            then,
+        }
+    }
+}
+
+pub(super) type Planned<'a, T> = BoxFuture<'a, AppResult<Plan<T>>>;
+
+/// A plan whose columns follow from the order alone, with no rule that needs the database.
+pub(super) fn columns(
+    changes: impl FnOnce(&order::Model) -> order::ActiveModel + Send,
+) -> impl for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, ()> + Send {
+    move |_, order| {
+        let plan = Plan::new(changes(order));
+        Box::pin(async move { Ok(plan) })
+    }
+}
+
+/// A step's status and bookkeeping only.
+pub(super) fn unchanged()
+-> impl for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, ()> + Send {
+    columns(|_| Default::default())
 }
 
 /// A step applied inside a still-open transaction, so that its consequences (points for a
 /// rated order) commit with it.
-pub(super) struct Applied {
+pub(super) struct Applied<T = ()> {
     pub(super) txn: DatabaseTransaction,
+    /// The order as the transaction read it, before the step.
+    pub(super) before: order::Model,
     pub(super) order: order::Model,
+    pub(super) then: T,
     step: Step,
 }
 
-impl Applied {
+impl<T> Applied<T> {
     pub(super) async fn commit(self) -> AppResult<Committed<order::Model>> {
         stepped(&self.order, Some(self.step))
             .commit(self.txn, self.order)
@@ -849,92 +860,77 @@ fn stepped(order: &order::Model, step: Option<Step>) -> Events {
     events
 }
 
-/// A rule that needs the database, run inside the step's transaction once the state machine
-/// agreed.
-pub(super) type Check = Box<
-    dyn for<'a> FnOnce(
-            &'a DatabaseTransaction,
-            &'a order::Model,
-        ) -> futures::future::BoxFuture<'a, AppResult<()>>
-        + Send,
->;
-
-/// Applies one workflow step: `changes` are the step's own columns, `check` any rule that needs
-/// the database (run inside the transaction, after the state machine agreed).
-pub(super) async fn transition<F>(
+/// Applies one workflow step, with the actor's usual relation to the order.
+pub(super) async fn transition<T, P>(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
     step: Step,
     note: Option<Cleared>,
-    changes: order::ActiveModel,
-    check: F,
-) -> AppResult<Applied>
+    plan: P,
+) -> AppResult<Applied<T>>
 where
-    F: for<'a> FnOnce(
-            &'a DatabaseTransaction,
-            &'a order::Model,
-        ) -> futures::future::BoxFuture<'a, AppResult<()>>
-        + Send
-        + 'static,
+    P: for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, T> + Send,
 {
     let who = move |order: &order::Model| relation(actor, order);
-    apply_step(
-        db,
-        actor,
-        order_id,
-        step,
-        note,
-        changes,
-        Box::new(check),
-        who,
-    )
-    .await
+    apply_step(db, actor, order_id, step, note, who, plan).await
 }
 
-/// `transition` with the actor's relation to the order worked out by `who`.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the parts of one step, passed through once"
-)]
-pub(super) async fn apply_step(
+/// Applies one workflow step in one transaction: locks and reads the order, asks the state
+/// machine (with `who` the actor is to it), then runs `plan` on the row just read, so that
+/// nothing a step writes comes from an earlier read. The `version` guard stays as a second
+/// line: two steps can never both apply to one version.
+pub(super) async fn apply_step<T, P>(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
     step: Step,
     note: Option<Cleared>,
-    mut changes: order::ActiveModel,
-    check: Check,
     who: impl FnOnce(&order::Model) -> Relation,
-) -> AppResult<Applied> {
+    plan: P,
+) -> AppResult<Applied<T>>
+where
+    P: for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, T> + Send,
+{
     let txn = begin_write(db).await?;
-    let order = find(&txn, order_id).await?;
-    let to = workflow::next_status(order.status, step, who(&order)).map_err(
-        |refusal| match refusal {
-            Refusal::Forbidden(why) => AppError::forbidden(why),
-            Refusal::WrongState(why) => AppError::Conflict(why),
-        },
-    )?;
-    check(&txn, &order).await?;
-    let now = Utc::now();
+    // FOR UPDATE on PostgreSQL: whatever the plan reads next (membership, the community) is
+    // read after any step already on this order committed. SQLite's IMMEDIATE write
+    // transaction already holds every row.
+    let before = order::Entity::find_by_id(order_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let who = who(&before);
+    let refused = |refusal| match refusal {
+        Refusal::Forbidden(why) => AppError::forbidden(why),
+        Refusal::WrongState(why) => AppError::Conflict(why),
+    };
+    let mut to = workflow::next_status(before.status, step, who).map_err(refused)?;
+    let Plan {
+        mut changes,
+        step: decided,
+        then,
+    } = plan(&txn, &before).await?;
+    let step = decided.unwrap_or(step);
+    if decided.is_some() {
+        to = workflow::next_status(before.status, step, who).map_err(refused)?;
+    }
     changes.status = Set(to);
-    changes.version = Set(order.version + 1);
-    changes.updated_at = Set(now);
+    changes.version = Set(before.version + 1);
+    changes.updated_at = Set(Utc::now());
     let updated = order::Entity::update_many()
-        .set(changes)
-        .filter(order::Column::Id.eq(order.id))
-        .filter(order::Column::Version.eq(order.version))
+        .set(changes.clone())
+        .filter(order::Column::Id.eq(before.id))
+        .filter(order::Column::Version.eq(before.version))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        // Only reachable on PostgreSQL, where another transaction committed a step between
-        // our read and our update (SQLite's IMMEDIATE transaction already serialised us).
         return Err(AppError::conflict(
             "someone else changed this order a moment ago (e.g. another member took it); reload",
         ));
     }
-    let before = order;
-    let order = find(&txn, order_id).await?;
+    let order = updated_row(&before, changes)?;
     stats::restate_order(&txn, &before, &order).await?;
     let note = Cleared::record_optional(note, &txn).await?;
     record_event(
@@ -946,7 +942,25 @@ pub(super) async fn apply_step(
         note,
     )
     .await?;
-    Ok(Applied { txn, order, step })
+    Ok(Applied {
+        txn,
+        before,
+        order,
+        then,
+        step,
+    })
+}
+
+/// The row as the update left it: `before` with the set columns replaced (no trigger or
+/// default changes a column on update), without reading it back.
+fn updated_row(before: &order::Model, changes: order::ActiveModel) -> AppResult<order::Model> {
+    let mut row: order::ActiveModel = before.clone().into();
+    for column in <order::Column as sea_orm::Iterable>::iter() {
+        if let sea_orm::ActiveValue::Set(value) = changes.get(column) {
+            row.set(column, value);
+        }
+    }
+    Ok(sea_orm::TryIntoModel::try_into_model(row)?)
 }
 
 pub(super) async fn record_event(

@@ -18,8 +18,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    commands::{apply_step, awaiting_again, step_note, transition},
-    find, relation,
+    commands::{Plan, apply_step, awaiting_again, step_note, transition},
+    relation,
     workflow::{Relation, Response, Step},
 };
 use crate::{
@@ -96,42 +96,46 @@ pub async fn escalate(
     input: Escalate,
 ) -> AppResult<Committed<escalation::Model>> {
     let reason = step_note(db, content, actor, "reason", &input.reason).await?;
-    let current = find(db, input.order_id).await?;
-    let community = organisation::get_community(db, current.community_id).await?;
-    let street = organisation::get_street(db, community.street_id).await?;
     let department = departments::get(db, input.department_id).await?;
-    // Checked once the state machine has agreed that the caller may escalate it at all.
-    let fits = department_fits(&department, input.to, &street);
     let now = Utc::now();
-    let due = now + deadline(input.to, current.urgency);
-    let changes = order::ActiveModel {
-        // Whoever had it is off it while the department works.
-        assignee_id: Set(None),
-        taker_id: Set(None),
-        ..with_department(department.id, input.to, street.id, due)
-    };
     let hop_reason = reason.text().to_owned();
+    let to = input.to;
     let applied = transition(
         db,
         actor,
         input.order_id,
         Step::Escalate,
         Some(reason),
-        changes,
-        move |_, _| Box::pin(async move { fits }),
+        // The street is the one of the community the order is in now, under its lock.
+        move |txn, order| {
+            Box::pin(async move {
+                let community = organisation::get_community(txn, order.community_id).await?;
+                let street = organisation::get_street(txn, community.street_id).await?;
+                department_fits(&department, to, &street)?;
+                let due = now + deadline(to, order.urgency);
+                let changes = order::ActiveModel {
+                    // Whoever had it is off it while the department works.
+                    assignee_id: Set(None),
+                    taker_id: Set(None),
+                    ..with_department(department.id, to, street.id, due)
+                };
+                Ok(Plan::new(changes).then((street, department.id, due)))
+            })
+        },
     )
     .await?;
+    let (street, department_id, due) = &applied.then;
     let hop = open_hop(
         &applied.txn,
         &applied.order,
-        &street,
+        street,
         Hop {
             level: input.to,
-            department_id: department.id,
+            department_id: *department_id,
             reason: hop_reason,
             by: actor.id,
             at: now,
-            due,
+            due: *due,
         },
     )
     .await?;
@@ -217,45 +221,23 @@ pub async fn respond(
         .clear(db, actor, Scene::Comment, "note", note)
         .await?;
     let note_text = note.text().to_owned();
+    // Who a hop went to, and at which level, never changes: read once, outside.
     let hop = get(db, answer.escalation_id).await?;
-    let current = find(db, hop.order_id).await?;
     let now = Utc::now();
     let response = answer.response;
-    let mut pass_to = None;
-    let changes = match response {
-        Response::Accept | Response::Progress => Default::default(),
-        Response::Resolve => order::ActiveModel {
-            completed_at: Set(Some(now)),
-            completion_summary: Set(Some(note_text.clone())),
-            accepted_at: Set(current.accepted_at.or(Some(now))),
-            escalated_to_id: Set(None),
-            escalated_street_id: Set(None),
-            ..Default::default()
-        },
-        Response::Return => order::ActiveModel {
-            escalated_to_id: Set(None),
-            escalated_street_id: Set(None),
-            response_due_at: Set(awaiting_again(&current, now)),
-            ..Default::default()
-        },
-        Response::PassOn => {
-            let id = answer.pass_to.ok_or_else(|| {
-                AppError::bad_input("PASS_ON needs departmentId: the district department")
-            })?;
-            let department = departments::get(db, id).await?;
-            let street = organisation::get_street(db, hop.street_id).await?;
-            let due = now + deadline(EscalationLevel::District, current.urgency);
-            let changes = with_department(department.id, EscalationLevel::District, street.id, due);
-            pass_to = Some((department, street, due));
-            changes
+    let pass_to = match (response, answer.pass_to) {
+        (Response::PassOn, Some(id)) => Some((
+            departments::get(db, id).await?,
+            organisation::get_street(db, hop.street_id).await?,
+        )),
+        (Response::PassOn, None) => {
+            return Err(AppError::bad_input(
+                "PASS_ON needs departmentId: the district department",
+            ));
         }
+        (_, Some(_)) => return Err(AppError::bad_input("departmentId is only for PASS_ON")),
+        (_, None) => None,
     };
-    if answer.pass_to.is_some() && response != Response::PassOn {
-        return Err(AppError::bad_input("departmentId is only for PASS_ON"));
-    }
-    let fits = pass_to.as_ref().map_or(Ok(()), |(department, street, _)| {
-        department_fits(department, EscalationLevel::District, street)
-    });
     let hop_id = hop.id;
     let level = hop.level;
     // Whether they may answer is settled by the hop they answer, not by where the order is
@@ -266,14 +248,15 @@ pub async fn respond(
         department: acts_for,
         ..relation(actor, order)
     };
+    let summary = note_text.clone();
     let applied = apply_step(
         db,
         actor,
         hop.order_id,
         Step::Respond(response),
         Some(note),
-        changes,
-        Box::new(move |txn, order| {
+        who,
+        move |txn, order| {
             Box::pin(async move {
                 let hop = get(txn, hop_id).await?;
                 if order.escalated_to_id != Some(hop.department_id) {
@@ -287,10 +270,32 @@ pub async fn respond(
                         "only a street passes an order on to the district",
                     ));
                 }
-                fits
+                let due = now + deadline(EscalationLevel::District, order.urgency);
+                let changes = match &pass_to {
+                    None if response == Response::Resolve => order::ActiveModel {
+                        completed_at: Set(Some(now)),
+                        completion_summary: Set(Some(summary)),
+                        accepted_at: Set(order.accepted_at.or(Some(now))),
+                        escalated_to_id: Set(None),
+                        escalated_street_id: Set(None),
+                        ..Default::default()
+                    },
+                    None if response == Response::Return => order::ActiveModel {
+                        escalated_to_id: Set(None),
+                        escalated_street_id: Set(None),
+                        response_due_at: Set(awaiting_again(order, now)),
+                        ..Default::default()
+                    },
+                    None => Default::default(),
+                    Some((department, street)) => {
+                        department_fits(department, EscalationLevel::District, street)?;
+                        with_department(department.id, EscalationLevel::District, street.id, due)
+                    }
+                };
+                Ok(Plan::new(changes)
+                    .then(pass_to.map(|(department, street)| (department, street, due))))
             })
-        }),
-        who,
+        },
     )
     .await?;
     let closing = |status| escalation::ActiveModel {
@@ -319,19 +324,19 @@ pub async fn respond(
             .exec(&applied.txn)
             .await?;
     }
-    let answered = match pass_to {
+    let answered = match &applied.then {
         Some((department, street, due)) => {
             open_hop(
                 &applied.txn,
                 &applied.order,
-                &street,
+                street,
                 Hop {
                     level: EscalationLevel::District,
                     department_id: department.id,
                     reason: note_text,
                     by: actor.id,
                     at: now,
-                    due,
+                    due: *due,
                 },
             )
             .await?
