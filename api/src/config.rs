@@ -75,6 +75,9 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// PostgreSQL connections per instance when `DATABASE_MAX_CONNECTIONS` is not set.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
 /// Field names are the environment variable names, lower-cased.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -177,7 +180,7 @@ impl Default for Settings {
             orders_per_resident_per_hour: 10,
             open_orders_per_resident: 20,
             login_rate_limit_per_ip: 120,
-            database_max_connections: crate::infra::db::DEFAULT_MAX_CONNECTIONS,
+            database_max_connections: DEFAULT_MAX_CONNECTIONS,
             hongfan_data_dir: "data".to_owned(),
             hongfan_public_url: None,
             storage_s3_bucket: None,

@@ -20,6 +20,7 @@ mod http_protocol;
 mod identity;
 mod inbox;
 mod jobs;
+mod layers;
 mod ledger_properties;
 mod merchants;
 mod observability;

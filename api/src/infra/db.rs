@@ -17,8 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// PostgreSQL connections per instance when `DATABASE_MAX_CONNECTIONS` is not set.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+use crate::config::DEFAULT_MAX_CONNECTIONS;
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     connect_with_pool(url, DEFAULT_MAX_CONNECTIONS).await
