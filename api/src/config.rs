@@ -30,6 +30,8 @@ const VARIABLES: &[&str] = &[
     "ADJUSTMENT_DAILY_CAP",
     "ORDERS_PER_RESIDENT_PER_HOUR",
     "OPEN_ORDERS_PER_RESIDENT",
+    "NO_SHOW_LIMIT",
+    "NO_SHOW_HOLD_DAYS",
     "WECHAT_SUBSCRIBE_TEMPLATES",
     "DELIVERY_INTERVAL_SECONDS",
     "CONTENT_CHECK_FAIL_OPEN",
@@ -122,6 +124,11 @@ pub struct Settings {
     pub orders_per_resident_per_hour: u64,
     /// Orders one resident may have open at once; those STAFF placed for them count apart.
     pub open_orders_per_resident: u64,
+    /// No-shows at a community's activities (within 90 days) that hold back someone's
+    /// sign-ups there.
+    pub no_show_limit: usize,
+    /// How long such a hold lasts after the last no-show, unless STAFF lift it.
+    pub no_show_hold_days: i64,
     /// Logins per minute from one client address.
     pub login_rate_limit_per_ip: u64,
     /// PostgreSQL connections per instance.
@@ -179,6 +186,8 @@ impl Default for Settings {
             adjustment_daily_cap: 1_000,
             orders_per_resident_per_hour: 10,
             open_orders_per_resident: 20,
+            no_show_limit: 3,
+            no_show_hold_days: 30,
             login_rate_limit_per_ip: 120,
             database_max_connections: DEFAULT_MAX_CONNECTIONS,
             hongfan_data_dir: "data".to_owned(),
@@ -297,6 +306,12 @@ impl Settings {
         }
         if self.orders_per_resident_per_hour == 0 {
             return Err(invalid("ORDERS_PER_RESIDENT_PER_HOUR", "must be positive"));
+        }
+        if self.no_show_limit == 0 {
+            return Err(invalid("NO_SHOW_LIMIT", "must be positive"));
+        }
+        if !(1..=365).contains(&self.no_show_hold_days) {
+            return Err(invalid("NO_SHOW_HOLD_DAYS", "must be 1 to 365"));
         }
         if self.open_orders_per_resident == 0 {
             return Err(invalid("OPEN_ORDERS_PER_RESIDENT", "must be positive"));

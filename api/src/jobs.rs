@@ -12,7 +12,7 @@ use crate::{
     merchants::redemptions,
     notify::delivery,
     orders::alerts,
-    points::{activities, expiry},
+    points::{activities, attendance, expiry},
     state::AppState,
     wishes,
 };
@@ -33,10 +33,12 @@ pub enum Job {
     RedemptionExpiry,
     /// Closes and seals the topics whose voting time is over.
     TopicClose,
+    /// Marks NO_SHOW the sign-ups of activities that ended without a check-in.
+    NoShows,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::Delivery,
         Job::ActivityReminders,
         Job::OrderAlerts,
@@ -44,6 +46,7 @@ impl Job {
         Job::PointsExpiry,
         Job::RedemptionExpiry,
         Job::TopicClose,
+        Job::NoShows,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Job {
             Job::PointsExpiry => "points-expiry",
             Job::RedemptionExpiry => "redemption-expiry",
             Job::TopicClose => "topic-close",
+            Job::NoShows => "activity-no-shows",
         }
     }
 
@@ -65,7 +69,7 @@ impl Job {
     fn period(self, delivery: Duration) -> Duration {
         match self {
             Job::Delivery => delivery,
-            Job::ActivityReminders | Job::WishExpiry => Duration::from_secs(600),
+            Job::ActivityReminders | Job::WishExpiry | Job::NoShows => Duration::from_secs(600),
             Job::OrderAlerts | Job::RedemptionExpiry | Job::TopicClose => Duration::from_secs(60),
             // Expiry is keyed once per resident and year: hourly runs catch the new year soon
             // after it turns, and each costs one grouped query when nothing is due.
@@ -100,6 +104,7 @@ impl Job {
                 state.dispatcher.settle(expired).await as u64
             }
             Job::TopicClose => consultations::close_due(db, now).await?,
+            Job::NoShows => attendance::mark_no_shows(db, now).await?,
         })
     }
 }

@@ -10,13 +10,13 @@ use crate::{
         users::{self, ProfileInput},
     },
     infra::db::begin_write,
-    merchants::geo::Point,
     notify::{Committed, DomainEvent, Events},
     orders::categories::{self, CategoryInput},
     organisation::{
         self, NewCommunity,
         departments::{self, Seat},
     },
+    values::geo::Point,
 };
 
 /// (code, name, response time in minutes)

@@ -29,7 +29,7 @@ use crate::{
     notify::EventBus,
     notify::delivery::Sender,
     orders::{PlacingLimits, PoolCache, categories::Catalog},
-    points::certificates::CertificateDesk,
+    points::{attendance::NoShowPolicy, certificates::CertificateDesk},
     state::AppState,
 };
 
@@ -132,6 +132,10 @@ impl Application {
             placing: PlacingLimits {
                 per_hour: settings.orders_per_resident_per_hour,
                 open: settings.open_orders_per_resident,
+            },
+            no_shows: NoShowPolicy {
+                limit: settings.no_show_limit,
+                hold: chrono::Duration::days(settings.no_show_hold_days),
             },
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
             dispatcher: Dispatcher::new(store.clone(), bus),

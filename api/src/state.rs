@@ -15,7 +15,7 @@ use crate::{
     notify::Dispatcher,
     notify::delivery::Sender,
     orders::{PlacingLimits, PoolCache, categories::Catalog},
-    points::certificates::CertificateDesk,
+    points::{attendance::NoShowPolicy, certificates::CertificateDesk},
 };
 
 /// What resolvers and handlers share.
@@ -27,6 +27,7 @@ pub struct AppState {
     pub order_minutes_cap: i32,
     pub adjustment_daily_cap: i64,
     pub placing: PlacingLimits,
+    pub no_shows: NoShowPolicy,
     pub redemption_valid_for: chrono::Duration,
     pub dispatcher: Dispatcher,
     /// How inbox messages leave the app (WeChat, or the log in development).

@@ -84,6 +84,9 @@ pub enum SignupStatus {
     SignedUp,
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
+    /// Signed up, not checked in by the end of the activity.
+    #[sea_orm(string_value = "NO_SHOW")]
+    NoShow,
 }
 
 #[derive(

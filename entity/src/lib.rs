@@ -43,6 +43,7 @@ pub mod service_category;
 pub mod service_certificate;
 pub mod service_record;
 pub mod settlement_rate;
+pub mod signup_hold_lift;
 pub mod street;
 pub mod subscribe_consent;
 pub mod topic;

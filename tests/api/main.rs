@@ -1,6 +1,7 @@
 //! Integration tests through the real HTTP endpoint. One binary for all of them: each test
 //! binary links the whole stack.
 mod assessment;
+mod attendance;
 mod authorization;
 mod caching;
 mod certificates;

@@ -15,11 +15,11 @@ use crate::{
     identity,
     merchants::{
         self, MerchantApplication, MerchantFilter,
-        geo::Point,
         offers::{self, OfferFilter, OfferInput},
         redemptions::{self, RedemptionFilter},
     },
     pagination::PageRequest,
+    values::geo::Point,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -5,8 +5,8 @@ use entity::{community, district, grid, street};
 use super::{actor, identity::User, load_community, load_user, parse_id, settle, state, to_id};
 use crate::{
     infra::cache::{self, Namespace},
-    merchants::geo::Point,
     organisation::{self, CommunityChanges, GridChanges, NewCommunity},
+    values::geo::Point,
 };
 
 pub struct Community(pub community::Model);

@@ -17,14 +17,15 @@ use super::{
     parse_id, settle, state, to_id,
 };
 use crate::{
+    error::AppError,
     pagination::PageRequest,
     points::{
         self,
         activities::{self, Attendance, NewActivity, When},
         adjustments::{self, Correction},
-        expiry, gifts, notices, objections, records, rules,
+        attendance, expiry, gifts, notices, objections, records, rules,
     },
-    values::Month,
+    values::{Month, geo::Point},
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -32,6 +33,8 @@ use crate::{
 pub enum SignupStatus {
     SignedUp,
     Cancelled,
+    /// Signed up, not checked in by the end of the activity.
+    NoShow,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -142,6 +145,17 @@ impl Activity {
     async fn points_per_hour_override(&self) -> Option<i32> {
         self.0.points_per_hour_override
     }
+    /// Where check-in happens, when it happens on site.
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude
+    }
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude
+    }
+    /// Volunteers checking themselves in must be this close to (latitude, longitude).
+    async fn check_in_radius_meters(&self) -> Option<i32> {
+        self.0.check_in_radius_meters
+    }
     /// Your sign-up, if any.
     async fn my_sign_up(&self, ctx: &Context<'_>) -> Result<Option<ActivitySignUp>> {
         let actor = actor(ctx).await?;
@@ -151,6 +165,14 @@ impl Activity {
 }
 
 pub struct ActivitySignUp(activity_signup::Model);
+
+/// A hold on someone's sign-ups, lifted by STAFF.
+#[derive(SimpleObject)]
+pub struct SignupHoldLift {
+    user_id: ID,
+    reason: String,
+    lifted_at: DateTime<Utc>,
+}
 
 #[Object]
 impl ActivitySignUp {
@@ -448,6 +470,11 @@ pub struct CreateActivityInput {
     ends_at: DateTime<Utc>,
     capacity: i32,
     points_per_hour_override: Option<i32>,
+    /// With longitude and checkInRadiusMeters (20–5000): volunteers check themselves in
+    /// only within that many meters of this place.
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    check_in_radius_meters: Option<i32>,
 }
 
 /// Someone a giver may give points to, and who confirmed it.
@@ -569,6 +596,21 @@ impl PointsQuery {
         actor(ctx).await?;
         let id = parse_id("id", &id)?;
         Ok(Activity(activities::get(&state(ctx)?.db, id).await?))
+    }
+
+    /// Until when repeated no-shows hold back sign-ups in the community: yours, or (STAFF)
+    /// someone's with userId; null when they may sign up.
+    async fn signup_hold(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        user_id: Option<ID>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let user_id = user_id.map(|id| parse_id("userId", &id)).transpose()?;
+        let state = state(ctx)?;
+        Ok(attendance::hold_of(&state.db, state.no_shows, actor, community_id, user_id).await?)
     }
 
     /// STAFF: a link (valid 15 minutes) to the image of the activity's check-in 小程序码,
@@ -905,6 +947,22 @@ impl PointsMutation {
             ends_at: input.ends_at,
             capacity: input.capacity,
             points_per_hour_override: input.points_per_hour_override,
+            check_in_at: match (
+                input.latitude,
+                input.longitude,
+                input.check_in_radius_meters,
+            ) {
+                (Some(latitude), Some(longitude), Some(radius)) => {
+                    Some((Point::parse(latitude, longitude)?, radius))
+                }
+                (None, None, None) => None,
+                _ => {
+                    return Err(AppError::bad_input(
+                        "latitude, longitude and checkInRadiusMeters go together",
+                    )
+                    .into());
+                }
+            },
         };
         let state = state(ctx)?;
         Ok(Activity(
@@ -912,13 +970,44 @@ impl PointsMutation {
         ))
     }
 
-    /// Takes a place; CONFLICT when the activity is full.
+    /// Takes a place; CONFLICT when the activity is full, or while repeated no-shows hold
+    /// back the caller's sign-ups in its community (`signupHold`).
     async fn sign_up_activity(&self, ctx: &Context<'_>, activity_id: ID) -> Result<ActivitySignUp> {
         let actor = actor(ctx).await?;
         let id = parse_id("activityId", &activity_id)?;
+        let state = state(ctx)?;
         Ok(ActivitySignUp(
-            activities::sign_up(&state(ctx)?.db, actor, id).await?,
+            activities::sign_up(&state.db, state.no_shows, actor, id).await?,
         ))
+    }
+
+    /// STAFF: lift the hold repeated no-shows put on someone's sign-ups in the community;
+    /// their earlier no-shows stop counting.
+    async fn lift_signup_hold(
+        &self,
+        ctx: &Context<'_>,
+        community_id: ID,
+        user_id: ID,
+        reason: String,
+    ) -> Result<SignupHoldLift> {
+        let actor = actor(ctx).await?;
+        let community_id = parse_id("communityId", &community_id)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let state = state(ctx)?;
+        let lift = attendance::lift_hold(
+            &state.db,
+            &state.content,
+            actor,
+            community_id,
+            user_id,
+            reason,
+        )
+        .await?;
+        Ok(SignupHoldLift {
+            user_id: to_id(lift.user_id),
+            reason: lift.reason,
+            lifted_at: lift.created_at,
+        })
     }
 
     async fn cancel_sign_up(&self, ctx: &Context<'_>, activity_id: ID) -> Result<ActivitySignUp> {
@@ -929,14 +1018,22 @@ impl PointsMutation {
         ))
     }
 
-    /// Yourself, or (STAFF) someone else with userId.
+    /// Yourself, or (STAFF) someone else with userId. Checking yourself in to an activity
+    /// with a check-in radius needs where you are (wx.getLocation).
     async fn check_in(
         &self,
         ctx: &Context<'_>,
         activity_id: ID,
         user_id: Option<ID>,
+        latitude: Option<f64>,
+        longitude: Option<f64>,
     ) -> Result<ActivitySignUp> {
-        attendance(ctx, activity_id, user_id, Attendance::CheckIn).await
+        let here = match (latitude, longitude) {
+            (Some(latitude), Some(longitude)) => Some(Point::parse(latitude, longitude)?),
+            (None, None) => None,
+            _ => return Err(AppError::bad_input("latitude and longitude go together").into()),
+        };
+        attendance(ctx, activity_id, user_id, Attendance::CheckIn, here).await
     }
 
     async fn check_out(
@@ -945,7 +1042,7 @@ impl PointsMutation {
         activity_id: ID,
         user_id: Option<ID>,
     ) -> Result<ActivitySignUp> {
-        attendance(ctx, activity_id, user_id, Attendance::CheckOut).await
+        attendance(ctx, activity_id, user_id, Attendance::CheckOut, None).await
     }
 
     /// STAFF: turn someone's attendance into a CONFIRMED record and its points.
@@ -971,11 +1068,12 @@ async fn attendance(
     activity_id: ID,
     user_id: Option<ID>,
     step: Attendance,
+    here: Option<Point>,
 ) -> Result<ActivitySignUp> {
     let actor = actor(ctx).await?;
     let activity_id = parse_id("activityId", &activity_id)?;
     let user_id = user_id.map(|id| parse_id("userId", &id)).transpose()?;
-    let signup =
-        activities::record_attendance(&state(ctx)?.db, actor, activity_id, user_id, step).await?;
+    let db = &state(ctx)?.db;
+    let signup = activities::record_attendance(db, actor, activity_id, user_id, step, here).await?;
     Ok(ActivitySignUp(signup))
 }

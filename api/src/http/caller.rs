@@ -6,11 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 use axum::http::{HeaderMap, header};
 
 use crate::{
-    error::AppResult,
+    error::{AppError, AppResult},
+    identity::{Actor, actor_of},
     infra::{
         rate_limit::{self, Limit},
         shared_store::SharedStore,
     },
+    state::AppState,
 };
 
 /// The token of an `Authorization: Bearer <token>` value; the scheme in any case.
@@ -23,6 +25,21 @@ pub fn bearer(value: &str) -> Option<&str> {
 /// The bearer token of a request's `Authorization` header.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     bearer(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The signed-in caller of a plain HTTP route (a CSV export): an absent or invalid token is
+/// an error, never "anonymous".
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> AppResult<Actor> {
+    let token = bearer_token(headers)
+        .ok_or_else(|| AppError::Unauthenticated("send Authorization: Bearer <token>".into()))?;
+    let admission = state.sessions.authenticate(token).await?;
+    actor_of(
+        &state.db,
+        &state.store,
+        admission.caller.user_id,
+        &admission.roles,
+    )
+    .await
 }
 
 /// The address the outermost of `hops` trusted proxies appended to `X-Forwarded-For`: entries

@@ -15,7 +15,8 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use entity::{
-    merchant, offer, order, points_entry, redemption, service_category, service_record, user,
+    enums::SignupStatus, merchant, offer, order, points_entry, redemption, service_category,
+    service_record, user,
 };
 use futures::stream;
 use sea_orm::{
@@ -25,12 +26,12 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::caller::bearer_token;
+use super::caller::signed_in;
 use crate::{
     error::{AppError, AppResult, causes},
-    identity::{Actor, actor_of},
+    identity::Actor,
     organisation::{self, Area},
-    points::{assessment, rules},
+    points::{assessment, attendance, rules},
     state::AppState,
     values::mask_phone,
 };
@@ -238,16 +239,7 @@ async fn authorise(
     headers: &HeaderMap,
     query: &ExportQuery,
 ) -> AppResult<Reading> {
-    let token = bearer_token(headers)
-        .ok_or_else(|| AppError::Unauthenticated("send Authorization: Bearer <token>".into()))?;
-    let admission = state.sessions.authenticate(token).await?;
-    let actor = actor_of(
-        &state.db,
-        &state.store,
-        admission.caller.user_id,
-        &admission.roles,
-    )
-    .await?;
+    let actor = signed_in(state, headers).await?;
     let area = query.area()?;
     if !organisation::oversees(&actor, area) {
         return Err(AppError::forbidden(
@@ -265,6 +257,63 @@ async fn authorise(
         to: query.to,
         actor,
     })
+}
+
+/// `GET /exports/activities/{id}/roster.csv`: STAFF of the activity's community get its
+/// sign-ups with attendance (phones masked: a roster is printed and handed round).
+pub async fn roster(
+    State(state): State<AppState>,
+    Path(activity_id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Response {
+    let read = async {
+        let actor = signed_in(&state, &headers).await?;
+        attendance::roster(&state.db, &actor, activity_id).await
+    };
+    let (activity, lines) = match read.await {
+        Ok(roster) => roster,
+        Err(error) => return refusal(error),
+    };
+    let rows: Vec<Vec<String>> = lines
+        .into_iter()
+        .map(|line| {
+            vec![
+                line.name.unwrap_or_default(),
+                line.phone.unwrap_or_default(),
+                match line.status {
+                    SignupStatus::SignedUp => "已报名",
+                    SignupStatus::Cancelled => "已取消",
+                    SignupStatus::NoShow => "爽约",
+                }
+                .to_owned(),
+                time(Some(line.signed_up_at)),
+                time(line.checked_in_at),
+                time(line.checked_out_at),
+                line.confirmed_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header_row = [
+        "姓名",
+        "电话",
+        "状态",
+        "报名时间",
+        "签到时间",
+        "签退时间",
+        "确认时长（分钟）",
+    ];
+    let text = format!("\u{feff}{}\r\n{}", header_row.join(","), csv_lines(&rows));
+    let disposition = format!("attachment; filename=\"roster-{}.csv\"", activity.id);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 fn refusal(error: AppError) -> Response {

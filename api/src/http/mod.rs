@@ -81,6 +81,10 @@ pub fn router(routes: Routes) -> Router {
             "/exports/{file}",
             get(exports::export).with_state(state.clone()),
         )
+        .route(
+            "/exports/activities/{id}/roster.csv",
+            get(exports::roster).with_state(state.clone()),
+        )
         .nest(
             "/open311/v2",
             open311::routes(open311::Open311 {

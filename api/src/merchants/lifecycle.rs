@@ -10,8 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::geo::Point;
 use super::{get, get_as_community_staff, staff::add_staff_row};
+use crate::values::geo::Point;
 use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},

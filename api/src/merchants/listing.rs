@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::geo::{self, Point};
+use crate::values::geo::{self, Point};
 use crate::{
     error::{AppError, AppResult},
     infra::{

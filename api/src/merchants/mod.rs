@@ -1,7 +1,6 @@
 //! The merchant alliance (商圈服务联盟): merchants apply, community STAFF approve, suspend and
 //! award badges; owners add cashiers; residents find merchants near them.
 pub mod badges;
-pub mod geo;
 pub mod lifecycle;
 pub mod listing;
 pub mod offers;

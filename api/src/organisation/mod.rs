@@ -21,10 +21,10 @@ use crate::{
         roles::{delete_grant, insert_grant},
     },
     infra::db::begin_write,
-    merchants::geo::Point,
     notify::{Committed, DomainEvent, Events},
     points::rules::DEFAULT_POINTS_PER_HOUR,
     validate,
+    values::geo::Point,
 };
 
 /// Communities that take residents, by name.

@@ -23,7 +23,6 @@ use crate::{
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
-    merchants::geo::{Point, distance_meters},
     notify::Committed,
     orders::{
         PlacingLimits,
@@ -33,6 +32,7 @@ use crate::{
     organisation::get_grid,
     pagination::{Page, PageRequest, fetch_page},
     validate,
+    values::geo::{Point, distance_meters},
 };
 
 pub const MAX_CHECKLIST: usize = 20;
@@ -46,18 +46,6 @@ fn may_manage(actor: &Actor, community_id: Uuid) -> AppResult<()> {
         Err(AppError::forbidden(
             "STAFF of the community plan its patrols",
         ))
-    }
-}
-
-fn point_of(latitude: f64, longitude: f64) -> AppResult<Point> {
-    let point = Point {
-        latitude,
-        longitude,
-    };
-    if point.is_valid() {
-        Ok(point)
-    } else {
-        Err(AppError::bad_input("not a place on Earth"))
     }
 }
 
@@ -79,7 +67,7 @@ pub async fn add_point(
     let grid = get_grid(db, new.grid_id).await?;
     may_manage(actor, grid.community_id)?;
     let name = validate::text("name", &new.name, 1, 60)?;
-    point_of(new.latitude, new.longitude)?;
+    Point::parse(new.latitude, new.longitude)?;
     if !RADIUS_METERS.contains(&new.radius_meters) {
         return Err(AppError::bad_input(format!(
             "radiusMeters is between {} and {}",
@@ -343,8 +331,8 @@ pub async fn sign_off(
     if input.photo_keys.is_empty() {
         return Err(AppError::bad_input("a sign-off has a photo of the point"));
     }
-    let here = point_of(input.latitude, input.longitude)?;
-    let distance = distance_meters(here, point_of(point.latitude, point.longitude)?);
+    let here = Point::parse(input.latitude, input.longitude)?;
+    let distance = distance_meters(here, Point::parse(point.latitude, point.longitude)?);
     let reason = validate::optional_text("offSiteReason", input.off_site_reason.as_deref(), 200)?;
     on_site(distance, point.radius_meters, reason.as_deref())?;
     let reason = photos
@@ -438,7 +426,7 @@ pub async fn report_finding(
     {
         return Err(AppError::bad_input("this point is not on the patrol"));
     }
-    point_of(found.latitude, found.longitude)?;
+    Point::parse(found.latitude, found.longitude)?;
     let finding = Finding {
         community_id: task.community_id,
         grid_id: task.grid_id,

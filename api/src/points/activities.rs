@@ -1,4 +1,5 @@
-//! Volunteer activities (志愿活动): sign-up within capacity, check-in/out, confirmed attendance.
+//! Volunteer activities (志愿活动): sign-up within capacity (unless no-shows hold it back:
+//! `attendance`), check-in/out (on site when the activity says so), confirmed attendance.
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     activity, activity_signup,
@@ -14,7 +15,10 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::records::{self, MAX_RECORD_MINUTES, NewRecord};
+use super::{
+    attendance::{self, NoShowPolicy},
+    records::{self, MAX_RECORD_MINUTES, NewRecord},
+};
 use crate::{
     codes::{CodeFor, MiniProgramCodes},
     content::{ContentGuard, Scene},
@@ -26,6 +30,7 @@ use crate::{
     organisation,
     pagination::{Page, PageRequest, fetch_page},
     validate,
+    values::geo::{Point, distance_meters},
 };
 
 /// Volunteers are reminded of an activity once it starts within this long.
@@ -83,7 +88,13 @@ pub struct NewActivity {
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
     pub points_per_hour_override: Option<i32>,
+    /// Where check-in happens and within how many meters of it a volunteer checking
+    /// themselves in must be; `None`: anywhere (the poster's 小程序码 still brings them).
+    pub check_in_at: Option<(Point, i32)>,
 }
+
+/// How close to an activity's place check-in may require, in meters.
+const CHECK_IN_RADIUS: std::ops::RangeInclusive<i32> = 20..=5000;
 
 pub async fn create(
     db: &DatabaseConnection,
@@ -111,6 +122,15 @@ pub async fn create(
             "pointsPerHourOverride must be between 1 and 1000",
         ));
     }
+    if let Some((_, radius)) = new.check_in_at
+        && !CHECK_IN_RADIUS.contains(&radius)
+    {
+        return Err(AppError::bad_input(format!(
+            "checkInRadiusMeters is between {} and {}",
+            CHECK_IN_RADIUS.start(),
+            CHECK_IN_RADIUS.end()
+        )));
+    }
     let texts = [
         ("title", validate::text("title", &new.title, 1, 100)?),
         (
@@ -132,6 +152,9 @@ pub async fn create(
         capacity: Set(new.capacity),
         signed_up: Set(0),
         points_per_hour_override: Set(new.points_per_hour_override),
+        latitude: Set(new.check_in_at.map(|(place, _)| place.latitude)),
+        longitude: Set(new.check_in_at.map(|(place, _)| place.longitude)),
+        check_in_radius_meters: Set(new.check_in_at.map(|(_, radius)| radius)),
         created_by: Set(actor.id),
         created_at: Set(Utc::now()),
     }
@@ -162,13 +185,20 @@ pub async fn signup_of(
 
 pub async fn sign_up(
     db: &DatabaseConnection,
+    no_shows: NoShowPolicy,
     actor: &Actor,
     activity_id: Uuid,
 ) -> AppResult<activity_signup::Model> {
     let txn = begin_write(db).await?;
     let activity = get(&txn, activity_id).await?;
-    if activity.ends_at <= Utc::now() {
+    let now = Utc::now();
+    if activity.ends_at <= now {
         return Err(AppError::conflict("this activity is over"));
+    }
+    if let Some(until) =
+        attendance::held_until(&txn, no_shows, actor.id, activity.community_id, now).await?
+    {
+        return Err(attendance::held(no_shows, until));
     }
     let existing = signup_of(&txn, activity_id, actor.id).await?;
     if existing
@@ -264,13 +294,15 @@ pub enum Attendance {
     CheckOut,
 }
 
-/// Checks the participant in or out; `participant` other than the actor needs STAFF.
+/// Checks the participant in or out; `participant` other than the actor needs STAFF. Someone
+/// checking themselves in to an activity with a check-in radius must be `here`, within it.
 pub async fn record_attendance(
     db: &DatabaseConnection,
     actor: &Actor,
     activity_id: Uuid,
     participant: Option<Uuid>,
     step: Attendance,
+    here: Option<Point>,
 ) -> AppResult<activity_signup::Model> {
     let txn = begin_write(db).await?;
     let activity = get(&txn, activity_id).await?;
@@ -285,6 +317,12 @@ pub async fn record_attendance(
         return Err(AppError::conflict(
             "check-in opens one hour before the activity starts",
         ));
+    }
+    if step == Attendance::CheckIn && now >= activity.ends_at {
+        return Err(AppError::conflict("this activity is over"));
+    }
+    if step == Attendance::CheckIn && participant == actor.id {
+        on_site(&activity, here)?;
     }
     let signup = signup_of(&txn, activity_id, participant)
         .await?
@@ -307,6 +345,27 @@ pub async fn record_attendance(
     let signup = change.update(&txn).await?;
     txn.commit().await?;
     Ok(signup)
+}
+
+/// Whether a volunteer `here` may check themselves in to `activity`.
+fn on_site(activity: &activity::Model, here: Option<Point>) -> AppResult<()> {
+    let (Some(latitude), Some(longitude), Some(radius)) = (
+        activity.latitude,
+        activity.longitude,
+        activity.check_in_radius_meters,
+    ) else {
+        return Ok(());
+    };
+    let here = here.ok_or_else(|| {
+        AppError::bad_input("this activity checks in on site: send your location")
+    })?;
+    let distance = distance_meters(here, Point::parse(latitude, longitude)?);
+    if distance > f64::from(radius) {
+        return Err(AppError::bad_input(format!(
+            "you are {distance:.0} m from the activity (check-in is within {radius} m of it)"
+        )));
+    }
+    Ok(())
 }
 
 /// STAFF: the 小程序码 volunteers scan at the activity to check in.
@@ -350,10 +409,16 @@ pub async fn confirm_attendance(
             "you cannot confirm your own attendance: another STAFF member must",
         ));
     }
-    signup_of(&txn, activity_id, participant)
+    let signup = signup_of(&txn, activity_id, participant)
         .await?
-        .filter(|s| s.status == SignupStatus::SignedUp)
+        .filter(|s| matches!(s.status, SignupStatus::SignedUp | SignupStatus::NoShow))
         .ok_or_else(|| AppError::bad_input("this person is not signed up for the activity"))?;
+    if signup.status == SignupStatus::NoShow {
+        // They came without checking in: STAFF's word corrects the no-show.
+        let mut corrected: activity_signup::ActiveModel = signup.into();
+        corrected.status = Set(SignupStatus::SignedUp);
+        corrected.update(&txn).await?;
+    }
     let already = service_record::Entity::find()
         .filter(service_record::Column::ActivityId.eq(activity_id))
         .filter(service_record::Column::UserId.eq(participant))

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod adjustments;
 pub mod assessment;
+pub mod attendance;
 pub mod certificate_pdf;
 pub mod certificates;
 pub mod deeds;

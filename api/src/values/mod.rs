@@ -1,6 +1,7 @@
-//! Values parsed once where input arrives, then passed typed: phones, skills, and China-time
-//! days, months and years.
+//! Values parsed once where input arrives, then passed typed: phones, skills, places on the
+//! Earth, and China-time days, months and years.
 pub mod china_time;
+pub mod geo;
 mod month;
 mod phone;
 mod skills;

@@ -1,4 +1,6 @@
-//! Distances on the Earth's surface, for "merchants near me".
+//! Places on the Earth and the distances between them: merchants near me, patrol points,
+//! activities' check-in.
+use crate::error::{AppError, AppResult};
 
 const EARTH_RADIUS_METERS: f64 = 6_371_008.8;
 /// A little under the true ~111.2 km, so the box errs on the large side.
@@ -11,6 +13,19 @@ pub struct Point {
 }
 
 impl Point {
+    /// A place as the mini-program sends it (wx.getLocation), refused when it is none.
+    pub fn parse(latitude: f64, longitude: f64) -> AppResult<Point> {
+        let point = Point {
+            latitude,
+            longitude,
+        };
+        if point.is_valid() {
+            Ok(point)
+        } else {
+            Err(AppError::bad_input("not a place on Earth"))
+        }
+    }
+
     pub fn is_valid(self) -> bool {
         (-90.0..=90.0).contains(&self.latitude) && (-180.0..=180.0).contains(&self.longitude)
     }
