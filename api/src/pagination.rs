@@ -2,8 +2,8 @@
 //! the cursor is the last id seen. Pages stay fast however deep the list is.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
-    Select, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -161,4 +161,35 @@ mod tests {
         let values = statement.values.expect("the cursor is a bound value").0;
         assert_eq!(values, vec![after.into()]);
     }
+}
+
+/// What an export reads: the rows of some communities created in `[from, to)`, oldest first
+/// in pages of `EXPORT_PAGE` after the last id seen.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub communities: Vec<Uuid>,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+}
+
+/// Rows an export reads per round trip while streaming.
+pub const EXPORT_PAGE: u64 = 500;
+
+/// The next `EXPORT_PAGE` rows of `select` after `after`, oldest first by `id_column`; a full
+/// page means more may follow.
+pub async fn export_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    id_column: E::Column,
+    after: Option<Uuid>,
+) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut select = select.order_by_asc(id_column).limit(EXPORT_PAGE);
+    if let Some(after) = after {
+        select = select.filter(id_column.gt(after));
+    }
+    Ok(select.all(db).await?)
 }

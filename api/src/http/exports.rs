@@ -14,30 +14,24 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use entity::{
-    enums::SignupStatus, merchant, offer, order, points_entry, redemption, service_category,
-    service_record, user,
-};
+use entity::{enums::SignupStatus, user};
 use futures::stream;
-use sea_orm::{
-    ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, sea_query::Query as SqlQuery,
-};
+use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::caller::signed_in;
 use crate::{
     error::{AppError, AppResult, causes},
-    identity::Actor,
+    identity::{Actor, users},
+    merchants::redemptions,
+    orders,
     organisation::{self, Area},
-    points::{assessment, attendance, rules},
+    pagination::{EXPORT_PAGE, Span},
+    points::{assessment, attendance, ledger, records, rules},
     state::AppState,
     values::mask_phone,
 };
-
-/// Rows read per round trip while streaming.
-const PAGE: u64 = 500;
 
 /// What can be exported.
 #[derive(Debug, Clone, Copy)]
@@ -169,11 +163,9 @@ impl ExportQuery {
     }
 }
 
-/// What one export reads: its area's communities, its period, and who asks.
+/// What one export reads (its area's communities and its period), and who asks.
 struct Reading {
-    communities: Vec<Uuid>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    span: Span,
     actor: Actor,
 }
 
@@ -252,9 +244,11 @@ async fn authorise(
         ));
     }
     Ok(Reading {
-        communities: organisation::communities_in(&state.db, area).await?,
-        from: query.from,
-        to: query.to,
+        span: Span {
+            communities: organisation::communities_in(&state.db, area).await?,
+            from: query.from,
+            to: query.to,
+        },
         actor,
     })
 }
@@ -320,39 +314,11 @@ fn refusal(error: AppError) -> Response {
     (error.http_status(), error.to_string()).into_response()
 }
 
-/// The next page of `select` in id order, and the id to continue from when it was full.
-async fn next_page<E: EntityTrait>(
-    db: &DatabaseConnection,
-    select: Select<E>,
-    id: E::Column,
-    after: Option<Uuid>,
-    id_of: impl Fn(&E::Model) -> Uuid,
-) -> AppResult<(Vec<E::Model>, Option<Uuid>)> {
-    let mut select = select.order_by_asc(id).limit(PAGE);
-    if let Some(after) = after {
-        select = select.filter(id.gt(after));
-    }
-    let rows = select.all(db).await?;
-    let next = (rows.len() as u64 == PAGE)
-        .then(|| rows.last().map(&id_of))
-        .flatten();
-    Ok((rows, next))
-}
-
-/// The people these rows name, by id.
-async fn people(
-    db: &DatabaseConnection,
-    mut ids: Vec<Uuid>,
-) -> AppResult<HashMap<Uuid, user::Model>> {
-    ids.sort();
-    ids.dedup();
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect())
+/// The id to continue from after `rows`, when they filled a page.
+fn next_after<T>(rows: &[T], id_of: impl Fn(&T) -> Uuid) -> Option<Uuid> {
+    (rows.len() as u64 == EXPORT_PAGE)
+        .then(|| rows.last().map(id_of))
+        .flatten()
 }
 
 fn name_of(people: &HashMap<Uuid, user::Model>, id: Option<Uuid>) -> String {
@@ -365,38 +331,21 @@ fn time(at: Option<DateTime<Utc>>) -> String {
     at.map(|at| at.to_rfc3339()).unwrap_or_default()
 }
 
-async fn community_names(db: &DatabaseConnection) -> AppResult<HashMap<Uuid, String>> {
-    Ok(entity::community::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
-}
-
 async fn order_rows(
     db: &DatabaseConnection,
     reading: &Reading,
     after: Option<Uuid>,
 ) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
-    let select = order::Entity::find()
-        .filter(order::Column::CommunityId.is_in(reading.communities.iter().copied()))
-        .filter(order::Column::CreatedAt.gte(reading.from))
-        .filter(order::Column::CreatedAt.lt(reading.to));
-    let (orders, next) = next_page(db, select, order::Column::Id, after, |o| o.id).await?;
-    let named = orders
+    let orders = orders::queries::exported(db, &reading.span, after).await?;
+    let next = next_after(&orders, |o| o.id);
+    let named: Vec<Uuid> = orders
         .iter()
         .flat_map(|o| [Some(o.requester_id), o.taker_id])
         .flatten()
         .collect();
-    let people = people(db, named).await?;
-    let categories: HashMap<Uuid, String> = service_category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let communities = community_names(db).await?;
+    let people = users::by_ids(db, named).await?;
+    let categories = orders::categories::names(db).await?;
+    let communities = organisation::community_names(db).await?;
     let rows = orders
         .iter()
         .map(|order| {
@@ -439,14 +388,10 @@ async fn record_rows(
     reading: &Reading,
     after: Option<Uuid>,
 ) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
-    let select = service_record::Entity::find()
-        .filter(service_record::Column::CommunityId.is_in(reading.communities.iter().copied()))
-        .filter(service_record::Column::CreatedAt.gte(reading.from))
-        .filter(service_record::Column::CreatedAt.lt(reading.to));
-    let (records, next) =
-        next_page(db, select, service_record::Column::Id, after, |r| r.id).await?;
-    let people = people(db, records.iter().map(|r| r.user_id).collect()).await?;
-    let communities = community_names(db).await?;
+    let records = records::exported(db, &reading.span, after).await?;
+    let next = next_after(&records, |r| r.id);
+    let people = users::by_ids(db, records.iter().map(|r| r.user_id).collect::<Vec<_>>()).await?;
+    let communities = organisation::community_names(db).await?;
     let rows = records
         .iter()
         .map(|record| {
@@ -480,17 +425,9 @@ async fn ledger_rows(
     reading: &Reading,
     after: Option<Uuid>,
 ) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
-    let residents = SqlQuery::select()
-        .column(user::Column::Id)
-        .from(user::Entity)
-        .and_where(user::Column::CommunityId.is_in(reading.communities.iter().copied()))
-        .to_owned();
-    let select = points_entry::Entity::find()
-        .filter(points_entry::Column::UserId.in_subquery(residents))
-        .filter(points_entry::Column::CreatedAt.gte(reading.from))
-        .filter(points_entry::Column::CreatedAt.lt(reading.to));
-    let (entries, next) = next_page(db, select, points_entry::Column::Id, after, |e| e.id).await?;
-    let people = people(db, entries.iter().map(|e| e.user_id).collect()).await?;
+    let entries = ledger::exported(db, &reading.span, after).await?;
+    let next = next_after(&entries, |e| e.id);
+    let people = users::by_ids(db, entries.iter().map(|e| e.user_id).collect::<Vec<_>>()).await?;
     let rows = entries
         .iter()
         .map(|entry| {
@@ -521,27 +458,17 @@ async fn redemption_rows(
     reading: &Reading,
     after: Option<Uuid>,
 ) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
-    let merchants: HashMap<Uuid, merchant::Model> = merchant::Entity::find()
-        .filter(merchant::Column::CommunityId.is_in(reading.communities.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    let select = redemption::Entity::find()
-        .filter(redemption::Column::MerchantId.is_in(merchants.keys().copied()))
-        .filter(redemption::Column::CreatedAt.gte(reading.from))
-        .filter(redemption::Column::CreatedAt.lt(reading.to));
-    let (redemptions, next) =
-        next_page(db, select, redemption::Column::Id, after, |r| r.id).await?;
-    let people = people(db, redemptions.iter().map(|r| r.user_id).collect()).await?;
-    let offers: HashMap<Uuid, String> = offer::Entity::find()
-        .filter(offer::Column::Id.is_in(redemptions.iter().map(|r| r.offer_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.title))
-        .collect();
+    let redemptions::Exported {
+        redemptions,
+        merchants,
+        offers,
+    } = redemptions::exported(db, &reading.span, after).await?;
+    let next = next_after(&redemptions, |r| r.id);
+    let people = users::by_ids(
+        db,
+        redemptions.iter().map(|r| r.user_id).collect::<Vec<_>>(),
+    )
+    .await?;
     let rows = redemptions
         .iter()
         .map(|redemption| {
@@ -580,11 +507,11 @@ async fn assessment_rows(
     if after.is_some() {
         return Ok((Vec::new(), None));
     }
-    let communities = community_names(db).await?;
+    let communities = organisation::community_names(db).await?;
     let mut rows = Vec::new();
-    for community_id in &reading.communities {
+    for community_id in &reading.span.communities {
         let (_, members) =
-            assessment::assess(db, *community_id, (reading.from, reading.to)).await?;
+            assessment::assess(db, *community_id, (reading.span.from, reading.span.to)).await?;
         for member in members {
             let record = member.record;
             rows.push(vec![

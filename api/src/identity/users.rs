@@ -32,6 +32,23 @@ pub async fn get_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Mo
         .ok_or(AppError::NotFound("user"))
 }
 
+/// The users these ids name, by id (an export's people).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, user::Model>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
 /// The account of `community` with this phone, if exactly one has it.
 pub async fn find_by_phone(
     db: &impl ConnectionTrait,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{EntryKind, MerchantStatus, RedemptionStatus},
-    offer, redemption,
+    merchant, offer, redemption,
 };
 use rand::Rng;
 use sea_orm::{
@@ -28,7 +28,7 @@ use crate::{
     infra::db::{begin_write, sum_i64},
     infra::shared_store::SharedStore,
     notify::{Committed, DomainEvent, Events},
-    pagination::{Page, PageRequest, fetch_page},
+    pagination::{Page, PageRequest, Span, export_page, fetch_page},
     points::ledger::{self, Posting},
     validate,
 };
@@ -472,5 +472,47 @@ pub async fn settlement(
     Ok(Settlement {
         verified_count: count,
         verified_points: points.unwrap_or(0),
+    })
+}
+
+/// A page of the redemptions made in `span` at its communities' merchants (an export), with
+/// those merchants and the titles of the offers redeemed.
+pub struct Exported {
+    pub redemptions: Vec<redemption::Model>,
+    pub merchants: std::collections::HashMap<Uuid, merchant::Model>,
+    pub offers: std::collections::HashMap<Uuid, String>,
+}
+
+pub async fn exported(
+    db: &DatabaseConnection,
+    span: &Span,
+    after: Option<Uuid>,
+) -> AppResult<Exported> {
+    let merchants: std::collections::HashMap<Uuid, merchant::Model> = merchant::Entity::find()
+        .filter(merchant::Column::CommunityId.is_in(span.communities.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let select = redemption::Entity::find()
+        .filter(redemption::Column::MerchantId.is_in(merchants.keys().copied()))
+        .filter(redemption::Column::CreatedAt.gte(span.from))
+        .filter(redemption::Column::CreatedAt.lt(span.to));
+    let redemptions = export_page(db, select, redemption::Column::Id, after).await?;
+    let offers = offer::Entity::find()
+        .select_only()
+        .column(offer::Column::Id)
+        .column(offer::Column::Title)
+        .filter(offer::Column::Id.is_in(redemptions.iter().map(|r| r.offer_id)))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Exported {
+        redemptions,
+        merchants,
+        offers,
     })
 }

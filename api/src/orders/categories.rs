@@ -9,7 +9,7 @@ use chrono::Utc;
 use entity::service_category;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -80,6 +80,21 @@ impl Catalog {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(category.id, (category.clone(), Instant::now()));
     }
+}
+
+/// Every category's name, by id.
+pub async fn names(
+    db: &impl ConnectionTrait,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    Ok(service_category::Entity::find()
+        .select_only()
+        .column(service_category::Column::Id)
+        .column(service_category::Column::Name)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The categories residents may order, or all of them (retired ones too).

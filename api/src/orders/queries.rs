@@ -24,7 +24,7 @@ use crate::{
         rows::{self, FromRow},
     },
     organisation,
-    pagination::{Page, PageRequest, page_statement},
+    pagination::{Page, PageRequest, Span, export_page, page_statement},
 };
 
 /// Most steps `events` lists, so that an order inside a list costs a bounded amount.
@@ -291,4 +291,17 @@ pub async fn my_tasks(
 ) -> AppResult<OrderPage> {
     let scope = Condition::all().add(Expr::cust(TASK_MEMBER).eq(actor.id));
     list(db, scope, filter, page, reads).await
+}
+
+/// A page of the orders placed in `span` (an export).
+pub async fn exported(
+    db: &DatabaseConnection,
+    span: &Span,
+    after: Option<Uuid>,
+) -> AppResult<Vec<order::Model>> {
+    let select = order::Entity::find()
+        .filter(order::Column::CommunityId.is_in(span.communities.iter().copied()))
+        .filter(order::Column::CreatedAt.gte(span.from))
+        .filter(order::Column::CreatedAt.lt(span.to));
+    export_page(db, select, order::Column::Id, after).await
 }

@@ -131,6 +131,21 @@ pub fn oversees(actor: &Actor, area: Area) -> bool {
     }
 }
 
+/// Every community's name, by id.
+pub async fn community_names(
+    db: &impl ConnectionTrait,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    Ok(community::Entity::find()
+        .select_only()
+        .column(community::Column::Id)
+        .column(community::Column::Name)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// The communities in an area, archived ones included (their history counts).
 pub async fn communities_in(db: &impl ConnectionTrait, area: Area) -> AppResult<Vec<Uuid>> {
     let select = community::Entity::find()

@@ -19,7 +19,7 @@ use super::activities;
 use crate::{
     content::{ContentGuard, Scene},
     error::{AppError, AppResult},
-    identity::Actor,
+    identity::{Actor, users},
     values::{china_time, mask_phone},
 };
 
@@ -222,13 +222,7 @@ pub async fn roster(
         .order_by_asc(activity_signup::Column::Id)
         .all(db)
         .await?;
-    let people: std::collections::HashMap<Uuid, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(signups.iter().map(|s| s.user_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let people = users::by_ids(db, signups.iter().map(|s| s.user_id).collect::<Vec<_>>()).await?;
     let minutes: std::collections::HashMap<Uuid, i32> = service_record::Entity::find()
         .select_only()
         .column(service_record::Column::UserId)

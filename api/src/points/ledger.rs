@@ -2,16 +2,19 @@
 //! account's balance and appends the entry recording it in the caller's transaction, so the
 //! balance is always the `balance_after` of the latest entry and the sum of all entries.
 use chrono::Utc;
-use entity::{enums::EntryKind, points_account, points_entry};
+use entity::{enums::EntryKind, points_account, points_entry, user};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    pagination::{Span, export_page},
+};
 
 pub struct Posting {
     pub user_id: Uuid,
@@ -102,4 +105,23 @@ pub async fn post(txn: &impl ConnectionTrait, posting: Posting) -> AppResult<poi
     }
     .insert(txn)
     .await?)
+}
+
+/// A page of the entries posted in `span` to the people who live in its communities (an
+/// export).
+pub async fn exported(
+    db: &impl ConnectionTrait,
+    span: &Span,
+    after: Option<Uuid>,
+) -> AppResult<Vec<points_entry::Model>> {
+    let residents = Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::CommunityId.is_in(span.communities.iter().copied()))
+        .to_owned();
+    let select = points_entry::Entity::find()
+        .filter(points_entry::Column::UserId.in_subquery(residents))
+        .filter(points_entry::Column::CreatedAt.gte(span.from))
+        .filter(points_entry::Column::CreatedAt.lt(span.to));
+    export_page(db, select, points_entry::Column::Id, after).await
 }

@@ -21,7 +21,7 @@ use crate::{
     identity::Actor,
     infra::db::begin_write,
     organisation,
-    pagination::{Page, PageRequest, fetch_page},
+    pagination::{Page, PageRequest, Span, export_page, fetch_page},
     validate,
 };
 
@@ -369,4 +369,17 @@ pub async fn pending(
         .filter(service_record::Column::CommunityId.eq(community_id))
         .filter(service_record::Column::Status.eq(RecordStatus::Pending));
     fetch_page(db, select, service_record::Column::Id, page).await
+}
+
+/// A page of the service records made in `span` (an export).
+pub async fn exported(
+    db: &DatabaseConnection,
+    span: &Span,
+    after: Option<Uuid>,
+) -> AppResult<Vec<service_record::Model>> {
+    let select = service_record::Entity::find()
+        .filter(service_record::Column::CommunityId.is_in(span.communities.iter().copied()))
+        .filter(service_record::Column::CreatedAt.gte(span.from))
+        .filter(service_record::Column::CreatedAt.lt(span.to));
+    export_page(db, select, service_record::Column::Id, after).await
 }
