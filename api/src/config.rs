@@ -31,6 +31,7 @@ const VARIABLES: &[&str] = &[
     "ORDERS_PER_RESIDENT_PER_HOUR",
     "OPEN_ORDERS_PER_RESIDENT",
     "NO_SHOW_LIMIT",
+    "PATROL_FINDINGS_PER_HOUR",
     "NO_SHOW_HOLD_DAYS",
     "WECHAT_SUBSCRIBE_TEMPLATES",
     "DELIVERY_INTERVAL_SECONDS",
@@ -124,6 +125,8 @@ pub struct Settings {
     pub orders_per_resident_per_hour: u64,
     /// Orders one resident may have open at once; those STAFF placed for them count apart.
     pub open_orders_per_resident: u64,
+    /// Patrol findings one grid worker may file in any hour.
+    pub patrol_findings_per_hour: u64,
     /// No-shows at a community's activities (within 90 days) that hold back someone's
     /// sign-ups there.
     pub no_show_limit: usize,
@@ -187,6 +190,7 @@ impl Default for Settings {
             orders_per_resident_per_hour: 10,
             open_orders_per_resident: 20,
             no_show_limit: 3,
+            patrol_findings_per_hour: 30,
             no_show_hold_days: 30,
             login_rate_limit_per_ip: 120,
             database_max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -306,6 +310,9 @@ impl Settings {
         }
         if self.orders_per_resident_per_hour == 0 {
             return Err(invalid("ORDERS_PER_RESIDENT_PER_HOUR", "must be positive"));
+        }
+        if self.patrol_findings_per_hour == 0 {
+            return Err(invalid("PATROL_FINDINGS_PER_HOUR", "must be positive"));
         }
         if self.no_show_limit == 0 {
             return Err(invalid("NO_SHOW_LIMIT", "must be positive"));

@@ -132,6 +132,7 @@ impl Application {
             placing: PlacingLimits {
                 per_hour: settings.orders_per_resident_per_hour,
                 open: settings.open_orders_per_resident,
+                findings_per_hour: settings.patrol_findings_per_hour,
             },
             no_shows: NoShowPolicy {
                 limit: settings.no_show_limit,

@@ -270,3 +270,38 @@ async fn a_patrol_handed_over_is_the_new_workers_alone() {
         .await;
     assert_eq!(error_code(&former), "NOT_FOUND", "{former}");
 }
+
+#[tokio::test]
+async fn a_grid_workers_findings_have_an_hourly_budget_of_their_own() {
+    let app = crate::helpers::spawn_app_with(|s| s.patrol_findings_per_hour = 2).await;
+    let w = World::on(app).await;
+    let b = beat(&w, "patrol-worker-budget").await;
+    let finding = |n: usize| {
+        w.app.graphql(
+            Some(&b.worker.token),
+            FINDING,
+            json!({ "t": b.patrol, "input": {
+                "latitude": 36.5501, "longitude": 116.7502,
+                "order": {
+                    "categoryId": w.demo.repair, "title": format!("井盖松动 {n}"),
+                    "description": "", "address": "3号楼东侧",
+                },
+            }}),
+        )
+    };
+    // Filed at once, they are counted under the worker's lock: exactly the budget passes.
+    let results = futures::future::join_all((0..6).map(finding)).await;
+    let filed = results.iter().filter(|r| r["errors"].is_null()).count();
+    assert_eq!(filed, 2, "{results:?}");
+    let refused = results
+        .iter()
+        .find(|r| !r["errors"].is_null())
+        .expect("refused");
+    assert_eq!(error_code(refused), "RATE_LIMITED", "{refused}");
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("patrol findings an hour")),
+        "{refused}"
+    );
+}

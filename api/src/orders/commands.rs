@@ -160,11 +160,13 @@ pub async fn place_from_patrol(
 /// How many orders one resident may place (`ORDERS_PER_RESIDENT_PER_HOUR`) and have open
 /// (`OPEN_ORDERS_PER_RESIDENT`). Orders STAFF or a hotline place for a resident's account
 /// count apart, so neither budget can use up the other; walk-ins without an account are
-/// bounded by their placer's request rate.
+/// bounded by their placer's request rate. A grid worker's patrol findings have an hourly
+/// budget of their own (`PATROL_FINDINGS_PER_HOUR`): the queue, not the worker, closes them.
 #[derive(Debug, Clone, Copy)]
 pub struct PlacingLimits {
     pub per_hour: u64,
     pub open: u64,
+    pub findings_per_hour: u64,
 }
 
 impl PlacingLimits {
@@ -176,12 +178,19 @@ impl PlacingLimits {
         intake: &Intake,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
+        let finding = intake.channel == OrderChannel::Patrol;
         let counted = order::Entity::find()
             .filter(order::Column::RequesterId.eq(intake.requester_id))
             .filter(match intake.placed_by_id {
+                _ if finding => order::Column::Channel.eq(OrderChannel::Patrol),
                 None => order::Column::PlacedById.is_null(),
                 Some(_) => order::Column::PlacedById.is_not_null(),
             });
+        let (per_hour, what) = if finding {
+            (self.findings_per_hour, "patrol findings")
+        } else {
+            (self.per_hour, "orders")
+        };
         let hour_ago = now - chrono::Duration::hours(1);
         let in_last_hour = order::Column::CreatedAt.gt(hour_ago);
         let (in_hour, open): (Option<i64>, Option<i64>) = counted
@@ -197,7 +206,7 @@ impl PlacingLimits {
             .await?
             .unwrap_or_default();
         let (in_hour, open) = (in_hour.unwrap_or(0) as u64, open.unwrap_or(0) as u64);
-        if in_hour >= self.per_hour {
+        if in_hour >= per_hour {
             let oldest = counted
                 .filter(in_last_hour)
                 .order_by_asc(order::Column::CreatedAt)
@@ -207,14 +216,13 @@ impl PlacingLimits {
             let wait = (oldest - hour_ago).to_std().unwrap_or_default();
             return Err(AppError::RateLimited {
                 message: format!(
-                    "at most {} orders an hour; try again in {} minutes",
-                    self.per_hour,
+                    "at most {per_hour} {what} an hour; try again in {} minutes",
                     wait.as_secs().div_ceil(60)
                 ),
                 retry_after: Some(wait.max(std::time::Duration::from_secs(1))),
             });
         }
-        if open >= self.open {
+        if !finding && open >= self.open {
             return Err(AppError::RateLimited {
                 message: format!(
                     "{open} orders are still open: at most {} at once; place more once one is \
@@ -329,7 +337,9 @@ async fn open(
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
     let now = Utc::now();
-    let txn = if intake.placed_by_id == Some(intake.requester_id) {
+    let walk_in = intake.placed_by_id == Some(intake.requester_id)
+        && intake.channel != OrderChannel::Patrol;
+    let txn = if walk_in {
         begin_write(db).await?
     } else {
         let txn = begin_serialised(db, &format!("place:{}", intake.requester_id)).await?;
