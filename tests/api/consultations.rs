@@ -316,3 +316,48 @@ async fn the_close_job_seals_topics_whose_voting_time_is_over() {
     assert_eq!(result["turnout"], 1);
     assert_eq!(result["valid"], false, "short of a 100 % quorum: {closed}");
 }
+
+/// A list of topics tells the voter where they stand on each with a fixed number of
+/// statements, however many topics it shows, and shows each topic's own ballot.
+#[tokio::test]
+async fn a_topic_list_reads_the_voters_standing_in_one_go() {
+    let w = World::new().await;
+    let me = voter(&w, "list-voter", "3号楼2单元401").await;
+    let list = "query($c: ID!) { topics(communityId: $c, first: 20) { edges { node { id canVote myBallot { choices } } } } }";
+    let options = json!({ "ballotKind": "ONE_OF", "options": ["同意", "不同意", "弃权"] });
+    let mut statements = Vec::new();
+    let mut cast = Vec::new();
+    for round in 0..2 {
+        for _ in 0..[2, 3][round] {
+            let topic = open_topic(&w, options.clone()).await;
+            let choice = cast.len() as i64 % 3;
+            w.app
+                .ok(&me.token, CAST, json!({ "t": topic, "c": [choice] }))
+                .await;
+            cast.push((topic, choice));
+        }
+        w.app
+            .ok(&me.token, list, json!({ "c": w.demo.community }))
+            .await;
+        let before = w.app.metric("hongfan_db_statements_total").await;
+        let data = w
+            .app
+            .ok(&me.token, list, json!({ "c": w.demo.community }))
+            .await;
+        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        let edges = data["topics"]["edges"].as_array().expect("edges");
+        assert_eq!(edges.len(), cast.len(), "{data}");
+        for (topic, choice) in &cast {
+            let node = &edges
+                .iter()
+                .find(|e| e["node"]["id"] == topic.as_str())
+                .expect("listed")["node"];
+            assert_eq!(node["canVote"], true, "{node}");
+            assert_eq!(node["myBallot"]["choices"], json!([choice]), "{node}");
+        }
+    }
+    assert_eq!(
+        statements[0], statements[1],
+        "2 topics vs 5: {statements:?}"
+    );
+}

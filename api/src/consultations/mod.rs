@@ -7,10 +7,12 @@
 //! can recompute from the published (receipt, choices) list.
 pub mod rules;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{BallotKind, BallotSource, Electorate, Role, TopicStatus, VotingUnit},
-    role_grant, topic, topic_ballot, topic_elector, topic_result, topic_vote, user,
+    grid, role_grant, topic, topic_ballot, topic_elector, topic_result, topic_vote, user,
 };
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -118,9 +120,16 @@ pub async fn raise(
             "a topic is put to at most {MAX_GRIDS} grids"
         )));
     }
-    for grid in &input.grid_ids {
-        let grid = crate::organisation::get_grid(db, *grid).await?;
-        if grid.community_id != input.community_id {
+    let mut grid_ids = input.grid_ids.clone();
+    grid_ids.sort();
+    grid_ids.dedup();
+    if !grid_ids.is_empty() {
+        let found = grid::Entity::find()
+            .filter(grid::Column::Id.is_in(grid_ids.iter().copied()))
+            .filter(grid::Column::CommunityId.eq(input.community_id))
+            .count(db)
+            .await?;
+        if found != grid_ids.len() as u64 {
             return Err(AppError::bad_input("the grids are the community's own"));
         }
     }
@@ -545,39 +554,68 @@ fn receipt() -> String {
         .collect()
 }
 
-/// The caller's own ballot on a topic, as it stands: for the voter alone.
-pub async fn my_ballot(
+/// The caller on a topic's roll: their (household's) ballot as it stands, if they cast one.
+pub struct Mine {
+    pub ballot: Option<(topic_vote::Model, Option<Filed>)>,
+}
+
+/// Where the caller stands on each of these topics' rolls (written when voting opens), in
+/// three queries however many topics: a topic they are not on is not in the map.
+pub async fn mine(
     db: &DatabaseConnection,
     ballots: &BallotBox,
     actor: &Actor,
-    topic: &topic::Model,
-) -> AppResult<Option<(topic_vote::Model, Option<Filed>)>> {
-    let Some(elector) = topic_elector::Entity::find_by_id((topic.id, actor.id))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(vote) = topic_vote::Entity::find_by_id((topic.id, elector.voter_key.clone()))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let filed =
-        topic_ballot::Entity::find_by_id((topic.id, ballots.slot(topic.id, &elector.voter_key)))
-            .one(db)
+    topic_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Mine>> {
+    if topic_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let electors = topic_elector::Entity::find()
+        .filter(topic_elector::Column::TopicId.is_in(topic_ids.iter().copied()))
+        .filter(topic_elector::Column::UserId.eq(actor.id))
+        .all(db)
+        .await?;
+    let keys: Vec<String> = electors.iter().map(|e| e.voter_key.clone()).collect();
+    let mut votes: HashMap<(Uuid, String), topic_vote::Model> = HashMap::new();
+    if !keys.is_empty() {
+        for vote in topic_vote::Entity::find()
+            .filter(topic_vote::Column::TopicId.is_in(electors.iter().map(|e| e.topic_id)))
+            .filter(topic_vote::Column::VoterKey.is_in(keys))
+            .all(db)
             .await?
-            .map(Filed::from);
-    Ok(Some((vote, filed)))
-}
-
-/// Whether the caller is on the topic's roll (once voting opened).
-pub async fn on_roll(db: &DatabaseConnection, actor: &Actor, topic_id: Uuid) -> AppResult<bool> {
-    Ok(topic_elector::Entity::find_by_id((topic_id, actor.id))
-        .one(db)
-        .await?
-        .is_some())
+        {
+            votes.insert((vote.topic_id, vote.voter_key.clone()), vote);
+        }
+    }
+    let slots: HashMap<Uuid, String> = electors
+        .iter()
+        .filter(|e| votes.contains_key(&(e.topic_id, e.voter_key.clone())))
+        .map(|e| (e.topic_id, ballots.slot(e.topic_id, &e.voter_key)))
+        .collect();
+    let mut filed: HashMap<(Uuid, String), Filed> = HashMap::new();
+    if !slots.is_empty() {
+        for ballot in topic_ballot::Entity::find()
+            .filter(topic_ballot::Column::TopicId.is_in(slots.keys().copied()))
+            .filter(topic_ballot::Column::Slot.is_in(slots.values().cloned()))
+            .all(db)
+            .await?
+        {
+            filed.insert((ballot.topic_id, ballot.slot.clone()), Filed::from(ballot));
+        }
+    }
+    Ok(electors
+        .into_iter()
+        .map(|elector| {
+            let vote = votes.remove(&(elector.topic_id, elector.voter_key));
+            let ballot = vote.map(|vote| {
+                let mine = slots
+                    .get(&elector.topic_id)
+                    .and_then(|slot| filed.remove(&(elector.topic_id, slot.clone())));
+                (vote, mine)
+            });
+            (elector.topic_id, Mine { ballot })
+        })
+        .collect())
 }
 
 fn closed(topic: &topic::Model) -> bool {

@@ -1,13 +1,16 @@
 //! Consultations and votes (议事): topics, ballots, sealed results.
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{enums, topic, topic_result};
 
 use super::{actor, connection, load_community, organisation::Community, parse_id, state, to_id};
 use crate::{
-    consultations::{self, Filed, NewTopic},
+    consultations::{self, Filed, Mine, NewTopic},
     pagination::PageRequest,
 };
+use uuid::Uuid;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "enums::TopicStatus")]
@@ -59,43 +62,68 @@ pub enum BallotSource {
     Paper,
 }
 
-pub struct Topic(topic::Model);
+pub struct Topic {
+    model: topic::Model,
+    /// Where the caller stands on its roll, when the list read that for its whole page.
+    mine: Option<Option<Arc<Mine>>>,
+}
+
+impl From<topic::Model> for Topic {
+    fn from(model: topic::Model) -> Self {
+        Self { model, mine: None }
+    }
+}
+
+impl Topic {
+    async fn mine(&self, ctx: &Context<'_>) -> Result<Option<Arc<Mine>>> {
+        if let Some(mine) = &self.mine {
+            return Ok(mine.clone());
+        }
+        let actor = actor(ctx).await?;
+        let state = state(ctx)?;
+        let mut mine =
+            consultations::mine(&state.db, &state.ballots, actor, &[self.model.id]).await?;
+        Ok(mine.remove(&self.model.id).map(Arc::new))
+    }
+}
 
 #[Object]
 impl Topic {
     async fn id(&self) -> ID {
-        to_id(self.0.id)
+        to_id(self.model.id)
     }
     async fn community(&self, ctx: &Context<'_>) -> Result<Community> {
-        Ok(Community(load_community(ctx, self.0.community_id).await?))
+        Ok(Community(
+            load_community(ctx, self.model.community_id).await?,
+        ))
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.model.title
     }
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.model.body
     }
     async fn status(&self) -> TopicStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
     async fn ballot_kind(&self) -> BallotKind {
-        self.0.ballot_kind.into()
+        self.model.ballot_kind.into()
     }
     /// The options, by index: a ballot chooses indexes.
     async fn options(&self) -> Vec<String> {
-        consultations::options_of(&self.0)
+        consultations::options_of(&self.model)
     }
     async fn max_choices(&self) -> i32 {
-        self.0.max_choices
+        self.model.max_choices
     }
     async fn voting_unit(&self) -> VotingUnit {
-        self.0.voting_unit.into()
+        self.model.voting_unit.into()
     }
     async fn electorate(&self) -> Electorate {
-        self.0.electorate.into()
+        self.model.electorate.into()
     }
     async fn grid_ids(&self) -> Vec<ID> {
-        serde_json::from_value::<Vec<uuid::Uuid>>(self.0.grid_ids.clone())
+        serde_json::from_value::<Vec<uuid::Uuid>>(self.model.grid_ids.clone())
             .unwrap_or_default()
             .into_iter()
             .map(to_id)
@@ -103,38 +131,41 @@ impl Topic {
     }
     /// The share of eligible voters that must vote for the result to be valid.
     async fn quorum_percent(&self) -> i32 {
-        self.0.quorum_percent
+        self.model.quorum_percent
     }
     async fn voting_starts_at(&self) -> DateTime<Utc> {
-        self.0.voting_starts_at
+        self.model.voting_starts_at
     }
     async fn voting_ends_at(&self) -> DateTime<Utc> {
-        self.0.voting_ends_at
+        self.model.voting_ends_at
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     /// Whether I am on the electoral roll (written when voting opens).
     async fn can_vote(&self, ctx: &Context<'_>) -> Result<bool> {
-        let actor = actor(ctx).await?;
-        Ok(consultations::on_roll(&state(ctx)?.db, actor, self.0.id).await?)
+        Ok(self.mine(ctx).await?.is_some())
     }
     /// My (household's) ballot as it stands, for me alone.
     async fn my_ballot(&self, ctx: &Context<'_>) -> Result<Option<MyBallot>> {
-        let actor = actor(ctx).await?;
-        let state = state(ctx)?;
-        let mine = consultations::my_ballot(&state.db, &state.ballots, actor, &self.0).await?;
-        Ok(mine.map(|(vote, filed)| MyBallot {
-            source: vote.source.into(),
-            cast_at: vote.cast_at,
-            receipt: filed.as_ref().map(|f| f.receipt.clone()),
-            choices: filed.map(|f| f.choices).unwrap_or_default(),
-        }))
+        let mine = self.mine(ctx).await?;
+        Ok(mine
+            .as_ref()
+            .and_then(|mine| mine.ballot.as_ref())
+            .map(|(vote, filed)| MyBallot {
+                source: vote.source.into(),
+                cast_at: vote.cast_at,
+                receipt: filed.as_ref().map(|f| f.receipt.clone()),
+                choices: filed
+                    .as_ref()
+                    .map(|f| f.choices.clone())
+                    .unwrap_or_default(),
+            }))
     }
     /// The sealed result, then any corrections: empty until the close, for everyone.
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<TopicResult>> {
-        let rows = consultations::results(&state(ctx)?.db, &self.0).await?;
-        let options = consultations::options_of(&self.0);
+        let rows = consultations::results(&state(ctx)?.db, &self.model).await?;
+        let options = consultations::options_of(&self.model);
         Ok(rows
             .into_iter()
             .map(|row| TopicResult::new(row, &options))
@@ -152,7 +183,7 @@ impl Topic {
     ) -> Result<Vec<PublishedBallot>> {
         let first = first.unwrap_or(100).max(0) as u64;
         let filed =
-            consultations::published_ballots(&state(ctx)?.db, &self.0, first, after).await?;
+            consultations::published_ballots(&state(ctx)?.db, &self.model, first, after).await?;
         Ok(filed.into_iter().map(PublishedBallot::from).collect())
     }
 }
@@ -286,14 +317,33 @@ impl ConsultationQuery {
         let actor = actor(ctx).await?;
         let community_id = parse_id("communityId", &community_id)?;
         let request = PageRequest::parse(first, after.as_deref())?;
-        let page = consultations::list(&state(ctx)?.db, actor, community_id, request).await?;
-        Ok(connection(page, request, |t| t.id, Topic))
+        let state = state(ctx)?;
+        let page = consultations::list(&state.db, actor, community_id, request).await?;
+        // The caller's standing on every listed topic in one go, when the list asks for it.
+        let node = ctx.look_ahead().field("edges").field("node");
+        let mut mine = if node.field("canVote").exists() || node.field("myBallot").exists() {
+            let ids: Vec<Uuid> = page.items.iter().map(|t| t.id).collect();
+            Some(consultations::mine(&state.db, &state.ballots, actor, &ids).await?)
+        } else {
+            None
+        };
+        Ok(connection(
+            page,
+            request,
+            |t| t.id,
+            |model| {
+                let read = mine
+                    .as_mut()
+                    .map(|mine| mine.remove(&model.id).map(Arc::new));
+                Topic { model, mine: read }
+            },
+        ))
     }
 
     async fn topic(&self, ctx: &Context<'_>, id: ID) -> Result<Topic> {
         let actor = actor(ctx).await?;
         let id = parse_id("id", &id)?;
-        Ok(Topic(
+        Ok(Topic::from(
             consultations::visible(&state(ctx)?.db, actor, id).await?,
         ))
     }
@@ -328,7 +378,7 @@ impl ConsultationMutation {
             voting_ends_at: input.voting_ends_at,
         };
         let state = state(ctx)?;
-        Ok(Topic(
+        Ok(Topic::from(
             consultations::raise(&state.db, &state.content, actor, input).await?,
         ))
     }
@@ -343,7 +393,7 @@ impl ConsultationMutation {
     ) -> Result<Topic> {
         let actor = actor(ctx).await?;
         let topic_id = parse_id("topicId", &topic_id)?;
-        Ok(Topic(
+        Ok(Topic::from(
             consultations::advance(&state(ctx)?.db, actor, topic_id, to.into()).await?,
         ))
     }

@@ -337,8 +337,8 @@ async fn open(
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
     let now = Utc::now();
-    let walk_in = intake.placed_by_id == Some(intake.requester_id)
-        && intake.channel != OrderChannel::Patrol;
+    let walk_in =
+        intake.placed_by_id == Some(intake.requester_id) && intake.channel != OrderChannel::Patrol;
     let txn = if walk_in {
         begin_write(db).await?
     } else {
