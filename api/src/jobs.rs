@@ -13,6 +13,7 @@ use crate::{
     notify::delivery,
     orders::alerts,
     points::{activities, attendance, expiry},
+    property,
     state::AppState,
     wishes,
 };
@@ -35,10 +36,12 @@ pub enum Job {
     TopicClose,
     /// Marks NO_SHOW the sign-ups of activities that ended without a check-in.
     NoShows,
+    /// Closes and seals the property rating rounds whose time is over.
+    PropertyClose,
 }
 
 impl Job {
-    pub const ALL: [Job; 8] = [
+    pub const ALL: [Job; 9] = [
         Job::Delivery,
         Job::ActivityReminders,
         Job::OrderAlerts,
@@ -47,6 +50,7 @@ impl Job {
         Job::RedemptionExpiry,
         Job::TopicClose,
         Job::NoShows,
+        Job::PropertyClose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Job {
             Job::RedemptionExpiry => "redemption-expiry",
             Job::TopicClose => "topic-close",
             Job::NoShows => "activity-no-shows",
+            Job::PropertyClose => "property-rating-close",
         }
     }
 
@@ -70,7 +75,9 @@ impl Job {
         match self {
             Job::Delivery => delivery,
             Job::ActivityReminders | Job::WishExpiry | Job::NoShows => Duration::from_secs(600),
-            Job::OrderAlerts | Job::RedemptionExpiry | Job::TopicClose => Duration::from_secs(60),
+            Job::OrderAlerts | Job::RedemptionExpiry | Job::TopicClose | Job::PropertyClose => {
+                Duration::from_secs(60)
+            }
             // Expiry is keyed once per resident and year: hourly runs catch the new year soon
             // after it turns, and each costs one grouped query when nothing is due.
             Job::PointsExpiry => Duration::from_secs(3600),
@@ -105,6 +112,7 @@ impl Job {
             }
             Job::TopicClose => consultations::close_due(db, now).await?,
             Job::NoShows => attendance::mark_no_shows(db, now).await?,
+            Job::PropertyClose => property::close_due(db, now).await?,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod organisation;
 pub mod pagination;
 pub mod patrols;
 pub mod points;
+pub mod property;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -537,3 +537,15 @@ pub enum PatrolTiming {
     #[sea_orm(string_value = "LATE")]
     Late,
 }
+
+/// A property rating round: open for ratings until it is closed and sealed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RoundStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+}

@@ -47,6 +47,7 @@ mod m20261202_000031_create_consultations;
 mod m20261202_000032_create_patrols;
 mod m20261202_000033_create_console_login_tickets;
 mod m20261206_000034_activity_attendance;
+mod m20261206_000035_create_property_ratings;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -143,6 +144,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000032_create_patrols::Migration),
             Box::new(m20261202_000033_create_console_login_tickets::Migration),
             Box::new(m20261206_000034_activity_attendance::Migration),
+            Box::new(m20261206_000035_create_property_ratings::Migration),
         ]
     }
 }

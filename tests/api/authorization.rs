@@ -69,6 +69,18 @@ const OPEN_TO_ALL: &[(&str, &str)] = &[
         "departments",
         "the departments a street escalates to are part of the public administrative tree",
     ),
+    (
+        "propertyRounds",
+        "a street's property ratings are a public notice (公示); results show after the close",
+    ),
+    (
+        "propertyRound",
+        "a street's property ratings are a public notice (公示); results show after the close",
+    ),
+    (
+        "rateProperty",
+        "the round is the street's: a household anywhere in it rates its own community's company",
+    ),
 ];
 
 /// An optional id argument the probe leaves out, because another one names the object.
@@ -125,6 +137,9 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("escalation", "id") => "escalation",
         ("revokeOpen311Key", "id") => "open311Key",
         (_, "ticket") => "consoleTicket",
+        (_, "roundId") => "propertyRound",
+        ("propertyRound", "id") => "propertyRound",
+        (_, "companyId") => "merchant",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
     }
 }
@@ -531,6 +546,18 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .expect("patrol")
         .to_owned();
 
+    let street_staff = app.login("demo-street").await;
+    let property_round = app
+        .ok(
+            &street_staff.token,
+            "mutation($s: ID!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: \"2026-Q4\", closesAt: $at }) { id } }",
+            json!({ "s": street, "at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339() }),
+        )
+        .await["openPropertyRating"]["id"]
+        .as_str()
+        .expect("property round")
+        .to_owned();
+
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         author_id: Set(w.resident.user_id.parse().expect("uuid")),
@@ -594,6 +621,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("offer", offer),
         ("redemption", redemption),
         ("consoleTicket", console_ticket),
+        ("propertyRound", property_round),
     ])
 }
 

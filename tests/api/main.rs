@@ -32,6 +32,7 @@ mod patrols;
 mod photos;
 mod points;
 mod points_expiry;
+mod property;
 mod rate_limits;
 mod redemption_races;
 mod redis_outage;

@@ -60,7 +60,7 @@ impl BallotBox {
         }
     }
 
-    fn slot(&self, topic: Uuid, voter_key: &str) -> String {
+    pub(crate) fn slot(&self, topic: Uuid, voter_key: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
         mac.update(topic.as_bytes());
         mac.update(voter_key.as_bytes());
@@ -546,7 +546,7 @@ async fn file(
 }
 
 /// 10 characters of an alphabet without look-alikes: 50 bits, unguessable among a ballot list.
-fn receipt() -> String {
+pub(crate) fn receipt() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
     (0..10)

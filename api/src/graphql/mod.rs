@@ -20,6 +20,7 @@ mod organisation;
 mod patrols;
 mod photos;
 mod points;
+mod property;
 mod statements;
 mod stats;
 mod subscriptions;
@@ -70,6 +71,7 @@ pub struct QueryRoot(
     units::UnitQuery,
     consultations::ConsultationQuery,
     patrols::PatrolQuery,
+    property::PropertyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -94,6 +96,7 @@ pub struct MutationRoot(
     units::UnitMutation,
     consultations::ConsultationMutation,
     patrols::PatrolMutation,
+    property::PropertyMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;

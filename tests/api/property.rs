@@ -1,0 +1,268 @@
+//! The street's quarterly red/black list of property companies through the endpoint: one
+//! rating per household under a storm of tries, nothing before the close, facts from the
+//! orders beside the opinions, a digest anyone recomputes, and the lists.
+use chrono::{Duration, Utc};
+use entity::enums::Role;
+use hongfan::values::Quarter;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{Login, PUBLISH, TAKE, World, error_code};
+
+const RATE: &str = "mutation($r: ID!, $s: PropertyScoresInput!) { rateProperty(roundId: $r, scores: $s) { receipt companyId } }";
+const ROUND: &str = "query($r: ID!) { propertyRound(id: $r) { status digest results { company { id } households averages orders resolutionRate satisfaction score listing } ratings(first: 500) { receipt companyId scores } } }";
+
+/// An approved PROPERTY_COMPANY merchant of `community`, serving it since yesterday.
+async fn company(w: &World, staff: &Login, community: &str, name: &str, owner: &str) -> String {
+    let owner = w.app.resident(owner, community).await;
+    let id = w
+        .app
+        .ok(
+            &owner.token,
+            "mutation($c: ID!, $n: String!) { applyMerchant(input: { communityId: $c, name: $n, category: \"物业\", address: \"物业服务中心\", latitude: 36.55, longitude: 116.75, phone: \"13700001234\", openingHours: \"8:30-17:30\", kind: PROPERTY_COMPANY }) { id } }",
+            json!({ "c": community, "n": name }),
+        )
+        .await["applyMerchant"]["id"]
+        .as_str()
+        .expect("company")
+        .to_owned();
+    w.app
+        .ok(
+            &staff.token,
+            "mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }",
+            json!({ "m": id }),
+        )
+        .await;
+    let served = w
+        .app
+        .ok(
+            &staff.token,
+            "mutation($c: ID!, $m: ID!, $at: DateTime!) { assignPropertyCompany(communityId: $c, companyId: $m, startsAt: $at) { company { id } endsAt } }",
+            json!({ "c": community, "m": id, "at": (Utc::now() - Duration::hours(1)).to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(
+        served["assignPropertyCompany"]["company"]["id"],
+        id.as_str()
+    );
+    id
+}
+
+/// A confirmed resident of `community` registered at `address`.
+async fn household_member(w: &World, openid: &str, community: &str, address: &str) -> Login {
+    let login = w.app.resident(openid, community).await;
+    w.app
+        .ok(
+            &login.token,
+            "mutation($a: String!) { updateMyProfile(input: { address: $a }) { id } }",
+            json!({ "a": address }),
+        )
+        .await;
+    login
+}
+
+fn scores(n: i64) -> Value {
+    json!({ "cleanliness": n, "security": n, "repairs": n, "attitude": n, "fees": n })
+}
+
+fn digest_of(ratings: &Value) -> String {
+    let mut lines: Vec<String> = ratings
+        .as_array()
+        .expect("ratings")
+        .iter()
+        .map(|r| {
+            let scores: Vec<String> = r["scores"]
+                .as_array()
+                .expect("scores")
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            format!(
+                "{}:{}:{}\n",
+                r["receipt"].as_str().expect("receipt"),
+                r["companyId"].as_str().expect("company"),
+                scores.join(",")
+            )
+        })
+        .collect();
+    lines.sort();
+    hex::encode(Sha256::digest(lines.concat().as_bytes()))
+}
+
+#[tokio::test]
+async fn the_street_lists_its_property_companies_red_and_black_from_households_and_orders() {
+    let w = World::new().await;
+    w.app
+        .grant("qinghe-staff", Role::Staff, Some(&w.demo.other_community))
+        .await;
+    let qinghe_staff = w.app.login("qinghe-staff").await;
+    let good = company(&w, &w.staff, &w.demo.community, "幸福物业", "good-owner").await;
+    let poor = company(
+        &w,
+        &qinghe_staff,
+        &w.demo.other_community,
+        "马虎物业",
+        "poor-owner",
+    )
+    .await;
+    let street_staff = w.app.login("demo-street").await;
+    let admin = w.app.login("demo-admin").await;
+    let street = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!) { community(id: $c) { street { id } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["community"]["street"]["id"]
+        .as_str()
+        .expect("street")
+        .to_owned();
+
+    // An order of the well-served community, answered, completed and rated 5 stars.
+    let order = w.place().await;
+    w.app
+        .ok(&w.staff.token, PUBLISH, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(&w.member.token, TAKE, json!({ "id": order }))
+        .await;
+    w.app
+        .ok(
+            &w.member.token,
+            "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"修好了\", minutesSpent: 30 }) { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { rateOrder(orderId: $id, input: { stars: 5 }) { status } }",
+            json!({ "id": order }),
+        )
+        .await;
+
+    let open = "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id status } }";
+    let quarter = Quarter::of(Utc::now()).to_string();
+    let variables =
+        json!({ "s": street, "q": quarter, "at": (Utc::now() + Duration::hours(1)).to_rfc3339() });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), open, variables.clone())
+            .await,
+        "FORBIDDEN",
+        "the street opens it, not a community"
+    );
+    let round = w.app.ok(&street_staff.token, open, variables.clone()).await["openPropertyRating"]
+        ["id"]
+        .as_str()
+        .expect("round")
+        .to_owned();
+    assert_eq!(
+        w.app
+            .refused(Some(&street_staff.token), open, variables)
+            .await,
+        "CONFLICT",
+        "one round a quarter"
+    );
+
+    // Two members of one household rate 30 times at once: one rating counts.
+    let first = household_member(&w, "prop-h1-a", &w.demo.community, "5号楼1单元101").await;
+    let second = household_member(&w, "prop-h1-b", &w.demo.community, "5号楼1单元101").await;
+    let storm = (0..30).map(|i| {
+        let who = if i % 2 == 0 { &first } else { &second };
+        w.app.graphql(
+            Some(&who.token),
+            RATE,
+            json!({ "r": round, "s": scores(4 + i % 2) }),
+        )
+    });
+    let answers = futures::future::join_all(storm).await;
+    assert!(answers.iter().all(|a| a["errors"].is_null()), "{answers:?}");
+    let neighbour = household_member(&w, "prop-h2", &w.demo.community, "6号楼2单元202").await;
+    let mine = w
+        .app
+        .ok(
+            &neighbour.token,
+            RATE,
+            json!({ "r": round, "s": scores(5) }),
+        )
+        .await;
+    assert_eq!(mine["rateProperty"]["companyId"], good.as_str());
+    let across = household_member(&w, "prop-h3", &w.demo.other_community, "1号楼101").await;
+    w.app
+        .ok(&across.token, RATE, json!({ "r": round, "s": scores(1) }))
+        .await;
+    let out_of_range = w
+        .app
+        .graphql(
+            Some(&across.token),
+            RATE,
+            json!({ "r": round, "s": scores(6) }),
+        )
+        .await;
+    assert_eq!(error_code(&out_of_range), "BAD_USER_INPUT");
+
+    // Nothing shows before the close, ADMIN included.
+    for who in [&street_staff, &admin, &neighbour] {
+        let seen = w.app.ok(&who.token, ROUND, json!({ "r": round })).await;
+        assert_eq!(seen["propertyRound"]["status"], "OPEN");
+        assert!(seen["propertyRound"]["digest"].is_null(), "{seen}");
+        assert_eq!(seen["propertyRound"]["results"], json!([]), "{seen}");
+        assert_eq!(seen["propertyRound"]["ratings"], json!([]), "{seen}");
+    }
+
+    let close = "mutation($r: ID!) { closePropertyRating(roundId: $r) { status } }";
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), close, json!({ "r": round }))
+            .await,
+        "FORBIDDEN"
+    );
+    let closed = w
+        .app
+        .ok(&street_staff.token, close, json!({ "r": round }))
+        .await;
+    assert_eq!(closed["closePropertyRating"]["status"], "CLOSED");
+    let late = w
+        .app
+        .graphql(
+            Some(&neighbour.token),
+            RATE,
+            json!({ "r": round, "s": scores(1) }),
+        )
+        .await;
+    assert_eq!(error_code(&late), "CONFLICT", "{late}");
+
+    let sealed = w
+        .app
+        .ok(&neighbour.token, ROUND, json!({ "r": round }))
+        .await["propertyRound"]
+        .clone();
+    let ratings = &sealed["ratings"];
+    assert_eq!(ratings.as_array().expect("ratings").len(), 3, "{sealed}");
+    assert_eq!(sealed["digest"].as_str(), Some(digest_of(ratings).as_str()));
+    let result_of = |company: &str| {
+        sealed["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["company"]["id"] == company)
+            .cloned()
+            .expect("a result for each company")
+    };
+    let (good, poor) = (result_of(&good), result_of(&poor));
+    assert_eq!(good["households"], 2, "{good}");
+    assert_eq!(good["orders"], 1, "{good}");
+    assert_eq!(good["resolutionRate"], 1.0, "{good}");
+    assert_eq!(good["satisfaction"], 1.0, "{good}");
+    assert_eq!(good["listing"], "RED", "{good}");
+    assert_eq!(poor["households"], 1, "{poor}");
+    assert_eq!(poor["averages"], json!([1.0, 1.0, 1.0, 1.0, 1.0]), "{poor}");
+    assert_eq!(poor["score"], 0.0, "{poor}");
+    assert_eq!(poor["listing"], "BLACK", "{poor}");
+    assert_eq!(
+        sealed["results"][0]["company"]["id"], good["company"]["id"],
+        "best first"
+    );
+}
