@@ -7,7 +7,7 @@ use hongfan::values::Quarter;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Login, PUBLISH, TAKE, World, error_code};
+use crate::helpers::{Login, World, error_code};
 
 const RATE: &str = "mutation($r: ID!, $s: PropertyScoresInput!) { rateProperty(roundId: $r, scores: $s) { receipt companyId } }";
 const ROUND: &str = "query($r: ID!) { propertyRound(id: $r) { status digest results { company { id } households averages orders resolutionRate satisfaction score listing } ratings(first: 500) { receipt companyId scores } } }";
@@ -120,27 +120,7 @@ async fn the_street_lists_its_property_companies_red_and_black_from_households_a
         .to_owned();
 
     // An order of the well-served community, answered, completed and rated 5 stars.
-    let order = w.place().await;
-    w.app
-        .ok(&w.staff.token, PUBLISH, json!({ "id": order }))
-        .await;
-    w.app
-        .ok(&w.member.token, TAKE, json!({ "id": order }))
-        .await;
-    w.app
-        .ok(
-            &w.member.token,
-            "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"修好了\", minutesSpent: 30 }) { status } }",
-            json!({ "id": order }),
-        )
-        .await;
-    w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { rateOrder(orderId: $id, input: { stars: 5 }) { status } }",
-            json!({ "id": order }),
-        )
-        .await;
+    crate::points::serve_order(&w, 5).await;
 
     let open = "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id status } }";
     let quarter = Quarter::of(Utc::now()).to_string();

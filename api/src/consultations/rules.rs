@@ -91,10 +91,17 @@ pub fn line(receipt: &str, choices: &[i32]) -> String {
 
 /// SHA-256, in hex, over the published ballots' lines sorted by receipt, each ending in "\n".
 pub fn digest<'a>(ballots: impl IntoIterator<Item = (&'a str, &'a [i32])>) -> String {
-    let mut lines: Vec<String> = ballots
-        .into_iter()
-        .map(|(receipt, choices)| line(receipt, choices))
-        .collect();
+    sealed_digest(
+        ballots
+            .into_iter()
+            .map(|(receipt, choices)| line(receipt, choices)),
+    )
+}
+
+/// SHA-256, in hex, over published lines sorted, each ending in "\n": what a sealed result
+/// shows, so that anyone can recompute it from the published list.
+pub fn sealed_digest(lines: impl IntoIterator<Item = String>) -> String {
+    let mut lines: Vec<String> = lines.into_iter().collect();
     lines.sort();
     let mut hasher = Sha256::new();
     for line in lines {

@@ -19,11 +19,13 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
-    consultations::{BallotBox, receipt, rules::household_key},
+    consultations::{
+        BallotBox, receipt,
+        rules::{household_key, sealed_digest},
+    },
     error::{AppError, AppResult},
     identity::{Actor, get_user},
     infra::db::begin_write,
@@ -509,16 +511,7 @@ impl From<&property_score::Model> for Published {
 /// SHA-256, in hex, over the published ratings' lines (`rules::line`) sorted, each ending in
 /// "\n": anyone can recompute it from the published list.
 pub fn digest(ratings: impl Iterator<Item = Published>) -> String {
-    let mut lines: Vec<String> = ratings
-        .map(|r| rules::line(&r.receipt, r.company_id, &r.scores))
-        .collect();
-    lines.sort();
-    let mut hasher = Sha256::new();
-    for line in lines {
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-    }
-    hex::encode(hasher.finalize())
+    sealed_digest(ratings.map(|r| rules::line(&r.receipt, r.company_id, &r.scores)))
 }
 
 /// The sealed results, best score first: nothing before the close, for everyone.
