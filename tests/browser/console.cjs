@@ -157,6 +157,35 @@ async function screen(page, name, problems) {
     }
     await screen(page, "numbers-table", problems);
     step(`the numbers page drew its charts; ${latest.month} shows ${latest.counts.placed} orders`);
+
+    // 红黑榜: a property company serves the community; the street opens the quarter's rating in
+    // the console, a household rates it in the app, the street closes and seals it in the console.
+    const stamp = Date.now();
+    const owner = await login(`browser-property-owner-${stamp}`);
+    const companyName = `红帆测试物业${stamp % 1000}`;
+    const company = (await ok("mutation($i: ApplyMerchantInput!) { applyMerchant(input: $i) { id } }", { i: {
+      communityId, name: companyName, category: "物业", address: "物业服务中心", latitude: 36.55, longitude: 116.75, phone: "0531-86660000", openingHours: "08:30-17:30", kind: "PROPERTY_COMPANY" } }, owner.token)).applyMerchant.id;
+    await ok("mutation($m: ID!) { approveMerchant(merchantId: $m) { id } }", { m: company }, staff.token);
+    await ok("mutation($c: ID!, $m: ID!, $at: DateTime!) { assignPropertyCompany(communityId: $c, companyId: $m, startsAt: $at) { id } }",
+      { c: communityId, m: company, at: new Date(Date.now() - 3600 * 1000).toISOString() }, staff.token);
+    const rater = await login(`browser-rater-${stamp}`);
+    await ok("mutation($c: ID!) { updateMyProfile(input: { name: \"评议居民\", communityId: $c, address: \"8号楼1单元101\" }) { id } }", { c: communityId }, rater.token);
+    await ok("mutation($u: ID!, $c: ID!) { grantRole(userId: $u, role: RESIDENT, communityId: $c) { id } }", { u: rater.id, c: communityId }, staff.token);
+    const streetPage = await open();
+    await streetPage.locator("#dev-login").waitFor({ timeout: 20000 });
+    await streetPage.getByRole("button", { name: "demo-street" }).click();
+    await streetPage.locator("#nav-ratings").click();
+    await streetPage.locator("#open-round").click();
+    await streetPage.locator(".close-round").waitFor({ timeout: 10000 });
+    const streetId = (await ok("query($c: ID!) { community(id: $c) { street { id } } }", { c: communityId }, staff.token)).community.street.id;
+    const street = await login("demo-street");
+    const round = (await ok("query($s: ID!) { propertyRounds(streetId: $s) { id status } }", { s: streetId }, street.token)).propertyRounds[0];
+    const scores = { cleanliness: 5, security: 5, repairs: 4, attitude: 5, fees: 5 };
+    await ok("mutation($r: ID!, $s: PropertyScoresInput!) { rateProperty(roundId: $r, scores: $s) { receipt } }", { r: round.id, s: scores }, rater.token);
+    await streetPage.locator(".close-round").click();
+    await streetPage.locator("#red-list", { hasText: companyName }).waitFor({ timeout: 10000 });
+    await screen(streetPage, "ratings", problems);
+    step(`the street opened and sealed its rating in the console; ${companyName} is on the red list`);
   } catch (error) {
     problems.push(error.message);
     if (current) await current.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});

@@ -157,6 +157,7 @@ const SCREENS = {
   approvals: { name: "审核", shown: (d) => d.communities.length > 0, draw: drawApprovals },
   escalations: { name: "督办", shown: (d) => d.communities.length + d.streets.length + d.departments.length > 0, draw: drawEscalations },
   numbers: { name: "数据", shown: (d) => d.admin || d.communities.length + d.streets.length > 0, draw: drawNumbers },
+  ratings: { name: "红黑榜", shown: (d) => d.admin || d.communities.length + d.streets.length > 0, draw: drawRatings },
 };
 
 async function start() {
@@ -589,6 +590,72 @@ async function drawNumbers() {
     $("#chart-view").className = asTable.checked ? "hidden" : "charts";
     $("#table-view").className = asTable.checked ? "" : "hidden";
   });
+  await load();
+}
+
+// ---- 红黑榜: the street's quarterly rating of its property companies ------------------------
+const LISTING = { RED: "红榜", BLACK: "黑榜", NONE: "—" };
+
+function thisQuarter() {
+  // The quarter in China time, as the server counts it.
+  const china = new Date(Date.now() + 8 * 3600 * 1000);
+  return `${china.getUTCFullYear()}-Q${Math.floor(china.getUTCMonth() / 3) + 1}`;
+}
+
+async function drawRatings() {
+  const d = me.desk;
+  const streets = new Map();
+  for (const c of communities) {
+    if (d.admin || d.streets.includes(c.street.id) || d.communities.some((mine) => mine.id === c.id)) streets.set(c.street.id, c.street.name);
+  }
+  const street = select("ratings-street", [...streets], [...streets.keys()][0]);
+  const error = h("p", { className: "error" });
+  const body = h("div", { id: "ratings" });
+  $("main").replaceChildren(h("div", { className: "panel" }, h("div", { className: "toolbar" }, h("label", {}, "街道", street)), error), body);
+  const runs = (streetId) => d.admin || d.streets.includes(streetId);
+  const run = async (mutation, variables) => {
+    try { await gql(mutation, variables); await load(); } catch (e) { error.textContent = e.message; }
+  };
+  const load = async () => {
+    error.textContent = "";
+    const { propertyRounds: rounds } = await gql(`query($s: ID!) { propertyRounds(streetId: $s) { id quarter status closesAt redBar blackBar digest
+      results { company { name } households averages orders responseRate resolutionRate satisfaction reopenRate redAlerts score listing } } }`, { s: street.value });
+    const quarter = thisQuarter();
+    const actions = [];
+    if (runs(street.value) && !rounds.some((r) => r.quarter === quarter)) {
+      actions.push(h("button", { id: "open-round", onclick: async () => {
+        const closesAt = new Date(Date.now() + 14 * 24 * 3600 * 1000).toISOString();
+        await run("mutation($i: OpenPropertyRatingInput!) { openPropertyRating(input: $i) { id } }", { i: { streetId: street.value, quarter, closesAt } });
+      } }, `发起 ${quarter} 评议`));
+    }
+    const panels = rounds.map((round) => {
+      const head = h("h3", {}, `${round.quarter} 物业服务评议 · ${round.status === "OPEN" ? "评议中" : "已封存"}`);
+      if (round.status === "OPEN") {
+        return h("div", { className: "panel", id: `round-${round.quarter}` }, head,
+          h("p", { className: "muted" }, `居民评议至 ${time(round.closesAt)}；结果在结束后公布，此前任何人（包括管理员）都看不到。`),
+          runs(street.value) ? h("button", { className: "close-round", onclick: async () => {
+            await run("mutation($r: ID!) { closePropertyRating(roundId: $r) { status } }", { r: round.id });
+          } }, "结束评议并封存") : "");
+      }
+      const list = (listing) => round.results.filter((r) => r.listing === listing).map((r) => r.company.name).join("、") || "无";
+      return h("div", { className: "panel", id: `round-${round.quarter}` }, head,
+        h("div", { className: "figures wide" },
+          h("div", { className: "figure" }, `红榜（≥ ${round.redBar}）`, h("b", { id: "red-list" }, list("RED"))),
+          h("div", { className: "figure" }, `黑榜（< ${round.blackBar}）`, h("b", { id: "black-list" }, list("BLACK")))),
+        h("table", { className: "results" },
+          h("thead", {}, h("tr", {}, ["物业公司", "评议户数", "居民评分", "工单", "响应率", "办结率", "满意率", "返修率", "红色预警", "综合得分", "榜单"].map((x) => h("th", {}, x)))),
+          h("tbody", {}, round.results.map((r) => h("tr", {},
+            h("td", { title: r.company.name }, r.company.name), h("td", { className: "num" }, r.households),
+            h("td", { className: "num" }, r.averages.length ? (r.averages.reduce((a, b) => a + b, 0) / r.averages.length).toFixed(2) : "—"),
+            h("td", { className: "num" }, r.orders), h("td", { className: "num" }, percent(r.responseRate)), h("td", { className: "num" }, percent(r.resolutionRate)),
+            h("td", { className: "num" }, percent(r.satisfaction)), h("td", { className: "num" }, percent(r.reopenRate)), h("td", { className: "num" }, r.redAlerts),
+            h("td", { className: "num" }, r.score.toFixed(1)), h("td", { className: `listing listing-${r.listing}` }, LISTING[r.listing]))))),
+        h("p", { className: "muted" }, "封存摘要 SHA-256：", h("code", { className: "ticket", id: "digest" }, round.digest)));
+    });
+    body.replaceChildren(...(actions.length ? [h("div", { className: "panel" }, ...actions)] : []),
+      ...(panels.length ? panels : [h("div", { className: "panel" }, h("p", { className: "muted" }, "本街道还没有物业服务评议。"))]));
+  };
+  street.addEventListener("change", () => load().catch((e) => { error.textContent = e.message; }));
   await load();
 }
 
