@@ -165,7 +165,7 @@ mod tests {
 
 /// What an export reads: the rows of some communities created in `[from, to)`, oldest first
 /// in pages of `EXPORT_PAGE` after the last id seen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Span {
     pub communities: Vec<Uuid>,
     pub from: chrono::DateTime<chrono::Utc>,

@@ -361,3 +361,43 @@ async fn a_topic_list_reads_the_voters_standing_in_one_go() {
         "2 topics vs 5: {statements:?}"
     );
 }
+
+/// governanceStats counts the topics raised in the period, those decided, their turnout and
+/// the time to a decision.
+#[tokio::test]
+async fn consultation_figures_show_in_the_numbers() {
+    let w = World::new().await;
+    let me = voter(&w, "figures-voter", "7号楼1单元101").await;
+    let decided = open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+    w.app
+        .ok(&me.token, CAST, json!({ "t": decided, "c": [0] }))
+        .await;
+    advance(&w.app, &w.staff, &decided, "CLOSED").await;
+    open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+
+    let sealed = w
+        .app
+        .ok(&w.staff.token, RESULT, json!({ "t": decided }))
+        .await;
+    let result = &sealed["topic"]["results"][0];
+    let share = result["turnout"].as_f64().expect("turnout")
+        / result["eligible"].as_f64().expect("eligible");
+    let now = Utc::now();
+    let stats = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!, $f: DateTime!, $t: DateTime!) { governanceStats(scope: { communityId: $c }, from: $f, to: $t) { consultations { topics decided averageTurnout averageDaysToDecision } } }",
+            json!({ "c": w.demo.community, "f": (now - Duration::days(1)).to_rfc3339(), "t": (now + Duration::days(1)).to_rfc3339() }),
+        )
+        .await;
+    let figures = &stats["governanceStats"]["consultations"];
+    assert_eq!(figures["topics"], 2, "{stats}");
+    assert_eq!(figures["decided"], 1, "{stats}");
+    assert_eq!(figures["averageTurnout"].as_f64(), Some(share), "{stats}");
+    let days = figures["averageDaysToDecision"].as_f64().expect("days");
+    assert!(
+        (0.0..0.01).contains(&days),
+        "decided within the test: {days}"
+    );
+}

@@ -3,7 +3,7 @@
 //! a patrol handed over is the new worker's alone.
 use chrono::{Duration, Utc};
 use entity::patrol_finding;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{Login, World, error_code, grids_of};
@@ -304,4 +304,114 @@ async fn a_grid_workers_findings_have_an_hourly_budget_of_their_own() {
             .is_some_and(|m| m.contains("patrol findings an hour")),
         "{refused}"
     );
+}
+
+/// What patrols came to shows in governanceStats per grid and month, and in the patrol CSV:
+/// one patrol signed off off site with a finding, one whose window passed with its point
+/// missed.
+#[tokio::test]
+async fn patrol_figures_show_in_the_numbers_and_the_csv() {
+    let w = World::new().await;
+    let b = beat(&w, "patrol-worker-figures").await;
+    let key = photo(&w, &b.worker, "PATROL_PHOTO").await;
+    w.app
+        .ok(
+            &b.worker.token,
+            SIGN_OFF,
+            json!({ "t": b.patrol, "input": sign_off_input(&b.point, 36.568, &key, Some("通道被封，在小区外确认")) }),
+        )
+        .await;
+    w.app
+        .ok(
+            &b.worker.token,
+            FINDING,
+            json!({ "t": b.patrol, "input": {
+                "latitude": 36.5501, "longitude": 116.7502,
+                "order": { "categoryId": w.demo.repair, "title": "井盖松动", "description": "", "address": "3号楼东侧" },
+            }}),
+        )
+        .await;
+    let now = Utc::now();
+    let missed = w
+        .app
+        .ok(
+            &w.staff.token,
+            SCHEDULE,
+            json!({ "g": b.grid, "p": [b.point], "from": (now - Duration::minutes(30)).to_rfc3339(), "to": (now + Duration::hours(1)).to_rfc3339() }),
+        )
+        .await["schedulePatrol"]["id"]
+        .as_str()
+        .expect("patrol")
+        .parse::<uuid::Uuid>()
+        .expect("uuid");
+    // Its window passes with the point not signed off.
+    entity::patrol_task::Entity::update_many()
+        .col_expr(
+            entity::patrol_task::Column::WindowEndsAt,
+            sea_orm::sea_query::Expr::value(now - Duration::minutes(1)),
+        )
+        .filter(entity::patrol_task::Column::Id.eq(missed))
+        .exec(&w.app.db)
+        .await
+        .expect("end the window");
+
+    let (from, to) = (now - Duration::days(1), now + Duration::days(1));
+    let stats = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!, $f: DateTime!, $t: DateTime!) { governanceStats(scope: { communityId: $c }, from: $f, to: $t) { patrols { grid { id } month patrols pointsDue pointsSignedOff pointsMissed coverage offSite findings } } }",
+            json!({ "c": w.demo.community, "f": from.to_rfc3339(), "t": to.to_rfc3339() }),
+        )
+        .await;
+    let rows = stats["governanceStats"]["patrols"]
+        .as_array()
+        .expect("patrols");
+    assert_eq!(rows.len(), 1, "{stats}");
+    let row = &rows[0];
+    assert_eq!(row["grid"]["id"], b.grid.as_str());
+    assert_eq!(
+        (
+            &row["patrols"],
+            &row["pointsDue"],
+            &row["pointsSignedOff"],
+            &row["pointsMissed"],
+            &row["offSite"],
+            &row["findings"]
+        ),
+        (
+            &json!(2),
+            &json!(2),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1)
+        ),
+        "{row}"
+    );
+    assert_eq!(row["coverage"], 0.5);
+
+    let csv = w
+        .app
+        .http
+        .get(format!("{}/exports/patrols.csv", w.app.address))
+        .query(&[
+            ("communityId", w.demo.community.as_str()),
+            ("from", &from.to_rfc3339()),
+            ("to", &to.to_rfc3339()),
+        ])
+        .bearer_auth(&w.staff.token)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.expect("text");
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert!(lines[0].contains("漏签点位"), "{text}");
+    assert_eq!(lines.len(), 3, "{text}");
+    let missed_line = lines
+        .iter()
+        .find(|line| line.starts_with(&missed.to_string()))
+        .expect("the missed patrol");
+    assert!(missed_line.ends_with(",1,0,1,0,0"), "{missed_line}");
 }

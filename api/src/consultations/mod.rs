@@ -690,3 +690,62 @@ pub async fn close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult
     }
     Ok(closed)
 }
+
+/// What an area's consultations came to: topics raised in the period, how many reached a
+/// sealed result, their average turnout (share of the roll) and time from raising to the
+/// sealed result. For `governanceStats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figures {
+    pub topics: i64,
+    pub decided: i64,
+    pub average_turnout: Option<f64>,
+    pub average_days_to_decision: Option<f64>,
+}
+
+pub async fn figures(
+    db: &DatabaseConnection,
+    span: &crate::pagination::Span,
+) -> AppResult<Figures> {
+    let topics: Vec<(Uuid, DateTime<Utc>)> = topic::Entity::find()
+        .select_only()
+        .column(topic::Column::Id)
+        .column(topic::Column::CreatedAt)
+        .filter(topic::Column::CommunityId.is_in(span.communities.iter().copied()))
+        .filter(topic::Column::CreatedAt.gte(span.from))
+        .filter(topic::Column::CreatedAt.lt(span.to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let raised: HashMap<Uuid, DateTime<Utc>> = topics.iter().copied().collect();
+    let sealed = if raised.is_empty() {
+        Vec::new()
+    } else {
+        topic_result::Entity::find()
+            .filter(topic_result::Column::TopicId.is_in(raised.keys().copied()))
+            .filter(topic_result::Column::Sequence.eq(1))
+            .all(db)
+            .await?
+    };
+    let decided = sealed.len();
+    let turnouts: Vec<f64> = sealed
+        .iter()
+        .filter(|r| r.eligible > 0)
+        .map(|r| f64::from(r.turnout) / f64::from(r.eligible))
+        .collect();
+    let days: Vec<f64> = sealed
+        .iter()
+        .filter_map(|r| {
+            let raised_at = raised.get(&r.topic_id)?;
+            Some((r.created_at - *raised_at).num_seconds() as f64 / 86_400.0)
+        })
+        .collect();
+    let mean = |values: &[f64]| {
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    Ok(Figures {
+        topics: topics.len() as i64,
+        decided: decided as i64,
+        average_turnout: mean(&turnouts),
+        average_days_to_decision: mean(&days),
+    })
+}

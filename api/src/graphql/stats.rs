@@ -1,14 +1,19 @@
 //! Numbers for street and district offices.
-use async_graphql::{Context, ID, Object, OneofObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, OneofObject, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    actor, load_category, load_community, orders::ServiceCategory, organisation::Community,
+    actor, load_category, load_community,
+    orders::ServiceCategory,
+    organisation::{Community, Grid},
     parse_id, state,
 };
 use crate::{
+    consultations,
     orders::stats::{self, Counts},
     organisation::Area,
+    pagination::Span,
+    patrols::figures,
 };
 
 /// Exactly one of them.
@@ -94,6 +99,7 @@ pub struct CategoryStats {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct GovernanceStats {
     total: GovernanceCounts,
     /// Orders by their status now.
@@ -107,6 +113,72 @@ pub struct GovernanceStats {
     /// Escalations to departments begun in the period, by level (STREET, DISTRICT); an order
     /// a street passed on counts at both.
     escalations_by_level: Vec<CountByKey>,
+    #[graphql(skip)]
+    span: Span,
+}
+
+/// A grid's patrols whose window started in one month.
+#[derive(SimpleObject)]
+pub struct PatrolStats {
+    grid: Grid,
+    /// YYYY-MM, China time, of the patrols' windows.
+    month: String,
+    patrols: i64,
+    points_due: i64,
+    points_signed_off: i64,
+    /// Due on a patrol whose window is over, never signed off.
+    points_missed: i64,
+    /// Signed-off points among those due; null with none due.
+    coverage: Option<f64>,
+    /// Sign-offs outside the point's radius, with the worker's reason.
+    off_site: i64,
+    /// Findings turned into work orders.
+    findings: i64,
+}
+
+/// Consultations (议事) raised in the period.
+#[derive(SimpleObject)]
+pub struct ConsultationStats {
+    topics: i64,
+    /// With a sealed result.
+    decided: i64,
+    /// Ballots cast as a share of the roll, averaged over decided topics.
+    average_turnout: Option<f64>,
+    /// From raising to the sealed result.
+    average_days_to_decision: Option<f64>,
+}
+
+#[ComplexObject]
+impl GovernanceStats {
+    /// Consultation topics raised in the period, and what came of them.
+    async fn consultations(&self, ctx: &Context<'_>) -> Result<ConsultationStats> {
+        let found = consultations::figures(&state(ctx)?.db, &self.span).await?;
+        Ok(ConsultationStats {
+            topics: found.topics,
+            decided: found.decided,
+            average_turnout: found.average_turnout,
+            average_days_to_decision: found.average_days_to_decision,
+        })
+    }
+
+    /// Grid patrols whose window started in the period, per grid and month.
+    async fn patrols(&self, ctx: &Context<'_>) -> Result<Vec<PatrolStats>> {
+        let rows = figures::by_grid_and_month(&state(ctx)?.db, &self.span, Utc::now()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| PatrolStats {
+                grid: Grid(row.grid),
+                month: row.month.to_string(),
+                patrols: row.figures.patrols,
+                points_due: row.figures.points_due,
+                points_signed_off: row.figures.points_signed_off,
+                points_missed: row.figures.points_missed,
+                coverage: row.figures.coverage(),
+                off_site: row.figures.off_site,
+                findings: row.figures.findings,
+            })
+            .collect())
+    }
 }
 
 #[derive(Default)]
@@ -165,6 +237,7 @@ impl StatsQuery {
             by_channel: by_key(found.by_channel),
             by_community,
             by_category,
+            span: found.span,
         })
     }
 }

@@ -1,5 +1,5 @@
 //! CSV exports over HTTP (`GET /exports/{orders,service-records,points-ledger,redemptions,
-//! party-member-assessment}.csv`)
+//! party-member-assessment,patrols}.csv`)
 //! for those who oversee an area: STAFF their community, STREET_STAFF their street, ADMIN a
 //! district. Same access token and request budget as GraphQL. Rows are streamed page by page,
 //! so an export of a year costs the server one page of memory. UTF-8 with a byte-order mark, so
@@ -28,6 +28,7 @@ use crate::{
     orders,
     organisation::{self, Area},
     pagination::{EXPORT_PAGE, Span},
+    patrols::figures,
     points::{assessment, attendance, ledger, records, rules},
     state::AppState,
     values::mask_phone,
@@ -41,6 +42,7 @@ enum Sheet {
     PointsLedger,
     Redemptions,
     PartyMemberAssessment,
+    Patrols,
 }
 
 impl Sheet {
@@ -51,6 +53,7 @@ impl Sheet {
             "points-ledger.csv" => Self::PointsLedger,
             "redemptions.csv" => Self::Redemptions,
             "party-member-assessment.csv" => Self::PartyMemberAssessment,
+            "patrols.csv" => Self::Patrols,
             _ => return None,
         })
     }
@@ -119,6 +122,20 @@ impl Sheet {
                 "实现心愿",
                 "是否达标",
             ],
+            Self::Patrols => &[
+                "巡查号",
+                "社区",
+                "网格",
+                "网格员",
+                "窗口开始",
+                "窗口结束",
+                "状态",
+                "应签点位",
+                "已签点位",
+                "漏签点位",
+                "异地签到",
+                "发现上报",
+            ],
         }
     }
 
@@ -135,6 +152,7 @@ impl Sheet {
             Self::PointsLedger => ledger_rows(db, reading, after).await,
             Self::Redemptions => redemption_rows(db, reading, after).await,
             Self::PartyMemberAssessment => assessment_rows(db, reading, after).await,
+            Self::Patrols => patrol_rows(db, reading, after).await,
         }
     }
 }
@@ -528,6 +546,50 @@ async fn assessment_rows(
         }
     }
     Ok((rows, None))
+}
+
+/// The area's patrols whose window started in the period, with what came of each.
+async fn patrol_rows(
+    db: &DatabaseConnection,
+    reading: &Reading,
+    after: Option<Uuid>,
+) -> AppResult<(Vec<Vec<String>>, Option<Uuid>)> {
+    let patrols = figures::exported(db, &reading.span, after, Utc::now()).await?;
+    let next = next_after(&patrols, |patrol| patrol.task.id);
+    let communities = organisation::community_names(db).await?;
+    let rows = patrols
+        .iter()
+        .map(
+            |figures::Exported {
+                 task,
+                 figures,
+                 worker,
+                 grid,
+             }| {
+                vec![
+                    task.id.to_string(),
+                    communities
+                        .get(&task.community_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    grid.clone().unwrap_or_default(),
+                    worker
+                        .as_ref()
+                        .and_then(|w| w.name.clone())
+                        .unwrap_or_default(),
+                    task.window_starts_at.to_rfc3339(),
+                    task.window_ends_at.to_rfc3339(),
+                    task.status.to_value(),
+                    figures.points_due.to_string(),
+                    figures.points_signed_off.to_string(),
+                    figures.points_missed.to_string(),
+                    figures.off_site.to_string(),
+                    figures.findings.to_string(),
+                ]
+            },
+        )
+        .collect();
+    Ok((rows, next))
 }
 
 fn csv_lines(rows: &[Vec<String>]) -> String {

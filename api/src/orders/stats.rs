@@ -25,6 +25,7 @@ use crate::{
     identity::Actor,
     infra::db::begin_write,
     organisation::{self, Area},
+    pagination::Span,
     values::china_time::{self, start_of},
 };
 
@@ -109,6 +110,8 @@ pub struct GovernanceStats {
     pub by_month: BTreeMap<String, Counts>,
     /// Escalations begun in the period, by level (STREET, DISTRICT).
     pub escalations_by_level: BTreeMap<String, i64>,
+    /// The area's communities and the period, for figures beside the orders' (patrols).
+    pub span: Span,
 }
 
 #[derive(FromQueryResult)]
@@ -210,7 +213,14 @@ pub async fn governance_stats(
         ));
     }
     let communities = organisation::communities_in(db, area).await?;
-    let mut stats = GovernanceStats::default();
+    let mut stats = GovernanceStats {
+        span: Span {
+            communities: communities.clone(),
+            from,
+            to,
+        },
+        ..GovernanceStats::default()
+    };
     if communities.is_empty() {
         return Ok(stats);
     }

@@ -4,6 +4,8 @@
 //! sign-off outside the point's radius is refused unless the worker says why, and is then
 //! flagged; one before or after the patrol's window is marked so. What the worker finds
 //! becomes a work order of the grid in the same call (发现上报).
+pub mod figures;
+
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{PatrolStatus, PatrolTiming, PhotoPurpose},
