@@ -141,6 +141,14 @@ async function screen(page, name, problems) {
     await page.locator("#escalation-list table, #escalation-list p").first().waitFor({ timeout: 10000 });
     await screen(page, "escalations", problems);
 
+    // A patrol of a grid, scheduled through the API, for the numbers' patrol table.
+    const gridWorker = await login(`browser-grid-worker-${Date.now()}`);
+    const grid = (await ok("query($c: ID!) { community(id: $c) { grids { id name } } }", { c: communityId }, staff.token)).community.grids[0];
+    await ok("mutation($g: ID!, $u: ID!) { updateGrid(id: $g, input: { workerId: $u }) { id } }", { g: grid.id, u: gridWorker.id }, staff.token);
+    const point = (await ok("mutation($g: ID!) { addPatrolPoint(input: { gridId: $g, name: \"东门\", latitude: 36.55, longitude: 116.75 }) { id } }", { g: grid.id }, staff.token)).addPatrolPoint.id;
+    await ok("mutation($g: ID!, $p: ID!, $from: DateTime!, $to: DateTime!) { schedulePatrol(gridId: $g, pointIds: [$p], windowStartsAt: $from, windowEndsAt: $to) { id } }",
+      { g: grid.id, p: point, from: new Date().toISOString(), to: new Date(Date.now() + 2 * 3600 * 1000).toISOString() }, staff.token);
+
     // The numbers page draws its charts, and its table view holds the same figures.
     await page.click("#nav-numbers");
     await page.locator("#trend-chart canvas").waitFor({ timeout: 15000 });
@@ -155,8 +163,11 @@ async function screen(page, name, problems) {
     if (cells[0] !== latest.month || Number(cells[1]) !== latest.counts.placed || latest.counts.placed < 1) {
       problems.push(`the table view shows ${JSON.stringify(cells)}, the API ${JSON.stringify(latest)}`);
     }
+    const patrolRow = await page.locator("#patrol-table tbody tr").first().locator("td").allTextContents();
+    if (patrolRow[0] !== grid.name || patrolRow[2] !== "1" || patrolRow[3] !== "1") problems.push(`the patrol table shows ${JSON.stringify(patrolRow)}`);
+    if (!(await page.locator("#consultation-figures").isVisible())) problems.push("no consultation figures on the numbers page");
     await screen(page, "numbers-table", problems);
-    step(`the numbers page drew its charts; ${latest.month} shows ${latest.counts.placed} orders`);
+    step(`the numbers page drew its charts; ${latest.month} shows ${latest.counts.placed} orders; ${grid.name} has its patrol in the patrol table`);
 
     // 红黑榜: a property company serves the community; the street opens the quarter's rating in
     // the console, a household rates it in the app, the street closes and seals it in the console.

@@ -511,7 +511,7 @@ async function drawNumbers() {
   const scope = select("stats-scope", scopes, scopes[0][0]);
   const months = select("months", [["3", "近 3 个月"], ["6", "近 6 个月"], ["12", "近 12 个月"]], "12");
   const asTable = h("input", { type: "checkbox", id: "as-table" });
-  const exportType = select("export", [["orders.csv", "工单"], ["service-records.csv", "服务记录"], ["points-ledger.csv", "积分流水"], ["redemptions.csv", "兑换"]], "orders.csv");
+  const exportType = select("export", [["orders.csv", "工单"], ["service-records.csv", "服务记录"], ["points-ledger.csv", "积分流水"], ["redemptions.csv", "兑换"], ["patrols.csv", "网格巡查"]], "orders.csv");
   const error = h("p", { className: "error" });
   const body = h("div", { id: "numbers" });
   $("main").replaceChildren(h("div", { className: "panel" }, h("div", { className: "toolbar" },
@@ -536,7 +536,9 @@ async function drawNumbers() {
   const load = async () => {
     const { from, to } = period();
     const { governanceStats: stats } = await gql(`query($s: StatsScope!, $f: DateTime!, $t: DateTime!) { governanceStats(scope: $s, from: $f, to: $t) {
-      total { ${COUNTS} } byMonth { month counts { ${COUNTS} } } byCategory { category { name } counts { placed } } byStatus { key orders } } }`, { s: scopeValue(), f: from, t: to });
+      total { ${COUNTS} } byMonth { month counts { ${COUNTS} } } byCategory { category { name } counts { placed } } byStatus { key orders }
+      patrols { grid { name } month patrols pointsDue pointsSignedOff pointsMissed coverage offSite findings }
+      consultations { topics decided averageTurnout averageDaysToDecision } } }`, { s: scopeValue(), f: from, t: to });
     const t = stats.total;
     const figures = h("div", { className: "figures", id: "figures" }, [
       ["工单", t.placed], ["已评价", t.rated], ["响应率", percent(t.responseRate)], ["办结率", percent(t.resolutionRate)],
@@ -549,10 +551,23 @@ async function drawNumbers() {
     const categoryTable = h("table", { id: "category-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "类别"), h("th", {}, "工单"))),
       h("tbody", {}, stats.byCategory.map((c) => h("tr", {}, h("td", {}, c.category.name), h("td", { className: "num" }, c.counts.placed)))));
+    // Patrols and consultations are tables in both views: a grid per row is what staff compare.
+    const c = stats.consultations;
+    const consultations = h("div", { className: "panel", id: "consultation-figures" }, h("h3", {}, "议事协商"),
+      h("div", { className: "figures" }, [
+        ["议题", c.topics], ["已表决", c.decided], ["平均参与率", percent(c.averageTurnout)],
+        ["平均决议天数", c.averageDaysToDecision == null ? "—" : c.averageDaysToDecision.toFixed(1)],
+      ].map(([label, value]) => h("div", { className: "figure" }, label, h("b", {}, value)))));
+    const patrols = h("div", { className: "panel" }, h("h3", {}, "网格巡查"),
+      stats.patrols.length ? h("table", { id: "patrol-table" },
+        h("thead", {}, h("tr", {}, ["网格", "月份", "巡查", "应签点位", "已签", "漏签", "覆盖率", "异地签到", "发现上报"].map((x) => h("th", {}, x)))),
+        h("tbody", {}, stats.patrols.map((p) => h("tr", {}, h("td", {}, p.grid.name), h("td", {}, p.month),
+          ...[p.patrols, p.pointsDue, p.pointsSignedOff, p.pointsMissed, percent(p.coverage), p.offSite, p.findings].map((v) => h("td", { className: "num" }, v))))))
+        : h("p", { className: "muted", id: "no-patrols" }, "这段时间没有网格巡查。"));
     const trend = h("div", { className: "chart", id: "trend-chart" });
     const bars = h("div", { className: "chart", id: "category-chart" });
     body.replaceChildren(figures, h("div", { className: asTable.checked ? "hidden" : "charts", id: "chart-view" }, trend, bars),
-      h("div", { className: asTable.checked ? "" : "hidden", id: "table-view" }, monthTable, categoryTable));
+      h("div", { className: asTable.checked ? "" : "hidden", id: "table-view" }, monthTable, categoryTable), patrols, consultations);
     // Every month of the period on the axis, those without orders too.
     const byMonth = new Map(stats.byMonth.map((m) => [m.month, m.counts]));
     const axis = [];
