@@ -401,3 +401,64 @@ async fn consultation_figures_show_in_the_numbers() {
         "decided within the test: {days}"
     );
 }
+
+/// After the close a result is corrected only by a further, visible row: with its reason and
+/// who entered it, beside the sealed one, which stays as it was.
+#[tokio::test]
+async fn a_closed_result_is_corrected_by_a_visible_record_beside_the_sealed_one() {
+    let w = World::new().await;
+    let me = voter(&w, "correction-voter", "9号楼1单元101").await;
+    let topic = open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+    w.app
+        .ok(&me.token, CAST, json!({ "t": topic, "c": [1] }))
+        .await;
+    let correct = "mutation($t: ID!, $c: [Int!]!, $n: Int!) { correctTopicResult(topicId: $t, counts: $c, turnout: $n, reason: \"补录两张纸质选票\") { sequence counts { ballots } turnout reason correctedById } }";
+    let corrected = json!({ "t": topic, "c": [2, 1, 0], "n": 1 });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), correct, corrected.clone())
+            .await,
+        "CONFLICT",
+        "not before the close"
+    );
+    advance(&w.app, &w.staff, &topic, "CLOSED").await;
+    assert_eq!(
+        w.app
+            .refused(Some(&me.token), correct, corrected.clone())
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.staff.token),
+                correct,
+                json!({ "t": topic, "c": [2, 1], "n": 1 })
+            )
+            .await,
+        "BAD_USER_INPUT",
+        "a count for each option"
+    );
+    let row = w.app.ok(&w.staff.token, correct, corrected).await["correctTopicResult"].clone();
+    assert_eq!(row["sequence"], 2);
+    assert_eq!(row["correctedById"], w.staff.user_id.as_str());
+
+    let results =
+        w.app.ok(&me.token, RESULT, json!({ "t": topic })).await["topic"]["results"].clone();
+    let ballots = |row: &Value| -> Vec<i64> {
+        row["counts"]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .map(|c| c["ballots"].as_i64().expect("ballots"))
+            .collect()
+    };
+    assert_eq!(results.as_array().expect("results").len(), 2);
+    assert_eq!(
+        ballots(&results[0]),
+        vec![0, 1, 0],
+        "the sealed result stays"
+    );
+    assert_eq!(ballots(&results[1]), vec![2, 1, 0]);
+    assert_eq!(results[1]["sequence"], 2);
+}

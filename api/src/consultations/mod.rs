@@ -618,6 +618,84 @@ pub async fn mine(
         .collect())
 }
 
+/// A correction of a closed topic's result, as STAFF enter it.
+pub struct Correction {
+    pub topic_id: Uuid,
+    /// Ballots per option, in the options' order.
+    pub counts: Vec<i64>,
+    pub turnout: i32,
+    pub reason: String,
+}
+
+/// STAFF of the community correct a closed topic's result (a recount of paper ballots, …): a
+/// further row beside the sealed one, with its reason and who entered it; nothing is changed.
+pub async fn correct(
+    db: &DatabaseConnection,
+    content: &ContentGuard,
+    actor: &Actor,
+    correction: Correction,
+) -> AppResult<(topic::Model, topic_result::Model)> {
+    let topic = get(db, correction.topic_id).await?;
+    if !actor.roles.is_staff_of(topic.community_id) {
+        return Err(AppError::forbidden(
+            "only STAFF of the community correct its results",
+        ));
+    }
+    if correction.counts.len() != options_of(&topic).len()
+        || correction.counts.iter().any(|count| *count < 0)
+    {
+        return Err(AppError::bad_input(
+            "counts gives a number of ballots, 0 or more, for each option in order",
+        ));
+    }
+    let reason = validate::text("reason", &correction.reason, 1, 500)?;
+    let reason = content
+        .clear(db, actor, Scene::Comment, "reason", reason)
+        .await?;
+    let txn = begin_write(db).await?;
+    let topic = get(&txn, topic.id).await?;
+    if !closed(&topic) {
+        return Err(AppError::conflict(
+            "a result is corrected after the close, once it is sealed",
+        ));
+    }
+    let last = topic_result::Entity::find()
+        .filter(topic_result::Column::TopicId.eq(topic.id))
+        .order_by_desc(topic_result::Column::Sequence)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::conflict("this topic has no sealed result"))?;
+    if !(0..=last.eligible).contains(&correction.turnout) {
+        return Err(AppError::bad_input(format!(
+            "turnout is between 0 and the {} on the roll",
+            last.eligible
+        )));
+    }
+    // Two corrections entered at once get the same sequence: the unique index refuses one.
+    let corrected = topic_result::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        topic_id: Set(topic.id),
+        sequence: Set(last.sequence + 1),
+        counts: Set(serde_json::json!(correction.counts)),
+        eligible: Set(last.eligible),
+        turnout: Set(correction.turnout),
+        valid: Set(rules::quorum_met(
+            i64::from(correction.turnout),
+            i64::from(last.eligible),
+            topic.quorum_percent,
+        )),
+        // The published ballots are what they were; the reason says what the list does not.
+        digest: Set(last.digest),
+        reason: Set(Some(reason.record(&txn).await?)),
+        created_by: Set(Some(actor.id)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((topic, corrected))
+}
+
 fn closed(topic: &topic::Model) -> bool {
     matches!(topic.status, TopicStatus::Closed | TopicStatus::Published)
 }

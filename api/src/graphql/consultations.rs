@@ -231,7 +231,10 @@ pub struct TopicResult {
     valid: bool,
     /// SHA-256 (hex) over the published ballot list.
     digest: String,
+    /// Why a correction was made; null on the sealed result.
     reason: Option<String>,
+    /// Who entered a correction; null on the sealed result.
+    corrected_by_id: Option<ID>,
     created_at: DateTime<Utc>,
 }
 
@@ -253,6 +256,7 @@ impl TopicResult {
             valid: row.valid,
             digest: row.digest,
             reason: row.reason,
+            corrected_by_id: row.created_by.map(to_id),
             created_at: row.created_at,
         }
     }
@@ -381,6 +385,29 @@ impl ConsultationMutation {
         Ok(Topic::from(
             consultations::raise(&state.db, &state.content, actor, input).await?,
         ))
+    }
+
+    /// STAFF of the community correct a closed topic's result (a recount of paper ballots,
+    /// …): a further result, shown beside the sealed one with the reason and who entered it.
+    async fn correct_topic_result(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        #[graphql(validator(max_items = 20))] counts: Vec<i64>,
+        turnout: i32,
+        reason: String,
+    ) -> Result<TopicResult> {
+        let actor = actor(ctx).await?;
+        let correction = consultations::Correction {
+            topic_id: parse_id("topicId", &topic_id)?,
+            counts,
+            turnout,
+            reason,
+        };
+        let state = state(ctx)?;
+        let (topic, row) =
+            consultations::correct(&state.db, &state.content, actor, correction).await?;
+        Ok(TopicResult::new(row, &consultations::options_of(&topic)))
     }
 
     /// STAFF move a topic on: DISCUSSION, VOTING (writes the electoral roll), CLOSED (seals
