@@ -12,6 +12,7 @@ use crate::{
     merchants::redemptions,
     notify::delivery,
     orders::alerts,
+    patrols,
     points::{activities, attendance, expiry},
     property,
     state::AppState,
@@ -38,10 +39,12 @@ pub enum Job {
     NoShows,
     /// Closes and seals the property rating rounds whose time is over.
     PropertyClose,
+    /// Files the day's patrols of the patrol plans due.
+    PatrolPlans,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::Delivery,
         Job::ActivityReminders,
         Job::OrderAlerts,
@@ -51,6 +54,7 @@ impl Job {
         Job::TopicClose,
         Job::NoShows,
         Job::PropertyClose,
+        Job::PatrolPlans,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Job {
             Job::TopicClose => "topic-close",
             Job::NoShows => "activity-no-shows",
             Job::PropertyClose => "property-rating-close",
+            Job::PatrolPlans => "patrol-plans",
         }
     }
 
@@ -74,7 +79,9 @@ impl Job {
     fn period(self, delivery: Duration) -> Duration {
         match self {
             Job::Delivery => delivery,
-            Job::ActivityReminders | Job::WishExpiry | Job::NoShows => Duration::from_secs(600),
+            Job::ActivityReminders | Job::WishExpiry | Job::NoShows | Job::PatrolPlans => {
+                Duration::from_secs(600)
+            }
             Job::OrderAlerts | Job::RedemptionExpiry | Job::TopicClose | Job::PropertyClose => {
                 Duration::from_secs(60)
             }
@@ -113,6 +120,7 @@ impl Job {
             Job::TopicClose => consultations::close_due(db, now).await?,
             Job::NoShows => attendance::mark_no_shows(db, now).await?,
             Job::PropertyClose => property::close_due(db, now).await?,
+            Job::PatrolPlans => patrols::plans::file_due(db, now).await?,
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod order_callback;
 pub mod order_event;
 pub mod party_member_application;
 pub mod patrol_finding;
+pub mod patrol_plan;
 pub mod patrol_point;
 pub mod patrol_signoff;
 pub mod patrol_task;

@@ -48,6 +48,7 @@ mod m20261202_000032_create_patrols;
 mod m20261202_000033_create_console_login_tickets;
 mod m20261206_000034_activity_attendance;
 mod m20261206_000035_create_property_ratings;
+mod m20261206_000036_create_patrol_plans;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -145,6 +146,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000033_create_console_login_tickets::Migration),
             Box::new(m20261206_000034_activity_attendance::Migration),
             Box::new(m20261206_000035_create_property_ratings::Migration),
+            Box::new(m20261206_000036_create_patrol_plans::Migration),
         ]
     }
 }

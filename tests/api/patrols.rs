@@ -415,3 +415,65 @@ async fn patrol_figures_show_in_the_numbers_and_the_csv() {
         .expect("the missed patrol");
     assert!(missed_line.ends_with(",1,0,1,0,0"), "{missed_line}");
 }
+
+/// A plan files the day's patrol for the grid's worker in its window, once, however many
+/// instances run the job at the same moment; its next day moves on by its period.
+#[tokio::test]
+async fn a_patrol_plan_files_the_days_patrol_once() {
+    let w = World::new().await;
+    let b = beat(&w, "patrol-worker-plan").await;
+    let today = hongfan::values::china_time::today();
+    let add = "mutation($input: AddPatrolPlanInput!) { addPatrolPlan(input: $input) { id everyDays windowStarts windowMinutes nextDay } }";
+    let input = |every: i64| {
+        json!({ "input": {
+            "gridId": b.grid, "pointIds": [b.point], "everyDays": every, "windowStarts": "08:30",
+            "windowMinutes": 90, "firstDay": today.to_string(),
+        }})
+    };
+    assert_eq!(
+        w.app.refused(Some(&b.worker.token), add, input(7)).await,
+        "FORBIDDEN",
+        "STAFF plan patrols"
+    );
+    assert_eq!(
+        w.app.refused(Some(&w.staff.token), add, input(0)).await,
+        "BAD_USER_INPUT"
+    );
+    let plan = w.app.ok(&w.staff.token, add, input(7)).await["addPatrolPlan"].clone();
+    assert_eq!(plan["windowStarts"], "08:30");
+    assert_eq!(plan["nextDay"], today.to_string());
+
+    let now = Utc::now();
+    let file = hongfan::patrols::plans::file_due;
+    let (first, second) = tokio::join!(file(&w.app.db, now), file(&w.app.db, now));
+    assert_eq!(first.expect("job") + second.expect("job"), 1, "filed once");
+    assert_eq!(file(&w.app.db, now).await.expect("job"), 0);
+
+    let mine = w
+        .app
+        .ok(
+            &b.worker.token,
+            "{ myPatrols(first: 20) { edges { node { id windowStartsAt windowEndsAt } } } }",
+            json!({}),
+        )
+        .await;
+    let starts = hongfan::values::china_time::start_of(today) + Duration::minutes(8 * 60 + 30);
+    let planned: Vec<&Value> = mine["myPatrols"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| {
+            e["node"]["windowStartsAt"]
+                .as_str()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .is_some_and(|at| at == starts)
+        })
+        .collect();
+    assert_eq!(planned.len(), 1, "{mine}");
+    let row = entity::patrol_plan::Entity::find()
+        .one(&w.app.db)
+        .await
+        .expect("read")
+        .expect("plan");
+    assert_eq!(row.next_day, today + chrono::Days::new(7));
+}

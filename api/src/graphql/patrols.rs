@@ -1,7 +1,7 @@
 //! Grid patrols (网格巡查): points, patrols, sign-offs and findings that become orders.
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums, patrol_point, patrol_signoff, patrol_task};
+use entity::{enums, patrol_plan, patrol_point, patrol_signoff, patrol_task};
 
 use super::{
     actor, connection,
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     pagination::PageRequest,
-    patrols::{self, Found, NewPoint, SignOff},
+    patrols::{self, Found, NewPoint, SignOff, plans},
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -152,6 +152,55 @@ pub struct AddPatrolPointInput {
 }
 
 #[derive(InputObject)]
+pub struct AddPatrolPlanInput {
+    grid_id: ID,
+    #[graphql(validator(max_items = 50))]
+    point_ids: Vec<ID>,
+    /// 1–31.
+    every_days: i32,
+    /// `HH:MM`, China time.
+    window_starts: String,
+    /// 30–1440.
+    #[graphql(default = 120)]
+    window_minutes: i32,
+    /// Today or later.
+    first_day: chrono::NaiveDate,
+}
+
+/// A grid's patrols on a schedule.
+#[derive(SimpleObject)]
+pub struct PatrolPlan {
+    id: ID,
+    grid_id: ID,
+    point_ids: Vec<ID>,
+    every_days: i32,
+    /// `HH:MM`, China time.
+    window_starts: String,
+    window_minutes: i32,
+    /// The day whose patrol is filed next.
+    next_day: chrono::NaiveDate,
+}
+
+impl From<patrol_plan::Model> for PatrolPlan {
+    fn from(plan: patrol_plan::Model) -> Self {
+        let points: Vec<uuid::Uuid> = serde_json::from_value(plan.point_ids).unwrap_or_default();
+        Self {
+            id: to_id(plan.id),
+            grid_id: to_id(plan.grid_id),
+            point_ids: points.into_iter().map(to_id).collect(),
+            every_days: plan.every_days,
+            window_starts: format!(
+                "{:02}:{:02}",
+                plan.window_start_minute / 60,
+                plan.window_start_minute % 60
+            ),
+            window_minutes: plan.window_minutes,
+            next_day: plan.next_day,
+        }
+    }
+}
+
+#[derive(InputObject)]
 pub struct SignOffPatrolPointInput {
     point_id: ID,
     /// Where the mini-program says the worker is (wx.getLocation).
@@ -257,6 +306,32 @@ impl PatrolMutation {
         let window = (window_starts_at, window_ends_at);
         Ok(Patrol(
             patrols::schedule(&state(ctx)?.db, actor, grid_id, point_ids, window).await?,
+        ))
+    }
+
+    /// STAFF plan a grid's patrols: these points every `everyDays` days, in a window of
+    /// `windowMinutes` from `windowStarts` (`HH:MM`, China time), from `firstDay` on. The job
+    /// `patrol-plans` files each day's patrol for the grid's worker then.
+    async fn add_patrol_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: AddPatrolPlanInput,
+    ) -> Result<PatrolPlan> {
+        let actor = actor(ctx).await?;
+        let new = plans::NewPlan {
+            grid_id: parse_id("gridId", &input.grid_id)?,
+            point_ids: input
+                .point_ids
+                .iter()
+                .map(|id| parse_id("pointIds", id))
+                .collect::<Result<Vec<_>, _>>()?,
+            every_days: input.every_days,
+            window_starts: input.window_starts,
+            window_minutes: input.window_minutes,
+            first_day: input.first_day,
+        };
+        Ok(PatrolPlan::from(
+            plans::add(&state(ctx)?.db, actor, new).await?,
         ))
     }
 

@@ -5,6 +5,7 @@
 //! flagged; one before or after the patrol's window is marked so. What the worker finds
 //! becomes a work order of the grid in the same call (发现上报).
 pub mod figures;
+pub mod plans;
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -147,15 +148,25 @@ pub async fn schedule(
     let worker = grid
         .worker_id
         .ok_or_else(|| AppError::bad_input("the grid has no worker: assign one first"))?;
+    if window.1 <= window.0 {
+        return Err(AppError::bad_input("the window ends after it starts"));
+    }
+    let point_ids = points_of_grid(db, grid_id, point_ids).await?;
+    file(db, &grid, worker, point_ids, window, actor.id).await
+}
+
+/// `point_ids` sorted and without repeats, once they are 1 to `MAX_POINTS_PER_PATROL` of
+/// the grid's own points.
+async fn points_of_grid(
+    db: &impl ConnectionTrait,
+    grid_id: Uuid,
+    mut point_ids: Vec<Uuid>,
+) -> AppResult<Vec<Uuid>> {
     if point_ids.is_empty() || point_ids.len() > MAX_POINTS_PER_PATROL {
         return Err(AppError::bad_input(format!(
             "a patrol has 1 to {MAX_POINTS_PER_PATROL} points"
         )));
     }
-    if window.1 <= window.0 {
-        return Err(AppError::bad_input("the window ends after it starts"));
-    }
-    let mut point_ids = point_ids;
     point_ids.sort_unstable();
     point_ids.dedup();
     let found = patrol_point::Entity::find()
@@ -166,10 +177,22 @@ pub async fn schedule(
     if found != point_ids.len() as u64 {
         return Err(AppError::bad_input("the points are the grid's own"));
     }
+    Ok(point_ids)
+}
+
+/// Files a patrol of checked points for the grid's worker.
+async fn file(
+    db: &impl ConnectionTrait,
+    grid: &entity::grid::Model,
+    worker: Uuid,
+    point_ids: Vec<Uuid>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    created_by: Uuid,
+) -> AppResult<patrol_task::Model> {
     Ok(patrol_task::ActiveModel {
         id: Set(Uuid::now_v7()),
         community_id: Set(grid.community_id),
-        grid_id: Set(grid_id),
+        grid_id: Set(grid.id),
         worker_id: Set(worker),
         point_ids: Set(serde_json::json!(point_ids)),
         window_starts_at: Set(window.0),
@@ -177,7 +200,7 @@ pub async fn schedule(
         status: Set(PatrolStatus::Open),
         handed_over_from: Set(None),
         handover_reason: Set(None),
-        created_by: Set(actor.id),
+        created_by: Set(created_by),
         created_at: Set(Utc::now()),
         completed_at: Set(None),
     }
