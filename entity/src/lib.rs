@@ -54,6 +54,7 @@ pub mod street;
 pub mod subscribe_consent;
 pub mod topic;
 pub mod topic_ballot;
+pub mod topic_comment;
 pub mod topic_elector;
 pub mod topic_result;
 pub mod topic_vote;

@@ -138,6 +138,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("revokeOpen311Key", "id") => "open311Key",
         (_, "ticket") => "consoleTicket",
         (_, "roundId") => "propertyRound",
+        (_, "commentId") => "topicComment",
         ("propertyRound", "id") => "propertyRound",
         (_, "companyId") => "merchant",
         _ => panic!("name the object that {field}({argument}) refers to in object_for"),
@@ -558,6 +559,20 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         .expect("property round")
         .to_owned();
 
+    let comment = entity::topic_comment::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        topic_id: Set(topic.parse().expect("uuid")),
+        author_id: Set(w.resident.user_id.parse().expect("uuid")),
+        body: Set("支持加装".into()),
+        hidden_at: Set(None),
+        hidden_by: Set(None),
+        hidden_reason: Set(None),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .expect("comment");
+
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         author_id: Set(w.resident.user_id.parse().expect("uuid")),
@@ -622,6 +637,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("redemption", redemption),
         ("consoleTicket", console_ticket),
         ("propertyRound", property_round),
+        ("topicComment", comment.id.to_string()),
     ])
 }
 

@@ -462,3 +462,95 @@ async fn a_closed_result_is_corrected_by_a_visible_record_beside_the_sealed_one(
     assert_eq!(ballots(&results[1]), vec![2, 1, 0]);
     assert_eq!(results[1]["sequence"], 2);
 }
+
+/// Residents discuss a topic while it is under DISCUSSION; STAFF hide a comment with a reason,
+/// which then shows without its text to the other residents.
+#[tokio::test]
+async fn residents_discuss_a_topic_and_staff_moderate_it() {
+    let w = World::new().await;
+    let neighbour = voter(&w, "discussion-neighbour", "2号楼1单元101").await;
+    let raised = w
+        .app
+        .ok(
+            &w.staff.token,
+            RAISE,
+            json!({ "input": {
+                "communityId": w.demo.community, "title": "小区是否增设充电桩",
+                "body": "物业提议在地下车库增设充电桩。", "ballotKind": "YES_NO_ABSTAIN",
+                "votingStartsAt": Utc::now().to_rfc3339(),
+                "votingEndsAt": (Utc::now() + Duration::days(7)).to_rfc3339(),
+            }}),
+        )
+        .await;
+    let topic = raised["raiseTopic"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        error_code(&comment(&w, &w.staff, &topic, "草稿阶段").await),
+        "CONFLICT",
+        "not before DISCUSSION"
+    );
+    advance(&w.app, &w.staff, &topic, "DISCUSSION").await;
+    let kind = comment(&w, &neighbour, &topic, "支持，电动车太多了").await;
+    assert_eq!(kind["data"]["postTopicComment"]["mine"], true, "{kind}");
+    let rude = comment(&w, &w.resident, &topic, "广告：低价出售车位").await;
+    let rude = rude["data"]["postTopicComment"]["id"]
+        .as_str()
+        .expect("posted")
+        .to_owned();
+
+    let hide = "mutation($c: ID!) { hideTopicComment(commentId: $c, reason: \"与议题无关的广告\") { hidden hiddenReason } }";
+    assert_eq!(
+        w.app
+            .refused(Some(&neighbour.token), hide, json!({ "c": rude }))
+            .await,
+        "FORBIDDEN"
+    );
+    let hidden = w.app.ok(&w.staff.token, hide, json!({ "c": rude })).await;
+    assert_eq!(hidden["hideTopicComment"]["hidden"], true);
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), hide, json!({ "c": rude }))
+            .await,
+        "CONFLICT",
+        "once"
+    );
+
+    let by_neighbour = comments_seen_by(&w, &neighbour, &topic).await;
+    assert_eq!(by_neighbour.len(), 2);
+    let hidden_there = by_neighbour
+        .iter()
+        .find(|c| c["id"] == rude.as_str())
+        .expect("listed");
+    assert!(hidden_there["body"].is_null(), "{hidden_there}");
+    assert_eq!(hidden_there["hiddenReason"], "与议题无关的广告");
+    let by_staff = comments_seen_by(&w, &w.staff, &topic).await;
+    let hidden_for_staff = by_staff
+        .iter()
+        .find(|c| c["id"] == rude.as_str())
+        .expect("listed");
+    assert_eq!(hidden_for_staff["body"], "广告：低价出售车位");
+
+    advance(&w.app, &w.staff, &topic, "VOTING").await;
+    assert_eq!(
+        error_code(&comment(&w, &neighbour, &topic, "投票开始了").await),
+        "CONFLICT",
+        "the discussion is over"
+    );
+}
+
+async fn comment(w: &World, who: &Login, topic: &str, body: &str) -> Value {
+    let post = "mutation($t: ID!, $b: String!) { postTopicComment(topicId: $t, body: $b) { id body mine } }";
+    w.app
+        .graphql(Some(&who.token), post, json!({ "t": topic, "b": body }))
+        .await
+}
+
+async fn comments_seen_by(w: &World, who: &Login, topic: &str) -> Vec<Value> {
+    let list = "query($t: ID!) { topic(id: $t) { comments(first: 10) { edges { node { id body hidden hiddenReason } } } } }";
+    let data = w.app.ok(&who.token, list, json!({ "t": topic })).await;
+    data["topic"]["comments"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}

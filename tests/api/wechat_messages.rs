@@ -679,7 +679,33 @@ async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
         .clone();
     let unit = "mutation($c: ID!, $n: String!) { registerUnit(input: { communityId: $c, name: $n, partyOrganisation: \"党支部\", contactName: \"王\", contactPhone: \"13700000001\", resources: \"\" }) { id status } }";
     let wish = "mutation($t: String!, $by: DateTime!) { postWish(input: { title: $t, neededBy: $by }) { id status } }";
+    let topic = w
+        .app
+        .ok(
+            &w.staff.token,
+            "mutation($c: ID!, $s: DateTime!, $e: DateTime!) { raiseTopic(input: { communityId: $c, title: \"加装电梯\", body: \"征求意见\", ballotKind: YES_NO_ABSTAIN, votingStartsAt: $s, votingEndsAt: $e }) { id } }",
+            json!({ "c": w.demo.community, "s": soon, "e": later }),
+        )
+        .await["raiseTopic"]["id"]
+        .clone();
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($t: ID!) { advanceTopic(topicId: $t, to: DISCUSSION) { status } }",
+            json!({ "t": topic }),
+        )
+        .await;
     let risky: Vec<(&Login, &str, Value)> = vec![
+        (
+            &w.resident,
+            "mutation($t: ID!) { postTopicComment(topicId: $t, body: \"违规评论\") { id } }",
+            json!({ "t": topic }),
+        ),
+        (
+            &w.staff,
+            "mutation($c: ID!, $u: ID!) { liftSignupHold(communityId: $c, userId: $u, reason: \"违规\") { userId } }",
+            json!({ "c": w.demo.community, "u": w.resident.user_id }),
+        ),
         (
             &w.resident,
             "mutation { updateMyProfile(input: { name: \"违规名字\" }) { id } }",

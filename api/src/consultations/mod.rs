@@ -5,6 +5,7 @@
 //! voting is open. Who voted is kept apart from what was chosen; nothing of the result, the
 //! turnout included, is shown before the close, when it is sealed once with a digest anyone
 //! can recompute from the published (receipt, choices) list.
+pub mod comments;
 pub mod rules;
 
 use std::collections::HashMap;

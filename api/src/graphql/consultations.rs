@@ -3,11 +3,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums, topic, topic_result};
+use entity::{enums, topic, topic_comment, topic_result};
 
 use super::{actor, connection, load_community, organisation::Community, parse_id, state, to_id};
 use crate::{
-    consultations::{self, Filed, Mine, NewTopic},
+    consultations::{self, Filed, Mine, NewTopic, comments},
     pagination::PageRequest,
 };
 use uuid::Uuid;
@@ -162,6 +162,27 @@ impl Topic {
                     .unwrap_or_default(),
             }))
     }
+    /// The discussion, newest first. A comment STAFF hid shows without its text (but with
+    /// the reason) to all but STAFF.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<async_graphql::connection::Connection<String, TopicComment>> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = comments::list(&state(ctx)?.db, actor, self.model.id, request).await?;
+        let staff = actor.roles.is_staff_of(self.model.community_id);
+        let me = actor.id;
+        Ok(connection(
+            page,
+            request,
+            |c| c.id,
+            |comment| TopicComment { comment, staff, me },
+        ))
+    }
     /// The sealed result, then any corrections: empty until the close, for everyone.
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<TopicResult>> {
         let rows = consultations::results(&state(ctx)?.db, &self.model).await?;
@@ -216,6 +237,46 @@ impl From<Filed> for PublishedBallot {
 pub struct OptionCount {
     option: String,
     ballots: i64,
+}
+
+/// A comment in a topic's discussion.
+pub struct TopicComment {
+    comment: topic_comment::Model,
+    /// Whether the reader is STAFF of the topic's community.
+    staff: bool,
+    me: Uuid,
+}
+
+#[Object]
+impl TopicComment {
+    async fn id(&self) -> ID {
+        to_id(self.comment.id)
+    }
+    /// As on public notices (masked when the author opted out).
+    async fn author_name(&self, ctx: &Context<'_>) -> Result<String> {
+        let author = super::load_user(ctx, self.comment.author_id).await?;
+        Ok(crate::identity::users::public_name(&author))
+    }
+    /// Whether I wrote it.
+    async fn mine(&self) -> bool {
+        self.comment.author_id == self.me
+    }
+    /// Null when STAFF hid it, except for STAFF and its author.
+    async fn body(&self) -> Option<&str> {
+        let shown =
+            self.comment.hidden_at.is_none() || self.staff || self.comment.author_id == self.me;
+        shown.then_some(self.comment.body.as_str())
+    }
+    async fn hidden(&self) -> bool {
+        self.comment.hidden_at.is_some()
+    }
+    /// Why STAFF hid it.
+    async fn hidden_reason(&self) -> Option<&str> {
+        self.comment.hidden_reason.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.comment.created_at
+    }
 }
 
 #[derive(SimpleObject)]
@@ -385,6 +446,43 @@ impl ConsultationMutation {
         Ok(Topic::from(
             consultations::raise(&state.db, &state.content, actor, input).await?,
         ))
+    }
+
+    /// A resident who may see the topic comments on it while it is under DISCUSSION (at
+    /// most 20 comments a topic); the text passes content security.
+    async fn post_topic_comment(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        body: String,
+    ) -> Result<TopicComment> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        let state = state(ctx)?;
+        let comment = comments::post(&state.db, &state.content, actor, topic_id, body).await?;
+        Ok(TopicComment {
+            comment,
+            staff: false,
+            me: actor.id,
+        })
+    }
+
+    /// STAFF of the community hide a comment, with a reason shown in its place.
+    async fn hide_topic_comment(
+        &self,
+        ctx: &Context<'_>,
+        comment_id: ID,
+        reason: String,
+    ) -> Result<TopicComment> {
+        let actor = actor(ctx).await?;
+        let comment_id = parse_id("commentId", &comment_id)?;
+        let state = state(ctx)?;
+        let comment = comments::hide(&state.db, &state.content, actor, comment_id, reason).await?;
+        Ok(TopicComment {
+            comment,
+            staff: true,
+            me: actor.id,
+        })
     }
 
     /// STAFF of the community correct a closed topic's result (a recount of paper ballots,
