@@ -246,3 +246,89 @@ async fn the_street_lists_its_property_companies_red_and_black_from_households_a
         "best first"
     );
 }
+
+/// Ratings racing the close either land in the sealed list or are refused as closed: the
+/// published list, the households counted and the digest always agree.
+#[tokio::test]
+async fn ratings_racing_the_close_are_sealed_or_refused_never_lost() {
+    let w = World::new().await;
+    company(&w, &w.staff, &w.demo.community, "赛跑物业", "race-owner").await;
+    let street_staff = w.app.login("demo-street").await;
+    let street = w
+        .app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!) { community(id: $c) { street { id } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["community"]["street"]["id"]
+        .as_str()
+        .expect("street")
+        .to_owned();
+    let round = w
+        .app
+        .ok(
+            &street_staff.token,
+            "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id } }",
+            json!({ "s": street, "q": Quarter::of(Utc::now()).to_string(), "at": (Utc::now() + Duration::hours(1)).to_rfc3339() }),
+        )
+        .await["openPropertyRating"]["id"]
+        .as_str()
+        .expect("round")
+        .to_owned();
+    let mut households = Vec::new();
+    for i in 0..10 {
+        households.push(
+            household_member(
+                &w,
+                &format!("race-h{i}"),
+                &w.demo.community,
+                &format!("{i}号楼101"),
+            )
+            .await,
+        );
+    }
+    let ratings = households.iter().map(|who| {
+        w.app.graphql(
+            Some(&who.token),
+            RATE,
+            json!({ "r": round, "s": scores(4) }),
+        )
+    });
+    let close = w.app.graphql(
+        Some(&street_staff.token),
+        "mutation($r: ID!) { closePropertyRating(roundId: $r) { status } }",
+        json!({ "r": round }),
+    );
+    let (answers, closed) = tokio::join!(futures::future::join_all(ratings), close);
+    assert_eq!(
+        closed["data"]["closePropertyRating"]["status"], "CLOSED",
+        "{closed}"
+    );
+    let landed = answers.iter().filter(|a| a["errors"].is_null()).count();
+    assert!(
+        answers
+            .iter()
+            .filter(|a| !a["errors"].is_null())
+            .all(|a| error_code(a) == "CONFLICT"),
+        "{answers:?}"
+    );
+    let sealed = w
+        .app
+        .ok(&street_staff.token, ROUND, json!({ "r": round }))
+        .await["propertyRound"]
+        .clone();
+    let published = sealed["ratings"].as_array().expect("ratings").len();
+    let counted: i64 = sealed["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["households"].as_i64().expect("households"))
+        .sum();
+    assert_eq!(published, landed, "{sealed}");
+    assert_eq!(counted, landed as i64, "{sealed}");
+    assert_eq!(
+        sealed["digest"].as_str(),
+        Some(digest_of(&sealed["ratings"]).as_str())
+    );
+}
