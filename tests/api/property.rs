@@ -65,6 +65,25 @@ fn scores(n: i64) -> Value {
     json!({ "cleanliness": n, "security": n, "repairs": n, "attitude": n, "fees": n })
 }
 
+/// The demo community's street.
+async fn street_of(w: &World) -> String {
+    w.app
+        .ok(
+            &w.staff.token,
+            "query($c: ID!) { community(id: $c) { street { id } } }",
+            json!({ "c": w.demo.community }),
+        )
+        .await["community"]["street"]["id"]
+        .as_str()
+        .expect("street")
+        .to_owned()
+}
+
+/// `openPropertyRating`'s variables: this quarter of `street`, closing in an hour.
+fn this_quarter(street: &str) -> Value {
+    json!({ "s": street, "q": Quarter::of(Utc::now()).to_string(), "at": (Utc::now() + Duration::hours(1)).to_rfc3339() })
+}
+
 fn digest_of(ratings: &Value) -> String {
     let mut lines: Vec<String> = ratings
         .as_array()
@@ -107,25 +126,13 @@ async fn the_street_lists_its_property_companies_red_and_black_from_households_a
     .await;
     let street_staff = w.app.login("demo-street").await;
     let admin = w.app.login("demo-admin").await;
-    let street = w
-        .app
-        .ok(
-            &w.staff.token,
-            "query($c: ID!) { community(id: $c) { street { id } } }",
-            json!({ "c": w.demo.community }),
-        )
-        .await["community"]["street"]["id"]
-        .as_str()
-        .expect("street")
-        .to_owned();
+    let street = street_of(&w).await;
 
     // An order of the well-served community, answered, completed and rated 5 stars.
     crate::points::serve_order(&w, 5).await;
 
     let open = "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id status } }";
-    let quarter = Quarter::of(Utc::now()).to_string();
-    let variables =
-        json!({ "s": street, "q": quarter, "at": (Utc::now() + Duration::hours(1)).to_rfc3339() });
+    let variables = this_quarter(&street);
     assert_eq!(
         w.app
             .refused(Some(&w.staff.token), open, variables.clone())
@@ -254,24 +261,11 @@ async fn ratings_racing_the_close_are_sealed_or_refused_never_lost() {
     let w = World::new().await;
     company(&w, &w.staff, &w.demo.community, "赛跑物业", "race-owner").await;
     let street_staff = w.app.login("demo-street").await;
-    let street = w
-        .app
-        .ok(
-            &w.staff.token,
-            "query($c: ID!) { community(id: $c) { street { id } } }",
-            json!({ "c": w.demo.community }),
-        )
-        .await["community"]["street"]["id"]
-        .as_str()
-        .expect("street")
-        .to_owned();
+    let street = street_of(&w).await;
+    let open = "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id } }";
     let round = w
         .app
-        .ok(
-            &street_staff.token,
-            "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id } }",
-            json!({ "s": street, "q": Quarter::of(Utc::now()).to_string(), "at": (Utc::now() + Duration::hours(1)).to_rfc3339() }),
-        )
+        .ok(&street_staff.token, open, this_quarter(&street))
         .await["openPropertyRating"]["id"]
         .as_str()
         .expect("round")

@@ -89,12 +89,13 @@ pub async fn hide(
         .clear(db, actor, Scene::Comment, "reason", reason)
         .await?;
     let txn = crate::infra::db::begin_write(db).await?;
+    let (now, reason) = (Utc::now(), reason.record(&txn).await?);
     let hidden = topic_comment::Entity::update_many()
-        .col_expr(topic_comment::Column::HiddenAt, Expr::value(Utc::now()))
+        .col_expr(topic_comment::Column::HiddenAt, Expr::value(now))
         .col_expr(topic_comment::Column::HiddenBy, Expr::value(actor.id))
         .col_expr(
             topic_comment::Column::HiddenReason,
-            Expr::value(reason.record(&txn).await?),
+            Expr::value(reason.clone()),
         )
         .filter(topic_comment::Column::Id.eq(comment_id))
         .filter(topic_comment::Column::HiddenAt.is_null())
@@ -103,12 +104,13 @@ pub async fn hide(
     if hidden.rows_affected != 1 {
         return Err(AppError::conflict("this comment is hidden already"));
     }
-    let comment = topic_comment::Entity::find_by_id(comment_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("comment"))?;
     txn.commit().await?;
-    Ok(comment)
+    Ok(topic_comment::Model {
+        hidden_at: Some(now),
+        hidden_by: Some(actor.id),
+        hidden_reason: Some(reason),
+        ..comment
+    })
 }
 
 /// A topic's comments, newest first, for those who may see the topic.

@@ -82,7 +82,7 @@ impl PropertyRound {
     /// Every company's sealed result, best first: empty until the close, for everyone.
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<PropertyResult>> {
         let rows = property::results(&state(ctx)?.db, &self.0).await?;
-        Ok(rows.into_iter().map(PropertyResult).collect())
+        Ok(rows.into_iter().map(PropertyResult::from).collect())
     }
     /// Whether my household has rated in this round.
     async fn my_household_rated(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -119,11 +119,13 @@ pub struct PublishedRating {
     scores: Vec<i32>,
 }
 
-pub struct PropertyResult(property_result::Model);
+/// A company's sealed result, with its order facts read once.
+pub struct PropertyResult(property_result::Model, Facts);
 
-impl PropertyResult {
-    fn facts(&self) -> Facts {
-        serde_json::from_value(self.0.facts.clone()).unwrap_or_default()
+impl From<property_result::Model> for PropertyResult {
+    fn from(row: property_result::Model) -> Self {
+        let facts = serde_json::from_value(row.facts.clone()).unwrap_or_default();
+        Self(row, facts)
     }
 }
 
@@ -148,23 +150,23 @@ impl PropertyResult {
     }
     /// Orders placed in its communities while it served them in the quarter.
     async fn orders(&self) -> i64 {
-        self.facts().orders
+        self.1.orders
     }
     async fn response_rate(&self) -> f64 {
-        self.facts().response_rate
+        self.1.response_rate
     }
     async fn resolution_rate(&self) -> f64 {
-        self.facts().resolution_rate
+        self.1.resolution_rate
     }
     /// Share of rated orders with 4 or 5 stars; null when none was rated.
     async fn satisfaction(&self) -> Option<f64> {
-        self.facts().satisfaction
+        self.1.satisfaction
     }
     async fn reopen_rate(&self) -> f64 {
-        self.facts().reopen_rate
+        self.1.reopen_rate
     }
     async fn red_alerts(&self) -> i64 {
-        self.facts().red_alerts
+        self.1.red_alerts
     }
     /// Out of 100: half the residents' opinion, half the facts (docs/property.md).
     async fn score(&self) -> f64 {
