@@ -17,19 +17,7 @@ source bench/side-by-side-servers.sh
 start_servers
 TOKEN=$("$BIN" issue-token --openid bench-user-0)
 
-# user and system clock ticks of every process whose command name matches
-ticks() { # comm-regex → "user system"
-  local user=0 system=0 f line comm rest
-  for f in /proc/[0-9]*/stat; do
-    read -r line < "$f" 2>/dev/null || continue
-    comm=${line#*(}; comm=${comm%%)*}
-    [[ "$comm" =~ $1 ]] || continue
-    rest=(${line##*) })
-    user=$((user + rest[11])); system=$((system + rest[12]))
-  done
-  echo "$user $system"
-}
-idle() { awk '/^cpu / {print $5}' /proc/stat; }
+source bench/cpu-ticks.sh
 # wrk is not counted: it has exited before its ticks could be read.
 procs=('^hongfan' '^node$' '^postgres$' '^redis-server$')
 split() { # name port token body

@@ -31,6 +31,14 @@ FROM users u
 WHERE u.openid LIKE 'bench-user-%' AND (substr(u.openid, 12)::int % 100) < 3
   AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id);
 
+-- Three STAFF per community (bench-user-99910 … 99999), so that a new order files its inbox
+-- and delivery rows for them as it does in a real community.
+INSERT INTO role_grants (id, user_id, role, community_id, granted_by, created_at)
+SELECT bench_uuid7(now()), u.id, 'STAFF', u.community_id, NULL, now()
+FROM users u
+WHERE u.openid LIKE 'bench-user-999__' AND substr(u.openid, 12)::int >= 99910
+  AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND g.role = 'STAFF');
+
 -- Orders: 98% rated, 2% open in the pool; spread over the past year.
 INSERT INTO orders (id, community_id, requester_id, category_id, title, description, address, contact_phone,
                     preferred_time, urgency, status, assignee_id, taker_id, response_due_at, accepted_at,

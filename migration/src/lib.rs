@@ -50,6 +50,7 @@ mod m20261206_000034_activity_attendance;
 mod m20261206_000035_create_property_ratings;
 mod m20261206_000036_create_patrol_plans;
 mod m20261206_000037_create_topic_comments;
+mod m20261207_000038_index_role_holders;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -149,6 +150,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000035_create_property_ratings::Migration),
             Box::new(m20261206_000036_create_patrol_plans::Migration),
             Box::new(m20261206_000037_create_topic_comments::Migration),
+            Box::new(m20261207_000038_index_role_holders::Migration),
         ]
     }
 }

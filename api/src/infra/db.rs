@@ -2,6 +2,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, SubsecRound, Utc};
 use migration::{Migrator, MigratorTrait};
 use std::collections::HashMap;
 
@@ -135,6 +136,12 @@ pub async fn begin_serialised(
         .await?;
     }
     Ok(txn)
+}
+
+/// The time now as the databases keep it (microseconds), so that a row built in memory beside
+/// the statement that wrote it equals the row read back later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }
 
 /// `SUM(column)` as a 64-bit integer on every backend: PostgreSQL sums BIGINT to NUMERIC.

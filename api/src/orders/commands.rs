@@ -22,7 +22,7 @@ use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{begin_serialised, begin_write, count_where},
+    infra::db::{self, begin_serialised, begin_write, count_where},
     notify::{Committed, DomainEvent, Events},
     organisation, points, validate,
     values::Phone,
@@ -312,7 +312,8 @@ async fn open(
     intake: Intake,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
-    let community = organisation::open_community(db, intake.community_id).await?;
+    let (community, routed) =
+        routing::community_for(db, intake.community_id, new.category_id).await?;
     let category = catalog.get_or_load(db, new.category_id).await?;
     if !category.active {
         return Err(AppError::bad_input(
@@ -328,15 +329,16 @@ async fn open(
         Urgency::Normal => (allowed, category.completion_minutes),
         Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
     };
+    // Photos someone may not attach refuse the order before its texts go to WeChat.
+    let checked = photos
+        .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
+        .await?;
     let texts = [("title", new.title), ("description", new.description)];
     let [title, description] = photos
         .content
         .clear_all(db, actor, Scene::Forum, texts)
         .await?;
-    let photos = photos
-        .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
-        .await?;
-    let now = Utc::now();
+    let now = db::now();
     let walk_in =
         intake.placed_by_id == Some(intake.requester_id) && intake.channel != OrderChannel::Patrol;
     let txn = if walk_in {
@@ -347,55 +349,60 @@ async fn open(
         txn
     };
     let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
-    let order = order::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        community_id: Set(intake.community_id),
-        grid_id: Set(intake.grid_id),
-        requester_id: Set(intake.requester_id),
-        category_id: Set(category.id),
-        title: Set(title),
-        description: Set(description),
-        address: Set(new.address),
-        contact_phone: Set(intake.contact_phone.into()),
-        preferred_time: Set(new.preferred_time),
-        urgency: Set(new.urgency),
-        status: Set(OrderStatus::PendingDispatch),
-        assignee_id: Set(None),
-        taker_id: Set(None),
-        response_due_at: Set(now + chrono::Duration::minutes(response_minutes.into())),
-        accepted_at: Set(None),
-        completed_at: Set(None),
-        completion_summary: Set(None),
-        minutes_spent: Set(None),
-        photo_urls: Set(None),
-        rating_stars: Set(None),
-        rating_comment: Set(None),
-        rated_at: Set(None),
-        cancel_reason: Set(None),
-        version: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        channel: Set(intake.channel),
-        resident_name: Set(intake.resident_name),
-        placed_by_id: Set(intake.placed_by_id),
-        completion_due_at: Set(Some(
-            now + chrono::Duration::minutes(completion_minutes.into()),
-        )),
-        alert_level: Set(AlertLevel::Green),
-        alert_changed_at: Set(None),
-        escalated_to_id: Set(None),
-        escalated_street_id: Set(None),
-    }
-    .insert(&txn)
-    .await?;
+    let order = order::Model {
+        id: Uuid::now_v7(),
+        community_id: intake.community_id,
+        grid_id: intake.grid_id,
+        requester_id: intake.requester_id,
+        category_id: category.id,
+        title,
+        description,
+        address: new.address,
+        contact_phone: intake.contact_phone.into(),
+        preferred_time: new.preferred_time,
+        urgency: new.urgency,
+        status: OrderStatus::PendingDispatch,
+        assignee_id: None,
+        taker_id: None,
+        response_due_at: now + chrono::Duration::minutes(response_minutes.into()),
+        accepted_at: None,
+        completed_at: None,
+        completion_summary: None,
+        minutes_spent: None,
+        photo_urls: None,
+        rating_stars: None,
+        rating_comment: None,
+        rated_at: None,
+        cancel_reason: None,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+        channel: intake.channel,
+        resident_name: intake.resident_name,
+        placed_by_id: intake.placed_by_id,
+        completion_due_at: Some(now + chrono::Duration::minutes(completion_minutes.into())),
+        alert_level: AlertLevel::Green,
+        alert_changed_at: None,
+        escalated_to_id: None,
+        escalated_street_id: None,
+    };
+    // Every column is written from this model, so it is what the row holds: nothing to read back.
+    order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all())
+        .exec_without_returning(&txn)
+        .await?;
     record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
-    photos::attach(&txn, actor.id, Attachment::Order(order.id), photos).await?;
+    photos::attach(&txn, actor.id, Attachment::Order(order.id), checked).await?;
     if let Some(mut finding) = intake.finding {
         finding.order_id = Set(order.id);
         finding.insert(&txn).await?;
     }
     let mut events = stepped(&order, None);
-    let order = match routing::route(&txn, &order).await? {
+    let routed_to = if routed {
+        routing::route(&txn, &order).await?
+    } else {
+        None
+    };
+    let order = match routed_to {
         Some((assignee, rule_by)) => {
             let order = routing::dispatched(&order, assignee)?.update(&txn).await?;
             let note = Some("按类别自动派单".to_owned());
@@ -928,7 +935,7 @@ where
     }
     changes.status = Set(to);
     changes.version = Set(before.version + 1);
-    changes.updated_at = Set(Utc::now());
+    changes.updated_at = Set(db::now());
     let updated = order::Entity::update_many()
         .set(changes.clone())
         .filter(order::Column::Id.eq(before.id))
@@ -981,7 +988,7 @@ pub(super) async fn record_event(
     from: Option<OrderStatus>,
     note: Option<String>,
 ) -> AppResult<()> {
-    order_event::ActiveModel {
+    let event = order_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order.id),
         actor_id: Set(actor_id),
@@ -990,8 +997,9 @@ pub(super) async fn record_event(
         to_status: Set(order.status),
         note: Set(note),
         created_at: Set(order.updated_at),
-    }
-    .insert(txn)
-    .await?;
+    };
+    order_event::Entity::insert(event)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }

@@ -5,13 +5,16 @@
 //! the rule; the member can decline it as usual.
 use chrono::Utc;
 use entity::{
-    auto_route,
+    auto_route, community,
     enums::{OrderStatus, Role},
     order, role_grant, user,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -23,7 +26,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::Actor,
     infra::db::begin_write,
-    validate,
+    organisation, validate,
     values::Skills,
 };
 
@@ -98,6 +101,32 @@ pub fn next_in_turn(members: &[Uuid], last: Option<Uuid>) -> Option<Uuid> {
 
 /// Whom a just-placed order goes to under its community's rule, and who set the rule;
 /// `None` when no rule applies or no member has the skill. Moves the rule's turn on.
+/// The open community a new order of `category_id` is placed in, and whether a rule routes that
+/// category there: one statement, so that the placing transaction looks the rule up only when
+/// there is one. A rule enabled in between applies from the next order on.
+pub(super) async fn community_for(
+    db: &impl ConnectionTrait,
+    community_id: Uuid,
+    category_id: Uuid,
+) -> AppResult<(community::Model, bool)> {
+    let rule = Query::select()
+        .expr(Expr::val(1))
+        .from(auto_route::Entity)
+        .and_where(auto_route::Column::CommunityId.eq(community_id))
+        .and_where(auto_route::Column::CategoryId.eq(category_id))
+        .to_owned();
+    let statement = community::Entity::find_by_id(community_id)
+        .column_as(Expr::exists(rule), "routed")
+        .build(db.get_database_backend());
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or(AppError::NotFound("community"))?;
+    let community = community::Model::from_query_result(&row, "")?;
+    organisation::ensure_open(&community)?;
+    Ok((community, row.try_get("", "routed")?))
+}
+
 pub(super) async fn route(
     txn: &impl ConnectionTrait,
     order: &order::Model,

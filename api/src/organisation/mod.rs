@@ -46,10 +46,16 @@ pub async fn get_community(db: &impl ConnectionTrait, id: Uuid) -> AppResult<com
 /// A community that takes new residents and orders.
 pub async fn open_community(db: &impl ConnectionTrait, id: Uuid) -> AppResult<community::Model> {
     let community = get_community(db, id).await?;
-    if community.archived_at.is_some() {
-        return Err(AppError::conflict("this community is archived"));
-    }
+    ensure_open(&community)?;
     Ok(community)
+}
+
+/// Refuses an archived community, for callers that read it with something else.
+pub fn ensure_open(community: &community::Model) -> AppResult<()> {
+    match community.archived_at {
+        Some(_) => Err(AppError::conflict("this community is archived")),
+        None => Ok(()),
+    }
 }
 
 pub async fn grids_of(

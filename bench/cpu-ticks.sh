@@ -1,0 +1,15 @@
+# Sourced by the CPU-split scripts: CPU clock ticks by process name and the machine's idle time.
+
+# user and system clock ticks of every process whose command name matches
+ticks() { # comm-regex → "user system"
+  local user=0 system=0 f line comm rest
+  for f in /proc/[0-9]*/stat; do
+    read -r line < "$f" 2>/dev/null || continue
+    comm=${line#*(}; comm=${comm%%)*}
+    [[ "$comm" =~ $1 ]] || continue
+    rest=(${line##*) })
+    user=$((user + rest[11])); system=$((system + rest[12]))
+  done
+  echo "$user $system"
+}
+idle() { awk '/^cpu / {print $5}' /proc/stat; }
