@@ -163,6 +163,11 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "this idempotencyKey was already used",
     ),
     (
+        "uq_topic_objections_objector",
+        "topic_objections.topic_id",
+        "you already objected to this result",
+    ),
+    (
         "service_categories_code_key",
         "service_categories.code",
         "a service category with this code already exists",

@@ -56,6 +56,7 @@ pub mod topic;
 pub mod topic_ballot;
 pub mod topic_comment;
 pub mod topic_elector;
+pub mod topic_objection;
 pub mod topic_result;
 pub mod topic_vote;
 pub mod unit;

@@ -27,6 +27,9 @@ pub struct Model {
     pub voting_ends_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the result was published (公示); objections are taken until `objections_close_at`.
+    pub published_at: Option<DateTimeUtc>,
+    pub objections_close_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

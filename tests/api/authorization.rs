@@ -115,6 +115,7 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("cancelRedemption", "id") => "redemption",
         ("resolveContentFlag", "id") => "contentFlag",
         ("objectToNotice", "recordId") => "serviceRecord",
+        ("answerTopicObjection", "objectionId") => "topicObjection",
         (_, "objectionId") => "objection",
         (_, "categoryId") => "category",
         // Probed as community grants; street and department grants are ADMIN's alone.
@@ -573,6 +574,20 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     .await
     .expect("comment");
 
+    let topic_objection = entity::topic_objection::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        topic_id: Set(topic.parse().expect("uuid")),
+        objector_id: Set(w.resident.user_id.parse().expect("uuid")),
+        reason: Set("票数不对".into()),
+        created_at: Set(chrono::Utc::now()),
+        answered_by: Set(None),
+        answered_at: Set(None),
+        answer: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("topic objection");
+
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         author_id: Set(w.resident.user_id.parse().expect("uuid")),
@@ -638,6 +653,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("consoleTicket", console_ticket),
         ("propertyRound", property_round),
         ("topicComment", comment.id.to_string()),
+        ("topicObjection", topic_objection.id.to_string()),
     ])
 }
 

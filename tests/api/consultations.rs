@@ -1,7 +1,8 @@
 //! Consultations and votes (议事) through the endpoint: one ballot per household under a
 //! storm of tries, nothing of the result before the close, a digest anyone recomputes, paper
 //! and app ballots excluding each other, and the roll written when voting opens.
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -553,4 +554,197 @@ async fn comments_seen_by(w: &World, who: &Login, topic: &str) -> Vec<Value> {
         .iter()
         .map(|e| e["node"].clone())
         .collect()
+}
+
+const OBJECT: &str = "mutation($t: ID!, $r: String!) { objectToTopicResult(topicId: $t, reason: $r) { id mine answer } }";
+const OBJECTIONS: &str = "query($t: ID!) { topic(id: $t) { publishedAt objectionsCloseAt objections(first: 20) { edges { node { id reason mine answer } } } } }";
+
+#[tokio::test]
+async fn a_published_result_tells_the_roll_and_takes_one_objection_each_within_its_window() {
+    let w = World::new().await;
+    let voters = [
+        voter(&w, "notice-a", "光明路1号").await,
+        voter(&w, "notice-b", "光明路2号").await,
+    ];
+    let topic = open_topic(&w, json!({ "ballotKind": "YES_NO_ABSTAIN" })).await;
+    let outsider = voter(&w, "notice-late", "光明路3号").await;
+    w.app
+        .ok(&voters[0].token, CAST, json!({ "t": topic, "c": [0] }))
+        .await;
+    advance(&w.app, &w.staff, &topic, "CLOSED").await;
+    let early = w
+        .app
+        .graphql(
+            Some(&voters[0].token),
+            OBJECT,
+            json!({ "t": topic, "r": "票数不对" }),
+        )
+        .await;
+    assert_eq!(error_code(&early), "CONFLICT", "not published yet: {early}");
+
+    advance(&w.app, &w.staff, &topic, "PUBLISHED").await;
+    let notice = w
+        .app
+        .ok(&voters[1].token, OBJECTIONS, json!({ "t": topic }))
+        .await;
+    let published =
+        DateTime::parse_from_rfc3339(notice["topic"]["publishedAt"].as_str().expect("published"))
+            .expect("time");
+    let closes = DateTime::parse_from_rfc3339(
+        notice["topic"]["objectionsCloseAt"]
+            .as_str()
+            .expect("closes"),
+    )
+    .expect("time");
+    assert_eq!(
+        closes - published,
+        Duration::days(5),
+        "the points notice's window"
+    );
+    for voter in &voters {
+        let inbox = w
+            .app
+            .ok(
+                &voter.token,
+                "{ myInbox(first: 20) { edges { node { kind message } } } }",
+                json!({}),
+            )
+            .await;
+        let told = inbox["myInbox"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|edge| {
+                edge["node"]["kind"] == "TOPIC_PUBLISHED"
+                    && edge["node"]["message"]
+                        .as_str()
+                        .expect("message")
+                        .contains("小区东门是否加装道闸")
+            });
+        assert!(
+            told,
+            "everyone on the roll hears of the notice, voted or not: {inbox}"
+        );
+    }
+
+    let not_on_roll = w
+        .app
+        .graphql(
+            Some(&outsider.token),
+            OBJECT,
+            json!({ "t": topic, "r": "我也要投票" }),
+        )
+        .await;
+    assert_eq!(error_code(&not_on_roll), "FORBIDDEN", "{not_on_roll}");
+    let objected = w
+        .app
+        .ok(
+            &voters[0].token,
+            OBJECT,
+            json!({ "t": topic, "r": "纸质票漏计" }),
+        )
+        .await;
+    assert_eq!(objected["objectToTopicResult"]["mine"], true);
+    let again = w
+        .app
+        .graphql(
+            Some(&voters[0].token),
+            OBJECT,
+            json!({ "t": topic, "r": "再提一次" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&again),
+        "CONFLICT",
+        "one objection each: {again}"
+    );
+
+    let listed = |data: &Value| {
+        data["topic"]["objections"]["edges"]
+            .as_array()
+            .expect("edges")
+            .len()
+    };
+    let staff_sees = w
+        .app
+        .ok(&w.staff.token, OBJECTIONS, json!({ "t": topic }))
+        .await;
+    assert_eq!(listed(&staff_sees), 1);
+    assert_eq!(
+        staff_sees["topic"]["objections"]["edges"][0]["node"]["mine"],
+        false
+    );
+    let other_sees = w
+        .app
+        .ok(&voters[1].token, OBJECTIONS, json!({ "t": topic }))
+        .await;
+    assert_eq!(
+        listed(&other_sees),
+        0,
+        "another resident sees only their own"
+    );
+
+    let answer = "mutation($o: ID!, $a: String!) { answerTopicObjection(objectionId: $o, answer: $a) { answer answeredAt } }";
+    let objection = objected["objectToTopicResult"]["id"].clone();
+    let by_resident = w
+        .app
+        .graphql(
+            Some(&voters[1].token),
+            answer,
+            json!({ "o": objection, "a": "驳回" }),
+        )
+        .await;
+    assert_eq!(error_code(&by_resident), "FORBIDDEN", "{by_resident}");
+    let answered = w
+        .app
+        .ok(
+            &w.staff.token,
+            answer,
+            json!({ "o": objection, "a": "已复核纸质票，将更正结果" }),
+        )
+        .await;
+    assert_eq!(
+        answered["answerTopicObjection"]["answer"],
+        "已复核纸质票，将更正结果"
+    );
+    let twice = w
+        .app
+        .graphql(
+            Some(&w.staff.token),
+            answer,
+            json!({ "o": objection, "a": "再答一次" }),
+        )
+        .await;
+    assert_eq!(error_code(&twice), "CONFLICT", "answered once: {twice}");
+    let mine = w
+        .app
+        .ok(&voters[0].token, OBJECTIONS, json!({ "t": topic }))
+        .await;
+    assert_eq!(
+        mine["topic"]["objections"]["edges"][0]["node"]["answer"],
+        "已复核纸质票，将更正结果"
+    );
+
+    // Once the window has passed, nobody may object any more.
+    entity::topic::Entity::update_many()
+        .col_expr(
+            entity::topic::Column::ObjectionsCloseAt,
+            sea_orm::sea_query::Expr::value(Utc::now() - Duration::minutes(1)),
+        )
+        .filter(sea_orm::ColumnTrait::eq(
+            &entity::topic::Column::Id,
+            topic.parse::<uuid::Uuid>().expect("uuid"),
+        ))
+        .exec(&w.app.db)
+        .await
+        .expect("window closed");
+    let late = w
+        .app
+        .graphql(
+            Some(&voters[1].token),
+            OBJECT,
+            json!({ "t": topic, "r": "我也有异议" }),
+        )
+        .await;
+    assert_eq!(error_code(&late), "CONFLICT", "the window closed: {late}");
 }

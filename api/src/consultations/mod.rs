@@ -6,6 +6,7 @@
 //! turnout included, is shown before the close, when it is sealed once with a digest anyone
 //! can recompute from the published (receipt, choices) list.
 pub mod comments;
+pub mod objections;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{Actor, get_user},
     infra::db::begin_write,
+    notify::{Committed, Events},
     pagination::{Page, PageRequest, fetch_page},
     validate,
 };
@@ -172,6 +174,8 @@ pub async fn raise(
         voting_ends_at: Set(input.voting_ends_at),
         created_at: Set(now),
         updated_at: Set(now),
+        published_at: Set(None),
+        objections_close_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -230,13 +234,14 @@ pub async fn list(
 }
 
 /// STAFF move a topic on one phase: opening the vote writes down the electoral roll, closing
-/// it seals the result; both in the transaction that changes the phase.
+/// it seals the result, publishing it opens the objection window and tells those on the roll;
+/// each in the transaction that changes the phase.
 pub async fn advance(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     to: TopicStatus,
-) -> AppResult<topic::Model> {
+) -> AppResult<Committed<topic::Model>> {
     let topic = get(db, id).await?;
     if !actor.roles.is_staff_of(topic.community_id) {
         return Err(AppError::forbidden(
@@ -261,14 +266,17 @@ pub async fn advance(
             topic.status
         )));
     }
+    let mut events = Events::default();
     match to {
         TopicStatus::Voting => write_roll(&txn, &topic).await?,
         TopicStatus::Closed => seal(&txn, &topic, now).await?,
+        TopicStatus::Published => {
+            events.push(objections::publish(&txn, &topic, now).await?);
+        }
         _ => {}
     }
     let topic = get(&txn, id).await?;
-    txn.commit().await?;
-    Ok(topic)
+    events.commit(txn, topic).await
 }
 
 /// The compare-and-set on a topic's phase. Casting a ballot locks the same row, so a close

@@ -3,11 +3,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums, topic, topic_comment, topic_result};
+use entity::{enums, topic, topic_comment, topic_objection, topic_result};
 
-use super::{actor, connection, load_community, organisation::Community, parse_id, state, to_id};
+use super::{
+    actor, connection, load_community, organisation::Community, parse_id, settle, state, to_id,
+};
 use crate::{
-    consultations::{self, Filed, Mine, NewTopic, comments},
+    consultations::{self, Filed, Mine, NewTopic, comments, objections},
     pagination::PageRequest,
 };
 use uuid::Uuid;
@@ -142,6 +144,34 @@ impl Topic {
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
+    /// When the result was published (公示); null before.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.model.published_at
+    }
+    /// Until when those on the roll may object to the published result.
+    async fn objections_close_at(&self) -> Option<DateTime<Utc>> {
+        self.model.objections_close_at
+    }
+    /// Objections to the published result, newest first: all of them for the community's
+    /// STAFF, my own for anyone else. Who objected is not shown.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn objections(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<async_graphql::connection::Connection<String, TopicObjection>> {
+        let actor = actor(ctx).await?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = objections::of_topic(&state(ctx)?.db, actor, &self.model, request).await?;
+        let me = actor.id;
+        Ok(connection(
+            page,
+            request,
+            |o| o.id,
+            |objection| TopicObjection::new(objection, me),
+        ))
+    }
     /// Whether I am on the electoral roll (written when voting opens).
     async fn can_vote(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(self.mine(ctx).await?.is_some())
@@ -240,6 +270,32 @@ pub struct OptionCount {
 }
 
 /// A comment in a topic's discussion.
+/// An objection to a topic's published result and STAFF's answer.
+#[derive(SimpleObject)]
+pub struct TopicObjection {
+    id: ID,
+    reason: String,
+    at: DateTime<Utc>,
+    /// I raised it.
+    mine: bool,
+    /// Null until STAFF answer.
+    answered_at: Option<DateTime<Utc>>,
+    answer: Option<String>,
+}
+
+impl TopicObjection {
+    fn new(objection: topic_objection::Model, me: Uuid) -> Self {
+        Self {
+            id: to_id(objection.id),
+            reason: objection.reason,
+            at: objection.created_at,
+            mine: objection.objector_id == me,
+            answered_at: objection.answered_at,
+            answer: objection.answer,
+        }
+    }
+}
+
 pub struct TopicComment {
     comment: topic_comment::Model,
     /// Whether the reader is STAFF of the topic's community.
@@ -485,6 +541,45 @@ impl ConsultationMutation {
         })
     }
 
+    /// Someone on a topic's roll objects to its published result: once, within the
+    /// objection window; the reason passes content security.
+    async fn object_to_topic_result(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        reason: String,
+    ) -> Result<TopicObjection> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        let state = state(ctx)?;
+        let objection = objections::object(
+            &state.db,
+            &state.content,
+            actor,
+            topic_id,
+            reason,
+            Utc::now(),
+        )
+        .await?;
+        Ok(TopicObjection::new(objection, actor.id))
+    }
+
+    /// STAFF of the community (not the objector) answer an objection, once. A result found
+    /// wrong is then corrected with correctTopicResult.
+    async fn answer_topic_objection(
+        &self,
+        ctx: &Context<'_>,
+        objection_id: ID,
+        answer: String,
+    ) -> Result<TopicObjection> {
+        let actor = actor(ctx).await?;
+        let objection_id = parse_id("objectionId", &objection_id)?;
+        let state = state(ctx)?;
+        let objection =
+            objections::answer(&state.db, &state.content, actor, objection_id, answer).await?;
+        Ok(TopicObjection::new(objection, actor.id))
+    }
+
     /// STAFF of the community correct a closed topic's result (a recount of paper ballots,
     /// …): a further result, shown beside the sealed one with the reason and who entered it.
     async fn correct_topic_result(
@@ -518,9 +613,8 @@ impl ConsultationMutation {
     ) -> Result<Topic> {
         let actor = actor(ctx).await?;
         let topic_id = parse_id("topicId", &topic_id)?;
-        Ok(Topic::from(
-            consultations::advance(&state(ctx)?.db, actor, topic_id, to.into()).await?,
-        ))
+        let topic = consultations::advance(&state(ctx)?.db, actor, topic_id, to.into()).await?;
+        Ok(Topic::from(settle(ctx, topic).await?))
     }
 
     /// A voter on the roll casts their (household's) ballot, or changes it while voting is

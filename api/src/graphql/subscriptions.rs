@@ -28,6 +28,8 @@ pub enum NotificationKind {
     OrderEscalated,
     EscalationAnswered,
     WishUpdated,
+    /// A topic's result I was on the roll of is published (公示), with its objection window.
+    TopicPublished,
 }
 
 #[derive(SimpleObject)]

@@ -1,4 +1,5 @@
 //! What a committed command changed, as the rest of the system needs to hear it.
+use chrono::{DateTime, Utc};
 use entity::{enums::OrderStatus, order, redemption, wish};
 use uuid::Uuid;
 
@@ -42,6 +43,13 @@ pub enum DomainEvent {
     WishChanged {
         wish: Box<wish::Model>,
     },
+    /// A topic's result was published (公示): everyone on its roll is told until when they may
+    /// object.
+    TopicPublished {
+        title: String,
+        objections_close_at: DateTime<Utc>,
+        roll: Vec<Uuid>,
+    },
     /// STAFF decided on someone's application (Party-member registration, merchant).
     ApplicationReviewed {
         applicant_id: Uuid,
@@ -73,6 +81,7 @@ impl DomainEvent {
             | Self::AlertChanged { .. }
             | Self::RedemptionVerified(_)
             | Self::ApplicationReviewed { .. }
+            | Self::TopicPublished { .. }
             | Self::WishChanged { .. }
             | Self::CategoryChanged { .. } => &[],
             Self::RolesChanged { .. } => &[Namespace::Roles],

@@ -19,6 +19,9 @@ use crate::{
     pagination::{Page, PageRequest, fetch_page},
 };
 
+/// Inbox rows written per statement.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// Most messages one `markInboxRead` call marks.
 pub const MAX_MARKED: usize = 100;
 
@@ -102,20 +105,21 @@ pub async fn file(db: &impl ConnectionTrait, notifications: &[Notification]) -> 
                 sent_at: Set(None),
             })
             .collect();
-        if rows.is_empty() {
-            continue;
+        // A notice to a whole roll can name thousands: each statement stays far below the
+        // databases' limit on bound values.
+        for rows in rows.chunks(ROWS_PER_STATEMENT) {
+            inbox_message::Entity::insert_many(rows.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        inbox_message::Column::NotificationId,
+                        inbox_message::Column::UserId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
         }
-        inbox_message::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([
-                    inbox_message::Column::NotificationId,
-                    inbox_message::Column::UserId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
     }
     Ok(())
 }

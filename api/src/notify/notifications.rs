@@ -13,6 +13,7 @@ use super::event::{Application, DomainEvent};
 use crate::{
     identity::Roles,
     orders::workflow::{Response, Step},
+    values::china_time,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,8 @@ pub enum NotificationKind {
     /// My wish was reviewed, claimed or delivered; a wish I delivered was confirmed; a wish
     /// waits for review (STAFF).
     WishUpdated,
+    /// The result of a topic I was on the roll of is published; I may object until a date.
+    TopicPublished,
 }
 
 /// Who hears a notification.
@@ -294,7 +297,18 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
                 },
             )]
         }
-
+        DomainEvent::TopicPublished {
+            title,
+            objections_close_at,
+            roll,
+        } => vec![Notification::new(
+            NotificationKind::TopicPublished,
+            format!(
+                "议题表决结果已公示，{}前可提出异议: {title}",
+                china_time::local(*objections_close_at).format("%-m月%-d日 %H:%M")
+            ),
+            Audience::of(roll.clone()),
+        )],
         DomainEvent::RolesChanged { .. }
         | DomainEvent::ProfileChanged { .. }
         | DomainEvent::MerchantChanged { .. }
