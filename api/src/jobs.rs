@@ -119,7 +119,7 @@ impl Job {
             }
             Job::TopicClose => consultations::close_due(db, now).await?,
             Job::NoShows => attendance::mark_no_shows(db, now).await?,
-            Job::PropertyClose => property::close_due(db, now).await?,
+            Job::PropertyClose => property::close_due(db, &state.dispatcher, now).await?,
             Job::PatrolPlans => patrols::plans::file_due(db, now).await?,
         })
     }

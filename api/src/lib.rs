@@ -24,6 +24,7 @@ pub mod pagination;
 pub mod patrols;
 pub mod points;
 pub mod property;
+pub mod publication;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -549,3 +549,20 @@ pub enum RoundStatus {
     #[sea_orm(string_value = "CLOSED")]
     Closed,
 }
+
+/// A black-listed company's rectification task (整改).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RectificationStatus {
+    /// Waiting for the company's report (again, when the street sent it back).
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    /// The company reported what it did; the street reviews it.
+    #[sea_orm(string_value = "REPORTED")]
+    Reported,
+    /// The street accepted the report.
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+}

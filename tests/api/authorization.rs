@@ -116,6 +116,8 @@ fn object_for(field: &str, argument: &str) -> &'static str {
         ("resolveContentFlag", "id") => "contentFlag",
         ("objectToNotice", "recordId") => "serviceRecord",
         ("answerTopicObjection", "objectionId") => "topicObjection",
+        ("answerPropertyObjection", "objectionId") => "propertyObjection",
+        (_, "rectificationId") => "rectification",
         (_, "objectionId") => "objection",
         (_, "categoryId") => "category",
         // Probed as community grants; street and department grants are ADMIN's alone.
@@ -574,19 +576,42 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
     .await
     .expect("comment");
 
-    let topic_objection = entity::topic_objection::ActiveModel {
+    let objection_to = |subject: &str| entity::publication_objection::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
-        topic_id: Set(topic.parse().expect("uuid")),
+        subject_id: Set(subject.parse().expect("uuid")),
+        party_id: Set(w.resident.user_id.parse().expect("uuid")),
         objector_id: Set(w.resident.user_id.parse().expect("uuid")),
-        reason: Set("票数不对".into()),
+        reason: Set("结果不对".into()),
         created_at: Set(chrono::Utc::now()),
         answered_by: Set(None),
         answered_at: Set(None),
         answer: Set(None),
+    };
+    let topic_objection = objection_to(&topic)
+        .insert(&app.db)
+        .await
+        .expect("topic objection");
+    let property_objection = objection_to(&property_round)
+        .insert(&app.db)
+        .await
+        .expect("property objection");
+    let rectification = entity::property_rectification::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        round_id: Set(property_round.parse().expect("uuid")),
+        company_id: Set(merchant.parse().expect("uuid")),
+        status: Set(entity::enums::RectificationStatus::Open),
+        due_at: Set(chrono::Utc::now() + chrono::Duration::days(30)),
+        report: Set(None),
+        reported_by: Set(None),
+        reported_at: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+        created_at: Set(chrono::Utc::now()),
     }
     .insert(&app.db)
     .await
-    .expect("topic objection");
+    .expect("rectification");
 
     let flag = entity::content_flag::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
@@ -654,6 +679,8 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         ("propertyRound", property_round),
         ("topicComment", comment.id.to_string()),
         ("topicObjection", topic_objection.id.to_string()),
+        ("propertyObjection", property_objection.id.to_string()),
+        ("rectification", rectification.id.to_string()),
     ])
 }
 

@@ -615,7 +615,7 @@ async fn a_published_result_tells_the_roll_and_takes_one_objection_each_within_i
             .expect("edges")
             .iter()
             .any(|edge| {
-                edge["node"]["kind"] == "TOPIC_PUBLISHED"
+                edge["node"]["kind"] == "RESULT_PUBLISHED"
                     && edge["node"]["message"]
                         .as_str()
                         .expect("message")

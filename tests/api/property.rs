@@ -326,3 +326,272 @@ async fn ratings_racing_the_close_are_sealed_or_refused_never_lost() {
         Some(digest_of(&sealed["ratings"]).as_str())
     );
 }
+
+/// The sealed list is a notice (公示): the listed companies hear of it, each may object once
+/// within the window and the street answers; a black-listed company gets a rectification task
+/// that it reports on and the street accepts or sends back.
+#[tokio::test]
+async fn the_published_list_takes_each_company_s_objection_and_follows_up_the_black_list() {
+    let w = World::new().await;
+    w.app
+        .grant(
+            "notice-qinghe-staff",
+            Role::Staff,
+            Some(&w.demo.other_community),
+        )
+        .await;
+    let qinghe_staff = w.app.login("notice-qinghe-staff").await;
+    company(&w, &w.staff, &w.demo.community, "安心物业", "notice-good").await;
+    let poor = company(
+        &w,
+        &qinghe_staff,
+        &w.demo.other_community,
+        "敷衍物业",
+        "notice-poor",
+    )
+    .await;
+    let (good_owner, poor_owner) = (
+        w.app.login("notice-good").await,
+        w.app.login("notice-poor").await,
+    );
+    let street_staff = w.app.login("demo-street").await;
+    let open = "mutation($s: ID!, $q: String!, $at: DateTime!) { openPropertyRating(input: { streetId: $s, quarter: $q, closesAt: $at }) { id } }";
+    let round = w
+        .app
+        .ok(
+            &street_staff.token,
+            open,
+            this_quarter(&street_of(&w).await),
+        )
+        .await["openPropertyRating"]["id"]
+        .as_str()
+        .expect("round")
+        .to_owned();
+    let unhappy = household_member(&w, "notice-h1", &w.demo.other_community, "2号楼101").await;
+    w.app
+        .ok(&unhappy.token, RATE, json!({ "r": round, "s": scores(1) }))
+        .await;
+    let happy = household_member(&w, "notice-h2", &w.demo.community, "3号楼101").await;
+    w.app
+        .ok(&happy.token, RATE, json!({ "r": round, "s": scores(5) }))
+        .await;
+
+    let object = "mutation($r: ID!, $c: ID!, $why: String!) { objectToPropertyResult(roundId: $r, companyId: $c, reason: $why) { id mine answer } }";
+    let early = w
+        .app
+        .graphql(
+            Some(&poor_owner.token),
+            object,
+            json!({ "r": round, "c": poor, "why": "样本太少" }),
+        )
+        .await;
+    assert_eq!(error_code(&early), "CONFLICT", "not published yet: {early}");
+    w.app
+        .ok(
+            &street_staff.token,
+            "mutation($r: ID!) { closePropertyRating(roundId: $r) { status objectionsCloseAt } }",
+            json!({ "r": round }),
+        )
+        .await;
+
+    let inbox = "{ myInbox(first: 20) { edges { node { kind message } } } }";
+    for owner in [&good_owner, &poor_owner] {
+        let seen = w.app.ok(&owner.token, inbox, json!({})).await;
+        let told = seen["myInbox"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|edge| edge["node"]["kind"] == "RESULT_PUBLISHED");
+        assert!(told, "every listed company hears of the list: {seen}");
+    }
+
+    let tasks = "query($r: ID!) { propertyRound(id: $r) { rectifications { id companyId status dueAt reviewNote } } }";
+    let task_list = |data: &Value| {
+        data["propertyRound"]["rectifications"]
+            .as_array()
+            .expect("tasks")
+            .clone()
+    };
+    let all = task_list(
+        &w.app
+            .ok(&street_staff.token, tasks, json!({ "r": round }))
+            .await,
+    );
+    assert_eq!(all.len(), 1, "only the black-listed company: {all:?}");
+    assert_eq!(all[0]["companyId"], poor.as_str());
+    assert_eq!(all[0]["status"], "OPEN");
+    assert_eq!(
+        task_list(
+            &w.app
+                .ok(&poor_owner.token, tasks, json!({ "r": round }))
+                .await
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        task_list(
+            &w.app
+                .ok(&good_owner.token, tasks, json!({ "r": round }))
+                .await
+        )
+        .len(),
+        0
+    );
+
+    let for_another = w
+        .app
+        .graphql(
+            Some(&good_owner.token),
+            object,
+            json!({ "r": round, "c": poor, "why": "替他们说话" }),
+        )
+        .await;
+    assert_eq!(error_code(&for_another), "FORBIDDEN", "{for_another}");
+    let objected = w
+        .app
+        .ok(
+            &poor_owner.token,
+            object,
+            json!({ "r": round, "c": poor, "why": "仅一户参评，样本太少" }),
+        )
+        .await;
+    assert_eq!(objected["objectToPropertyResult"]["mine"], true);
+    let again = w
+        .app
+        .graphql(
+            Some(&poor_owner.token),
+            object,
+            json!({ "r": round, "c": poor, "why": "再次异议" }),
+        )
+        .await;
+    assert_eq!(error_code(&again), "CONFLICT", "once per company: {again}");
+
+    let objections = "query($r: ID!, $c: ID) { propertyRound(id: $r) { objections(companyId: $c, first: 20) { edges { node { reason mine } } } } }";
+    let listed = |data: &Value| {
+        data["propertyRound"]["objections"]["edges"]
+            .as_array()
+            .expect("edges")
+            .len()
+    };
+    assert_eq!(
+        listed(
+            &w.app
+                .ok(&street_staff.token, objections, json!({ "r": round }))
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        listed(
+            &w.app
+                .ok(
+                    &poor_owner.token,
+                    objections,
+                    json!({ "r": round, "c": poor })
+                )
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&good_owner.token),
+                objections,
+                json!({ "r": round, "c": poor })
+            )
+            .await,
+        "FORBIDDEN",
+        "another company's objections are not theirs to read"
+    );
+    let answer = "mutation($o: ID!, $a: String!) { answerPropertyObjection(objectionId: $o, answer: $a) { answer } }";
+    let objection = objected["objectToPropertyResult"]["id"].clone();
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&qinghe_staff.token),
+                answer,
+                json!({ "o": objection, "a": "维持" })
+            )
+            .await,
+        "FORBIDDEN",
+        "the street answers, not a community"
+    );
+    w.app
+        .ok(
+            &street_staff.token,
+            answer,
+            json!({ "o": objection, "a": "评分规则已公布，维持结果" }),
+        )
+        .await;
+
+    let task = all[0]["id"].clone();
+    let report = "mutation($t: ID!, $r: String!) { reportRectification(rectificationId: $t, report: $r) { status report } }";
+    let review = "mutation($t: ID!, $ok: Boolean!, $n: String!) { reviewRectification(rectificationId: $t, accept: $ok, note: $n) { status reviewNote } }";
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&street_staff.token),
+                review,
+                json!({ "t": task, "ok": true, "n": "好" })
+            )
+            .await,
+        "CONFLICT",
+        "nothing reported yet"
+    );
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&good_owner.token),
+                report,
+                json!({ "t": task, "r": "已整改" })
+            )
+            .await,
+        "FORBIDDEN"
+    );
+    let reported = w
+        .app
+        .ok(
+            &poor_owner.token,
+            report,
+            json!({ "t": task, "r": "增加保洁两人，垃圾日清" }),
+        )
+        .await;
+    assert_eq!(reported["reportRectification"]["status"], "REPORTED");
+    let sent_back = w
+        .app
+        .ok(
+            &street_staff.token,
+            review,
+            json!({ "t": task, "ok": false, "n": "请补充照片" }),
+        )
+        .await;
+    assert_eq!(sent_back["reviewRectification"]["status"], "OPEN");
+    w.app
+        .ok(
+            &poor_owner.token,
+            report,
+            json!({ "t": task, "r": "已补充照片与台账" }),
+        )
+        .await;
+    let accepted = w
+        .app
+        .ok(
+            &street_staff.token,
+            review,
+            json!({ "t": task, "ok": true, "n": "整改到位" }),
+        )
+        .await;
+    assert_eq!(accepted["reviewRectification"]["status"], "ACCEPTED");
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&poor_owner.token),
+                report,
+                json!({ "t": task, "r": "再报一次" })
+            )
+            .await,
+        "CONFLICT"
+    );
+}

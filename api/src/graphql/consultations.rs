@@ -3,10 +3,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums, topic, topic_comment, topic_objection, topic_result};
+use entity::{enums, topic, topic_comment, topic_result};
 
 use super::{
-    actor, connection, load_community, organisation::Community, parse_id, settle, state, to_id,
+    actor, connection, load_community, organisation::Community, parse_id,
+    publication::ResultObjection, settle, state, to_id,
 };
 use crate::{
     consultations::{self, Filed, Mine, NewTopic, comments, objections},
@@ -160,7 +161,7 @@ impl Topic {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<async_graphql::connection::Connection<String, TopicObjection>> {
+    ) -> Result<async_graphql::connection::Connection<String, ResultObjection>> {
         let actor = actor(ctx).await?;
         let request = PageRequest::parse(first, after.as_deref())?;
         let page = objections::of_topic(&state(ctx)?.db, actor, &self.model, request).await?;
@@ -169,7 +170,7 @@ impl Topic {
             page,
             request,
             |o| o.id,
-            |objection| TopicObjection::new(objection, me),
+            |objection| ResultObjection::new(objection, me),
         ))
     }
     /// Whether I am on the electoral roll (written when voting opens).
@@ -270,32 +271,6 @@ pub struct OptionCount {
 }
 
 /// A comment in a topic's discussion.
-/// An objection to a topic's published result and STAFF's answer.
-#[derive(SimpleObject)]
-pub struct TopicObjection {
-    id: ID,
-    reason: String,
-    at: DateTime<Utc>,
-    /// I raised it.
-    mine: bool,
-    /// Null until STAFF answer.
-    answered_at: Option<DateTime<Utc>>,
-    answer: Option<String>,
-}
-
-impl TopicObjection {
-    fn new(objection: topic_objection::Model, me: Uuid) -> Self {
-        Self {
-            id: to_id(objection.id),
-            reason: objection.reason,
-            at: objection.created_at,
-            mine: objection.objector_id == me,
-            answered_at: objection.answered_at,
-            answer: objection.answer,
-        }
-    }
-}
-
 pub struct TopicComment {
     comment: topic_comment::Model,
     /// Whether the reader is STAFF of the topic's community.
@@ -548,7 +523,7 @@ impl ConsultationMutation {
         ctx: &Context<'_>,
         topic_id: ID,
         reason: String,
-    ) -> Result<TopicObjection> {
+    ) -> Result<ResultObjection> {
         let actor = actor(ctx).await?;
         let topic_id = parse_id("topicId", &topic_id)?;
         let state = state(ctx)?;
@@ -561,7 +536,7 @@ impl ConsultationMutation {
             Utc::now(),
         )
         .await?;
-        Ok(TopicObjection::new(objection, actor.id))
+        Ok(ResultObjection::new(objection, actor.id))
     }
 
     /// STAFF of the community (not the objector) answer an objection, once. A result found
@@ -571,13 +546,13 @@ impl ConsultationMutation {
         ctx: &Context<'_>,
         objection_id: ID,
         answer: String,
-    ) -> Result<TopicObjection> {
+    ) -> Result<ResultObjection> {
         let actor = actor(ctx).await?;
         let objection_id = parse_id("objectionId", &objection_id)?;
         let state = state(ctx)?;
         let objection =
             objections::answer(&state.db, &state.content, actor, objection_id, answer).await?;
-        Ok(TopicObjection::new(objection, actor.id))
+        Ok(ResultObjection::new(objection, actor.id))
     }
 
     /// STAFF of the community correct a closed topic's result (a recount of paper ballots,

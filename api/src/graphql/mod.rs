@@ -21,6 +21,7 @@ mod patrols;
 mod photos;
 mod points;
 mod property;
+mod publication;
 mod statements;
 mod stats;
 mod subscriptions;

@@ -1,11 +1,15 @@
 //! Property companies and the street's quarterly red/black list (物业红黑榜).
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums, property_result, property_round, property_service};
+use entity::{enums, property_rectification, property_result, property_round, property_service};
 
-use super::{actor, load_merchant, merchants::Merchant, parse_id, state, to_id};
+use super::{
+    actor, connection, load_merchant, merchants::Merchant, parse_id, publication::ResultObjection,
+    settle, state, to_id,
+};
 use crate::{
-    property::{self, NewRound, rules::Facts},
+    pagination::PageRequest,
+    property::{self, NewRound, notice, rules::Facts},
     values::Quarter,
 };
 
@@ -84,6 +88,41 @@ impl PropertyRound {
         let rows = property::results(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(PropertyResult::from).collect())
     }
+    /// The list is published at the close; the listed companies may object until then.
+    async fn objections_close_at(&self) -> Option<DateTime<Utc>> {
+        self.0.objections_close_at
+    }
+    /// Companies' objections to the published list, newest first: all of them (or
+    /// `companyId`'s) for the street's staff; a company's people name their company.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn objections(
+        &self,
+        ctx: &Context<'_>,
+        company_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<async_graphql::connection::Connection<String, ResultObjection>> {
+        let actor = actor(ctx).await?;
+        let company_id = company_id
+            .map(|id| parse_id("companyId", &id))
+            .transpose()?;
+        let request = PageRequest::parse(first, after.as_deref())?;
+        let page = notice::objections(&state(ctx)?.db, actor, &self.0, company_id, request).await?;
+        let me = actor.id;
+        Ok(connection(
+            page,
+            request,
+            |o| o.id,
+            |objection| ResultObjection::new(objection, me),
+        ))
+    }
+    /// Rectification tasks (整改) of the black-listed companies: all for the street's staff,
+    /// their own companies' for a company's people.
+    async fn rectifications(&self, ctx: &Context<'_>) -> Result<Vec<Rectification>> {
+        let actor = actor(ctx).await?;
+        let tasks = notice::rectifications(&state(ctx)?.db, actor, &self.0).await?;
+        Ok(tasks.into_iter().map(Rectification::from).collect())
+    }
     /// Whether my household has rated in this round.
     async fn my_household_rated(&self, ctx: &Context<'_>) -> Result<bool> {
         let actor = actor(ctx).await?;
@@ -107,6 +146,48 @@ impl PropertyRound {
                 scores: r.scores.to_vec(),
             })
             .collect())
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "enums::RectificationStatus")]
+pub enum RectificationStatus {
+    /// Waiting for the company's report (again, when the street sent it back).
+    Open,
+    /// The company reported; the street reviews it.
+    Reported,
+    /// The street accepted the report.
+    Accepted,
+}
+
+/// A black-listed company's rectification task (整改) from a round.
+#[derive(SimpleObject)]
+pub struct Rectification {
+    id: ID,
+    round_id: ID,
+    company_id: ID,
+    status: RectificationStatus,
+    due_at: DateTime<Utc>,
+    report: Option<String>,
+    reported_at: Option<DateTime<Utc>>,
+    /// The street's note on its last review.
+    review_note: Option<String>,
+    reviewed_at: Option<DateTime<Utc>>,
+}
+
+impl From<property_rectification::Model> for Rectification {
+    fn from(task: property_rectification::Model) -> Self {
+        Self {
+            id: to_id(task.id),
+            round_id: to_id(task.round_id),
+            company_id: to_id(task.company_id),
+            status: task.status.into(),
+            due_at: task.due_at,
+            report: task.report,
+            reported_at: task.reported_at,
+            review_note: task.review_note,
+            reviewed_at: task.reviewed_at,
+        }
     }
 }
 
@@ -311,8 +392,77 @@ impl PropertyMutation {
     ) -> Result<PropertyRound> {
         let actor = actor(ctx).await?;
         let round_id = parse_id("roundId", &round_id)?;
-        Ok(PropertyRound(
-            property::close(&state(ctx)?.db, actor, round_id).await?,
-        ))
+        let closed = property::close(&state(ctx)?.db, actor, round_id).await?;
+        Ok(PropertyRound(settle(ctx, closed).await?))
+    }
+
+    /// A listed company's owner or staff object to the published list for it: once per
+    /// company, within the objection window; the reason passes content security.
+    async fn object_to_property_result(
+        &self,
+        ctx: &Context<'_>,
+        round_id: ID,
+        company_id: ID,
+        reason: String,
+    ) -> Result<ResultObjection> {
+        let actor = actor(ctx).await?;
+        let round_id = parse_id("roundId", &round_id)?;
+        let company_id = parse_id("companyId", &company_id)?;
+        let state = state(ctx)?;
+        let objection = notice::object(
+            &state.db,
+            &state.content,
+            actor,
+            round_id,
+            company_id,
+            reason,
+            Utc::now(),
+        )
+        .await?;
+        Ok(ResultObjection::new(objection, actor.id))
+    }
+
+    /// STREET_STAFF of the street answer a company's objection, once.
+    async fn answer_property_objection(
+        &self,
+        ctx: &Context<'_>,
+        objection_id: ID,
+        answer: String,
+    ) -> Result<ResultObjection> {
+        let actor = actor(ctx).await?;
+        let objection_id = parse_id("objectionId", &objection_id)?;
+        let state = state(ctx)?;
+        let objection =
+            notice::answer(&state.db, &state.content, actor, objection_id, answer).await?;
+        Ok(ResultObjection::new(objection, actor.id))
+    }
+
+    /// A black-listed company's people report what they did about its rectification task.
+    async fn report_rectification(
+        &self,
+        ctx: &Context<'_>,
+        rectification_id: ID,
+        report: String,
+    ) -> Result<Rectification> {
+        let actor = actor(ctx).await?;
+        let task_id = parse_id("rectificationId", &rectification_id)?;
+        let state = state(ctx)?;
+        let task = notice::report(&state.db, &state.content, actor, task_id, report).await?;
+        Ok(Rectification::from(task))
+    }
+
+    /// STREET_STAFF accept a reported rectification, or send it back with a note.
+    async fn review_rectification(
+        &self,
+        ctx: &Context<'_>,
+        rectification_id: ID,
+        accept: bool,
+        note: String,
+    ) -> Result<Rectification> {
+        let actor = actor(ctx).await?;
+        let task_id = parse_id("rectificationId", &rectification_id)?;
+        let state = state(ctx)?;
+        let task = notice::review(&state.db, &state.content, actor, task_id, accept, note).await?;
+        Ok(Rectification::from(task))
     }
 }

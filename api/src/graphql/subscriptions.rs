@@ -28,8 +28,9 @@ pub enum NotificationKind {
     OrderEscalated,
     EscalationAnswered,
     WishUpdated,
-    /// A topic's result I was on the roll of is published (公示), with its objection window.
-    TopicPublished,
+    /// A result that concerns me is published (公示): a topic I was on the roll of, a
+    /// red/black list that lists my company; I may object until the date the message gives.
+    ResultPublished,
 }
 
 #[derive(SimpleObject)]

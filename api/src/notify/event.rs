@@ -43,12 +43,13 @@ pub enum DomainEvent {
     WishChanged {
         wish: Box<wish::Model>,
     },
-    /// A topic's result was published (公示): everyone on its roll is told until when they may
-    /// object.
-    TopicPublished {
-        title: String,
+    /// A result was published as a notice (公示): a topic's vote (told to its roll), a
+    /// street's red/black list (told to the listed companies' people); each is told until
+    /// when they may object.
+    Published {
+        message: String,
         objections_close_at: DateTime<Utc>,
-        roll: Vec<Uuid>,
+        audience: Vec<Uuid>,
     },
     /// STAFF decided on someone's application (Party-member registration, merchant).
     ApplicationReviewed {
@@ -81,7 +82,7 @@ impl DomainEvent {
             | Self::AlertChanged { .. }
             | Self::RedemptionVerified(_)
             | Self::ApplicationReviewed { .. }
-            | Self::TopicPublished { .. }
+            | Self::Published { .. }
             | Self::WishChanged { .. }
             | Self::CategoryChanged { .. } => &[],
             Self::RolesChanged { .. } => &[Namespace::Roles],

@@ -40,8 +40,9 @@ pub enum NotificationKind {
     /// My wish was reviewed, claimed or delivered; a wish I delivered was confirmed; a wish
     /// waits for review (STAFF).
     WishUpdated,
-    /// The result of a topic I was on the roll of is published; I may object until a date.
-    TopicPublished,
+    /// A result that concerns me is published as a notice (公示): a topic I was on the roll
+    /// of, a red/black list that lists my company. I may object until a date.
+    ResultPublished,
 }
 
 /// Who hears a notification.
@@ -297,17 +298,17 @@ pub fn for_event(event: &DomainEvent) -> Vec<Notification> {
                 },
             )]
         }
-        DomainEvent::TopicPublished {
-            title,
+        DomainEvent::Published {
+            message,
             objections_close_at,
-            roll,
+            audience,
         } => vec![Notification::new(
-            NotificationKind::TopicPublished,
+            NotificationKind::ResultPublished,
             format!(
-                "议题表决结果已公示，{}前可提出异议: {title}",
+                "{message}（{}前可提出异议）",
                 china_time::local(*objections_close_at).format("%-m月%-d日 %H:%M")
             ),
-            Audience::of(roll.clone()),
+            Audience::of(audience.clone()),
         )],
         DomainEvent::RolesChanged { .. }
         | DomainEvent::ProfileChanged { .. }

@@ -19,7 +19,7 @@ use crate::{
     error::{AppError, AppResult},
     identity::{self, Actor},
     infra::db::begin_write,
-    validate,
+    publication, validate,
     values::Month,
 };
 
@@ -60,7 +60,7 @@ pub async fn object(
     if now >= closes {
         return Err(AppError::conflict(format!(
             "objections to the {month} notice closed {} days after it was published",
-            rules::OBJECTION_DAYS
+            publication::OBJECTION_DAYS
         )));
     }
     let reason = content

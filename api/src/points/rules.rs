@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use crate::publication;
 // Calendar months and years are those of the communities: China time.
 use crate::values::{
     Month,
@@ -15,17 +16,11 @@ pub enum Period {
     All,
 }
 
-/// How long residents may object to a monthly notice once it is published.
-pub const OBJECTION_DAYS: i64 = 5;
-
 /// A month's notice is published when the month ends (China time); objections are taken for
-/// `OBJECTION_DAYS` after that.
+/// `publication::OBJECTION_DAYS` after that.
 pub fn objection_window(month: Month) -> (DateTime<Utc>, DateTime<Utc>) {
     let (_, published) = month.bounds();
-    (
-        published,
-        published + chrono::Duration::days(OBJECTION_DAYS),
-    )
+    (published, publication::objections_close(published))
 }
 
 /// Start of today, China time.

@@ -5,6 +5,7 @@
 //! from who rated as ballots are. At the close the round is sealed once: per company the
 //! households, the averages, the facts its communities' orders tell and the combined score
 //! that lists it red, black or neither; nothing of it shows before.
+pub mod notice;
 pub mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -30,7 +31,9 @@ use crate::{
     error::{AppError, AppResult},
     identity::{Actor, get_user},
     infra::db::begin_write,
-    merchants, organisation,
+    merchants,
+    notify::{Committed, Dispatcher, Events},
+    organisation, publication,
     values::Quarter,
 };
 use rules::{DIMENSIONS, Facts, Listing};
@@ -149,6 +152,7 @@ pub async fn open_round(
         created_by: Set(actor.id),
         created_at: Set(now),
         closed_at: Set(None),
+        objections_close_at: Set(None),
     }
     .insert(db)
     .await?)
@@ -288,19 +292,28 @@ pub async fn close(
     db: &DatabaseConnection,
     actor: &Actor,
     round_id: Uuid,
-) -> AppResult<property_round::Model> {
+) -> AppResult<Committed<property_round::Model>> {
     let round = get_round(db, round_id).await?;
     if !actor.roles.is_street_staff_of(round.street_id) {
         return Err(AppError::forbidden(
             "only STREET_STAFF of the street close its property rating",
         ));
     }
-    seal(db, round_id, Utc::now()).await?;
-    get_round(db, round_id).await
+    let sealed = seal(db, round_id, Utc::now()).await?;
+    let round = get_round(db, round_id).await?;
+    Ok(match sealed {
+        Some(sealed) => sealed.map(|()| round),
+        // Closed a moment ago by someone else, who published it.
+        None => Events::default().committed(round),
+    })
 }
 
 /// The job `property-rating-close`: seals every open round whose time is over.
-pub async fn close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<u64> {
+pub async fn close_due(
+    db: &DatabaseConnection,
+    dispatcher: &Dispatcher,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
     let due: Vec<Uuid> = property_round::Entity::find()
         .select_only()
         .column(property_round::Column::Id)
@@ -311,16 +324,21 @@ pub async fn close_due(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult
         .await?;
     let mut sealed = 0;
     for id in due {
-        if seal(db, id, now).await? {
+        if let Some(published) = seal(db, id, now).await? {
+            dispatcher.settle(published).await;
             sealed += 1;
         }
     }
     Ok(sealed)
 }
 
-/// Closes the round (compare-and-set on its status) and writes each company's result once, in
-/// one transaction; false when it was closed already.
-async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> AppResult<bool> {
+/// Closes the round (compare-and-set on its status), writes each company's result once and
+/// publishes the list (`notice`), in one transaction; `None` when it was closed already.
+async fn seal(
+    db: &DatabaseConnection,
+    round_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Committed<()>>> {
     let txn = begin_write(db).await?;
     let closed = property_round::Entity::update_many()
         .col_expr(
@@ -331,12 +349,16 @@ async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> Ap
             property_round::Column::ClosedAt,
             sea_orm::sea_query::Expr::value(now),
         )
+        .col_expr(
+            property_round::Column::ObjectionsCloseAt,
+            sea_orm::sea_query::Expr::value(publication::objections_close(now)),
+        )
         .filter(property_round::Column::Id.eq(round_id))
         .filter(property_round::Column::Status.eq(RoundStatus::Open))
         .exec(&txn)
         .await?;
     if closed.rows_affected != 1 {
-        return Ok(false);
+        return Ok(None);
     }
     let round = get_round(&txn, round_id).await?;
     let scores = property_score::Entity::find()
@@ -354,6 +376,7 @@ async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> Ap
     let quarter = Quarter::parse("quarter", &round.quarter)?;
     let facts = facts_of(&txn, round.street_id, quarter).await?;
     let companies: HashSet<Uuid> = by_company.keys().chain(facts.keys()).copied().collect();
+    let mut listed = Vec::with_capacity(companies.len());
     for company_id in companies {
         let rated = by_company.get(&company_id).map_or(&[][..], Vec::as_slice);
         let averages = rules::averages(rated);
@@ -362,6 +385,8 @@ async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> Ap
             averages.as_ref().map(rules::opinion_score),
             company_facts.score(),
         );
+        let listing = Listing::of(score, round.red_bar, round.black_bar);
+        listed.push((company_id, listing));
         property_result::ActiveModel {
             round_id: Set(round_id),
             company_id: Set(company_id),
@@ -371,9 +396,7 @@ async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> Ap
             }))),
             facts: Set(serde_json::to_value(company_facts).unwrap_or_default()),
             score_tenths: Set((score * 10.0).round() as i32),
-            listing: Set(Listing::of(score, round.red_bar, round.black_bar)
-                .as_str()
-                .to_owned()),
+            listing: Set(listing.as_str().to_owned()),
         }
         .insert(&txn)
         .await?;
@@ -386,8 +409,9 @@ async fn seal(db: &DatabaseConnection, round_id: Uuid, now: DateTime<Utc>) -> Ap
         .filter(property_round::Column::Id.eq(round_id))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
-    Ok(true)
+    let mut news = Events::default();
+    news.push(notice::publish(&txn, &round, &listed, now).await?);
+    Ok(Some(news.commit(txn, ()).await?))
 }
 
 /// What the orders of each company's communities, placed while it served them in the
