@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A comment on a topic under discussion; STAFF may hide it, with a reason.
+/// A comment on a topic under discussion, or (with a title) a proposal STAFF put to it; STAFF
+/// may hide either, with a reason.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "topic_comments")]
 pub struct Model {
@@ -14,6 +15,8 @@ pub struct Model {
     pub hidden_by: Option<Uuid>,
     pub hidden_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Set on a proposal (方案), null on a comment.
+    pub proposal_title: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -571,6 +571,7 @@ async fn victims(w: &World) -> HashMap<&'static str, String> {
         hidden_by: Set(None),
         hidden_reason: Set(None),
         created_at: Set(chrono::Utc::now()),
+        proposal_title: Set(None),
     }
     .insert(&app.db)
     .await

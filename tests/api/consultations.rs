@@ -530,11 +530,71 @@ async fn residents_discuss_a_topic_and_staff_moderate_it() {
         .expect("listed");
     assert_eq!(hidden_for_staff["body"], "广告：低价出售车位");
 
+    // STAFF put proposals (方案) to it, at most ten however many are sent at once; residents
+    // may not, and proposals list apart from the comments.
+    let propose = "mutation($t: ID!, $n: String!) { postTopicProposal(topicId: $t, title: $n, body: \"在地下车库B区安装20个慢充桩\") { id proposalTitle } }";
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&neighbour.token),
+                propose,
+                json!({ "t": topic, "n": "居民方案" })
+            )
+            .await,
+        "FORBIDDEN"
+    );
+    let burst = (0..12).map(|i| {
+        w.app.graphql(
+            Some(&w.staff.token),
+            propose,
+            json!({ "t": topic, "n": format!("方案{i}") }),
+        )
+    });
+    let answers = futures::future::join_all(burst).await;
+    let accepted = answers.iter().filter(|a| a["errors"].is_null()).count();
+    assert_eq!(accepted, 10, "at most ten proposals: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|a| !a["errors"].is_null())
+            .all(|a| error_code(a) == "CONFLICT"),
+        "{answers:?}"
+    );
+    let proposals = w
+        .app
+        .ok(
+            &neighbour.token,
+            "query($t: ID!) { topic(id: $t) { proposals { proposalTitle body } } }",
+            json!({ "t": topic }),
+        )
+        .await;
+    let proposals = proposals["topic"]["proposals"]
+        .as_array()
+        .expect("proposals");
+    assert_eq!(proposals.len(), 10);
+    assert!(proposals.iter().all(|p| p["proposalTitle"].is_string()));
+    assert_eq!(
+        comments_seen_by(&w, &neighbour, &topic).await.len(),
+        2,
+        "proposals are not comments"
+    );
+
     advance(&w.app, &w.staff, &topic, "VOTING").await;
     assert_eq!(
         error_code(&comment(&w, &neighbour, &topic, "投票开始了").await),
         "CONFLICT",
         "the discussion is over"
+    );
+    assert_eq!(
+        w.app
+            .refused(
+                Some(&w.staff.token),
+                propose,
+                json!({ "t": topic, "n": "迟到的方案" })
+            )
+            .await,
+        "CONFLICT",
+        "proposals come before the vote"
     );
 }
 

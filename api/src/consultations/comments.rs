@@ -1,11 +1,13 @@
 //! Discussion (协商): residents who may see a topic comment on it while it is in DISCUSSION;
 //! their text passes content security; STAFF of the community moderate by hiding a comment
 //! with a reason. A hidden comment stays in the list, without its text, for all but STAFF.
+//! STAFF put proposals (方案) to a topic before its vote: comments with a title, listed apart
+//! and moderated alike.
 use chrono::Utc;
 use entity::{enums::TopicStatus, topic_comment};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -21,6 +23,8 @@ use crate::{
 
 /// Comments one person may post on one topic.
 pub const MAX_COMMENTS_PER_TOPIC: u64 = 20;
+/// Proposals one topic may have.
+pub const MAX_PROPOSALS_PER_TOPIC: u64 = 10;
 
 pub async fn post(
     db: &DatabaseConnection,
@@ -42,6 +46,7 @@ pub async fn post(
     let posted = topic_comment::Entity::find()
         .filter(topic_comment::Column::TopicId.eq(topic_id))
         .filter(topic_comment::Column::AuthorId.eq(actor.id))
+        .filter(topic_comment::Column::ProposalTitle.is_null())
         .count(&txn)
         .await?;
     if posted >= MAX_COMMENTS_PER_TOPIC {
@@ -59,11 +64,83 @@ pub async fn post(
         hidden_by: Set(None),
         hidden_reason: Set(None),
         created_at: Set(Utc::now()),
+        proposal_title: Set(None),
     }
     .insert(&txn)
     .await?;
     txn.commit().await?;
     Ok(comment)
+}
+
+/// STAFF of the community put a proposal to a topic before its vote (DRAFT or DISCUSSION).
+pub async fn propose(
+    db: &DatabaseConnection,
+    content: &ContentGuard,
+    actor: &Actor,
+    topic_id: Uuid,
+    title: String,
+    body: String,
+) -> AppResult<topic_comment::Model> {
+    let title = validate::text("title", &title, 1, 100)?;
+    let body = validate::text("body", &body, 1, validate::LONGEST_TEXT)?;
+    let topic = super::get(db, topic_id).await?;
+    if !actor.roles.is_staff_of(topic.community_id) {
+        return Err(AppError::forbidden(
+            "STAFF of the community put proposals to its topics",
+        ));
+    }
+    if !matches!(topic.status, TopicStatus::Draft | TopicStatus::Discussion) {
+        return Err(AppError::conflict(
+            "proposals are put before the vote opens",
+        ));
+    }
+    let [title, body] = content
+        .clear_all(db, actor, Scene::Forum, [("title", title), ("body", body)])
+        .await?;
+    // Counted under the topic's lock, so that proposals sent at once cannot pass the cap.
+    let txn = begin_serialised(db, &format!("proposal:{topic_id}")).await?;
+    let proposed = topic_comment::Entity::find()
+        .filter(topic_comment::Column::TopicId.eq(topic_id))
+        .filter(topic_comment::Column::ProposalTitle.is_not_null())
+        .count(&txn)
+        .await?;
+    if proposed >= MAX_PROPOSALS_PER_TOPIC {
+        return Err(AppError::conflict(format!(
+            "a topic has at most {MAX_PROPOSALS_PER_TOPIC} proposals"
+        )));
+    }
+    let proposal = topic_comment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        topic_id: Set(topic_id),
+        author_id: Set(actor.id),
+        body: Set(body.record(&txn).await?),
+        hidden_at: Set(None),
+        hidden_by: Set(None),
+        hidden_reason: Set(None),
+        created_at: Set(Utc::now()),
+        proposal_title: Set(Some(title.record(&txn).await?)),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(proposal)
+}
+
+/// A topic's proposals, oldest first (at most `MAX_PROPOSALS_PER_TOPIC`), for those who may
+/// see the topic.
+pub async fn proposals(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    topic_id: Uuid,
+) -> AppResult<Vec<topic_comment::Model>> {
+    visible(db, actor, topic_id).await?;
+    Ok(topic_comment::Entity::find()
+        .filter(topic_comment::Column::TopicId.eq(topic_id))
+        .filter(topic_comment::Column::ProposalTitle.is_not_null())
+        .order_by_asc(topic_comment::Column::Id)
+        .limit(MAX_PROPOSALS_PER_TOPIC)
+        .all(db)
+        .await?)
 }
 
 /// STAFF of the topic's community hide a comment, with a reason, once.
@@ -113,7 +190,7 @@ pub async fn hide(
     })
 }
 
-/// A topic's comments, newest first, for those who may see the topic.
+/// A topic's comments (not its proposals), newest first, for those who may see the topic.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -121,6 +198,8 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<topic_comment::Model>> {
     visible(db, actor, topic_id).await?;
-    let select = topic_comment::Entity::find().filter(topic_comment::Column::TopicId.eq(topic_id));
+    let select = topic_comment::Entity::find()
+        .filter(topic_comment::Column::TopicId.eq(topic_id))
+        .filter(topic_comment::Column::ProposalTitle.is_null());
     fetch_page(db, select, topic_comment::Column::Id, page).await
 }

@@ -214,6 +214,18 @@ impl Topic {
             |comment| TopicComment { comment, staff, me },
         ))
     }
+    /// The proposals (方案) STAFF put to it before the vote, oldest first (at most 10); a
+    /// hidden one shows without its text to all but STAFF, as comments do.
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<TopicComment>> {
+        let actor = actor(ctx).await?;
+        let proposals = comments::proposals(&state(ctx)?.db, actor, self.model.id).await?;
+        let staff = actor.roles.is_staff_of(self.model.community_id);
+        let me = actor.id;
+        Ok(proposals
+            .into_iter()
+            .map(|comment| TopicComment { comment, staff, me })
+            .collect())
+    }
     /// The sealed result, then any corrections: empty until the close, for everyone.
     async fn results(&self, ctx: &Context<'_>) -> Result<Vec<TopicResult>> {
         let rows = consultations::results(&state(ctx)?.db, &self.model).await?;
@@ -270,7 +282,7 @@ pub struct OptionCount {
     ballots: i64,
 }
 
-/// A comment in a topic's discussion.
+/// A comment in a topic's discussion, or a proposal STAFF put to it.
 pub struct TopicComment {
     comment: topic_comment::Model,
     /// Whether the reader is STAFF of the topic's community.
@@ -297,6 +309,10 @@ impl TopicComment {
         let shown =
             self.comment.hidden_at.is_none() || self.staff || self.comment.author_id == self.me;
         shown.then_some(self.comment.body.as_str())
+    }
+    /// A proposal's title (shown even when hidden); null on an ordinary comment.
+    async fn proposal_title(&self) -> Option<&str> {
+        self.comment.proposal_title.as_deref()
     }
     async fn hidden(&self) -> bool {
         self.comment.hidden_at.is_some()
@@ -494,6 +510,28 @@ impl ConsultationMutation {
         Ok(TopicComment {
             comment,
             staff: false,
+            me: actor.id,
+        })
+    }
+
+    /// STAFF of the community put a proposal (方案) to a topic before its vote (DRAFT or
+    /// DISCUSSION; at most 10 a topic); title and body pass content security. STAFF hide one
+    /// as they hide a comment.
+    async fn post_topic_proposal(
+        &self,
+        ctx: &Context<'_>,
+        topic_id: ID,
+        title: String,
+        body: String,
+    ) -> Result<TopicComment> {
+        let actor = actor(ctx).await?;
+        let topic_id = parse_id("topicId", &topic_id)?;
+        let state = state(ctx)?;
+        let proposal =
+            comments::propose(&state.db, &state.content, actor, topic_id, title, body).await?;
+        Ok(TopicComment {
+            comment: proposal,
+            staff: true,
             me: actor.id,
         })
     }
