@@ -3,10 +3,11 @@
 # (same database, residents, body, 32 connections, dev mode so WeChat is not timed): req/s and
 # CPU microseconds per request, all/of which system, for the server, PostgreSQL and Redis, and
 # the machine's idle time. With PERF=1 it also samples the server with `perf record` and prints
-# its hottest symbols.
+# its hottest symbols. With WECHAT_DELAY_MS=N the server checks content with a fake WeChat
+# (bench/fake-wechat.py) that answers each check in N ms, as production does with WeChat.
 #
 #   ../shared/tools/write-side-by-side "$BIN"     # once: makes hongfan_ceo and ceo_writers
-#   bench/write-cpu-split.sh [HONGFAN_BIN] [DURATION]
+#   [CONNECTIONS=32] [WECHAT_DELAY_MS=50] [PERF=1] bench/write-cpu-split.sh [HONGFAN_BIN] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}
@@ -18,9 +19,14 @@ export RATE_LIMIT_PER_MINUTE=1000000000 ORDERS_PER_RESIDENT_PER_HOUR=1000000000 
 unset WECHAT_APPID WECHAT_SECRET HONGFAN_ENV
 source bench/cpu-ticks.sh
 work=$(mktemp -d)
+FAKE=
+if [ -n "${WECHAT_DELAY_MS:-}" ]; then
+  export WECHAT_APPID=bench WECHAT_SECRET=bench WECHAT_API_BASE=http://127.0.0.1:8098
+  python3 bench/fake-wechat.py 8098 "$WECHAT_DELAY_MS" & FAKE=$!
+fi
 "$BIN" migrate >/dev/null
 "$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER $FAKE 2>/dev/null || true' EXIT
 until curl -sf http://127.0.0.1:8093/readyz >/dev/null; do sleep 0.2; done
 psql -AtX $PG/$DB -c "SELECT openid FROM ceo_writers ORDER BY k" | while read -r o; do "$BIN" issue-token --openid "$o"; done > "$work/tokens"
 cat=$(psql -AtX $PG/$DB -c "SELECT id FROM service_categories WHERE active ORDER BY code LIMIT 1")
@@ -35,8 +41,11 @@ LUA
 procs=('^hongfan' '^postgres$' '^redis-server$')
 hz=$(getconf CLK_TCK); before=(); after=()
 for p in "${procs[@]}"; do before+=("$(ticks "$p")"); done; idle0=$(idle)
-[ "${PERF:-}" = 1 ] && { perf record -e cpu-clock -F 499 -p $SERVER -o "$work/perf.data" -- sleep "${DUR%s}" >/dev/null 2>&1 & }
-out=$(wrk -t2 -c32 -d"$DUR" --latency -s "$work/place.lua" http://127.0.0.1:8093/graphql)
+PERFPID=
+if [ "${PERF:-}" = 1 ]; then
+  perf record -e cpu-clock -F 499 -p $SERVER -o "$work/perf.data" -- sleep "${DUR%s}" >/dev/null 2>&1 & PERFPID=$!
+fi
+out=$(wrk -t2 -c"${CONNECTIONS:-32}" -d"$DUR" --latency -s "$work/place.lua" http://127.0.0.1:8093/graphql)
 for p in "${procs[@]}"; do after+=("$(ticks "$p")"); done; idle1=$(idle)
 echo "$out" | grep -E "Non-2xx|Socket errors" >&2 || true
 n=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -49,7 +58,7 @@ for i in "${!procs[@]}"; do
 done
 printf ' %8s\n' "$(( (idle1 - idle0) * 1000000 / hz / n ))"
 if [ "${PERF:-}" = 1 ]; then
-  wait %1 2>/dev/null || sleep 2
+  wait "$PERFPID" || true
   perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
 fi
 echo "work dir: $work"
