@@ -484,7 +484,7 @@ pub async fn take(
 ) -> AppResult<Committed<order::Model>> {
     let taker = columns(|_| order::ActiveModel {
         taker_id: Set(Some(actor.id)),
-        accepted_at: Set(Some(Utc::now())),
+        accepted_at: Set(Some(db::now())),
         ..Default::default()
     });
     transition(db, actor, order_id, Step::Take, None, taker)
@@ -743,7 +743,7 @@ pub async fn complete(
     let completed = columns(|_| order::ActiveModel {
         completion_summary: Set(Some(summary.text().to_owned())),
         minutes_spent: Set(Some(report.minutes_spent)),
-        completed_at: Set(Some(Utc::now())),
+        completed_at: Set(Some(db::now())),
         ..Default::default()
     });
     let applied = transition(db, actor, order_id, Step::Complete, None, completed).await?;
@@ -774,7 +774,7 @@ pub async fn rate(
     let rated = columns(move |_| order::ActiveModel {
         rating_stars: Set(Some(stars as i16)),
         rating_comment: Set(comment_text),
-        rated_at: Set(Some(Utc::now())),
+        rated_at: Set(Some(db::now())),
         ..Default::default()
     });
     let applied = transition(db, actor, order_id, Step::Rate, comment, rated).await?;
