@@ -703,6 +703,11 @@ async fn every_command_checks_the_text_it_stores_and_only_after_it_may_act() {
         ),
         (
             &w.staff,
+            "mutation($t: ID!) { postTopicProposal(topicId: $t, title: \"违规方案\", body: \"在东门加装道闸\") { id } }",
+            json!({ "t": topic }),
+        ),
+        (
+            &w.staff,
             "mutation($c: ID!, $u: ID!) { liftSignupHold(communityId: $c, userId: $u, reason: \"违规\") { userId } }",
             json!({ "c": w.demo.community, "u": w.resident.user_id }),
         ),
