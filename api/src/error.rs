@@ -163,9 +163,9 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "this idempotencyKey was already used",
     ),
     (
-        "uq_topic_objections_objector",
-        "topic_objections.topic_id",
-        "you already objected to this result",
+        "uq_publication_objections_party",
+        "publication_objections.subject_id",
+        "an objection to this result was already filed: one per person on the roll, or per company",
     ),
     (
         "service_categories_code_key",

@@ -718,6 +718,13 @@ async fn a_published_result_tells_the_roll_and_takes_one_objection_each_within_i
         "CONFLICT",
         "one objection each: {again}"
     );
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("already filed"),
+        "the unique index's refusal says which rule: {again}"
+    );
 
     let listed = |data: &Value| {
         data["topic"]["objections"]["edges"]

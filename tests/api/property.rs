@@ -466,6 +466,13 @@ async fn the_published_list_takes_each_company_s_objection_and_follows_up_the_bl
         )
         .await;
     assert_eq!(error_code(&again), "CONFLICT", "once per company: {again}");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("per company"),
+        "{again}"
+    );
 
     let objections = "query($r: ID!, $c: ID) { propertyRound(id: $r) { objections(companyId: $c, first: 20) { edges { node { reason mine } } } } }";
     let listed = |data: &Value| {
