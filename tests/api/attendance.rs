@@ -88,7 +88,10 @@ async fn repeated_no_shows_hold_sign_ups_until_staff_lift_the_hold() {
         )
         .await;
 
-    assert_eq!(mark_no_shows(&w.app.db, Utc::now()).await.expect("job"), 2);
+    // The server runs the same job on its own schedule and may have marked some of them
+    // first; together they mark the resident's two, once (the statuses below say which).
+    let marked = mark_no_shows(&w.app.db, Utc::now()).await.expect("job");
+    assert!(marked <= 2, "at most the resident's two: {marked}");
     assert_eq!(
         mark_no_shows(&w.app.db, Utc::now()).await.expect("job"),
         0,
