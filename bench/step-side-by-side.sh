@@ -35,20 +35,20 @@ sql() { psql -qAtX -v ON_ERROR_STOP=1 "$PG/$DB" "$@"; }
 # 10 members per community, and 60,000 fresh orders a scenario, each paired with a member of
 # its community; for dispatch, the community's first STAFF member dispatches.
 sql -v from="$FROM" <<'SQL'
-DROP TABLE IF EXISTS take_members, take_queue, take_staff;
-CREATE TABLE take_staff AS
+DROP TABLE IF EXISTS step_members, step_queue, step_staff;
+CREATE TABLE step_staff AS
   SELECT DISTINCT ON (g.community_id) g.community_id, g.user_id, u.openid
   FROM role_grants g JOIN users u ON u.id = g.user_id
   WHERE g.role = 'STAFF' AND u.openid LIKE 'bench-user-%' ORDER BY g.community_id, g.user_id;
-CREATE TABLE take_members AS
+CREATE TABLE step_members AS
   SELECT g.user_id, g.community_id, u.openid,
          row_number() OVER (PARTITION BY g.community_id ORDER BY g.user_id) AS n
   FROM role_grants g JOIN users u ON u.id = g.user_id
   WHERE g.role = 'PARTY_MEMBER' AND u.openid LIKE 'bench-user-%';
-DELETE FROM take_members WHERE n > 10;
-CREATE TABLE take_queue (scenario int, k bigint, order_id uuid, member_id uuid, PRIMARY KEY (scenario, k));
+DELETE FROM step_members WHERE n > 10;
+CREATE TABLE step_queue (scenario int, k bigint, order_id uuid, member_id uuid, PRIMARY KEY (scenario, k));
 WITH c AS (SELECT community_id, row_number() OVER (ORDER BY community_id) - 1 AS ci
-           FROM take_members GROUP BY community_id),
+           FROM step_members GROUP BY community_id),
      made AS (
        INSERT INTO orders (id, community_id, requester_id, category_id, title, description, address, contact_phone,
                            urgency, status, response_due_at, version, created_at, updated_at, channel, alert_level)
@@ -59,17 +59,17 @@ WITH c AS (SELECT community_id, row_number() OVER (ORDER BY community_id) - 1 AS
               now(), now(), 'APP', 'GREEN'
        FROM generate_series(0, 179999) s JOIN c ON c.ci = s % (SELECT count(*) FROM c)
        RETURNING id, community_id)
-INSERT INTO take_queue
+INSERT INTO step_queue
 SELECT (row_number() OVER (ORDER BY made.id) - 1) % 3, (row_number() OVER (ORDER BY made.id) - 1) / 3,
        made.id, m.user_id
-FROM made JOIN take_members m ON m.community_id = made.community_id
+FROM made JOIN step_members m ON m.community_id = made.community_id
  AND m.n = 1 + (abs(hashtext(made.id::text)) % 10);
-DROP SEQUENCE IF EXISTS take_seq_0, take_seq_1;
-CREATE SEQUENCE take_seq_0 MINVALUE 0 START 0; CREATE SEQUENCE take_seq_1 MINVALUE 0 START 0;
-ANALYZE orders; ANALYZE take_queue;
+DROP SEQUENCE IF EXISTS step_seq_0, step_seq_1;
+CREATE SEQUENCE step_seq_0 MINVALUE 0 START 0; CREATE SEQUENCE step_seq_1 MINVALUE 0 START 0;
+ANALYZE orders; ANALYZE step_queue;
 SQL
 
-moved() { sql -c "SELECT count(*) FROM orders o JOIN take_queue q ON q.order_id = o.id AND q.scenario = $1 WHERE o.status = '$TO'"; }
+moved() { sql -c "SELECT count(*) FROM orders o JOIN step_queue q ON q.order_id = o.id AND q.scenario = $1 WHERE o.status = '$TO'"; }
 row() { printf '%-42s %9s %9s %9s %10s\n' "$@"; }
 row scenario tx/s p50 p99 moved
 
@@ -79,13 +79,13 @@ if [ "$STEP" = take ]; then
   ACTOR=":mid"; ONE_ACTOR="o.member_id"; TOLD="requester_id"; ONE_TOLD="o.requester_id"; CHECK=""
 else
   SET="assignee_id = :mid"; ONE_SET="assignee_id = q.member_id"
-  ACTOR="(SELECT user_id FROM take_staff s WHERE s.community_id = o.community_id)"
-  ONE_ACTOR="(SELECT user_id FROM take_staff s WHERE s.community_id = o.community_id)"
+  ACTOR="(SELECT user_id FROM step_staff s WHERE s.community_id = o.community_id)"
+  ONE_ACTOR="(SELECT user_id FROM step_staff s WHERE s.community_id = o.community_id)"
   TOLD="assignee_id"; ONE_TOLD="o.member_id"
   CHECK="SELECT 1 FROM role_grants WHERE user_id = :mid AND role = 'PARTY_MEMBER' AND community_id = (SELECT community_id FROM orders WHERE id = :oid);"
 fi
 cat > "$work/same.sql" <<SQL
-SELECT order_id AS oid, member_id AS mid FROM take_queue WHERE scenario = 0 AND k = (SELECT nextval('take_seq_0')) \gset
+SELECT order_id AS oid, member_id AS mid FROM step_queue WHERE scenario = 0 AND k = (SELECT nextval('step_seq_0')) \gset
 BEGIN;
 SELECT * FROM orders WHERE id = :oid FOR UPDATE;
 $CHECK
@@ -99,7 +99,7 @@ INSERT INTO inbox_messages (id, notification_id, user_id, kind, order_id, messag
 COMMIT;
 SQL
 cat > "$work/one.sql" <<SQL
-WITH q AS (SELECT order_id, member_id FROM take_queue WHERE scenario = 1 AND k = (SELECT nextval('take_seq_1'))),
+WITH q AS (SELECT order_id, member_id FROM step_queue WHERE scenario = 1 AND k = (SELECT nextval('step_seq_1'))),
      o AS (UPDATE orders SET status = '$TO', $ONE_SET, version = version + 1, updated_at = now()
            FROM q WHERE orders.id = q.order_id AND orders.status = '$FROM'
            RETURNING orders.id, orders.community_id, orders.requester_id, q.member_id),
@@ -120,12 +120,12 @@ pgrow "raw SQL, one statement (ceiling)" "$work/one.sql" 1
 "$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 until curl -sf http://127.0.0.1:8094/readyz >/dev/null; do sleep 0.2; done
-sql -c "SELECT openid, user_id FROM take_members UNION SELECT openid, user_id FROM take_staff" > "$work/people"
+sql -c "SELECT openid, user_id FROM step_members UNION SELECT openid, user_id FROM step_staff" > "$work/people"
 while IFS='|' read -r openid id; do echo "$id $("$BIN" issue-token --openid "$openid")"; done < "$work/people" > "$work/tokens"
 # Scenario 2 as "token orderId memberId" (the member takes, or STAFF dispatch to them), split
 # between wrk's two threads.
 sql -F ' ' -c "SELECT CASE WHEN '$STEP' = 'take' THEN q.member_id ELSE s.user_id END, q.order_id, q.member_id
-               FROM take_queue q JOIN orders o ON o.id = q.order_id JOIN take_staff s ON s.community_id = o.community_id
+               FROM step_queue q JOIN orders o ON o.id = q.order_id JOIN step_staff s ON s.community_id = o.community_id
                WHERE q.scenario = 2 ORDER BY q.k" \
   | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2, $3 }' "$work/tokens" - > "$work/pairs"
 if [ "$STEP" = take ]; then

@@ -85,7 +85,7 @@ pub async fn file(db: &impl ConnectionTrait, notifications: &[Notification]) -> 
         .filter(|n| n.kind != NotificationKind::OrderChanged)
     {
         let kind = kind_name(notification.kind);
-        let rows: Vec<inbox_message::ActiveModel> = recipients(db, &notification.audience)
+        let mut rows = recipients(db, &notification.audience)
             .await?
             .into_iter()
             .map(|user_id| inbox_message::ActiveModel {
@@ -104,11 +104,12 @@ pub async fn file(db: &impl ConnectionTrait, notifications: &[Notification]) -> 
                 last_error: Set(None),
                 sent_at: Set(None),
             })
-            .collect();
+            .peekable();
         // A notice to a whole roll can name thousands: each statement stays far below the
         // databases' limit on bound values.
-        for rows in rows.chunks(ROWS_PER_STATEMENT) {
-            inbox_message::Entity::insert_many(rows.to_vec())
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+            inbox_message::Entity::insert_many(chunk)
                 .on_conflict(
                     OnConflict::columns([
                         inbox_message::Column::NotificationId,
