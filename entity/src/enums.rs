@@ -566,3 +566,18 @@ pub enum RectificationStatus {
     #[sea_orm(string_value = "ACCEPTED")]
     Accepted,
 }
+
+/// Whose placing budget an order counts against: the resident's own, the one of orders STAFF or
+/// a hotline place for them, or a grid worker's patrol findings.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PlacingLane {
+    #[sea_orm(string_value = "OWN")]
+    Own,
+    #[sea_orm(string_value = "ON_BEHALF")]
+    OnBehalf,
+    #[sea_orm(string_value = "PATROL")]
+    Patrol,
+}

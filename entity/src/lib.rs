@@ -34,6 +34,7 @@ pub mod patrol_point;
 pub mod patrol_signoff;
 pub mod patrol_task;
 pub mod photo;
+pub mod placing_budget;
 pub mod points_account;
 pub mod points_entry;
 pub mod points_policy;

@@ -53,6 +53,7 @@ mod m20261206_000037_create_topic_comments;
 mod m20261207_000038_index_role_holders;
 mod m20261207_000039_publication_objections;
 mod m20261207_000040_topic_proposals;
+mod m20261207_000041_placing_budgets;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -155,6 +156,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000038_index_role_holders::Migration),
             Box::new(m20261207_000039_publication_objections::Migration),
             Box::new(m20261207_000040_topic_proposals::Migration),
+            Box::new(m20261207_000041_placing_budgets::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PLACE, World, error_code, spawn_app_with};
+use crate::helpers::{PLACE, TAKE, World, error_code, spawn_app_with};
 
 const SKILLS: &str =
     "mutation($s: [String!]) { updateMyProfile(input: { skills: $s }) { skills } }";
@@ -315,4 +315,48 @@ async fn a_resident_has_a_bounded_number_of_orders_open() {
         )
         .await;
     w.place().await;
+}
+
+/// The open cap counts every open order however it became open: a completed order the
+/// resident reopens takes a place again, also after the cap was last counted.
+#[tokio::test]
+async fn a_reopened_order_counts_toward_the_open_cap() {
+    let app = spawn_app_with(|s| s.open_orders_per_resident = 2).await;
+    let w = World::on(app).await;
+    let done = w.place().await;
+    let cancelled = w.place().await;
+    w.publish(&done).await;
+    w.app.ok(&w.member.token, TAKE, json!({ "id": done })).await;
+    w.app
+        .ok(
+            &w.member.token,
+            "mutation($id: ID!) { completeOrder(orderId: $id, input: { summary: \"修好了\", minutesSpent: 30 }) { status } }",
+            json!({ "id": done }),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
+            json!({ "id": cancelled }),
+        )
+        .await;
+    // Nothing is open: this one is counted afresh and leaves room for one more.
+    w.place().await;
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($id: ID!) { reopenOrder(orderId: $id, reason: \"又坏了\") { status } }",
+            json!({ "id": done }),
+        )
+        .await;
+    let over = w
+        .app
+        .graphql(Some(&w.resident.token), PLACE, order_input(&w))
+        .await;
+    assert_eq!(error_code(&over), "RATE_LIMITED", "{over}");
+    assert!(
+        over.to_string().contains("2 orders are still open"),
+        "{over}"
+    );
 }

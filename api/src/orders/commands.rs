@@ -9,11 +9,12 @@ use entity::{
 use futures::future::BoxFuture;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::{
+    budgets::{self, PlacingLimits},
     categories, relation, routing, stats,
     workflow::{self, Refusal, Relation, Step},
 };
@@ -22,7 +23,7 @@ use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{self, begin_serialised, begin_write, count_where},
+    infra::db::{self, begin_write},
     notify::{Committed, DomainEvent, Events},
     organisation, points, validate,
     values::Phone,
@@ -157,85 +158,6 @@ pub async fn place_from_patrol(
     open(db, catalog, photos, limits, actor, intake, new).await
 }
 
-/// How many orders one resident may place (`ORDERS_PER_RESIDENT_PER_HOUR`) and have open
-/// (`OPEN_ORDERS_PER_RESIDENT`). Orders STAFF or a hotline place for a resident's account
-/// count apart, so neither budget can use up the other; walk-ins without an account are
-/// bounded by their placer's request rate. A grid worker's patrol findings have an hourly
-/// budget of their own (`PATROL_FINDINGS_PER_HOUR`): the queue, not the worker, closes them.
-#[derive(Debug, Clone, Copy)]
-pub struct PlacingLimits {
-    pub per_hour: u64,
-    pub open: u64,
-    pub findings_per_hour: u64,
-}
-
-impl PlacingLimits {
-    /// Refuses an order over either budget; run in the transaction that files it, which holds
-    /// the requester, so that concurrent requests cannot each see room for one more.
-    async fn admit(
-        self,
-        txn: &DatabaseTransaction,
-        intake: &Intake,
-        now: DateTime<Utc>,
-    ) -> AppResult<()> {
-        let finding = intake.channel == OrderChannel::Patrol;
-        let counted = order::Entity::find()
-            .filter(order::Column::RequesterId.eq(intake.requester_id))
-            .filter(match intake.placed_by_id {
-                _ if finding => order::Column::Channel.eq(OrderChannel::Patrol),
-                None => order::Column::PlacedById.is_null(),
-                Some(_) => order::Column::PlacedById.is_not_null(),
-            });
-        let (per_hour, what) = if finding {
-            (self.findings_per_hour, "patrol findings")
-        } else {
-            (self.per_hour, "orders")
-        };
-        let hour_ago = now - chrono::Duration::hours(1);
-        let in_last_hour = order::Column::CreatedAt.gt(hour_ago);
-        let (in_hour, open): (Option<i64>, Option<i64>) = counted
-            .clone()
-            .select_only()
-            .column_as(count_where(in_last_hour.clone()), "in_hour")
-            .column_as(
-                count_where(order::Column::Status.is_in(workflow::OPEN_WORK)),
-                "open",
-            )
-            .into_tuple()
-            .one(txn)
-            .await?
-            .unwrap_or_default();
-        let (in_hour, open) = (in_hour.unwrap_or(0) as u64, open.unwrap_or(0) as u64);
-        if in_hour >= per_hour {
-            let oldest = counted
-                .filter(in_last_hour)
-                .order_by_asc(order::Column::CreatedAt)
-                .one(txn)
-                .await?
-                .map_or(now, |order| order.created_at);
-            let wait = (oldest - hour_ago).to_std().unwrap_or_default();
-            return Err(AppError::RateLimited {
-                message: format!(
-                    "at most {per_hour} {what} an hour; try again in {} minutes",
-                    wait.as_secs().div_ceil(60)
-                ),
-                retry_after: Some(wait.max(std::time::Duration::from_secs(1))),
-            });
-        }
-        if !finding && open >= self.open {
-            return Err(AppError::RateLimited {
-                message: format!(
-                    "{open} orders are still open: at most {} at once; place more once one is \
-                     done or cancelled",
-                    self.open
-                ),
-                retry_after: None,
-            });
-        }
-        Ok(())
-    }
-}
-
 /// Who an order is for and how it came in.
 struct Intake {
     community_id: Uuid,
@@ -339,15 +261,10 @@ async fn open(
         .clear_all(db, actor, Scene::Forum, texts)
         .await?;
     let now = db::now();
-    let walk_in =
-        intake.placed_by_id == Some(intake.requester_id) && intake.channel != OrderChannel::Patrol;
-    let txn = if walk_in {
-        begin_write(db).await?
-    } else {
-        let txn = begin_serialised(db, &format!("place:{}", intake.requester_id)).await?;
-        limits.admit(&txn, &intake, now).await?;
-        txn
-    };
+    let txn = begin_write(db).await?;
+    if let Some(lane) = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id) {
+        limits.admit(&txn, intake.requester_id, lane, now).await?;
+    }
     let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
     let order = order::Model {
         id: Uuid::now_v7(),
@@ -949,6 +866,10 @@ where
     }
     let order = updated_row(&before, changes)?;
     stats::restate_order(&txn, &before, &order).await?;
+    if !workflow::OPEN_WORK.contains(&before.status) && workflow::OPEN_WORK.contains(&order.status)
+    {
+        budgets::reopened(&txn, &order).await?;
+    }
     let note = Cleared::record_optional(note, &txn).await?;
     record_event(
         &txn,

@@ -5,6 +5,7 @@
 //! is allowed, then update it guarded by its `version` (so two concurrent steps cannot both
 //! succeed) and append the event to its timeline.
 pub mod alerts;
+pub mod budgets;
 pub mod callbacks;
 pub mod categories;
 pub mod commands;
@@ -30,10 +31,11 @@ use crate::{
     organisation,
 };
 
+pub use budgets::PlacingLimits;
 pub use commands::{
-    CompleteOrderInput, CompletionReport, NewOrder, OnBehalf, PlaceOrderInput, PlacingLimits,
-    cancel, complete, decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen,
-    report_progress, take, transfer,
+    CompleteOrderInput, CompletionReport, NewOrder, OnBehalf, PlaceOrderInput, cancel, complete,
+    decline, dispatch, hand_back, place, place_on_behalf, publish, rate, reopen, report_progress,
+    take, transfer,
 };
 pub use pool::{PoolCache, order_pool};
 pub use queries::{
