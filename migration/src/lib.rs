@@ -1,11 +1,12 @@
 //! Database schema, one migration per file, applied in order by `Migrator`.
 pub use sea_orm_migration::prelude::*;
 
-/// governanceStats' rollup of closed orders per community, category and day.
+/// governanceStats' rollup of closed orders per community, category and day, and per month.
 pub mod order_day_stats {
     pub use super::m20261125_000017_create_order_day_stats::{
         COUNT_COLUMNS, OPEN_ORDERS, day_of, minutes_between, rebuild_statements,
     };
+    pub use super::m20261207_000042_create_order_month_stats::rebuild_month_statements;
 }
 
 /// The expression `myTasks` finds a member's orders by, as its index has it.
@@ -54,6 +55,7 @@ mod m20261207_000038_index_role_holders;
 mod m20261207_000039_publication_objections;
 mod m20261207_000040_topic_proposals;
 mod m20261207_000041_placing_budgets;
+mod m20261207_000042_create_order_month_stats;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -157,6 +159,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000039_publication_objections::Migration),
             Box::new(m20261207_000040_topic_proposals::Migration),
             Box::new(m20261207_000041_placing_budgets::Migration),
+            Box::new(m20261207_000042_create_order_month_stats::Migration),
         ]
     }
 }

@@ -1299,9 +1299,18 @@ async fn the_rollup_of_closed_orders_counts_what_the_orders_themselves_say() {
         now + chrono::Duration::hours(1),
     )
     .await;
+    // 80 days hold a whole month or two: theirs from the month rollup.
+    let months = |w| {
+        numbers(
+            w,
+            now - chrono::Duration::days(40),
+            now + chrono::Duration::days(40),
+        )
+    };
     assert_eq!(rolled_up["total"]["placed"], 6, "{rolled_up}");
     assert_eq!(rolled_up["total"]["callbackRate"], 0.5, "{rolled_up}");
     assert_eq!(rolled_up, live);
+    assert_eq!(months(&w).await, live);
     // A rebuild from the orders table finds the same.
     hongfan::orders::stats::rebuild(&w.app.db)
         .await
@@ -1313,4 +1322,5 @@ async fn the_rollup_of_closed_orders_counts_what_the_orders_themselves_say() {
     )
     .await;
     assert_eq!(rebuilt, live);
+    assert_eq!(months(&w).await, live);
 }

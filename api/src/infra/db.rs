@@ -9,8 +9,12 @@ use std::collections::HashMap;
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, IntoCondition, Query},
+    SqliteTransactionMode, Statement, StatementBuilder, TransactionOptions, TransactionTrait,
+    Value,
+    sea_query::{
+        Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, Func, InsertStatement,
+        IntoColumnRef, IntoCondition, Query, SubQueryStatement, WithClause,
+    },
     sqlx::{
         postgres::PgSslMode,
         sqlite::{SqliteJournalMode, SqliteSynchronous},
@@ -136,6 +140,37 @@ pub async fn begin_serialised(
         .await?;
     }
     Ok(txn)
+}
+
+/// Runs the inserts that belong to one change and then `main`, answering how many rows `main`
+/// changed. On PostgreSQL they go as one statement, the inserts in a WITH clause (each runs
+/// exactly once, whatever `main` does), so the change costs one round trip; SQLite takes them
+/// one by one. A caller that refuses the change when `main` changed nothing rolls back the
+/// inserts with it.
+pub async fn write_together<S>(
+    txn: &impl ConnectionTrait,
+    inserts: Vec<InsertStatement>,
+    main: S,
+) -> Result<u64, DbErr>
+where
+    S: StatementBuilder + Into<SubQueryStatement>,
+{
+    if txn.get_database_backend() != DbBackend::Postgres || inserts.is_empty() {
+        for insert in &inserts {
+            txn.execute(insert).await?;
+        }
+        return Ok(txn.execute(&main).await?.rows_affected());
+    }
+    let mut with = WithClause::new();
+    for (n, insert) in inserts.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("written_{n}")))
+                .to_owned(),
+        );
+    }
+    Ok(txn.execute(&with.query(main)).await?.rows_affected())
 }
 
 /// The time now as the databases keep it (microseconds), so that a row built in memory beside

@@ -9,7 +9,8 @@ use entity::{
 use futures::future::BoxFuture;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::InsertStatement,
 };
 use uuid::Uuid;
 
@@ -304,10 +305,9 @@ async fn open(
         escalated_street_id: None,
     };
     // Every column is written from this model, so it is what the row holds: nothing to read back.
-    order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all())
-        .exec_without_returning(&txn)
-        .await?;
-    record_event(&txn, &order, actor.id, "PLACE", None, None).await?;
+    let filed = order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all());
+    let placed = event(&order, actor.id, "PLACE", None, None);
+    db::write_together(&txn, vec![filed.into_query()], placed).await?;
     photos::attach(&txn, actor.id, Attachment::Order(order.id), checked).await?;
     if let Some(mut finding) = intake.finding {
         finding.order_id = Set(order.id);
@@ -853,33 +853,25 @@ where
     changes.status = Set(to);
     changes.version = Set(before.version + 1);
     changes.updated_at = Set(db::now());
-    let updated = order::Entity::update_many()
-        .set(changes.clone())
+    let order = updated_row(&before, changes.clone())?;
+    let note = Cleared::record_optional(note, &txn).await?;
+    let stepped = event(&order, actor.id, step.action(), Some(before.status), note);
+    // The step and its event in one round trip on PostgreSQL; a lost race rolls both back.
+    let update = order::Entity::update_many()
+        .set(changes)
         .filter(order::Column::Id.eq(before.id))
         .filter(order::Column::Version.eq(before.version))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected != 1 {
+        .into_query();
+    if db::write_together(&txn, vec![stepped], update).await? != 1 {
         return Err(AppError::conflict(
             "someone else changed this order a moment ago (e.g. another member took it); reload",
         ));
     }
-    let order = updated_row(&before, changes)?;
     stats::restate_order(&txn, &before, &order).await?;
     if !workflow::OPEN_WORK.contains(&before.status) && workflow::OPEN_WORK.contains(&order.status)
     {
         budgets::reopened(&txn, &order).await?;
     }
-    let note = Cleared::record_optional(note, &txn).await?;
-    record_event(
-        &txn,
-        &order,
-        actor.id,
-        step.action(),
-        Some(before.status),
-        note,
-    )
-    .await?;
     Ok(Applied {
         txn,
         before,
@@ -909,7 +901,20 @@ pub(super) async fn record_event(
     from: Option<OrderStatus>,
     note: Option<String>,
 ) -> AppResult<()> {
-    let event = order_event::ActiveModel {
+    txn.execute(&event(order, actor_id, action, from, note))
+        .await?;
+    Ok(())
+}
+
+/// The step `action` of `order` in its timeline, as its insert.
+fn event(
+    order: &order::Model,
+    actor_id: Uuid,
+    action: &str,
+    from: Option<OrderStatus>,
+    note: Option<String>,
+) -> InsertStatement {
+    order_event::Entity::insert(order_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order.id),
         actor_id: Set(actor_id),
@@ -918,9 +923,6 @@ pub(super) async fn record_event(
         to_status: Set(order.status),
         note: Set(note),
         created_at: Set(order.updated_at),
-    };
-    order_event::Entity::insert(event)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+    })
+    .into_query()
 }

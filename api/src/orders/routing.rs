@@ -99,8 +99,6 @@ pub fn next_in_turn(members: &[Uuid], last: Option<Uuid>) -> Option<Uuid> {
         .copied()
 }
 
-/// Whom a just-placed order goes to under its community's rule, and who set the rule;
-/// `None` when no rule applies or no member has the skill. Moves the rule's turn on.
 /// The open community a new order of `category_id` is placed in, and whether a rule routes that
 /// category there: one statement, so that the placing transaction looks the rule up only when
 /// there is one. A rule enabled in between applies from the next order on.
@@ -127,6 +125,8 @@ pub(super) async fn community_for(
     Ok((community, row.try_get("", "routed")?))
 }
 
+/// Whom a just-placed order goes to under its community's rule, and who set the rule;
+/// `None` when no rule applies or no member has the skill. Moves the rule's turn on.
 pub(super) async fn route(
     txn: &impl ConnectionTrait,
     order: &order::Model,

@@ -1,17 +1,20 @@
 //! The street's numbers (the seeds cite 98.5% response and 96.8% satisfaction): counts and
 //! rates of the orders placed in a period in a community, street or district, in total, per
-//! community, per category and per month (China time). Closed orders are read from a rollup
-//! per community, category and day that every step keeps up to date (`restate`); open orders,
-//! and the orders of part-days at either end of the period, are counted live. The database
-//! adds up; this module only merges the groups.
+//! community, per category and per month (China time). Closed orders are read from rollups
+//! per community, category and month, and per day for the part-months at either end of the
+//! period, that every step keeps up to date (`restate`); open orders, and the orders of
+//! part-days at either end, are counted live. The database adds up; this module only merges
+//! the groups.
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use entity::{
     enums::{AlertLevel, EscalationLevel, OrderChannel, OrderStatus},
     escalation, order, order_callback,
 };
-use migration::order_day_stats::{COUNT_COLUMNS, OPEN_ORDERS, minutes_between, rebuild_statements};
+use migration::order_day_stats::{
+    COUNT_COLUMNS, OPEN_ORDERS, minutes_between, rebuild_month_statements, rebuild_statements,
+};
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
@@ -23,7 +26,7 @@ use super::workflow::CLOSED;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::begin_write,
+    infra::db::{begin_write, write_together},
     organisation::{self, Area},
     pagination::Span,
     values::china_time::{self, start_of},
@@ -194,6 +197,22 @@ fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+fn month_key(day: NaiveDate) -> String {
+    day.format("%Y-%m").to_string()
+}
+
+/// The whole months among the days `[first, end)`, as `[first day, end day)`; `None` when
+/// there is none.
+fn whole_months(first: NaiveDate, end: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let month_start = |day: NaiveDate| day.with_day(1).expect("every month has a first day");
+    let from = match month_start(first) {
+        start if start == first => first,
+        start => start.checked_add_months(chrono::Months::new(1))?,
+    };
+    let to = month_start(end);
+    (from < to).then_some((from, to))
+}
+
 /// ADMIN anywhere; STREET_STAFF for their street; STAFF for their own community.
 pub async fn governance_stats(
     db: &DatabaseConnection,
@@ -243,13 +262,22 @@ pub async fn governance_stats(
                     .add(placed(from, start_of(first)))
                     .add(placed(start_of(end), to)),
             );
-            // Three statements on three pooled connections at once.
-            let (open, edges, rolled_up) = futures::try_join!(
+            // Whole months from their rollup, the days around them from the day rollup.
+            let (months, days) = match whole_months(first, end) {
+                Some((from, to)) => (
+                    vec![(month_key(from), month_key(to))],
+                    vec![(day_key(first), day_key(from)), (day_key(to), day_key(end))],
+                ),
+                None => (Vec::new(), vec![(day_key(first), day_key(end))]),
+            };
+            // Four statements on four pooled connections at once.
+            let (open, edges, months, days) = futures::try_join!(
                 count_live(db, open),
                 count_live(db, edges),
-                count_rolled_up(db, &communities, first, end),
+                count_rolled_up(db, &communities, Rollup::Months, months),
+                count_rolled_up(db, &communities, Rollup::Days, days),
             )?;
-            [open, edges, rolled_up].into_iter().flatten().collect()
+            [open, edges, months, days].into_iter().flatten().collect()
         }
         None => {
             let period = Condition::all().add(in_area()).add(placed(from, to));
@@ -373,28 +401,61 @@ async fn count_live(db: &DatabaseConnection, orders: Condition) -> AppResult<Vec
         .collect())
 }
 
-fn rollup() -> Alias {
-    Alias::new("order_day_stats")
+/// governanceStats' rollups of closed orders: per day, and the same per month.
+#[derive(Clone, Copy)]
+enum Rollup {
+    Days,
+    Months,
 }
 
-/// The rollup's rows of these communities' whole days `[first, end)`, by month.
+impl Rollup {
+    fn table(self) -> Alias {
+        Alias::new(match self {
+            Self::Days => "order_day_stats",
+            Self::Months => "order_month_stats",
+        })
+    }
+
+    /// The column a row's period is in, `YYYY-MM-DD` or `YYYY-MM`.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Days => "day",
+            Self::Months => "month",
+        }
+    }
+}
+
+/// The rollup's rows of these communities in the periods `[from, to)` (keys of its rows), by
+/// month.
 async fn count_rolled_up(
     db: &DatabaseConnection,
     communities: &[Uuid],
-    first: NaiveDate,
-    end: NaiveDate,
+    rollup: Rollup,
+    periods: Vec<(String, String)>,
 ) -> AppResult<Vec<Tally>> {
+    let periods: Vec<_> = periods.into_iter().filter(|(from, to)| from < to).collect();
+    if periods.is_empty() {
+        return Ok(Vec::new());
+    }
     let backend = db.get_database_backend();
-    let month = "substr(day, 1, 7)";
+    let key = Alias::new(rollup.key());
+    let month = format!("substr({}, 1, 7)", rollup.key());
+    let mut within = Condition::any();
+    for (from, to) in periods {
+        within = within.add(
+            Condition::all()
+                .add(Expr::col(key.clone()).gte(from))
+                .add(Expr::col(key.clone()).lt(to)),
+        );
+    }
     let mut query = Query::select();
     query
         .column(Alias::new("community_id"))
         .column(Alias::new("category_id"))
-        .expr_as(Expr::cust(month), Alias::new("month"))
-        .from(rollup())
+        .expr_as(Expr::cust(month.clone()), Alias::new("month"))
+        .from(rollup.table())
         .and_where(Expr::col(Alias::new("community_id")).is_in(communities.iter().copied()))
-        .and_where(Expr::col(Alias::new("day")).gte(day_key(first)))
-        .and_where(Expr::col(Alias::new("day")).lt(day_key(end)))
+        .cond_where(within)
         .group_by_columns([Alias::new("community_id"), Alias::new("category_id")])
         .add_group_by([Expr::cust(month)]);
     for column in COUNT_COLUMNS {
@@ -509,23 +570,32 @@ pub async fn restate(
         if delta.iter().all(|n| *n == 0) {
             continue;
         }
-        let key = ["community_id", "category_id", "day"].map(Alias::new);
-        let mut values: Vec<Expr> = vec![community_id.into(), category_id.into(), day.into()];
-        values.extend(delta.iter().map(|n| Expr::value(*n)));
-        let add = COUNT_COLUMNS.iter().map(|column| {
-            (
-                Alias::new(*column),
-                Expr::col((rollup(), Alias::new(*column)))
-                    .add(Expr::col((Alias::new("excluded"), Alias::new(*column)))),
-            )
-        });
-        let insert = Query::insert()
-            .into_table(rollup())
-            .columns(key.iter().cloned().chain(COUNT_COLUMNS.map(Alias::new)))
-            .values_panic(values)
-            .on_conflict(OnConflict::columns(key).values(add).to_owned())
-            .to_owned();
-        txn.execute(&insert).await?;
+        let month = day[..7].to_owned();
+        let upsert = |rollup: Rollup, period: String| {
+            let key = [
+                Alias::new("community_id"),
+                Alias::new("category_id"),
+                Alias::new(rollup.key()),
+            ];
+            let mut values: Vec<Expr> =
+                vec![community_id.into(), category_id.into(), period.into()];
+            values.extend(delta.iter().map(|n| Expr::value(*n)));
+            let add = COUNT_COLUMNS.iter().map(|column| {
+                (
+                    Alias::new(*column),
+                    Expr::col((rollup.table(), Alias::new(*column)))
+                        .add(Expr::col((Alias::new("excluded"), Alias::new(*column)))),
+                )
+            });
+            Query::insert()
+                .into_table(rollup.table())
+                .columns(key.iter().cloned().chain(COUNT_COLUMNS.map(Alias::new)))
+                .values_panic(values)
+                .on_conflict(OnConflict::columns(key).values(add).to_owned())
+                .to_owned()
+        };
+        let days = upsert(Rollup::Days, day);
+        write_together(txn, vec![days], upsert(Rollup::Months, month)).await?;
     }
     Ok(())
 }
@@ -555,7 +625,8 @@ pub async fn has_callback(txn: &impl ConnectionTrait, order_id: Uuid) -> AppResu
 /// benchmark's seed) or to check it.
 pub async fn rebuild(db: &DatabaseConnection) -> AppResult<()> {
     let txn = begin_write(db).await?;
-    for statement in rebuild_statements(db.get_database_backend()) {
+    let statements = rebuild_statements(db.get_database_backend());
+    for statement in statements.into_iter().chain(rebuild_month_statements()) {
         txn.execute_unprepared(&statement).await?;
     }
     txn.commit().await?;
@@ -614,6 +685,21 @@ mod tests {
             None
         );
         assert_eq!(start_of(day("2026-11-01")), at("2026-10-31T16:00:00Z"));
+    }
+
+    #[test]
+    fn whole_months_are_those_inside_the_days() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("day");
+        assert_eq!(
+            whole_months(day("2025-12-07"), day("2026-12-08")),
+            Some((day("2026-01-01"), day("2026-12-01")))
+        );
+        assert_eq!(
+            whole_months(day("2026-01-01"), day("2026-03-01")),
+            Some((day("2026-01-01"), day("2026-03-01")))
+        );
+        assert_eq!(whole_months(day("2026-01-02"), day("2026-02-28")), None);
+        assert_eq!(whole_months(day("2026-01-01"), day("2026-01-31")), None);
     }
 
     #[test]
