@@ -1,6 +1,7 @@
 //! Numbers for street and district offices.
 use async_graphql::{ComplexObject, Context, ID, Object, OneofObject, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use futures::future::try_join_all;
 
 use super::{
     actor, load_category, load_community,
@@ -208,20 +209,20 @@ impl StatsQuery {
                 .map(|(key, orders)| CountByKey { key, orders })
                 .collect()
         };
-        let mut by_community = Vec::new();
-        for (id, counts) in &found.by_community {
-            by_community.push(CommunityStats {
+        // Asked for at once, so that the loader fetches a street's communities in one query.
+        let by_community = try_join_all(found.by_community.iter().map(|(id, counts)| async {
+            Ok::<_, async_graphql::Error>(CommunityStats {
                 community: Community(load_community(ctx, *id).await?),
                 counts: counts.into(),
-            });
-        }
-        let mut by_category = Vec::new();
-        for (id, counts) in &found.by_category {
-            by_category.push(CategoryStats {
+            })
+        }));
+        let by_category = try_join_all(found.by_category.iter().map(|(id, counts)| async {
+            Ok::<_, async_graphql::Error>(CategoryStats {
                 category: ServiceCategory(load_category(ctx, *id).await?),
                 counts: counts.into(),
-            });
-        }
+            })
+        }));
+        let (by_community, by_category) = futures::try_join!(by_community, by_category)?;
         Ok(GovernanceStats {
             total: (&found.total).into(),
             by_month: found
