@@ -22,7 +22,8 @@ work=$(mktemp -d)
 FAKE=
 if [ -n "${WECHAT_DELAY_MS:-}" ]; then
   export WECHAT_APPID=bench WECHAT_SECRET=bench WECHAT_API_BASE=http://127.0.0.1:8098
-  python3 bench/fake-wechat.py 8098 "$WECHAT_DELAY_MS" & FAKE=$!
+  # Its log holds the broken pipes of keep-alive connections the server closes at the end.
+  python3 bench/fake-wechat.py 8098 "$WECHAT_DELAY_MS" 2>"$work/fake-wechat.log" & FAKE=$!
 fi
 "$BIN" migrate >/dev/null
 "$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
