@@ -207,7 +207,7 @@ async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
     let before = w.app.metric("hongfan_db_statements_total").await;
     w.place().await;
     let statements = w.app.metric("hongfan_db_statements_total").await - before;
-    // The requester, the community with whether a rule routes the category there, the
+    // The requester with their community and whether a rule routes the category there, the
     // requester's budget row checked and bumped (the first order counted the orders; this one
     // does not), the order with its PLACE event (one statement on PostgreSQL, two on SQLite),
     // the STAFF its inbox rows go to, and the transaction's own. No photo named: no photo
@@ -216,7 +216,7 @@ async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
     let on_postgres = w.app.settings.database_url.starts_with("postgres");
     assert_eq!(
         statements,
-        if on_postgres { 7 } else { 8 },
+        if on_postgres { 6 } else { 7 },
         "placeOrder's statements"
     );
 }

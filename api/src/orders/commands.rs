@@ -93,12 +93,13 @@ pub async fn place(
     actor: &Actor,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
-    let requester = identity::get_user(db, actor.id).await?;
-    let community_id = requester.community_id.ok_or_else(|| {
+    let (requester, destination) =
+        routing::requester_with_destination(db, actor.id, new.category_id).await?;
+    let destination = destination.ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
     let intake = Intake {
-        community_id,
+        destination,
         requester_id: actor.id,
         grid_id: requester.grid_id,
         contact_phone: contact_phone(&new, &requester)?,
@@ -147,7 +148,7 @@ pub async fn place_from_patrol(
 ) -> AppResult<Committed<order::Model>> {
     let worker = identity::get_user(db, actor.id).await?;
     let intake = Intake {
-        community_id: finding.community_id,
+        destination: routing::community_for(db, finding.community_id, new.category_id).await?,
         requester_id: actor.id,
         grid_id: Some(finding.grid_id),
         contact_phone: contact_phone(&new, &worker)?,
@@ -159,9 +160,9 @@ pub async fn place_from_patrol(
     open(db, catalog, photos, limits, actor, intake, new).await
 }
 
-/// Who an order is for and how it came in.
+/// Who an order is for, where it goes and how it came in.
 struct Intake {
-    community_id: Uuid,
+    destination: routing::Destination,
     requester_id: Uuid,
     grid_id: Option<Uuid>,
     contact_phone: Phone,
@@ -212,7 +213,7 @@ pub async fn place_on_behalf(
         .await?
         .filter(|user| user.id != actor.id);
     let intake = Intake {
-        community_id: on_behalf.community_id,
+        destination: routing::community_for(db, on_behalf.community_id, new.category_id).await?,
         requester_id: account.as_ref().map_or(actor.id, |user| user.id),
         grid_id: account.as_ref().and_then(|user| user.grid_id),
         contact_phone: new.contact_phone.clone().unwrap_or(phone),
@@ -235,8 +236,7 @@ async fn open(
     intake: Intake,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
-    let (community, routed) =
-        routing::community_for(db, intake.community_id, new.category_id).await?;
+    let routing::Destination { community, routed } = intake.destination;
     let category = catalog.get_or_load(db, new.category_id).await?;
     if !category.active {
         return Err(AppError::bad_input(
@@ -269,7 +269,7 @@ async fn open(
     let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
     let order = order::Model {
         id: Uuid::now_v7(),
-        community_id: intake.community_id,
+        community_id: community.id,
         grid_id: intake.grid_id,
         requester_id: intake.requester_id,
         category_id: category.id,

@@ -12,9 +12,9 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Expr, Query},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -99,30 +99,95 @@ pub fn next_in_turn(members: &[Uuid], last: Option<Uuid>) -> Option<Uuid> {
         .copied()
 }
 
-/// The open community a new order of `category_id` is placed in, and whether a rule routes that
-/// category there: one statement, so that the placing transaction looks the rule up only when
-/// there is one. A rule enabled in between applies from the next order on.
+/// Where a new order goes: its open community, and whether a rule routes its category there,
+/// read in the statement that finds the community, so that the placing transaction looks the
+/// rule up only when there is one. A rule enabled in between applies from the next order on.
+pub(super) struct Destination {
+    pub community: community::Model,
+    pub routed: bool,
+}
+
+/// Adds the community's columns (as `c_<column>`) and whether a rule routes `category_id`
+/// there (`routed`) to a query that joins `communities`.
+fn select_destination(query: &mut SelectStatement, category_id: Uuid) {
+    for column in community::Column::iter() {
+        query.expr_as(
+            Expr::col((community::Entity, column)),
+            Alias::new(format!("c_{}", column.as_str())),
+        );
+    }
+    let rule = Query::select()
+        .expr(Expr::val(1))
+        .from(auto_route::Entity)
+        .and_where(
+            Expr::col((auto_route::Entity, auto_route::Column::CommunityId))
+                .equals((community::Entity, community::Column::Id)),
+        )
+        .and_where(Expr::col((auto_route::Entity, auto_route::Column::CategoryId)).eq(category_id))
+        .to_owned();
+    query.expr_as(Expr::exists(rule), Alias::new("routed"));
+}
+
+fn destination(row: &QueryResult) -> AppResult<Option<Destination>> {
+    let Some(community) = community::Model::from_query_result_optional(row, "c_")? else {
+        return Ok(None);
+    };
+    organisation::ensure_open(&community)?;
+    Ok(Some(Destination {
+        community,
+        routed: row.try_get("", "routed")?,
+    }))
+}
+
+/// The destination of a new order of `category_id` in the community `community_id`.
 pub(super) async fn community_for(
     db: &impl ConnectionTrait,
     community_id: Uuid,
     category_id: Uuid,
-) -> AppResult<(community::Model, bool)> {
-    let rule = Query::select()
-        .expr(Expr::val(1))
-        .from(auto_route::Entity)
-        .and_where(auto_route::Column::CommunityId.eq(community_id))
-        .and_where(auto_route::Column::CategoryId.eq(category_id))
-        .to_owned();
-    let statement = community::Entity::find_by_id(community_id)
-        .column_as(Expr::exists(rule), "routed")
-        .build(db.get_database_backend());
+) -> AppResult<Destination> {
+    let mut query = Query::select();
+    select_destination(&mut query, category_id);
+    query
+        .from(community::Entity)
+        .and_where(Expr::col((community::Entity, community::Column::Id)).eq(community_id));
     let row = db
-        .query_one_raw(statement)
+        .query_one_raw(db.get_database_backend().build(&query))
         .await?
         .ok_or(AppError::NotFound("community"))?;
-    let community = community::Model::from_query_result(&row, "")?;
-    organisation::ensure_open(&community)?;
-    Ok((community, row.try_get("", "routed")?))
+    destination(&row)?.ok_or(AppError::NotFound("community"))
+}
+
+/// A requester and the destination of their new order of `category_id` in their own community
+/// (`None` when they have not set one), in one statement.
+pub(super) async fn requester_with_destination(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    category_id: Uuid,
+) -> AppResult<(user::Model, Option<Destination>)> {
+    let mut query = Query::select();
+    for column in user::Column::iter() {
+        query.expr_as(
+            Expr::col((user::Entity, column)),
+            Alias::new(format!("u_{}", column.as_str())),
+        );
+    }
+    select_destination(&mut query, category_id);
+    query
+        .from(user::Entity)
+        .left_join(
+            community::Entity,
+            Expr::col((community::Entity, community::Column::Id))
+                .equals((user::Entity, user::Column::CommunityId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id));
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&query))
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    Ok((
+        user::Model::from_query_result(&row, "u_")?,
+        destination(&row)?,
+    ))
 }
 
 /// Whom a just-placed order goes to under its community's rule, and who set the rule;
