@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# redeemOffer + verifyRedemption pairs across residents, on the database
+# ../shared/tools/write-side-by-side made (hongfan_ceo): 64 residents, each with a balance
+# granted through the ledger, redeem the offers of 64 merchants (32 connections, a fresh
+# idempotency key each), then those merchants' owners verify every code at the counter (核销).
+# Prints both rates, pairs per second (one redeem and one verify each, one after the other),
+# and the ledger check afterwards: every balance is the sum of its entries and not negative,
+# every redemption has exactly one SPEND entry of its cost, none is verified twice.
+#
+#   ../shared/tools/write-side-by-side "$BIN"      # once: makes hongfan_ceo
+#   bench/redeem-verify.sh [HONGFAN_BIN] [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}
+DUR=${2:-10s}
+PG=postgres://postgres@127.0.0.1:5432; DB=hongfan_ceo
+export DATABASE_URL=$PG/$DB REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=rv-$$
+export JWT_SECRET=ceo-secret-ceo-secret-ceo-secret-0123 RUST_LOG=warn HONGFAN_BIND=127.0.0.1:8095
+export RATE_LIMIT_PER_MINUTE=1000000000
+unset WECHAT_APPID WECHAT_SECRET HONGFAN_ENV
+work=$(mktemp -d)
+sql() { psql -qAtX -v ON_ERROR_STOP=1 "$PG/$DB" "$@"; }
+"$BIN" migrate >/dev/null
+
+# The run's residents and merchants; the residents' balances come in as ledger entries.
+RUN=rv-$(date +%s)
+sql -v run="$RUN" <<'SQL'
+DROP TABLE IF EXISTS rv_residents, rv_merchants;
+CREATE TABLE rv_residents AS
+  SELECT u.id, u.openid FROM users u
+  WHERE u.openid IN (SELECT 'bench-user-' || (n * 101 + 5) FROM generate_series(0, 63) n);
+CREATE TABLE rv_merchants AS
+  SELECT m.id, m.community_id, m.owner_id, u.openid,
+         (SELECT o.id FROM offers o WHERE o.merchant_id = m.id ORDER BY o.id LIMIT 1) AS offer_id
+  FROM merchants m JOIN users u ON u.id = m.owner_id
+  WHERE m.name IN (SELECT '商户' || n FROM generate_series(0, 63) n);
+INSERT INTO role_grants (id, user_id, role, community_id, granted_by, created_at)
+SELECT bench_uuid7(now()), m.owner_id, 'MERCHANT', m.community_id, NULL, now() FROM rv_merchants m
+WHERE NOT EXISTS (SELECT 1 FROM role_grants g
+                  WHERE g.user_id = m.owner_id AND g.role = 'MERCHANT' AND g.community_id = m.community_id);
+INSERT INTO points_accounts (user_id, balance, updated_at)
+SELECT id, 0, now() FROM rv_residents ON CONFLICT (user_id) DO NOTHING;
+INSERT INTO points_entries (id, user_id, kind, amount, balance_after, reference_type, reference_id, rate, reason,
+                            idempotency_key, created_by, created_at)
+SELECT bench_uuid7(clock_timestamp()), a.user_id, 'ADJUST', 1000000, a.balance + 1000000, NULL, NULL, NULL, 'bench',
+       :'run' || '-' || a.user_id, NULL, now()
+FROM points_accounts a JOIN rv_residents r ON r.id = a.user_id;
+UPDATE points_accounts a SET balance = balance + 1000000 FROM rv_residents r WHERE r.id = a.user_id;
+SQL
+since=$(sql -c "SELECT now()")
+
+"$BIN" serve > "$work/server.log" 2>&1 & SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+until curl -sf http://127.0.0.1:8095/readyz >/dev/null; do sleep 0.2; done
+while IFS='|' read -r id openid; do echo "$id $("$BIN" issue-token --openid "$openid")"; done \
+  < <(sql -c "SELECT id, openid FROM rv_residents UNION SELECT owner_id, openid FROM rv_merchants") > "$work/tokens"
+# Every resident with every offer, "token offerId", shuffled.
+sql -F ' ' -c "SELECT r.id, m.offer_id FROM rv_residents r CROSS JOIN rv_merchants m ORDER BY random()" \
+  | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2 }' "$work/tokens" - > "$work/redeems"
+
+cat > "$work/wrk.lua" <<'LUA'
+-- Each request the next "token value" line of WORK (cycled), split between wrk's threads;
+-- BODY's %v becomes the value and %n a per-request counter.
+local threads = 0
+function setup(thread) thread:set("n", threads); threads = threads + 1 end
+function init(args)
+  lines = {}
+  local i = 0
+  for line in io.lines(os.getenv("WORK")) do
+    if i % 2 == n then lines[#lines + 1] = line end
+    i = i + 1
+  end
+  next_, count = 1, 0
+end
+function request()
+  local token, value = lines[next_]:match("(%S+) (%S+)")
+  next_ = next_ % #lines + 1; count = count + 1
+  local body = os.getenv("BODY"):gsub("%%v", value):gsub("%%n", n .. "-" .. count)
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+LUA
+row() { printf '%-36s %9s %9s %9s %9s\n' "$@"; }
+run() { # name work body -> "req/s p50 p99"
+  local out
+  out=$(WORK="$2" BODY="$3" wrk -t2 -c32 -d"$DUR" --latency -s "$work/wrk.lua" http://127.0.0.1:8095/graphql)
+  echo "$out" | grep -E "Non-2xx|Socket errors" >&2 || true
+  echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}') $(echo "$out" | awk '$1 == "50%" {print $2}') $(echo "$out" | awk '$1 == "99%" {print $2}')"
+}
+REDEEM='{"query":"mutation R($o: ID!, $k: String!) { redeemOffer(offerId: $o, idempotencyKey: $k) { id code } }","variables":{"o":"%v","k":"bench-%n-'$RUN'"}}'
+read -r token offer < "$work/redeems"
+probe=${REDEEM//%v/$offer}
+reply=$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "${probe//%n/probe}" http://127.0.0.1:8095/graphql)
+[[ "$reply" == *'"code"'* && "$reply" != *errors* ]] || { echo "redeemOffer failed: $reply"; exit 1; }
+row scenario req/s p50 p99 done
+read -r redeem_rate p50 p99 <<< "$(run redeem "$work/redeems" "$REDEEM")"
+redeemed=$(sql -c "SELECT count(*) FROM redemptions r JOIN rv_residents u ON u.id = r.user_id WHERE r.created_at >= '$since'")
+row "redeemOffer (64 residents, 64 offers)" "$redeem_rate" "$p50" "$p99" "$redeemed"
+
+# Every code of the run at its merchant's counter, "token code", shuffled.
+sql -F ' ' -c "SELECT m.owner_id, r.code FROM redemptions r JOIN rv_merchants m ON m.id = r.merchant_id
+               WHERE r.created_at >= '$since' AND r.status = 'PENDING' ORDER BY random()" \
+  | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2 }' "$work/tokens" - > "$work/verifies"
+VERIFY='{"query":"mutation V($c: String!) { verifyRedemption(code: $c) { status } }","variables":{"c":"%v"}}'
+# Half as long as the redeeming, so that the codes last (a repeat would be a fast refusal).
+read -r verify_rate p50 p99 <<< "$(DUR=$(( ${DUR%s} / 2 ))s run verify "$work/verifies" "$VERIFY")"
+verified=$(sql -c "SELECT count(*) FROM redemptions r JOIN rv_residents u ON u.id = r.user_id WHERE r.created_at >= '$since' AND r.status = 'VERIFIED'")
+row "verifyRedemption (64 counters)" "$verify_rate" "$p50" "$p99" "$verified"
+[ "$verified" -lt "$(wc -l < "$work/verifies")" ] || echo "every code was verified before the time was up: verify's rate counts repeats"
+echo "pairs/s (a redeem then its verify): $(( 1000000 / (1000000 / redeem_rate + 1000000 / verify_rate) ))"
+
+# The ledger afterwards, as SQL: each count must be 0.
+sql <<SQL
+SELECT 'accounts whose balance is not the sum of their entries', count(*) FROM points_accounts a
+  WHERE a.user_id IN (SELECT id FROM rv_residents)
+    AND a.balance <> (SELECT COALESCE(SUM(e.amount), 0) FROM points_entries e WHERE e.user_id = a.user_id)
+UNION ALL
+SELECT 'negative balances', count(*) FROM points_accounts WHERE balance < 0
+UNION ALL
+SELECT 'redemptions without exactly one SPEND of their cost', count(*) FROM redemptions r
+  WHERE r.created_at >= '$since'
+    AND (SELECT count(*) FROM points_entries e WHERE e.reference_id = r.id AND e.kind = 'SPEND' AND e.amount = -r.points_cost) <> 1
+UNION ALL
+SELECT 'verifications without their redemption VERIFIED once', count(*) FROM redemptions r
+  WHERE r.created_at >= '$since' AND (r.status = 'VERIFIED') <> (r.verified_at IS NOT NULL);
+SQL
+echo "work dir: $work"
