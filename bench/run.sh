@@ -115,9 +115,15 @@ run "takeOrder (contention)" "$MEMBER" '{"query":"mutation { takeOrder(orderId: 
 OFFER=$(psql_bench -At -c "SELECT o.id FROM offers o JOIN merchants m ON m.id = o.merchant_id WHERE m.name = '商户0' ORDER BY o.id LIMIT 1")
 run "redeemOffer" "$REDEEMER" "{\"query\":\"mutation { redeemOffer(offerId: \\\"$OFFER\\\", idempotencyKey: \\\"bench-%n\\\") { id } }\"}"
 
+# The owner verifies at 商户0's counter, which takes the MERCHANT role in its community (the
+# seed files the merchants without it: every verify here was refused before 2026-12-07).
+psql_bench -c "INSERT INTO role_grants (id, user_id, role, community_id, granted_by, created_at)
+  SELECT bench_uuid7(now()), m.owner_id, 'MERCHANT', m.community_id, NULL, now() FROM merchants m WHERE m.name = '商户0'
+  AND NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = m.owner_id AND g.role = 'MERCHANT')"
+CASHIER=$(token bench-user-0)
 CODES=$(mktemp)
 psql_bench -At -c "SELECT r.code FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE m.name = '商户0' AND r.status = 'PENDING'" > "$CODES"
-run "verifyRedemption" "$MEMBER" '{"query":"mutation { verifyRedemption(code: \"%id\") { status } }"}' "$CODES"
+run "verifyRedemption" "$CASHIER" '{"query":"mutation { verifyRedemption(code: \"%id\") { status } }"}' "$CODES"
 
 awk '/VmHWM/ {printf "server peak RSS: %d MB\n", $2/1024}' "/proc/$SERVER/status"
 kill $SERVER; wait $SERVER 2>/dev/null || true
