@@ -3,9 +3,11 @@
 # ../shared/tools/write-side-by-side made (hongfan_ceo): 64 residents, each with a balance
 # granted through the ledger, redeem the offers of 64 merchants (32 connections, a fresh
 # idempotency key each), then those merchants' owners verify every code at the counter (核销).
-# Prints both rates, pairs per second (one redeem and one verify each, one after the other),
-# and the ledger check afterwards: every balance is the sum of its entries and not negative,
-# every redemption has exactly one SPEND entry of its cost, none is verified twice.
+# Prints both rates, pairs per second (one redeem and one verify each, one after the other).
+# Then each resident gives 1 point at a time to a confirmed household member (giftPoints; the
+# members share the giver's community and address, the cap is lifted). Last, the ledger check:
+# every balance is the sum of its entries and not negative, every redemption has exactly one
+# SPEND entry of its cost, none is verified twice, every gift is one GIFT_OUT and one GIFT_IN.
 #
 #   ../shared/tools/write-side-by-side "$BIN"      # once: makes hongfan_ceo
 #   bench/redeem-verify.sh [HONGFAN_BIN] [DURATION]
@@ -46,6 +48,21 @@ SELECT bench_uuid7(clock_timestamp()), a.user_id, 'ADJUST', 1000000, a.balance +
        :'run' || '-' || a.user_id, NULL, now()
 FROM points_accounts a JOIN rv_residents r ON r.id = a.user_id;
 UPDATE points_accounts a SET balance = balance + 1000000 FROM rv_residents r WHERE r.id = a.user_id;
+-- Each resident's household member (bench-user-N+1) lives at their address; gifts are not capped.
+DROP TABLE IF EXISTS rv_households;
+CREATE TABLE rv_households AS
+  SELECT r.id AS giver_id, m.id AS receiver_id, m.openid AS receiver_openid, g.community_id, g.address
+  FROM rv_residents r JOIN users g ON g.id = r.id
+  JOIN users m ON m.openid = 'bench-user-' || (substr(r.openid, 12)::int + 1);
+UPDATE users g SET address = '红帆小区' || g.id FROM rv_households h WHERE g.id = h.giver_id AND g.address IS NULL;
+UPDATE rv_households h SET address = g.address FROM users g WHERE g.id = h.giver_id;
+UPDATE users m SET community_id = h.community_id, address = h.address FROM rv_households h WHERE m.id = h.receiver_id;
+INSERT INTO household_links (giver_id, receiver_id, community_id, address, confirmed_by, confirmed_at)
+SELECT giver_id, receiver_id, community_id, address, giver_id, now() FROM rv_households
+ON CONFLICT DO NOTHING;
+INSERT INTO points_policies (community_id, gift_monthly_cap, expiry, updated_by, updated_at)
+SELECT DISTINCT ON (h.community_id) h.community_id, 100000, 'NONE', h.giver_id, now() FROM rv_households h
+ON CONFLICT (community_id) DO UPDATE SET gift_monthly_cap = 100000;
 SQL
 since=$(sql -c "SELECT now()")
 
@@ -109,6 +126,14 @@ row "verifyRedemption (64 counters)" "$verify_rate" "$p50" "$p99" "$verified"
 [ "$verified" -lt "$(wc -l < "$work/verifies")" ] || echo "every code was verified before the time was up: verify's rate counts repeats"
 echo "pairs/s (a redeem then its verify): $(( 1000000 / (1000000 / redeem_rate + 1000000 / verify_rate) ))"
 
+# Every resident to their household member, "token receiverId".
+sql -F ' ' -c "SELECT giver_id, receiver_id FROM rv_households" \
+  | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2 }' "$work/tokens" - > "$work/gifts"
+GIFT='{"query":"mutation G($to: ID!, $k: String!) { giftPoints(toUserId: $to, amount: 1, idempotencyKey: $k) { id } }","variables":{"to":"%v","k":"gift-%n-'$RUN'"}}'
+read -r gift_rate p50 p99 <<< "$(run gift "$work/gifts" "$GIFT")"
+given=$(sql -c "SELECT count(*) FROM points_entries e JOIN rv_residents r ON r.id = e.user_id WHERE e.kind = 'GIFT_OUT' AND e.created_at >= '$since'")
+row "giftPoints (64 households)" "$gift_rate" "$p50" "$p99" "$given"
+
 # The ledger afterwards, as SQL: each count must be 0.
 sql <<SQL
 SELECT 'accounts whose balance is not the sum of their entries', count(*) FROM points_accounts a
@@ -122,6 +147,14 @@ SELECT 'redemptions without exactly one SPEND of their cost', count(*) FROM rede
     AND (SELECT count(*) FROM points_entries e WHERE e.reference_id = r.id AND e.kind = 'SPEND' AND e.amount = -r.points_cost) <> 1
 UNION ALL
 SELECT 'verifications without their redemption VERIFIED once', count(*) FROM redemptions r
-  WHERE r.created_at >= '$since' AND (r.status = 'VERIFIED') <> (r.verified_at IS NOT NULL);
+  WHERE r.created_at >= '$since' AND (r.status = 'VERIFIED') <> (r.verified_at IS NOT NULL)
+UNION ALL
+SELECT 'gifts given and received that differ', abs(
+  (SELECT count(*) FROM points_entries WHERE kind = 'GIFT_OUT' AND created_at >= '$since')
+  - (SELECT count(*) FROM points_entries WHERE kind = 'GIFT_IN' AND created_at >= '$since'))
+UNION ALL
+SELECT 'household members whose balance is not the sum of their entries', count(*) FROM points_accounts a
+  WHERE a.user_id IN (SELECT receiver_id FROM rv_households)
+    AND a.balance <> (SELECT COALESCE(SUM(e.amount), 0) FROM points_entries e WHERE e.user_id = a.user_id);
 SQL
 echo "work dir: $work"
