@@ -190,3 +190,30 @@ pub(super) async fn reopened(txn: &impl ConnectionTrait, order: &order::Model) -
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_order_counts_against_one_budget_and_walk_ins_against_none() {
+        let (resident, staff) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(
+            lane_of(OrderChannel::App, resident, None),
+            Some(PlacingLane::Own)
+        );
+        for channel in [OrderChannel::Staff, OrderChannel::Hotline] {
+            assert_eq!(
+                lane_of(channel, resident, Some(staff)),
+                Some(PlacingLane::OnBehalf)
+            );
+            // A walk-in without an account: its placer holds it, within their request rate.
+            assert_eq!(lane_of(channel, staff, Some(staff)), None);
+        }
+        // A grid worker's finding is theirs and placed by them, yet has a budget of its own.
+        assert_eq!(
+            lane_of(OrderChannel::Patrol, staff, Some(staff)),
+            Some(PlacingLane::Patrol)
+        );
+    }
+}
