@@ -9,6 +9,7 @@ use entity::{
     order, placing_budget,
 };
 use sea_orm::{
+    ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
@@ -107,11 +108,11 @@ impl PlacingLimits {
         // Hold the row (made here on first use) before counting, so that the count, a
         // statement of its own, sees every order placed under it.
         placing_budget::Entity::insert(placing_budget::ActiveModel {
-            requester_id: sea_orm::ActiveValue::Set(requester_id),
-            lane: sea_orm::ActiveValue::Set(lane),
-            open_orders: sea_orm::ActiveValue::Set(0),
-            window_started_at: sea_orm::ActiveValue::Set(now),
-            placed_in_window: sea_orm::ActiveValue::Set(0),
+            requester_id: Set(requester_id),
+            lane: Set(lane),
+            open_orders: Set(0),
+            window_started_at: Set(now),
+            placed_in_window: Set(0),
         })
         .on_conflict(
             OnConflict::columns([Column::RequesterId, Column::Lane])
