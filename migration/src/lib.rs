@@ -9,6 +9,11 @@ pub mod order_day_stats {
     pub use super::m20261207_000042_create_order_month_stats::rebuild_month_statements;
 }
 
+/// The SQL functions of writes that go as one statement (PostgreSQL).
+pub mod one_statement_writes {
+    pub use super::m20261207_000043_one_statement_writes::GUARD_UNMET;
+}
+
 /// The expression `myTasks` finds a member's orders by, as its index has it.
 pub mod member_tasks {
     pub use super::m20261126_000028_index_member_tasks::TASK_MEMBER;
@@ -56,6 +61,7 @@ mod m20261207_000039_publication_objections;
 mod m20261207_000040_topic_proposals;
 mod m20261207_000041_placing_budgets;
 mod m20261207_000042_create_order_month_stats;
+mod m20261207_000043_one_statement_writes;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -160,6 +166,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_topic_proposals::Migration),
             Box::new(m20261207_000041_placing_budgets::Migration),
             Box::new(m20261207_000042_create_order_month_stats::Migration),
+            Box::new(m20261207_000043_one_statement_writes::Migration),
         ]
     }
 }

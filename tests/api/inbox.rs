@@ -30,6 +30,19 @@ async fn what_happens_while_the_app_is_closed_waits_in_the_inbox() {
     let order = w.place().await;
     let (staff_inbox, _) = inbox(&w.app, &w.staff).await;
     assert_eq!(kinds(&staff_inbox), ["NEW_ORDER"]);
+    // The database made this row's id (its recipients are found by the statement that files
+    // it): a UUIDv7 like every other id, time-ordered.
+    let id: uuid::Uuid = staff_inbox[0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    assert_eq!(id.get_version_num(), 7);
+    let (seconds, _) = id.get_timestamp().expect("a v7 timestamp").to_unix();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    assert!(now.as_secs().abs_diff(seconds) < 60, "made now: {seconds}");
 
     w.app
         .ok(

@@ -11,7 +11,7 @@ use entity::{content_flag, enums::PhotoReview, user};
 use futures::future::join_all;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QueryTrait, sea_query::InsertStatement,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -70,10 +70,19 @@ impl Cleared {
 
     /// Records the check's flag (if any) beside the stored text; returns the text to store.
     pub async fn record(self, db: &impl ConnectionTrait) -> AppResult<String> {
-        if let Some(flag) = self.flag {
-            flag.insert(db).await?;
+        let (text, flag) = self.into_write();
+        if let Some(flag) = flag {
+            db.execute(&flag).await?;
         }
-        Ok(self.text)
+        Ok(text)
+    }
+
+    /// `record` for a caller that sends the flag's insert (if any) with its own statements.
+    pub fn into_write(self) -> (String, Option<InsertStatement>) {
+        let flag = self
+            .flag
+            .map(|flag| content_flag::Entity::insert(flag).into_query());
+        (self.text, flag)
     }
 
     /// `record` for an optional text.

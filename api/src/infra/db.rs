@@ -3,17 +3,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
-use migration::{Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait, one_statement_writes::GUARD_UNMET};
 use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, RuntimeErr,
     SqliteTransactionMode, Statement, StatementBuilder, TransactionOptions, TransactionTrait,
     Value,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, Func, InsertStatement,
-        IntoColumnRef, IntoCondition, Query, SubQueryStatement, WithClause,
+        IntoColumnRef, IntoCondition, Query, SubQueryStatement, UpdateStatement, WithClause,
     },
     sqlx::{
         postgres::PgSslMode,
@@ -171,6 +171,80 @@ where
         );
     }
     Ok(txn.execute(&with.query(main)).await?.rows_affected())
+}
+
+/// On PostgreSQL, stores `inserts` and then `guard` (a compare-and-set) as ONE statement in a
+/// transaction of its own: a single round trip where BEGIN, the statements and COMMIT take
+/// three or more. Nothing is stored unless `guard` changes a row (`hongfan_require` aborts the
+/// statement otherwise). Answers whether it stored the change: `false` when the guard was not
+/// met, and always on SQLite, which takes the change one statement at a time; the caller then
+/// runs its transaction path, which decides.
+pub async fn write_at_once(
+    db: &DatabaseConnection,
+    inserts: Vec<InsertStatement>,
+    guard: Option<UpdateStatement>,
+) -> Result<bool, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(false);
+    }
+    let mut with = WithClause::new();
+    for (n, insert) in inserts.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("written_{n}")))
+                .to_owned(),
+        );
+    }
+    let check = match guard {
+        Some(mut guard) => {
+            let guarded = Alias::new("guarded");
+            guard.returning(Query::returning().expr(Expr::val(1)));
+            with.cte(
+                CommonTableExpression::new()
+                    .query(guard)
+                    .table_name(guarded.clone())
+                    .to_owned(),
+            );
+            let met = Expr::expr(Func::count(Expr::col(Asterisk))).gt(0);
+            Query::select()
+                .expr(Func::cust("hongfan_require").arg(met))
+                .from(guarded)
+                .to_owned()
+        }
+        None => Query::select().expr(Expr::val(true)).to_owned(),
+    };
+    match db.execute(&with.query(check)).await {
+        Ok(_) => Ok(true),
+        Err(error) if guard_unmet(&error) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+fn guard_unmet(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
+        error
+    else {
+        return false;
+    };
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == GUARD_UNMET)
+}
+
+/// A new UUIDv7 made by the database, for rows whose number only the statement finds.
+pub fn new_id(backend: DbBackend) -> Expr {
+    match backend {
+        DbBackend::Postgres => Func::cust("hongfan_uuid7").into(),
+        // Milliseconds, version 7, 12 random bits, the variant (10) and 62 random bits, as the
+        // 16-byte blob SQLite keeps uuids in.
+        _ => Expr::cust(
+            "unhex(printf('%012x', CAST(unixepoch('subsec') * 1000 AS INTEGER)) || '7' \
+             || substr(hex(randomblob(2)), 1, 3) || substr('89ab', 1 + abs(random()) % 4, 1) \
+             || substr(hex(randomblob(8)), 1, 15))",
+        ),
+    }
 }
 
 /// The time now as the databases keep it (microseconds), so that a row built in memory beside

@@ -4,7 +4,10 @@
 //! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
-use sea_orm::DatabaseTransaction;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction,
+    sea_query::{InsertStatement, UpdateStatement},
+};
 
 use super::{
     bus::{Broadcast, EventBus},
@@ -16,6 +19,7 @@ use crate::{
     error::AppResult,
     infra::{
         cache::{self, Namespace},
+        db,
         shared_store::SharedStore,
     },
 };
@@ -52,6 +56,26 @@ impl Events {
         inbox::file(&txn, &committed.notifications).await?;
         txn.commit().await?;
         Ok(committed)
+    }
+
+    /// Stores `writes` with these events' inbox rows as one statement, if `guard` is met
+    /// (`db::write_at_once`). `None` when it did not (SQLite, or the guard unmet): nothing was
+    /// written, and the caller takes its transaction path.
+    pub async fn commit_at_once<T>(
+        self,
+        db: &DatabaseConnection,
+        mut writes: Vec<InsertStatement>,
+        guard: Option<UpdateStatement>,
+        value: T,
+    ) -> AppResult<Option<Committed<T>>> {
+        let committed = self.committed(value);
+        writes.extend(inbox::filing(
+            db.get_database_backend(),
+            &committed.notifications,
+        ));
+        Ok(db::write_at_once(db, writes, guard)
+            .await?
+            .then_some(committed))
     }
 }
 

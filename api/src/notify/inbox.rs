@@ -4,11 +4,12 @@
 use chrono::Utc;
 use entity::{
     enums::{Delivery, Role},
-    inbox_message, role_grant,
+    inbox_message, role_grant, user,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, sea_query::OnConflict,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -16,19 +17,20 @@ use super::notifications::{Audience, Notification, NotificationKind};
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
+    infra::db,
     pagination::{Page, PageRequest, fetch_page},
 };
 
-/// Inbox rows written per statement.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Most people named one by one in an inbox statement, far below the databases' limits on
+/// bound values.
+const USERS_PER_STATEMENT: usize = 500;
 
 /// Most messages one `markInboxRead` call marks.
 pub const MAX_MARKED: usize = 100;
 
-/// The people an audience names, by id: its users, and the holders of the roles it names where
-/// it names them.
-async fn recipients(db: &impl ConnectionTrait, audience: &Audience) -> AppResult<Vec<Uuid>> {
-    let mut people = audience.users.clone();
+/// Selects of the people an audience names (`user_id`): holders of the roles it names where
+/// it names them, and its users by id, a chunk per select.
+fn recipients(audience: &Audience) -> Vec<SelectStatement> {
     let mut by_role = Condition::any();
     let holders_of = [
         (
@@ -61,66 +63,91 @@ async fn recipients(db: &impl ConnectionTrait, audience: &Audience) -> AppResult
             );
         }
     }
+    let mut selects = Vec::new();
     if !by_role.is_empty() {
-        let holders: Vec<Uuid> = role_grant::Entity::find()
-            .select_only()
-            .column(role_grant::Column::UserId)
-            .filter(by_role)
-            .into_tuple()
-            .all(db)
-            .await?;
-        people.extend(holders);
+        selects.push(
+            Query::select()
+                .distinct()
+                .column(role_grant::Column::UserId)
+                .from(role_grant::Entity)
+                .cond_where(by_role)
+                .to_owned(),
+        );
     }
-    people.sort();
-    people.dedup();
-    Ok(people)
+    for chunk in audience.users.chunks(USERS_PER_STATEMENT) {
+        selects.push(
+            Query::select()
+                .expr_as(Expr::col(user::Column::Id), inbox_message::Column::UserId)
+                .from(user::Entity)
+                .and_where(user::Column::Id.is_in(chunk.iter().copied()))
+                .to_owned(),
+        );
+    }
+    selects
 }
 
-/// Files each notification in its audience's inboxes. `OrderChanged` only refreshes open
-/// screens, so it is not filed.
-pub async fn file(db: &impl ConnectionTrait, notifications: &[Notification]) -> AppResult<()> {
+/// The statements that file each notification in its audience's inboxes: each finds its
+/// recipients itself, so filing costs no read and no round trip per person. `OrderChanged`
+/// only refreshes open screens, so it is not filed. A person named twice gets one row.
+pub fn filing(backend: DbBackend, notifications: &[Notification]) -> Vec<InsertStatement> {
+    use inbox_message::Column;
     let now = Utc::now();
+    let mut statements = Vec::new();
     for notification in notifications
         .iter()
         .filter(|n| n.kind != NotificationKind::OrderChanged)
     {
-        let kind = kind_name(notification.kind);
-        let mut rows = recipients(db, &notification.audience)
-            .await?
-            .into_iter()
-            .map(|user_id| inbox_message::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                notification_id: Set(notification.id),
-                user_id: Set(user_id),
-                kind: Set(kind.clone()),
-                order_id: Set(notification.order_id),
-                redemption_id: Set(notification.redemption_id),
-                message: Set(notification.message.clone()),
-                created_at: Set(notification.at),
-                read_at: Set(None),
-                delivery: Set(Delivery::Pending),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                last_error: Set(None),
-                sent_at: Set(None),
-            })
-            .peekable();
-        // A notice to a whole roll can name thousands: each statement stays far below the
-        // databases' limit on bound values.
-        while rows.peek().is_some() {
-            let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-            inbox_message::Entity::insert_many(chunk)
+        for people in recipients(&notification.audience) {
+            let rows = Query::select()
+                .expr(db::new_id(backend))
+                .expr(Expr::val(notification.id))
+                .column(Column::UserId)
+                .expr(Expr::val(kind_name(notification.kind)))
+                .expr(Expr::val(notification.order_id))
+                .expr(Expr::val(notification.redemption_id))
+                .expr(Expr::val(notification.message.clone()))
+                .expr(Expr::val(notification.at))
+                .expr(Expr::val(Delivery::Pending.to_value()))
+                .expr(Expr::val(0))
+                .expr(Expr::val(now))
+                .from_subquery(people, Alias::new("people"))
+                // SQLite reads `ON CONFLICT` after a FROM without WHERE as a join's ON.
+                .and_where(Expr::col(Column::UserId).is_not_null())
+                .to_owned();
+            let columns = [
+                Column::Id,
+                Column::NotificationId,
+                Column::UserId,
+                Column::Kind,
+                Column::OrderId,
+                Column::RedemptionId,
+                Column::Message,
+                Column::CreatedAt,
+                Column::Delivery,
+                Column::Attempts,
+                Column::NextAttemptAt,
+            ];
+            let mut insert = Query::insert();
+            insert
+                .into_table(inbox_message::Entity)
+                .columns(columns)
+                .select_from(rows)
+                .expect("as many values as columns")
                 .on_conflict(
-                    OnConflict::columns([
-                        inbox_message::Column::NotificationId,
-                        inbox_message::Column::UserId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(db)
-                .await?;
+                    OnConflict::columns([Column::NotificationId, Column::UserId])
+                        .do_nothing()
+                        .to_owned(),
+                );
+            statements.push(insert);
         }
+    }
+    statements
+}
+
+/// Files each notification in its audience's inboxes (`filing`).
+pub async fn file(db: &impl ConnectionTrait, notifications: &[Notification]) -> AppResult<()> {
+    for statement in filing(db.get_database_backend(), notifications) {
+        db.execute(&statement).await?;
     }
     Ok(())
 }

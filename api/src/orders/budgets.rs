@@ -11,8 +11,8 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, OnConflict, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -73,6 +73,30 @@ impl PlacingLimits {
         }
     }
 
+    /// The compare-and-set that takes one order of `lane` from the requester's row when the
+    /// row can say yes on its own; it changes no row otherwise, and `admit` decides.
+    pub(super) fn take_one(
+        self,
+        requester_id: Uuid,
+        lane: PlacingLane,
+        now: DateTime<Utc>,
+    ) -> UpdateStatement {
+        use placing_budget::Column;
+        let (per_hour, open, _) = self.caps(lane);
+        placing_budget::Entity::update_many()
+            .col_expr(
+                Column::PlacedInWindow,
+                Expr::col(Column::PlacedInWindow).add(1),
+            )
+            .col_expr(Column::OpenOrders, Expr::col(Column::OpenOrders).add(1))
+            .filter(Column::RequesterId.eq(requester_id))
+            .filter(Column::Lane.eq(lane))
+            .filter(Column::WindowStartedAt.gt(now - chrono::Duration::hours(1)))
+            .filter(Column::PlacedInWindow.lt(per_hour))
+            .filter(Column::OpenOrders.lt(open))
+            .into_query()
+    }
+
     /// Takes one order of `lane` from the requester's budgets, or refuses it. Run in the
     /// transaction that files the order: the budget's row stays locked until it commits, so
     /// concurrent requests cannot each see room for one more.
@@ -86,23 +110,8 @@ impl PlacingLimits {
         use placing_budget::Column;
         let (per_hour, open, what) = self.caps(lane);
         let hour_ago = now - chrono::Duration::hours(1);
-        let row = || {
-            placing_budget::Entity::update_many()
-                .filter(Column::RequesterId.eq(requester_id))
-                .filter(Column::Lane.eq(lane))
-        };
-        let taken = row()
-            .col_expr(
-                Column::PlacedInWindow,
-                Expr::col(Column::PlacedInWindow).add(1),
-            )
-            .col_expr(Column::OpenOrders, Expr::col(Column::OpenOrders).add(1))
-            .filter(Column::WindowStartedAt.gt(hour_ago))
-            .filter(Column::PlacedInWindow.lt(per_hour))
-            .filter(Column::OpenOrders.lt(open))
-            .exec(txn)
-            .await?;
-        if taken.rows_affected == 1 {
+        let taken = txn.execute(&self.take_one(requester_id, lane, now)).await?;
+        if taken.rows_affected() == 1 {
             return Ok(());
         }
         // Hold the row (made here on first use) before counting, so that the count, a
@@ -165,7 +174,9 @@ impl PlacingLimits {
         }
         // From now on the row counts the last hour's orders as if placed now: more than there
         // are once the oldest ages, which only sends a later order back to this count.
-        row()
+        placing_budget::Entity::update_many()
+            .filter(Column::RequesterId.eq(requester_id))
+            .filter(Column::Lane.eq(lane))
             .col_expr(Column::PlacedInWindow, Expr::value(in_hour + 1))
             .col_expr(Column::OpenOrders, Expr::value(open_now + 1))
             .col_expr(Column::WindowStartedAt, Expr::value(now))

@@ -262,11 +262,9 @@ async fn open(
         .clear_all(db, actor, Scene::Forum, texts)
         .await?;
     let now = db::now();
-    let txn = begin_write(db).await?;
-    if let Some(lane) = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id) {
-        limits.admit(&txn, intake.requester_id, lane, now).await?;
-    }
-    let (title, description) = (title.record(&txn).await?, description.record(&txn).await?);
+    let lane = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id);
+    let (title, title_flag) = title.into_write();
+    let (description, description_flag) = description.into_write();
     let order = order::Model {
         id: Uuid::now_v7(),
         community_id: community.id,
@@ -305,14 +303,33 @@ async fn open(
         escalated_street_id: None,
     };
     // Every column is written from this model, so it is what the row holds: nothing to read back.
-    let filed = order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all());
-    let placed = event(&order, actor.id, "PLACE", None, None);
-    db::write_together(&txn, vec![filed.into_query()], placed).await?;
-    photos::attach(&txn, actor.id, Attachment::Order(order.id), checked).await?;
+    let mut writes: Vec<InsertStatement> = title_flag.into_iter().chain(description_flag).collect();
+    writes.push(
+        order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all()).into_query(),
+    );
     if let Some(mut finding) = intake.finding {
         finding.order_id = Set(order.id);
-        finding.insert(&txn).await?;
+        writes.push(patrol_finding::Entity::insert(finding).into_query());
     }
+    let placed = event(&order, actor.id, "PLACE", None, None);
+    // With nothing to read inside a transaction (no photo to attach, no rule to route by),
+    // the whole placement, its budget's compare-and-set included, is one statement where the
+    // database can; otherwise, or when the budget's row cannot say yes on its own, the
+    // transaction below decides.
+    if checked.is_empty() && !routed {
+        let guard = lane.map(|lane| limits.take_one(intake.requester_id, lane, now));
+        let at_once = writes.iter().chain([&placed]).cloned().collect();
+        let placing = stepped(&order, None).commit_at_once(db, at_once, guard, order.clone());
+        if let Some(committed) = placing.await? {
+            return Ok(committed);
+        }
+    }
+    let txn = begin_write(db).await?;
+    if let Some(lane) = lane {
+        limits.admit(&txn, intake.requester_id, lane, now).await?;
+    }
+    db::write_together(&txn, writes, placed).await?;
+    photos::attach(&txn, actor.id, Attachment::Order(order.id), checked).await?;
     let mut events = stepped(&order, None);
     let routed_to = if routed {
         routing::route(&txn, &order).await?
