@@ -161,6 +161,14 @@ where
         }
         return Ok(txn.execute(&main).await?.rows_affected());
     }
+    Ok(txn
+        .execute(&written_with(inserts).query(main))
+        .await?
+        .rows_affected())
+}
+
+/// The inserts as a WITH clause, each run exactly once whatever its main statement does.
+fn written_with(inserts: Vec<InsertStatement>) -> WithClause {
     let mut with = WithClause::new();
     for (n, insert) in inserts.into_iter().enumerate() {
         with.cte(
@@ -170,7 +178,7 @@ where
                 .to_owned(),
         );
     }
-    Ok(txn.execute(&with.query(main)).await?.rows_affected())
+    with
 }
 
 /// On PostgreSQL, stores `inserts` and then `guard` (a compare-and-set) as ONE statement in a
@@ -187,15 +195,7 @@ pub async fn write_at_once(
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(false);
     }
-    let mut with = WithClause::new();
-    for (n, insert) in inserts.into_iter().enumerate() {
-        with.cte(
-            CommonTableExpression::new()
-                .query(insert)
-                .table_name(Alias::new(format!("written_{n}")))
-                .to_owned(),
-        );
-    }
+    let mut with = written_with(inserts);
     let check = match guard {
         Some(mut guard) => {
             let guarded = Alias::new("guarded");
