@@ -221,3 +221,30 @@ async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
         "placeOrder's statements"
     );
 }
+
+#[tokio::test]
+async fn grabbing_an_order_from_the_pool_costs_a_read_and_one_statement_on_postgres() {
+    let w = World::new().await;
+    let order = w.place().await;
+    w.publish(&order).await;
+    let take = "mutation($id: ID!) { takeOrder(orderId: $id) { status } }";
+    // The member's roles are read once and then cached: not this step's.
+    w.app.ok(&w.member.token, "{ me { id } }", json!({})).await;
+    let before = w.app.metric("hongfan_db_statements_total").await;
+    let data = w
+        .app
+        .ok(&w.member.token, take, json!({ "id": order }))
+        .await;
+    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    assert_eq!(data["takeOrder"]["status"], "ACCEPTED");
+    // PostgreSQL: the order read without a lock, then the step, its event and the requester's
+    // inbox row as one statement guarded by the version read. SQLite takes the transaction
+    // (BEGIN and COMMIT are not counted): the order under its lock, its event, the step, the
+    // inbox rows.
+    let on_postgres = w.app.settings.database_url.starts_with("postgres");
+    assert_eq!(
+        statements,
+        if on_postgres { 2 } else { 4 },
+        "takeOrder's statements"
+    );
+}

@@ -8,9 +8,11 @@ use entity::{
 };
 use futures::future::BoxFuture;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::InsertStatement,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{InsertStatement, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -405,10 +407,7 @@ pub async fn publish(
     actor: &Actor,
     order_id: Uuid,
 ) -> AppResult<Committed<order::Model>> {
-    transition(db, actor, order_id, Step::Publish, None, unchanged())
-        .await?
-        .commit()
-        .await
+    quick_transition(db, actor, order_id, Step::Publish, |_| Default::default()).await
 }
 
 pub async fn take(
@@ -416,15 +415,12 @@ pub async fn take(
     actor: &Actor,
     order_id: Uuid,
 ) -> AppResult<Committed<order::Model>> {
-    let taker = columns(|_| order::ActiveModel {
+    let taker = |_: &order::Model| order::ActiveModel {
         taker_id: Set(Some(actor.id)),
         accepted_at: Set(Some(db::now())),
         ..Default::default()
-    });
-    transition(db, actor, order_id, Step::Take, None, taker)
-        .await?
-        .commit()
-        .await
+    };
+    quick_transition(db, actor, order_id, Step::Take, taker).await
 }
 
 pub async fn decline(
@@ -859,7 +855,7 @@ where
     };
     let mut to = workflow::next_status(before.status, step, who).map_err(refused)?;
     let Plan {
-        mut changes,
+        changes,
         step: decided,
         then,
     } = plan(&txn, &before).await?;
@@ -867,26 +863,16 @@ where
     if decided.is_some() {
         to = workflow::next_status(before.status, step, who).map_err(refused)?;
     }
-    changes.status = Set(to);
-    changes.version = Set(before.version + 1);
-    changes.updated_at = Set(db::now());
-    let order = updated_row(&before, changes.clone())?;
     let note = Cleared::record_optional(note, &txn).await?;
-    let stepped = event(&order, actor.id, step.action(), Some(before.status), note);
+    let (order, stepped, update) = step_writes(actor.id, &before, step, to, changes, note)?;
     // The step and its event in one round trip on PostgreSQL; a lost race rolls both back.
-    let update = order::Entity::update_many()
-        .set(changes)
-        .filter(order::Column::Id.eq(before.id))
-        .filter(order::Column::Version.eq(before.version))
-        .into_query();
     if db::write_together(&txn, vec![stepped], update).await? != 1 {
         return Err(AppError::conflict(
             "someone else changed this order a moment ago (e.g. another member took it); reload",
         ));
     }
     stats::restate_order(&txn, &before, &order).await?;
-    if !workflow::OPEN_WORK.contains(&before.status) && workflow::OPEN_WORK.contains(&order.status)
-    {
+    if reenters_open_work(&before, &order) {
         budgets::reopened(&txn, &order).await?;
     }
     Ok(Applied {
@@ -896,6 +882,68 @@ where
         then,
         step,
     })
+}
+
+/// What a step writes, worked out from the order as read: the order after it, its timeline
+/// event, and the update guarded by the version read (two steps never both apply to one).
+fn step_writes(
+    actor_id: Uuid,
+    before: &order::Model,
+    step: Step,
+    to: OrderStatus,
+    mut changes: order::ActiveModel,
+    note: Option<String>,
+) -> AppResult<(order::Model, InsertStatement, UpdateStatement)> {
+    changes.status = Set(to);
+    changes.version = Set(before.version + 1);
+    changes.updated_at = Set(db::now());
+    let order = updated_row(before, changes.clone())?;
+    let stepped = event(&order, actor_id, step.action(), Some(before.status), note);
+    let update = order::Entity::update_many()
+        .set(changes)
+        .filter(order::Column::Id.eq(before.id))
+        .filter(order::Column::Version.eq(before.version))
+        .into_query();
+    Ok((order, stepped, update))
+}
+
+/// An order open again (reopened) counts against its requester's open budget again.
+fn reenters_open_work(before: &order::Model, after: &order::Model) -> bool {
+    !workflow::OPEN_WORK.contains(&before.status) && workflow::OPEN_WORK.contains(&after.status)
+}
+
+/// `transition` for a step without a note whose columns follow from the order alone (a grab
+/// from the pool, a publish). On PostgreSQL it is first tried as a read of the order (no lock)
+/// and ONE statement: the step, its event and its inbox rows, guarded by the version read.
+/// A step that read refuses, one that would also restate the rollups or a budget, and a lost
+/// race run the transaction instead, which reads under the lock and decides (and words the
+/// refusal).
+async fn quick_transition(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    step: Step,
+    changes: impl Fn(&order::Model) -> order::ActiveModel + Send,
+) -> AppResult<Committed<order::Model>> {
+    if db.get_database_backend() == DbBackend::Postgres
+        && let Some(before) = order::Entity::find_by_id(order_id).one(db).await?
+        && let Ok(to) = workflow::next_status(before.status, step, relation(actor, &before))
+    {
+        let (order, timeline, update) =
+            step_writes(actor.id, &before, step, to, changes(&before), None)?;
+        let beyond = stats::restates(&before, &order) || reenters_open_work(&before, &order);
+        if !beyond
+            && let Some(committed) = stepped(&order, Some(step))
+                .commit_at_once(db, vec![timeline], Some(update), order)
+                .await?
+        {
+            return Ok(committed);
+        }
+    }
+    transition(db, actor, order_id, step, None, columns(changes))
+        .await?
+        .commit()
+        .await
 }
 
 /// The row as the update left it: `before` with the set columns replaced (no trigger or

@@ -600,13 +600,19 @@ pub async fn restate(
     Ok(())
 }
 
+/// Whether a step from `before` to `after` changes the rollups: it closes the order or opens
+/// a closed one again.
+pub fn restates(before: &order::Model, after: &order::Model) -> bool {
+    CLOSED.contains(&before.status) || CLOSED.contains(&after.status)
+}
+
 /// `restate` for a change to one order that leaves its callbacks as they are.
 pub async fn restate_order(
     txn: &impl ConnectionTrait,
     before: &order::Model,
     after: &order::Model,
 ) -> AppResult<()> {
-    if !(CLOSED.contains(&before.status) || CLOSED.contains(&after.status)) {
+    if !restates(before, after) {
         return Ok(());
     }
     let called_back = has_callback(txn, after.id).await?;
