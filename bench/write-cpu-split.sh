@@ -3,11 +3,12 @@
 # (same database, residents, body, 32 connections, dev mode so WeChat is not timed): req/s and
 # CPU microseconds per request, all/of which system, for the server, PostgreSQL and Redis, and
 # the machine's idle time. With PERF=1 it also samples the server with `perf record` and prints
-# its hottest symbols. With WECHAT_DELAY_MS=N the server checks content with a fake WeChat
+# its hottest symbols (PERF_CALLS=1 records call graphs too, for `perf report --children` in the
+# work dir). With WECHAT_DELAY_MS=N the server checks content with a fake WeChat
 # (bench/fake-wechat.py) that answers each check in N ms, as production does with WeChat.
 #
 #   ../shared/tools/write-side-by-side "$BIN"     # once: makes hongfan_ceo and ceo_writers
-#   [CONNECTIONS=32] [WECHAT_DELAY_MS=50] [PERF=1] bench/write-cpu-split.sh [HONGFAN_BIN] [DURATION]
+#   [CONNECTIONS=32] [WECHAT_DELAY_MS=50] [PERF=1 [PERF_CALLS=1]] bench/write-cpu-split.sh [HONGFAN_BIN] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}
@@ -44,7 +45,7 @@ hz=$(getconf CLK_TCK); before=(); after=()
 for p in "${procs[@]}"; do before+=("$(ticks "$p")"); done; idle0=$(idle)
 PERFPID=
 if [ "${PERF:-}" = 1 ]; then
-  perf record -e cpu-clock -F 499 -p $SERVER -o "$work/perf.data" -- sleep "${DUR%s}" >/dev/null 2>&1 & PERFPID=$!
+  perf record ${PERF_CALLS:+--call-graph dwarf,16384} -e cpu-clock -F 499 -p $SERVER -o "$work/perf.data" -- sleep "${DUR%s}" >/dev/null 2>&1 & PERFPID=$!
 fi
 out=$(wrk -t2 -c"${CONNECTIONS:-32}" -d"$DUR" --latency -s "$work/place.lua" http://127.0.0.1:8093/graphql)
 for p in "${procs[@]}"; do after+=("$(ticks "$p")"); done; idle1=$(idle)
