@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PLACE, TAKE, World, error_code, spawn_app_with};
+use crate::helpers::{CANCEL, PLACE, TAKE, World, error_code, spawn_app_with};
 
 const SKILLS: &str =
     "mutation($s: [String!]) { updateMyProfile(input: { skills: $s }) { skills } }";
@@ -308,11 +308,7 @@ async fn a_resident_has_a_bounded_number_of_orders_open() {
     assert_eq!(error_code(&third), "RATE_LIMITED", "{third}");
     assert!(third.to_string().contains("still open"), "{third}");
     w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
-            json!({ "id": first }),
-        )
+        .ok(&w.resident.token, CANCEL, json!({ "id": first }))
         .await;
     w.place().await;
 }
@@ -335,11 +331,7 @@ async fn a_reopened_order_counts_toward_the_open_cap() {
         )
         .await;
     w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
-            json!({ "id": cancelled }),
-        )
+        .ok(&w.resident.token, CANCEL, json!({ "id": cancelled }))
         .await;
     // Nothing is open: this one is counted afresh and leaves room for one more.
     w.place().await;

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, PUBLISH, TAKE, World, error_code, inbox_kinds, offer_of};
+use crate::helpers::{CANCEL, Login, PUBLISH, TAKE, World, error_code, inbox_kinds, offer_of};
 
 const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status assignee { id } } }";
 const HAND_BACK: &str = "mutation($id: ID!) { handBackOrder(orderId: $id, reason: \"家里有急事\") { status taker { id } assignee { id } } }";
@@ -658,11 +658,7 @@ async fn street_offices_see_response_resolution_and_satisfaction() {
         .await;
     let cancelled = w.place().await;
     w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
-            json!({ "id": cancelled }),
-        )
+        .ok(&w.resident.token, CANCEL, json!({ "id": cancelled }))
         .await;
     w.app
         .ok(

@@ -497,6 +497,8 @@ impl World {
 
 pub const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status responseDueAt isOverdue community { name } } }";
 pub const PUBLISH: &str = "mutation($id: ID!) { publishOrder(orderId: $id) { status } }";
+pub const CANCEL: &str =
+    "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }";
 pub const TAKE: &str = "mutation($id: ID!) { takeOrder(orderId: $id) { status taker { id } } }";
 
 /// An approved merchant of `community` whose owner is `{prefix}-owner`, and its cashier.

@@ -2,7 +2,7 @@
 use entity::enums::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{CANCEL, spawn_app};
 
 const ME: &str = "{ me { id name phone roles { role communityId } } }";
 
@@ -264,11 +264,7 @@ async fn deleting_an_account_erases_the_person_and_keeps_the_history() {
         "an open order"
     );
     w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
-            json!({ "id": order }),
-        )
+        .ok(&w.resident.token, CANCEL, json!({ "id": order }))
         .await;
     w.app.ok(&w.resident.token, delete, json!({})).await;
 

@@ -2,7 +2,7 @@
 //! names and no personal data; filing a request with an ADMIN-issued key.
 use serde_json::{Value, json};
 
-use crate::helpers::World;
+use crate::helpers::{CANCEL, World};
 
 async fn get(w: &World, path: &str) -> (reqwest::StatusCode, Value) {
     let response = w
@@ -62,11 +62,7 @@ async fn civic_tools_read_services_and_requests_without_personal_data() {
     let open = w.place().await;
     let cancelled = w.place().await;
     w.app
-        .ok(
-            &w.resident.token,
-            "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }",
-            json!({ "id": cancelled }),
-        )
+        .ok(&w.resident.token, CANCEL, json!({ "id": cancelled }))
         .await;
     let (status, all) = get(&w, "requests.json").await;
     assert_eq!(status, reqwest::StatusCode::OK);

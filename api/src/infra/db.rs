@@ -155,7 +155,7 @@ pub async fn write_together<S>(
 where
     S: StatementBuilder + Into<SubQueryStatement>,
 {
-    if txn.get_database_backend() != DbBackend::Postgres || inserts.is_empty() {
+    if !writes_in_one_statement(txn) || inserts.is_empty() {
         for insert in &inserts {
             txn.execute(insert).await?;
         }
@@ -165,6 +165,13 @@ where
         .execute(&written_with(inserts).query(main))
         .await?
         .rows_affected())
+}
+
+/// Whether the database runs inserts and updates inside one statement's WITH clause
+/// (PostgreSQL), so that `write_together` and `write_at_once` can send a change at once;
+/// SQLite takes it one statement at a time.
+pub fn writes_in_one_statement(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
 }
 
 /// The inserts as a WITH clause, each run exactly once whatever its main statement does.
@@ -192,7 +199,7 @@ pub async fn write_at_once(
     inserts: Vec<InsertStatement>,
     guard: Option<UpdateStatement>,
 ) -> Result<bool, DbErr> {
-    if db.get_database_backend() != DbBackend::Postgres {
+    if !writes_in_one_statement(db) {
         return Ok(false);
     }
     let mut with = written_with(inserts);

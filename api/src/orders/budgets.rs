@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, QueryTrait, UpdateMany,
     sea_query::{Expr, ExprTrait, OnConflict, UpdateStatement},
 };
 use uuid::Uuid;
@@ -64,6 +64,13 @@ fn orders_of(requester_id: Uuid, lane: PlacingLane) -> sea_orm::Select<order::En
     }
 }
 
+/// An update of one requester's row of one budget.
+fn budget_row(requester_id: Uuid, lane: PlacingLane) -> UpdateMany<placing_budget::Entity> {
+    placing_budget::Entity::update_many()
+        .filter(placing_budget::Column::RequesterId.eq(requester_id))
+        .filter(placing_budget::Column::Lane.eq(lane))
+}
+
 impl PlacingLimits {
     fn caps(self, lane: PlacingLane) -> (i64, i64, &'static str) {
         let cap = |limit: u64| i64::try_from(limit).unwrap_or(i64::MAX);
@@ -83,14 +90,12 @@ impl PlacingLimits {
     ) -> UpdateStatement {
         use placing_budget::Column;
         let (per_hour, open, _) = self.caps(lane);
-        placing_budget::Entity::update_many()
+        budget_row(requester_id, lane)
             .col_expr(
                 Column::PlacedInWindow,
                 Expr::col(Column::PlacedInWindow).add(1),
             )
             .col_expr(Column::OpenOrders, Expr::col(Column::OpenOrders).add(1))
-            .filter(Column::RequesterId.eq(requester_id))
-            .filter(Column::Lane.eq(lane))
             .filter(Column::WindowStartedAt.gt(now - chrono::Duration::hours(1)))
             .filter(Column::PlacedInWindow.lt(per_hour))
             .filter(Column::OpenOrders.lt(open))
@@ -174,9 +179,7 @@ impl PlacingLimits {
         }
         // From now on the row counts the last hour's orders as if placed now: more than there
         // are once the oldest ages, which only sends a later order back to this count.
-        placing_budget::Entity::update_many()
-            .filter(Column::RequesterId.eq(requester_id))
-            .filter(Column::Lane.eq(lane))
+        budget_row(requester_id, lane)
             .col_expr(Column::PlacedInWindow, Expr::value(in_hour + 1))
             .col_expr(Column::OpenOrders, Expr::value(open_now + 1))
             .col_expr(Column::WindowStartedAt, Expr::value(now))
@@ -194,10 +197,8 @@ pub(super) async fn reopened(txn: &impl ConnectionTrait, order: &order::Model) -
     let Some(lane) = lane_of(order.channel, order.requester_id, order.placed_by_id) else {
         return Ok(());
     };
-    placing_budget::Entity::update_many()
+    budget_row(order.requester_id, lane)
         .col_expr(Column::OpenOrders, Expr::col(Column::OpenOrders).add(1))
-        .filter(Column::RequesterId.eq(order.requester_id))
-        .filter(Column::Lane.eq(lane))
         .exec(txn)
         .await?;
     Ok(())

@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{InsertStatement, UpdateStatement},
 };
@@ -319,7 +319,7 @@ async fn open(
     // the whole placement, its budget's compare-and-set included, is one statement where the
     // database can; otherwise, or when the budget's row cannot say yes on its own, the
     // transaction below decides.
-    if checked.is_empty() && !routed {
+    if checked.is_empty() && !routed && db::writes_in_one_statement(db) {
         let guard = lane.map(|lane| limits.take_one(intake.requester_id, lane, now));
         let at_once = writes.iter().chain([&placed]).cloned().collect();
         let placing = stepped(&order, None).commit_at_once(db, at_once, guard, order.clone());
@@ -926,7 +926,7 @@ async fn quick_transition(
     step: Step,
     changes: impl Fn(&order::Model) -> order::ActiveModel + Send,
 ) -> AppResult<Committed<order::Model>> {
-    if db.get_database_backend() == DbBackend::Postgres
+    if db::writes_in_one_statement(db)
         && let Some(before) = order::Entity::find_by_id(order_id).one(db).await?
         && let Ok(to) = workflow::next_status(before.status, step, relation(actor, &before))
     {
