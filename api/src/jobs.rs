@@ -8,7 +8,10 @@ use chrono::Utc;
 use crate::{
     consultations,
     error::{AppResult, causes},
-    infra::{metrics::Metrics, shared_store::SharedStore},
+    infra::{
+        metrics::{self, Metrics},
+        shared_store::SharedStore,
+    },
     merchants::redemptions,
     notify::delivery,
     orders::alerts,
@@ -136,7 +139,7 @@ pub struct Runner {
 impl Runner {
     /// Runs `job` once now, logging a failure with its causes down to the root.
     pub async fn run(&self, job: Job) -> AppResult<u64> {
-        match job.work(&self.state).await {
+        match metrics::as_job(job.work(&self.state)).await {
             Ok(count) => {
                 self.metrics.job_succeeded(job.name(), Utc::now());
                 if count > 0 {

@@ -23,10 +23,10 @@ async fn listings_are_cached_and_changes_show_on_the_next_read_from_any_instance
 
     let first = w.app.ok(&w.resident.token, COMMUNITIES, json!({})).await;
     assert_eq!(first["communities"][0]["pointsPerHour"], 10);
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     w.app.graphql(None, COMMUNITIES, json!({})).await;
     assert_eq!(
-        w.app.metric("hongfan_db_statements_total").await,
+        w.app.statements().await,
         before,
         "a cached read runs no SQL"
     );
@@ -84,10 +84,10 @@ async fn roles_are_cached_and_a_revoked_role_ends_on_the_next_request_on_any_ins
     let tasks = "{ myTasks(first: 1) { edges { node { id } } } }";
 
     w.app.ok(&w.member.token, tasks, json!({})).await;
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     w.app.ok(&w.member.token, tasks, json!({})).await;
     assert_eq!(
-        w.app.metric("hongfan_db_statements_total").await,
+        w.app.statements().await,
         before + 1,
         "with the roles cached only the tasks themselves are read"
     );
@@ -121,11 +121,11 @@ async fn the_order_pool_is_cached_and_a_taken_order_leaves_it_on_the_next_read_o
 
     let first = w.app.ok(&w.member.token, pool, json!({})).await;
     assert_eq!(first["orderPool"]["edges"][0]["node"]["id"], order.as_str());
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     let cached = w.app.ok(&w.member.token, pool, json!({})).await;
     assert_eq!(cached, first);
     assert_eq!(
-        w.app.metric("hongfan_db_statements_total").await,
+        w.app.statements().await,
         before,
         "a cached pool read, requesters and categories included, runs no SQL"
     );

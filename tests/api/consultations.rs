@@ -340,12 +340,12 @@ async fn a_topic_list_reads_the_voters_standing_in_one_go() {
         w.app
             .ok(&me.token, list, json!({ "c": w.demo.community }))
             .await;
-        let before = w.app.metric("hongfan_db_statements_total").await;
+        let before = w.app.statements().await;
         let data = w
             .app
             .ok(&me.token, list, json!({ "c": w.demo.community }))
             .await;
-        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        statements.push(w.app.statements().await - before);
         let edges = data["topics"]["edges"].as_array().expect("edges");
         assert_eq!(edges.len(), cast.len(), "{data}");
         for (topic, choice) in &cast {

@@ -273,6 +273,13 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))
     }
 
+    /// The SQL statements requests ran so far: the periodic jobs' are counted apart, so that a
+    /// job's round during a test does not add to the count it compares.
+    pub async fn statements(&self) -> u64 {
+        self.metric("hongfan_db_statements_total{origin=\"request\"}")
+            .await
+    }
+
     /// POSTs a GraphQL request and returns the JSON body.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = self

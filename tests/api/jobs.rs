@@ -1,5 +1,6 @@
 //! The periodic jobs as an operator sees them: `hongfan run-job NAME` runs one now, a failure
-//! reaches the log with its root cause, and /metrics tells when each last succeeded.
+//! reaches the log with its root cause, and /metrics tells when each last succeeded and counts
+//! their statements apart.
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database};
@@ -64,6 +65,12 @@ async fn metrics_tell_when_each_job_last_succeeded() {
     }
     let now = chrono::Utc::now().timestamp() as u64;
     assert!(app.metric(last_delivery).await + 60 > now);
+    assert!(
+        app.metric(r#"hongfan_db_statements_total{origin="job"}"#)
+            .await
+            > 0,
+        "the jobs' statements are counted apart from the requests'"
+    );
     for job in hongfan::jobs::Job::ALL {
         let failures = format!(r#"hongfan_job_failures_total{{job="{}"}}"#, job.name());
         assert_eq!(app.metric(&failures).await, 0, "{failures}");

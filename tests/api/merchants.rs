@@ -924,17 +924,17 @@ async fn offers_and_badges_in_a_listing_cost_the_same_however_many_merchants_it_
             }
         }
         w.app.ok(&w.resident.token, list, json!({})).await;
-        let before = w.app.metric("hongfan_db_statements_total").await;
+        let before = w.app.statements().await;
         let data = w.app.ok(&w.resident.token, list, json!({})).await;
-        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
-        let before = w.app.metric("hongfan_db_statements_total").await;
+        statements.push(w.app.statements().await - before);
+        let before = w.app.statements().await;
         let listed = w.app.ok(&w.resident.token, offers, json!({})).await;
-        offer_statements.push(w.app.metric("hongfan_db_statements_total").await - before);
-        let before = w.app.metric("hongfan_db_statements_total").await;
+        offer_statements.push(w.app.statements().await - before);
+        let before = w.app.statements().await;
         let cached = w.app.ok(&w.resident.token, offers, json!({})).await;
         assert_eq!(cached, listed);
         assert_eq!(
-            w.app.metric("hongfan_db_statements_total").await,
+            w.app.statements().await,
             before,
             "a cached page of offers, merchants included, runs no SQL"
         );

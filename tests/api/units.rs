@@ -195,9 +195,9 @@ async fn a_page_of_units_counts_all_their_totals_at_once() {
     let list = "query($c: ID!) { units(communityId: $c) { edges { node { id totals { members confirmedHours wishesFulfilled } } } } }";
     let community = json!({ "c": w.demo.community });
     w.app.ok(&w.resident.token, list, community.clone()).await;
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     let data = w.app.ok(&w.resident.token, list, community).await;
-    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    let statements = w.app.statements().await - before;
     let edges = data["units"]["edges"].as_array().expect("edges");
     assert_eq!(edges.len(), 5);
     for edge in edges {

@@ -19,7 +19,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     request_seconds: HistogramVec,
-    statements: IntCounter,
+    statements: IntCounterVec,
     statement_seconds: Histogram,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
@@ -32,6 +32,18 @@ pub struct Metrics {
 }
 
 const MAX_OPERATION_LABELS: usize = 100;
+
+tokio::task_local! {
+    /// Set while a periodic job runs, so that its statements are told apart from the requests'
+    /// (a request's statements may run on the data loaders' tasks, so it is the jobs that are
+    /// marked).
+    static IN_JOB: ();
+}
+
+/// Runs `work` as a job's: the statements it runs are counted with `origin="job"`.
+pub async fn as_job<T>(work: impl Future<Output = T>) -> T {
+    IN_JOB.scope((), work).await
+}
 
 #[derive(Clone)]
 pub struct NearCacheCounters {
@@ -68,7 +80,16 @@ impl Metrics {
             .buckets(LATENCY_BUCKETS.to_vec()),
             &["operation"],
         )?;
-        let statements = IntCounter::new("db_statements_total", "SQL statements executed")?;
+        let statements = IntCounterVec::new(
+            Opts::new(
+                "db_statements_total",
+                "SQL statements executed, by what ran them (request, job)",
+            ),
+            &["origin"],
+        )?;
+        for origin in ["request", "job"] {
+            statements.with_label_values(&[origin]);
+        }
         let statement_seconds = Histogram::with_opts(
             HistogramOpts::new("db_statement_duration_seconds", "SQL statement latency")
                 .buckets(LATENCY_BUCKETS.to_vec()),
@@ -185,12 +206,13 @@ impl Metrics {
     }
 
     pub fn observe_statement(&self, elapsed: Duration) {
-        self.statements.inc();
+        let origin = if IN_JOB.try_with(|_| ()).is_ok() {
+            "job"
+        } else {
+            "request"
+        };
+        self.statements.with_label_values(&[origin]).inc();
         self.statement_seconds.observe(elapsed.as_secs_f64());
-    }
-
-    pub fn statements(&self) -> u64 {
-        self.statements.get()
     }
 
     /// The text exposition format, with the pool gauges read now.
