@@ -14,6 +14,7 @@ pub mod department;
 pub mod district;
 pub mod enums;
 pub mod escalation;
+pub mod gift_budget;
 pub mod good_deed;
 pub mod grid;
 pub mod household_link;

@@ -1,6 +1,8 @@
 //! Points for family: given to a confirmed household (accepted by the giver or confirmed by
 //! STAFF, holding while both stay at its address), up to the community's monthly cap, once per
 //! idempotency key, never below zero.
+use entity::gift_budget;
+use sea_orm::{EntityTrait, sea_query::Expr};
 use serde_json::json;
 
 use crate::helpers::{Login, World};
@@ -114,6 +116,32 @@ async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
     );
     let left = w.app.ok(&w.resident.token, LEDGER, json!({})).await;
     assert_eq!(left["myPoints"]["balance"], 50);
+
+    // What a giver gave is kept per month: a row of an earlier month counts nothing.
+    w.app
+        .ok(
+            &w.staff.token,
+            CAP,
+            json!({ "c": w.demo.community, "cap": 50 }),
+        )
+        .await;
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), GIFT, gift(5, "gift-key-0006"))
+            .await,
+        "CONFLICT"
+    );
+    gift_budget::Entity::update_many()
+        .col_expr(
+            gift_budget::Column::MonthStart,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(40)),
+        )
+        .exec(&w.app.db)
+        .await
+        .expect("an earlier month");
+    w.app
+        .ok(&w.resident.token, GIFT, gift(5, "gift-key-0007"))
+        .await;
 
     // Only family, and never oneself.
     let neighbour = w.app.resident("gift-neighbour", &w.demo.community).await;

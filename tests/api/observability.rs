@@ -58,9 +58,9 @@ async fn order_lists_cost_a_constant_number_of_statements_however_long_they_are(
             ),
         ] {
             let name = list[2..].split('(').next().unwrap_or_default().to_owned();
-            let before = w.app.metric("hongfan_db_statements_total").await;
+            let before = w.app.statements().await;
             let data = w.app.ok(&who.token, &list, json!({})).await;
-            let statements = w.app.metric("hongfan_db_statements_total").await - before;
+            let statements = w.app.statements().await - before;
             let nodes = data[&name]["edges"].as_array().expect("edges");
             assert_eq!(nodes.len(), 30);
             assert_eq!(
@@ -164,9 +164,9 @@ async fn timelines_in_a_list_cost_the_same_however_many_orders_it_shows() {
             w.place().await;
         }
         w.app.ok(&w.resident.token, mine, json!({})).await;
-        let before = w.app.metric("hongfan_db_statements_total").await;
+        let before = w.app.statements().await;
         let data = w.app.ok(&w.resident.token, mine, json!({})).await;
-        statements.push(w.app.metric("hongfan_db_statements_total").await - before);
+        statements.push(w.app.statements().await - before);
         let events = data["myOrders"]["edges"][0]["node"]["events"].clone();
         assert_eq!(events[0]["action"], "PLACE", "{data}");
     }
@@ -184,9 +184,9 @@ async fn paging_through_the_points_ledger_sums_nothing() {
     crate::points::serve_order(&w, 5).await;
     let ledger = "{ myPoints { ledger(first: 20) { edges { node { kind amount } } } } }";
     w.app.ok(&w.member.token, ledger, json!({})).await;
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     let data = w.app.ok(&w.member.token, ledger, json!({})).await;
-    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    let statements = w.app.statements().await - before;
     assert_eq!(
         data["myPoints"]["ledger"]["edges"][0]["node"]["kind"],
         "EARN"
@@ -204,9 +204,9 @@ async fn paging_through_the_points_ledger_sums_nothing() {
 async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
     let w = World::new().await;
     w.place().await;
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     w.place().await;
-    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    let statements = w.app.statements().await - before;
     // The requester with their community and whether a rule routes the category there, and
     // the author whose texts go to (the fake) WeChat's content check. Then on PostgreSQL all
     // the rest as ONE statement outside an explicit transaction: the budget row's
@@ -230,12 +230,12 @@ async fn grabbing_an_order_from_the_pool_costs_a_read_and_one_statement_on_postg
     let take = "mutation($id: ID!) { takeOrder(orderId: $id) { status } }";
     // The member's roles are read once and then cached: not this step's.
     w.app.ok(&w.member.token, "{ me { id } }", json!({})).await;
-    let before = w.app.metric("hongfan_db_statements_total").await;
+    let before = w.app.statements().await;
     let data = w
         .app
         .ok(&w.member.token, take, json!({ "id": order }))
         .await;
-    let statements = w.app.metric("hongfan_db_statements_total").await - before;
+    let statements = w.app.statements().await - before;
     assert_eq!(data["takeOrder"]["status"], "ACCEPTED");
     // PostgreSQL: the order read without a lock, then the step, its event and the requester's
     // inbox row as one statement guarded by the version read. SQLite takes the transaction
@@ -246,5 +246,42 @@ async fn grabbing_an_order_from_the_pool_costs_a_read_and_one_statement_on_postg
         statements,
         if on_postgres { 2 } else { 4 },
         "takeOrder's statements"
+    );
+}
+
+#[tokio::test]
+async fn dispatching_to_a_member_costs_a_read_and_one_statement_on_postgres() {
+    let w = World::new().await;
+    let order = w.place().await;
+    let dispatch =
+        "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to) { status } }";
+    // Someone who is not a Party member is refused by the statement's guard, then worded by the
+    // transaction; the order stays as it was.
+    let neighbour = w
+        .app
+        .resident("dispatch-neighbour", &w.demo.community)
+        .await;
+    let to = |who: &str| json!({ "id": order, "to": who });
+    assert_eq!(
+        w.app
+            .refused(Some(&w.staff.token), dispatch, to(&neighbour.user_id))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let before = w.app.statements().await;
+    let data = w
+        .app
+        .ok(&w.staff.token, dispatch, to(&w.member.user_id))
+        .await;
+    let statements = w.app.statements().await - before;
+    assert_eq!(data["dispatchOrder"]["status"], "DISPATCHED");
+    // PostgreSQL: the order read without a lock, then the step (guarded by the version read
+    // and the assignee's membership), its event and the member's inbox row as one statement.
+    // SQLite: the order under its lock, the membership, the event, the step, the inbox rows.
+    let on_postgres = w.app.settings.database_url.starts_with("postgres");
+    assert_eq!(
+        statements,
+        if on_postgres { 2 } else { 5 },
+        "dispatchOrder's statements"
     );
 }

@@ -12,11 +12,10 @@ use entity::{
 };
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
@@ -25,7 +24,7 @@ use crate::{
     error::{AppError, AppResult, causes},
     idempotency,
     identity::{Actor, tokens::TokenKeys},
-    infra::db::{begin_write, sum_i64},
+    infra::db::{self, begin_write, sum_i64},
     infra::shared_store::SharedStore,
     notify::{Committed, DomainEvent, Events},
     pagination::{Page, PageRequest, Span, export_page, fetch_page},
@@ -93,7 +92,7 @@ async fn redeem_once(
     key: &str,
     valid_for: chrono::Duration,
 ) -> AppResult<Committed<redemption::Model>> {
-    let now = Utc::now();
+    let now = db::now();
     let txn = begin_write(db).await?;
     let offer = offers::get(&txn, offer_id).await?;
     let merchant = get_merchant(&txn, offer.merchant_id).await?;
@@ -147,32 +146,34 @@ async fn redeem_once(
             return Err(AppError::conflict("this offer is sold out"));
         }
     }
-    let mut code = new_code();
-    while redemption::Entity::find()
-        .filter(redemption::Column::Code.eq(&code))
-        .one(&txn)
+    let mut redemption = redemption::Model {
+        id: redemption_id,
+        offer_id: offer.id,
+        merchant_id: offer.merchant_id,
+        user_id: actor.id,
+        points_cost: offer.points_cost,
+        code: new_code(),
+        status: RedemptionStatus::Pending,
+        expires_at: now + valid_for,
+        verified_at: None,
+        verified_by: None,
+        closed_at: None,
+        idempotency_key: Some(key.to_owned()),
+        created_at: now,
+    };
+    // A code in use already (unique) is drawn again; the insert says so by writing nothing.
+    while redemption::Entity::insert(redemption.clone().into_active_model())
+        .on_conflict(
+            OnConflict::column(redemption::Column::Code)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?
-        .is_some()
+        == 0
     {
-        code = new_code();
+        redemption.code = new_code();
     }
-    let redemption = redemption::ActiveModel {
-        id: Set(redemption_id),
-        offer_id: Set(offer.id),
-        merchant_id: Set(offer.merchant_id),
-        user_id: Set(actor.id),
-        points_cost: Set(offer.points_cost),
-        code: Set(code),
-        status: Set(RedemptionStatus::Pending),
-        expires_at: Set(now + valid_for),
-        verified_at: Set(None),
-        verified_by: Set(None),
-        closed_at: Set(None),
-        idempotency_key: Set(Some(key.to_owned())),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
     txn.commit().await?;
     Ok(stock_changed(redemption))
 }
@@ -204,7 +205,7 @@ pub async fn verify(
         });
     }
     match find_verifiable(db, keys, actor, code_or_qr.trim()).await {
-        Ok(redemption) => claim(db, actor, redemption).await,
+        Ok((redemption, merchant)) => claim(db, actor, redemption, &merchant).await,
         Err(error) => {
             if let Err(store_error) = store.hit(&failures, FAILED_VERIFICATION_WINDOW).await {
                 tracing::warn!(error = %store_error, "shared store unavailable; guess not counted");
@@ -214,13 +215,14 @@ pub async fn verify(
     }
 }
 
-/// The redemption a code names, if this cashier may verify it: anything else counts as a guess.
+/// The redemption a code names and its merchant, if this cashier may verify it: anything else
+/// counts as a guess.
 async fn find_verifiable(
     db: &DatabaseConnection,
     keys: &TokenKeys,
     actor: &Actor,
     code_or_qr: &str,
-) -> AppResult<redemption::Model> {
+) -> AppResult<(redemption::Model, merchant::Model)> {
     let code = if code_or_qr.contains('.') {
         keys.redemption_code(code_or_qr)?
     } else if code_or_qr.len() == 10 && code_or_qr.bytes().all(|b| b.is_ascii_digit()) {
@@ -244,21 +246,21 @@ async fn find_verifiable(
     if !works_there {
         return Err(unknown());
     }
-    Ok(redemption)
+    Ok((redemption, merchant))
 }
 
 async fn claim(
     db: &DatabaseConnection,
     actor: &Actor,
     redemption: redemption::Model,
+    merchant: &merchant::Model,
 ) -> AppResult<Committed<redemption::Model>> {
-    let merchant = get_merchant(db, redemption.merchant_id).await?;
     if merchant.status != MerchantStatus::Active {
         return Err(AppError::conflict(
             "the merchant is suspended and cannot verify redemptions",
         ));
     }
-    let now = Utc::now();
+    let now = db::now();
     let txn = begin_write(db).await?;
     let claimed = redemption::Entity::update_many()
         .set(redemption::ActiveModel {
@@ -270,10 +272,11 @@ async fn claim(
         .filter(redemption::Column::Id.eq(redemption.id))
         .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
         .filter(redemption::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    let current = get(&txn, redemption.id).await?;
-    if claimed.rows_affected != 1 {
+        .exec_with_returning(&txn)
+        .await?
+        .pop();
+    let Some(current) = claimed else {
+        let current = get(&txn, redemption.id).await?;
         return Err(AppError::conflict(match current.status {
             RedemptionStatus::Verified => format!(
                 "already verified at {}",
@@ -287,7 +290,7 @@ async fn claim(
                 "this redemption has expired".to_owned()
             }
         }));
-    }
+    };
     let mut events = Events::default();
     events.push(DomainEvent::RedemptionVerified(current.clone()));
     events.commit(txn, current).await

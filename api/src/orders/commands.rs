@@ -12,8 +12,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::{InsertStatement, UpdateStatement},
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Select,
+    sea_query::{Condition, Expr, InsertStatement, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -368,39 +368,46 @@ pub async fn dispatch(
     let note = content
         .clear_optional(db, actor, Scene::Comment, "note", note)
         .await?;
-    transition(
-        db,
-        actor,
-        order_id,
-        Step::Dispatch,
-        note,
-        move |txn, order| {
-            Box::pin(async move {
-                if order.assignee_id == Some(assignee_id) {
-                    return Err(AppError::bad_input(
-                        "the order is already dispatched to this member",
-                    ));
-                }
-                if assignee_id == order.requester_id {
-                    return Err(AppError::bad_input(
-                        "the resident who placed the order cannot be dispatched it",
-                    ));
-                }
-                if !is_member(txn, assignee_id, order.community_id).await? {
-                    return Err(AppError::bad_input(
-                        "the assignee is not an approved Party member of this community",
-                    ));
-                }
-                Ok(Plan::new(order::ActiveModel {
-                    assignee_id: Set(Some(assignee_id)),
-                    ..Default::default()
-                }))
-            })
-        },
-    )
-    .await?
-    .commit()
-    .await
+    let already = move |order: &order::Model| order.assignee_id == Some(assignee_id);
+    let own = move |order: &order::Model| assignee_id == order.requester_id;
+    let assigned = move |_: &order::Model| order::ActiveModel {
+        assignee_id: Set(Some(assignee_id)),
+        ..Default::default()
+    };
+    let plan = planned(move |txn, order| {
+        Box::pin(async move {
+            if already(order) {
+                return Err(AppError::bad_input(
+                    "the order is already dispatched to this member",
+                ));
+            }
+            if own(order) {
+                return Err(AppError::bad_input(
+                    "the resident who placed the order cannot be dispatched it",
+                ));
+            }
+            if !is_member(txn, assignee_id, order.community_id).await? {
+                return Err(AppError::bad_input(
+                    "the assignee is not an approved Party member of this community",
+                ));
+            }
+            Ok(Plan::new(assigned(order)))
+        })
+    });
+    if note.is_some() {
+        return transition(db, actor, order_id, Step::Dispatch, note, plan)
+            .await?
+            .commit()
+            .await;
+    }
+    // The membership is checked by the guarded statement itself.
+    let quick = move |order: &order::Model| {
+        (!already(order) && !own(order)).then(|| {
+            let member = memberships(assignee_id, order.community_id).into_query();
+            (assigned(order), Condition::all().add(Expr::exists(member)))
+        })
+    };
+    quick_transition(db, actor, order_id, Step::Dispatch, quick, plan).await
 }
 
 pub async fn publish(
@@ -408,7 +415,8 @@ pub async fn publish(
     actor: &Actor,
     order_id: Uuid,
 ) -> AppResult<Committed<order::Model>> {
-    quick_transition(db, actor, order_id, Step::Publish, |_| Default::default()).await
+    let quick = |_: &order::Model| Some((Default::default(), Condition::all()));
+    quick_transition(db, actor, order_id, Step::Publish, quick, unchanged()).await
 }
 
 pub async fn take(
@@ -421,7 +429,8 @@ pub async fn take(
         accepted_at: Set(Some(db::now())),
         ..Default::default()
     };
-    quick_transition(db, actor, order_id, Step::Take, taker).await
+    let quick = move |order: &order::Model| Some((taker(order), Condition::all()));
+    quick_transition(db, actor, order_id, Step::Take, quick, columns(taker)).await
 }
 
 pub async fn decline(
@@ -615,13 +624,15 @@ pub(super) async fn is_member(
     user_id: Uuid,
     community_id: Uuid,
 ) -> AppResult<bool> {
-    Ok(role_grant::Entity::find()
+    Ok(memberships(user_id, community_id).one(db).await?.is_some())
+}
+
+/// The grant that makes `user_id` a Party member of `community_id`.
+fn memberships(user_id: Uuid, community_id: Uuid) -> Select<role_grant::Entity> {
+    role_grant::Entity::find()
         .filter(role_grant::Column::UserId.eq(user_id))
         .filter(role_grant::Column::Role.eq(Role::PartyMember))
         .filter(role_grant::Column::CommunityId.eq(community_id))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// A taker's completion report as typed in the app, unchecked.
@@ -763,6 +774,15 @@ impl<T> Plan<T> {
 }
 
 pub(super) type Planned<'a, T> = BoxFuture<'a, AppResult<Plan<T>>>;
+
+/// A plan as written at its call site, typed for `transition` (closures bound to a name
+/// first are not inferred as taking any lifetime).
+pub(super) fn planned<T, P>(plan: P) -> P
+where
+    P: for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, T> + Send,
+{
+    plan
+}
 
 /// A plan whose columns follow from the order alone, with no rule that needs the database.
 pub(super) fn columns(
@@ -913,35 +933,46 @@ fn reenters_open_work(before: &order::Model, after: &order::Model) -> bool {
     !workflow::OPEN_WORK.contains(&before.status) && workflow::OPEN_WORK.contains(&after.status)
 }
 
-/// `transition` for a step without a note whose columns follow from the order alone (a grab
-/// from the pool, a publish). On PostgreSQL it is first tried as a read of the order (no lock)
-/// and ONE statement: the step, its event and its inbox rows, guarded by the version read.
-/// A step that read refuses, one that would also restate the rollups or a budget, and a lost
-/// race run the transaction instead, which reads under the lock and decides (and words the
-/// refusal).
-async fn quick_transition(
+/// `transition` for a step without a note (a grab from the pool, a publish, a dispatch). On
+/// PostgreSQL it is first tried as a read of the order (no lock) and ONE statement: the step,
+/// its event and its inbox rows, guarded by the version read and by what `quick` adds (a
+/// dispatch: that the assignee is a member). `quick` gives the step's columns, or `None` when
+/// the order as read would be refused. Such a step, one that would also restate the rollups
+/// or a budget, and a guard unmet run the transaction with `plan` instead, which reads under
+/// the lock, decides and words the refusal.
+async fn quick_transition<P>(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
     step: Step,
-    changes: impl Fn(&order::Model) -> order::ActiveModel + Send,
-) -> AppResult<Committed<order::Model>> {
+    quick: impl FnOnce(&order::Model) -> Option<(order::ActiveModel, Condition)>,
+    plan: P,
+) -> AppResult<Committed<order::Model>>
+where
+    P: for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, ()> + Send,
+{
     if db::writes_in_one_statement(db)
         && let Some(before) = order::Entity::find_by_id(order_id).one(db).await?
         && let Ok(to) = workflow::next_status(before.status, step, relation(actor, &before))
+        && let Some((changes, holds)) = quick(&before)
     {
-        let (order, timeline, update) =
-            step_writes(actor.id, &before, step, to, changes(&before), None)?;
+        let (order, timeline, mut update) =
+            step_writes(actor.id, &before, step, to, changes, None)?;
         let beyond = stats::restates(&before, &order) || reenters_open_work(&before, &order);
         if !beyond
             && let Some(committed) = stepped(&order, Some(step))
-                .commit_at_once(db, vec![timeline], Some(update), order)
+                .commit_at_once(
+                    db,
+                    vec![timeline],
+                    Some(update.cond_where(holds).to_owned()),
+                    order,
+                )
                 .await?
         {
             return Ok(committed);
         }
     }
-    transition(db, actor, order_id, step, None, columns(changes))
+    transition(db, actor, order_id, step, None, plan)
         .await?
         .commit()
         .await

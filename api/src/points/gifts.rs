@@ -4,12 +4,14 @@
 //! enough, and a confirmation holds only while both stay registered at that address. Both
 //! sides see a gift in their ledger (GIFT_OUT, GIFT_IN), posted in one transaction under the
 //! giver's idempotency key, so a retried gift moves points once; the giver's balance never goes
-//! below zero.
-use chrono::Utc;
-use entity::{enums::EntryKind, household_link, points_entry, user};
+//! below zero. What a giver gave in the month is a row (`gift_budgets`) the gift bumps.
+use chrono::{DateTime, Utc};
+use entity::{enums::EntryKind, gift_budget, household_link, points_entry, user};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
@@ -23,7 +25,7 @@ use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{begin_serialised, sum_i64},
+    infra::db::{begin_write, sum_i64},
     validate,
     values::Month,
 };
@@ -219,6 +221,82 @@ pub struct Gift {
     pub idempotency_key: String,
 }
 
+/// Takes `amount` from the giver's budget of the month, or refuses it. Run in the gift's
+/// transaction: the giver's row stays locked until it commits, so concurrent gifts cannot each
+/// see room for one more. The compare-and-set starts the row over when a new month begins
+/// (every gift since the row was made went through it); the month's entries are summed only
+/// when the row is missing or says no.
+async fn take_from_budget(
+    txn: &DatabaseTransaction,
+    giver: Uuid,
+    community_id: Uuid,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use gift_budget::Column;
+    let (month_start, _) = Month::of(now).bounds();
+    let given_this_month: Expr =
+        Expr::case(Column::MonthStart.eq(month_start), Expr::col(Column::Given))
+            .finally(Expr::val(0))
+            .into();
+    let taken = gift_budget::Entity::update_many()
+        .col_expr(Column::Given, given_this_month.clone().add(amount))
+        .col_expr(Column::MonthStart, Expr::val(month_start))
+        .filter(Column::GiverId.eq(giver))
+        // An instance whose clock is behind never moves the row back a month.
+        .filter(Column::MonthStart.lte(month_start))
+        .filter(
+            given_this_month
+                .add(amount)
+                .lte(policy::gift_cap(community_id)),
+        )
+        .exec(txn)
+        .await?;
+    if taken.rows_affected == 1 {
+        return Ok(());
+    }
+    // Hold the row (made here on first use) before summing, so that the sum, a statement of
+    // its own, sees every gift made under it.
+    gift_budget::Entity::insert(gift_budget::ActiveModel {
+        giver_id: Set(giver),
+        month_start: Set(month_start),
+        given: Set(0),
+    })
+    .on_conflict(OnConflict::column(Column::GiverId).do_nothing().to_owned())
+    .exec_without_returning(txn)
+    .await?;
+    let row = gift_budget::Entity::find_by_id(giver)
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let cap = gift_cap_of(txn, community_id).await?;
+    let given: Option<i64> = points_entry::Entity::find()
+        .select_only()
+        .column_as(sum_i64(points_entry::Column::Amount), "given")
+        .filter(points_entry::Column::UserId.eq(giver))
+        .filter(points_entry::Column::Kind.eq(EntryKind::GiftOut))
+        .filter(points_entry::Column::CreatedAt.gte(month_start))
+        .into_tuple()
+        .one(txn)
+        .await?
+        .flatten();
+    let given = -given.unwrap_or(0);
+    if given + amount > cap {
+        return Err(AppError::conflict(format!(
+            "your community lets you give {cap} points a month; you have given {given}"
+        )));
+    }
+    if row.is_none_or(|row| row.month_start <= month_start) {
+        gift_budget::Entity::update_many()
+            .col_expr(Column::Given, Expr::val(given + amount))
+            .col_expr(Column::MonthStart, Expr::val(month_start))
+            .filter(Column::GiverId.eq(giver))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The giver's GIFT_OUT entry.
 pub async fn give(
     db: &DatabaseConnection,
@@ -258,28 +336,9 @@ pub async fn give(
         counterpart: Some(gift.to),
     };
     replay_or_post(db, Some(&out_key), moved, async {
-        // The month's total is read after the giver is held, in the transaction that adds to
-        // it: concurrent gifts cannot each see it before the others.
-        let txn = begin_serialised(db, &format!("gift:{}", actor.id)).await?;
+        let txn = begin_write(db).await?;
         let note = Cleared::record_optional(note, &txn).await?;
-        let cap = gift_cap_of(&txn, community_id).await?;
-        let (month_start, _) = Month::of(Utc::now()).bounds();
-        let given: Option<i64> = points_entry::Entity::find()
-            .select_only()
-            .column_as(sum_i64(points_entry::Column::Amount), "given")
-            .filter(points_entry::Column::UserId.eq(actor.id))
-            .filter(points_entry::Column::Kind.eq(EntryKind::GiftOut))
-            .filter(points_entry::Column::CreatedAt.gte(month_start))
-            .into_tuple()
-            .one(&txn)
-            .await?
-            .flatten();
-        let given = -given.unwrap_or(0);
-        if given + gift.amount > cap {
-            return Err(AppError::conflict(format!(
-                "your community lets you give {cap} points a month; you have given {given}"
-            )));
-        }
+        take_from_budget(&txn, actor.id, community_id, gift.amount, Utc::now()).await?;
         let posting = |user_id, kind, amount, side: &str| Posting {
             user_id,
             kind,
@@ -290,12 +349,20 @@ pub async fn give(
             idempotency_key: Some(format!("gift:{}:{key}:{side}", actor.id)),
             created_by: Some(actor.id),
         };
-        let out = ledger::post(
-            &txn,
+        let (out, to) = (
             posting(actor.id, EntryKind::GiftOut, -gift.amount, "out"),
-        )
-        .await?;
-        ledger::post(&txn, posting(gift.to, EntryKind::GiftIn, gift.amount, "in")).await?;
+            posting(gift.to, EntryKind::GiftIn, gift.amount, "in"),
+        );
+        // The two accounts are locked in the order of their ids, so that gifts crossing
+        // between two people at once cannot deadlock.
+        let out = if actor.id < gift.to {
+            let out = ledger::post(&txn, out).await?;
+            ledger::post(&txn, to).await?;
+            out
+        } else {
+            ledger::post(&txn, to).await?;
+            ledger::post(&txn, out).await?
+        };
         txn.commit().await?;
         Ok(out)
     })

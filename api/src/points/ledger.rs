@@ -1,18 +1,18 @@
 //! The append-only points ledger. `post` is the only code that changes a balance: it moves the
 //! account's balance and appends the entry recording it in the caller's transaction, so the
 //! balance is always the `balance_after` of the latest entry and the sum of all entries.
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{enums::EntryKind, points_account, points_entry, user};
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult},
+    infra::db,
     pagination::{Span, export_page},
 };
 
@@ -53,58 +53,75 @@ pub async fn post(txn: &impl ConnectionTrait, posting: Posting) -> AppResult<poi
     {
         return Ok(existing);
     }
-    let now = Utc::now();
-    points_account::Entity::insert(points_account::ActiveModel {
-        user_id: Set(posting.user_id),
-        balance: Set(0),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(points_account::Column::UserId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    // Compare-and-set in one statement: the row lock serialises concurrent postings and the
-    // WHERE clause refuses any that would take the balance below zero.
-    let moved = points_account::Entity::update_many()
-        .col_expr(
-            points_account::Column::Balance,
-            Expr::col(points_account::Column::Balance).add(posting.amount),
-        )
-        .col_expr(points_account::Column::UpdatedAt, Expr::value(now))
-        .filter(points_account::Column::UserId.eq(posting.user_id))
-        .filter(
-            Expr::col(points_account::Column::Balance)
-                .add(posting.amount)
-                .gte(0),
-        )
-        .exec(txn)
-        .await?;
-    let balance_after = balance(txn, posting.user_id).await?;
-    if moved.rows_affected != 1 {
+    let now = db::now();
+    let Some(balance_after) = moved_balance(txn, posting.user_id, posting.amount, now).await?
+    else {
         return Err(AppError::conflict(format!(
-            "not enough points: the balance is {balance_after}, this needs {}",
+            "not enough points: the balance is {}, this needs {}",
+            balance(txn, posting.user_id).await?,
             -posting.amount
         )));
-    }
-    Ok(points_entry::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(posting.user_id),
-        kind: Set(posting.kind),
-        amount: Set(posting.amount),
-        balance_after: Set(balance_after),
-        reference_type: Set(posting.reference.map(|(kind, _)| kind.to_owned())),
-        reference_id: Set(posting.reference.map(|(_, id)| id)),
-        rate: Set(posting.rate),
-        reason: Set(posting.reason),
-        idempotency_key: Set(posting.idempotency_key),
-        created_by: Set(posting.created_by),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await?)
+    };
+    let entry = points_entry::Model {
+        id: Uuid::now_v7(),
+        user_id: posting.user_id,
+        kind: posting.kind,
+        amount: posting.amount,
+        balance_after,
+        reference_type: posting.reference.map(|(kind, _)| kind.to_owned()),
+        reference_id: posting.reference.map(|(_, id)| id),
+        rate: posting.rate,
+        reason: posting.reason,
+        idempotency_key: posting.idempotency_key,
+        created_by: posting.created_by,
+        created_at: now,
+    };
+    points_entry::Entity::insert(entry.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    Ok(entry)
+}
+
+/// Moves the account's balance by `amount` and answers the balance after it, in one statement:
+/// the row lock serialises concurrent postings, and a move that would take the balance below
+/// zero changes nothing and answers `None`. A credit makes the account on first use.
+async fn moved_balance(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i64>> {
+    use points_account::Column;
+    let after = Expr::col((points_account::Entity, Column::Balance)).add(amount);
+    let account = if amount >= 0 {
+        let account = points_account::ActiveModel {
+            user_id: Set(user_id),
+            balance: Set(amount),
+            updated_at: Set(now),
+        };
+        let add = OnConflict::column(Column::UserId)
+            .values([
+                (Column::Balance, after),
+                (Column::UpdatedAt, Expr::val(now)),
+            ])
+            .to_owned();
+        Some(
+            points_account::Entity::insert(account)
+                .on_conflict(add)
+                .exec_with_returning(txn)
+                .await?,
+        )
+    } else {
+        points_account::Entity::update_many()
+            .col_expr(Column::Balance, after.clone())
+            .col_expr(Column::UpdatedAt, Expr::val(now))
+            .filter(Column::UserId.eq(user_id))
+            .filter(after.gte(0))
+            .exec_with_returning(txn)
+            .await?
+            .pop()
+    };
+    Ok(account.map(|account| account.balance))
 }
 
 /// A page of the entries posted in `span` to the people who live in its communities (an

@@ -4,7 +4,9 @@
 use chrono::Utc;
 use entity::{enums::PointsExpiry, points_policy};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    sea_query::{Expr, Func, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -15,6 +17,20 @@ use crate::{
 
 /// The monthly cap when a community set none.
 pub const DEFAULT_GIFT_MONTHLY_CAP: i64 = 200;
+
+/// A community's monthly cap as an expression, for a statement that checks it in place.
+pub fn gift_cap(community_id: Uuid) -> Expr {
+    let set = Query::select()
+        .column(points_policy::Column::GiftMonthlyCap)
+        .from(points_policy::Entity)
+        .and_where(points_policy::Column::CommunityId.eq(community_id))
+        .to_owned();
+    Func::coalesce([
+        Expr::SubQuery(None, Box::new(set.into())),
+        Expr::val(DEFAULT_GIFT_MONTHLY_CAP),
+    ])
+    .into()
+}
 
 pub async fn gift_cap_of(db: &impl ConnectionTrait, community_id: Uuid) -> AppResult<i64> {
     Ok(points_policy::Entity::find_by_id(community_id)
