@@ -126,9 +126,9 @@ WITH h AS (SELECT giver_id, receiver_id, community_id FROM rv_households WHERE n
            RETURNING user_id, balance),
      k AS (SELECT bench_uuid7(clock_timestamp())::text AS key),
      eo AS ($ENTRY SELECT bench_uuid7(clock_timestamp()), o.user_id, 'GIFT_OUT', -1, o.balance, 'user', o.receiver_id, NULL,
-                   NULL, 'rawgift:' || k.key || ':out', o.user_id, now() FROM o, k)
+                   NULL, 'rawgift:' || k.key || '-out', o.user_id, now() FROM o, k)
 $ENTRY SELECT bench_uuid7(clock_timestamp()), i.user_id, 'GIFT_IN', 1, i.balance, 'user', o.user_id, NULL, NULL,
-       'rawgift:' || k.key || ':in', o.user_id, now() FROM i, o, k;
+       'rawgift:' || k.key || '-in', o.user_id, now() FROM i, o, k;
 SQL
 pgrow() { # name script -> a row "name tx/s avg-latency"
   local out

@@ -105,7 +105,8 @@ async fn redeem_once(
         ));
     }
     let redemption_id = Uuid::now_v7();
-    ledger::post(
+    // Its key is made from the new redemption's id.
+    ledger::post_once(
         &txn,
         Posting {
             user_id: actor.id,

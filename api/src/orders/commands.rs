@@ -1,7 +1,8 @@
 //! The steps of the loop. Each runs in one write transaction: read the order, ask `workflow`
 //! whether the step is allowed, update it guarded by its `version` (two concurrent steps
-//! cannot both succeed) and append the step to its timeline. On PostgreSQL a step that needs
-//! nothing else read (`quick_transition`) and a placement are first tried as one statement.
+//! cannot both succeed) and append the step to its timeline. On PostgreSQL a step without a
+//! note whose other rules fit in its guard (`quick_transition`: a grab, a publish, a dispatch)
+//! and a placement are first tried as one statement.
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{AlertLevel, OrderChannel, OrderStatus, PhotoPurpose, Role, Urgency},

@@ -312,8 +312,10 @@ pub async fn give(
     if gift.amount <= 0 {
         return Err(AppError::bad_input("amount must be positive"));
     }
-    let giver = identity::get_user(db, actor.id).await?;
-    let receiver = identity::get_user(db, gift.to).await?;
+    let mut people = identity::users::by_ids(db, [actor.id, gift.to]).await?;
+    let (Some(giver), Some(receiver)) = (people.remove(&actor.id), people.remove(&gift.to)) else {
+        return Err(AppError::NotFound("user"));
+    };
     let link = household_link::Entity::find_by_id((actor.id, gift.to))
         .one(db)
         .await?;
@@ -354,14 +356,15 @@ pub async fn give(
             posting(gift.to, EntryKind::GiftIn, gift.amount, "in"),
         );
         // The two accounts are locked in the order of their ids, so that gifts crossing
-        // between two people at once cannot deadlock.
+        // between two people at once cannot deadlock. Both keys are new: `replay_or_post`
+        // looked the gift's up.
         let out = if actor.id < gift.to {
-            let out = ledger::post(&txn, out).await?;
-            ledger::post(&txn, to).await?;
+            let out = ledger::post_once(&txn, out).await?;
+            ledger::post_once(&txn, to).await?;
             out
         } else {
-            ledger::post(&txn, to).await?;
-            ledger::post(&txn, out).await?
+            ledger::post_once(&txn, to).await?;
+            ledger::post_once(&txn, out).await?
         };
         txn.commit().await?;
         Ok(out)

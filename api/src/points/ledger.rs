@@ -46,13 +46,25 @@ pub async fn balance(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<i64>
         .map_or(0, |account| account.balance))
 }
 
-/// Posts one entry. Must run inside a write transaction.
+/// Posts one entry, or returns the entry its key already posted. Must run inside a write
+/// transaction.
 pub async fn post(txn: &impl ConnectionTrait, posting: Posting) -> AppResult<points_entry::Model> {
     if let Some(key) = &posting.idempotency_key
         && let Some(existing) = find_by_key(txn, key).await?
     {
         return Ok(existing);
     }
+    post_once(txn, posting).await
+}
+
+/// `post` for a key the caller knows to be new (made from a new id, or looked up already by
+/// `idempotency::replay_or_run`): it is not looked up again, and one posted meanwhile by a
+/// concurrent request is a unique violation (`CONFLICT`), which `replay_or_run` answers
+/// like a retry.
+pub async fn post_once(
+    txn: &impl ConnectionTrait,
+    posting: Posting,
+) -> AppResult<points_entry::Model> {
     let now = db::now();
     let Some(balance_after) = moved_balance(txn, posting.user_id, posting.amount, now).await?
     else {
