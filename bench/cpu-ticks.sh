@@ -13,3 +13,5 @@ ticks() { # comm-regex → "user system"
   echo "$user $system"
 }
 idle() { awk '/^cpu / {print $5}' /proc/stat; }
+# the machine's busy clock ticks (user, nice, system, irq, softirq, steal)
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
