@@ -778,7 +778,7 @@ pub(super) type Planned<'a, T> = BoxFuture<'a, AppResult<Plan<T>>>;
 
 /// A plan as written at its call site, typed for `transition` (closures bound to a name
 /// first are not inferred as taking any lifetime).
-pub(super) fn planned<T, P>(plan: P) -> P
+fn planned<T, P>(plan: P) -> P
 where
     P: for<'a> FnOnce(&'a DatabaseTransaction, &'a order::Model) -> Planned<'a, T> + Send,
 {

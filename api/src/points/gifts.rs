@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     Moved,
     ledger::{self, Posting},
-    policy::{self, Setting, gift_cap_of},
+    policy::{self, Setting},
     replay_or_post,
 };
 use crate::{
@@ -269,17 +269,18 @@ async fn take_from_budget(
         .lock_exclusive()
         .one(txn)
         .await?;
-    let cap = gift_cap_of(txn, community_id).await?;
-    let given: Option<i64> = points_entry::Entity::find()
+    let (given, cap): (Option<i64>, i64) = points_entry::Entity::find()
         .select_only()
         .column_as(sum_i64(points_entry::Column::Amount), "given")
+        .expr_as(policy::gift_cap(community_id), "cap")
         .filter(points_entry::Column::UserId.eq(giver))
         .filter(points_entry::Column::Kind.eq(EntryKind::GiftOut))
         .filter(points_entry::Column::CreatedAt.gte(month_start))
         .into_tuple()
         .one(txn)
         .await?
-        .flatten();
+        // A sum without GROUP BY always answers one row.
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row from the month's sum")))?;
     let given = -given.unwrap_or(0);
     if given + amount > cap {
         return Err(AppError::conflict(format!(

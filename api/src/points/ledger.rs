@@ -1,5 +1,6 @@
-//! The append-only points ledger. `post` is the only code that changes a balance: it moves the
-//! account's balance and appends the entry recording it in the caller's transaction, so the
+//! The append-only points ledger. `post` (and `post_once`, for a key known to be new) is the
+//! only code that changes a balance: it moves the account's balance and appends the entry
+//! recording it in the caller's transaction, so the
 //! balance is always the `balance_after` of the latest entry and the sum of all entries.
 use chrono::{DateTime, Utc};
 use entity::{enums::EntryKind, points_account, points_entry, user};

@@ -5,7 +5,7 @@ use chrono::Utc;
 use entity::{enums::PointsExpiry, points_policy};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait,
     sea_query::{Expr, Func, OnConflict, Query},
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::{
 /// The monthly cap when a community set none.
 pub const DEFAULT_GIFT_MONTHLY_CAP: i64 = 200;
 
-/// A community's monthly cap as an expression, for a statement that checks it in place.
+/// A community's monthly cap as an expression, for the statement that checks or reads it.
 pub fn gift_cap(community_id: Uuid) -> Expr {
     let set = Query::select()
         .column(points_policy::Column::GiftMonthlyCap)
@@ -30,13 +30,6 @@ pub fn gift_cap(community_id: Uuid) -> Expr {
         Expr::val(DEFAULT_GIFT_MONTHLY_CAP),
     ])
     .into()
-}
-
-pub async fn gift_cap_of(db: &impl ConnectionTrait, community_id: Uuid) -> AppResult<i64> {
-    Ok(points_policy::Entity::find_by_id(community_id)
-        .one(db)
-        .await?
-        .map_or(DEFAULT_GIFT_MONTHLY_CAP, |policy| policy.gift_monthly_cap))
 }
 
 pub enum Setting {
