@@ -15,3 +15,5 @@ ticks() { # comm-regex → "user system"
 idle() { awk '/^cpu / {print $5}' /proc/stat; }
 # the machine's busy clock ticks (user, nice, system, irq, softirq, steal)
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# context switches on the whole machine so far (each round trip between processes costs some)
+switches() { awk '/^ctxt/ {print $2}' /proc/stat; }

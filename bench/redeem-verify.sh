@@ -15,7 +15,8 @@
 # row), a gift (the giver's month row, both balances, both entries). Hongfan's statements per
 # request come from its /metrics; each row's CPU µs per request (the server's/PostgreSQL's,
 # system time included) from /proc; for raw SQL, PostgreSQL's is the machine's busy time less
-# pgbench's own.
+# pgbench's own. Switches: the machine's context switches per request (/proc/stat), which every
+# round trip between two processes adds to.
 #
 #   ../shared/tools/write-side-by-side "$BIN"      # once: makes hongfan_ceo
 #   bench/redeem-verify.sh [HONGFAN_BIN] [DURATION]
@@ -140,17 +141,17 @@ cpu_per() { # marks-before marks-after n -> CPU µs per request, "server/Postgre
   read -r su0 ss0 pu0 ps0 <<< "$1"; read -r su1 ss1 pu1 ps1 <<< "$2"
   echo "$(( (su1 + ss1 - su0 - ss0) * 1000000 / HZ / $3 ))/$(( (pu1 + ps1 - pu0 - ps0) * 1000000 / HZ / $3 ))"
 }
-pgrow() { # script [seconds] -> "tx/s avg-latency cpu"
-  local out busy0 pgbench n
+pgrow() { # script [seconds] -> "tx/s avg-latency cpu switches"
+  local out busy0 sw0 pgbench n
   # pgbench's backends exit with it, taking their ticks along: PostgreSQL's share is the
   # machine's busy time less pgbench's own (bash's `times` for the finished child).
-  busy0=$(busy)
+  busy0=$(busy); sw0=$(switches)
   out=$(pgbench -n -M prepared -c 32 -j 2 -T "${2:-${DUR%s}}" -f "$1" -h 127.0.0.1 -U postgres $DB 2>&1; times)
   echo "$out" | grep -qE "^tps" || { echo "$out" | tail -5 >&2; exit 1; }
   pgbench=$(echo "$out" | tail -1 | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } printf "%d", s * 1000000 }')
   n=$(echo "$out" | awk -F': ' '/actually processed/ {print $2}')
   echo "$(echo "$out" | awk -F'= ' '/^tps/ {printf "%d", $2}') $(echo "$out" | awk '/latency average/ {print $4 "ms(avg)"}')" \
-    "-/$(( ( ($(busy) - busy0) * 1000000 / HZ - pgbench) / n ))"
+    "-/$(( ( ($(busy) - busy0) * 1000000 / HZ - pgbench) / n ))" "$(( ($(switches) - sw0) / n ))"
 }
 statements() { curl -s http://127.0.0.1:8096/metrics | awk -F'} ' '/^hongfan_db_statements_total\{origin="request"\}/ {print $2}'; }
 
@@ -184,15 +185,16 @@ function request()
   return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
 LUA
-row() { printf '%-40s %9s %14s %9s %10s %10s %9s\n' "$@"; }
-run() { # name work body -> "req/s p50 p99 statements-per-request cpu"
-  local out before mark n
-  before=$(statements); mark=$(cpu_mark)
+row() { printf '%-40s %9s %14s %9s %10s %10s %9s %9s\n' "$@"; }
+run() { # name work body -> "req/s p50 p99 statements-per-request cpu switches"
+  local out before mark sw0 n
+  before=$(statements); mark=$(cpu_mark); sw0=$(switches)
   out=$(WORK="$2" BODY="$3" wrk -t2 -c32 -d"$DUR" --latency -s "$work/wrk.lua" http://127.0.0.1:8095/graphql)
   echo "$out" | grep -E "Non-2xx|Socket errors" >&2 || true
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}') $(echo "$out" | awk '$1 == "50%" {print $2}') $(echo "$out" | awk '$1 == "99%" {print $2}')" \
-    "$(awk -v a="$(statements)" -v b="$before" -v n="$n" 'BEGIN {printf "%.1f", (a - b) / n}') $(cpu_per "$mark" "$(cpu_mark)" "$n")"
+    "$(awk -v a="$(statements)" -v b="$before" -v n="$n" 'BEGIN {printf "%.1f", (a - b) / n}') $(cpu_per "$mark" "$(cpu_mark)" "$n")" \
+    "$(( ($(switches) - sw0) / n ))"
 }
 REDEEM='{"query":"mutation R($o: ID!, $k: String!) { redeemOffer(offerId: $o, idempotencyKey: $k) { id code } }","variables":{"o":"%v","k":"bench-%n-'$RUN'"}}'
 read -r token offer < "$work/redeems"
@@ -200,16 +202,16 @@ probe=${REDEEM//%v/$offer}
 reply=$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d "${probe//%n/probe}" http://127.0.0.1:8095/graphql)
 [[ "$reply" == *'"code"'* && "$reply" != *errors* ]] || { echo "redeemOffer failed: $reply"; exit 1; }
-row scenario req/s p50 p99 statements "CPU µs" done
+row scenario req/s p50 p99 statements "CPU µs" switches done
 echo "(CPU µs per request: the server's/PostgreSQL's, system time included; for raw SQL the machine's less pgbench's)"
 share() { echo "$(( $1 * 100 / $2 )) % of the ceiling"; }
-read -r raw_redeem lat cpu <<< "$(pgrow "$work/raw-redeem.sql")"
-row "raw SQL, a redemption in one statement" "$raw_redeem" "$lat" - 1 "$cpu" \
+read -r raw_redeem lat cpu sw <<< "$(pgrow "$work/raw-redeem.sql")"
+row "raw SQL, a redemption in one statement" "$raw_redeem" "$lat" - 1 "$cpu" "$sw" \
   "$(sql -c "SELECT count(*) FROM redemptions WHERE created_at >= '$since' AND idempotency_key LIKE 'rawredeem:%'")"
-read -r redeem_rate p50 p99 per cpu <<< "$(run redeem "$work/redeems" "$REDEEM")"
+read -r redeem_rate p50 p99 per cpu sw <<< "$(run redeem "$work/redeems" "$REDEEM")"
 redeemed=$(sql -c "SELECT count(*) FROM redemptions r JOIN rv_residents u ON u.id = r.user_id
                    WHERE r.created_at >= '$since' AND r.idempotency_key LIKE 'redeem:%'")
-row "redeemOffer (64 residents, 64 offers)" "$redeem_rate" "$p50" "$p99" "$per" "$cpu" "$redeemed"
+row "redeemOffer (64 residents, 64 offers)" "$redeem_rate" "$p50" "$p99" "$per" "$cpu" "$sw" "$redeemed"
 echo "redeemOffer: $(share "$redeem_rate" "$raw_redeem")"
 
 # The ceiling verifies the ceiling's own codes; Hongfan every code it made, "token code", shuffled.
@@ -218,9 +220,9 @@ sql -c "DROP TABLE IF EXISTS rv_raw_codes;
           FROM redemptions r JOIN rv_merchants m ON m.id = r.merchant_id
           WHERE r.created_at >= '$since' AND r.status = 'PENDING' AND r.idempotency_key LIKE 'rawredeem:%';
         CREATE UNIQUE INDEX ON rv_raw_codes (k); ANALYZE rv_raw_codes"
-read -r raw_verify lat cpu <<< "$(pgrow "$work/raw-verify.sql" $(( ${DUR%s} / 2 )))"
+read -r raw_verify lat cpu sw <<< "$(pgrow "$work/raw-verify.sql" $(( ${DUR%s} / 2 )))"
 raw_verified=$(sql -c "SELECT count(*) FROM redemptions WHERE created_at >= '$since' AND status = 'VERIFIED' AND idempotency_key LIKE 'rawredeem:%'")
-row "raw SQL, a verification in one statement" "$raw_verify" "$lat" - 1 "$cpu" "$raw_verified"
+row "raw SQL, a verification in one statement" "$raw_verify" "$lat" - 1 "$cpu" "$sw" "$raw_verified"
 [ "$raw_verified" -lt "$(sql -c "SELECT count(*) FROM rv_raw_codes")" ] || echo "the ceiling ran out of codes: its rate counts statements that changed nothing"
 sql -F ' ' -c "SELECT m.owner_id, r.code FROM redemptions r JOIN rv_merchants m ON m.id = r.merchant_id
                WHERE r.created_at >= '$since' AND r.status = 'PENDING' AND r.idempotency_key LIKE 'redeem:%'
@@ -228,25 +230,25 @@ sql -F ' ' -c "SELECT m.owner_id, r.code FROM redemptions r JOIN rv_merchants m 
   | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2 }' "$work/tokens" - > "$work/verifies"
 VERIFY='{"query":"mutation V($c: String!) { verifyRedemption(code: $c) { status } }","variables":{"c":"%v"}}'
 # Half as long as the redeeming, so that the codes last (a repeat would be a fast refusal).
-read -r verify_rate p50 p99 per cpu <<< "$(DUR=$(( ${DUR%s} / 2 ))s run verify "$work/verifies" "$VERIFY")"
+read -r verify_rate p50 p99 per cpu sw <<< "$(DUR=$(( ${DUR%s} / 2 ))s run verify "$work/verifies" "$VERIFY")"
 verified=$(sql -c "SELECT count(*) FROM redemptions r JOIN rv_residents u ON u.id = r.user_id
                    WHERE r.created_at >= '$since' AND r.status = 'VERIFIED' AND r.idempotency_key LIKE 'redeem:%'")
-row "verifyRedemption (64 counters)" "$verify_rate" "$p50" "$p99" "$per" "$cpu" "$verified"
+row "verifyRedemption (64 counters)" "$verify_rate" "$p50" "$p99" "$per" "$cpu" "$sw" "$verified"
 [ "$verified" -lt "$(wc -l < "$work/verifies")" ] || echo "every code was verified before the time was up: verify's rate counts repeats"
 echo "verifyRedemption: $(share "$verify_rate" "$raw_verify")"
 echo "pairs/s (a redeem then its verify): $(( 1000000 / (1000000 / redeem_rate + 1000000 / verify_rate) )), ceiling $(( 1000000 / (1000000 / raw_redeem + 1000000 / raw_verify) ))"
 
 # Every resident to their household member, "token receiverId".
-read -r raw_gift lat cpu <<< "$(pgrow "$work/raw-gift.sql")"
-row "raw SQL, a gift in one statement" "$raw_gift" "$lat" - 1 "$cpu" \
+read -r raw_gift lat cpu sw <<< "$(pgrow "$work/raw-gift.sql")"
+row "raw SQL, a gift in one statement" "$raw_gift" "$lat" - 1 "$cpu" "$sw" \
   "$(sql -c "SELECT count(*) FROM points_entries WHERE kind = 'GIFT_OUT' AND created_at >= '$since' AND idempotency_key LIKE 'rawgift:%'")"
 sql -F ' ' -c "SELECT giver_id, receiver_id FROM rv_households" \
   | awk 'NR == FNR { token[$1] = $2; next } { print token[$1], $2 }' "$work/tokens" - > "$work/gifts"
 GIFT='{"query":"mutation G($to: ID!, $k: String!) { giftPoints(toUserId: $to, amount: 1, idempotencyKey: $k) { id } }","variables":{"to":"%v","k":"gift-%n-'$RUN'"}}'
-read -r gift_rate p50 p99 per cpu <<< "$(run gift "$work/gifts" "$GIFT")"
+read -r gift_rate p50 p99 per cpu sw <<< "$(run gift "$work/gifts" "$GIFT")"
 given=$(sql -c "SELECT count(*) FROM points_entries e JOIN rv_residents r ON r.id = e.user_id
                 WHERE e.kind = 'GIFT_OUT' AND e.created_at >= '$since' AND e.idempotency_key LIKE 'gift:%'")
-row "giftPoints (64 households)" "$gift_rate" "$p50" "$p99" "$per" "$cpu" "$given"
+row "giftPoints (64 households)" "$gift_rate" "$p50" "$p99" "$per" "$cpu" "$sw" "$given"
 echo "giftPoints: $(share "$gift_rate" "$raw_gift")"
 
 # The ledger afterwards, as SQL: each count must be 0.

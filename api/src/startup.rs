@@ -139,7 +139,7 @@ impl Application {
                 hold: chrono::Duration::days(settings.no_show_hold_days),
             },
             redemption_valid_for: chrono::Duration::days(settings.redemption_valid_days),
-            dispatcher: Dispatcher::new(store.clone(), bus),
+            dispatcher: Dispatcher::new(bus),
             delivery,
             content: content.clone(),
             wechat: wechat_api.clone(),
@@ -242,7 +242,7 @@ impl Application {
             self.state
                 .categories
                 .clone()
-                .forget_on_change(self.state.dispatcher.bus().subscribe()),
+                .forget_on_change(self.state.dispatcher.bus().categories_changes()),
         );
         self.jobs.spawn_all();
         if let Some((listener, router)) = self.metrics {
@@ -265,11 +265,15 @@ impl Application {
 /// Redis for both when it is configured, else their in-process stand-ins.
 fn shared_store_and_bus(settings: &Settings) -> anyhow::Result<(SharedStore, EventBus)> {
     Ok(match &settings.redis_url {
-        Some(url) => (
-            SharedStore::redis(url, &settings.redis_key_prefix)?,
-            EventBus::redis(url, &settings.redis_key_prefix)?,
-        ),
-        None => (SharedStore::in_memory(), EventBus::in_process()),
+        Some(url) => {
+            let store = SharedStore::redis(url, &settings.redis_key_prefix)?;
+            let bus = EventBus::redis(store.clone(), url, &settings.redis_key_prefix)?;
+            (store, bus)
+        }
+        None => {
+            let store = SharedStore::in_memory();
+            (store.clone(), EventBus::in_process(store))
+        }
     })
 }
 
@@ -277,8 +281,8 @@ fn shared_store_and_bus(settings: &Settings) -> anyhow::Result<(SharedStore, Eve
 /// of the change at once; an embedded server, whose caches live in its own process, picks it
 /// up within a minute.
 pub fn dispatcher(settings: &Settings) -> anyhow::Result<Dispatcher> {
-    let (store, bus) = shared_store_and_bus(settings)?;
-    Ok(Dispatcher::new(store, bus))
+    let (_, bus) = shared_store_and_bus(settings)?;
+    Ok(Dispatcher::new(bus))
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,6 @@ use tokio::sync::broadcast;
 
 use super::{actor, orders::Order, parse_id, state, to_id};
 use crate::{
-    notify::Broadcast,
     notify::notifications::{self, Notification},
     orders,
 };
@@ -58,12 +57,11 @@ impl From<Notification> for NotificationItem {
 }
 
 /// Notifications as they arrive; a subscriber that lags behind skips what it missed.
-fn notifications(receiver: broadcast::Receiver<Broadcast>) -> impl Stream<Item = Notification> {
+fn notifications(receiver: broadcast::Receiver<Notification>) -> impl Stream<Item = Notification> {
     futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
-                Ok(Broadcast::Notification(notification)) => return Some((notification, receiver)),
-                Ok(_) => continue,
+                Ok(notification) => return Some((notification, receiver)),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

@@ -23,7 +23,7 @@ use crate::{
 
 const ENTRY_TTL: Duration = Duration::from_secs(60);
 /// Versions outlive every entry written under them.
-const VERSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const VERSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Namespace {
@@ -46,6 +46,8 @@ impl fmt::Display for Namespace {
     }
 }
 
+/// A change bumps it (`notify::EventBus::announce`), so that every instance reloads the
+/// namespace on its next read.
 pub fn version_key(namespace: Namespace) -> String {
     format!("cache-version:{namespace}")
 }
@@ -79,13 +81,6 @@ where
         tracing::warn!(error = %causes(error.as_ref()), "shared store unavailable; not caching");
     }
     Ok(value)
-}
-
-/// Makes every instance reload `namespace` on its next read. Call after the change committed.
-pub async fn invalidate(store: &SharedStore, namespace: Namespace) {
-    if let Err(error) = store.hit(&version_key(namespace), VERSION_TTL).await {
-        tracing::warn!(error = %causes(error.as_ref()), %namespace, "shared store unavailable; cached listings may be stale for a minute");
-    }
 }
 
 /// Most entries one near cache keeps; past that it starts afresh.

@@ -216,6 +216,54 @@ impl SharedStore {
         }
     }
 
+    /// In one round trip: one more event on each of `counters` (as [`Self::hit`] counts them),
+    /// and `messages` published on `channel` (a whole channel name). Whether they were
+    /// published: the in-process store has no channels, so its caller delivers them.
+    pub async fn hit_and_publish(
+        &self,
+        counters: &[String],
+        window: Duration,
+        channel: &str,
+        messages: &[String],
+    ) -> anyhow::Result<bool> {
+        match self {
+            Self::Memory(_) => {
+                for counter in counters {
+                    self.hit(counter, window).await?;
+                }
+                Ok(false)
+            }
+            Self::Redis {
+                connection,
+                prefix,
+                breaker,
+            } => {
+                let mut pipe = redis::pipe();
+                for counter in counters {
+                    let key = format!("{prefix}:{counter}");
+                    pipe.incr(&key, 1)
+                        .ignore()
+                        .cmd("EXPIRE")
+                        .arg(&key)
+                        .arg(window.as_secs().max(1))
+                        .arg("NX")
+                        .ignore();
+                }
+                for message in messages {
+                    pipe.cmd("PUBLISH").arg(channel).arg(message).ignore();
+                }
+                breaker
+                    .guard(async {
+                        pipe.query_async::<()>(&mut connection.clone())
+                            .await
+                            .context("counting and publishing in Redis")
+                    })
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
     pub async fn count(&self, key: &str) -> anyhow::Result<u64> {
         match self {
             Self::Memory(entries) => Ok(lock(entries)

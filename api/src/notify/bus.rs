@@ -3,17 +3,23 @@
 //! With Redis, notifications are published to a Redis channel and every instance (this one
 //! included) relays what it hears to its local subscribers; without Redis the relay is
 //! in-process. Delivery is best effort: a notification missed while disconnected is not
-//! replayed — the app reloads lists when it reconnects.
+//! replayed — the app reloads lists when it reconnects. A change's cache invalidations go
+//! out with its notifications, in the same round trip to Redis.
 use std::time::Duration;
 
 use futures::StreamExt;
-use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
 use serde::{Deserialize, Serialize};
 
 use super::notifications::Notification;
-use crate::{error::causes, infra::shared_store::redis_connection};
+use crate::{
+    error::causes,
+    infra::{
+        cache::{self, Namespace},
+        shared_store::SharedStore,
+    },
+};
 
 /// What instances tell each other over the event bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,75 +35,97 @@ const BUFFER: usize = 1024;
 
 #[derive(Clone)]
 pub struct EventBus {
-    local: broadcast::Sender<Broadcast>,
+    /// This instance's live subscriptions.
+    notifications: broadcast::Sender<Notification>,
+    /// This instance's catalog of categories, apart: it would wake for every notification.
+    categories_changed: broadcast::Sender<()>,
+    /// Publishes, and keeps the caches' versions.
+    store: SharedStore,
     redis: Option<RedisChannel>,
 }
 
 #[derive(Clone)]
 struct RedisChannel {
     client: redis::Client,
-    publisher: ConnectionManager,
     name: String,
 }
 
 impl EventBus {
-    pub fn in_process() -> Self {
+    pub fn in_process(store: SharedStore) -> Self {
         Self {
-            local: broadcast::channel(BUFFER).0,
+            notifications: broadcast::channel(BUFFER).0,
+            categories_changed: broadcast::channel(BUFFER).0,
+            store,
             redis: None,
         }
     }
 
-    /// Publishes through Redis and starts relaying the channel to local subscribers.
-    pub fn redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let publisher = redis_connection(url)?;
+    /// Publishes through `store`'s Redis and starts relaying the channel to local subscribers.
+    pub fn redis(store: SharedStore, url: &str, prefix: &str) -> anyhow::Result<Self> {
         let bus = Self {
-            local: broadcast::channel(BUFFER).0,
             redis: Some(RedisChannel {
-                client,
-                publisher,
+                client: redis::Client::open(url)?,
                 name: format!("{prefix}:notifications"),
             }),
+            ..Self::in_process(store)
         };
         tokio::spawn(bus.clone().relay());
         Ok(bus)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Broadcast> {
-        self.local.subscribe()
+    pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
+        self.notifications.subscribe()
     }
 
-    /// In one round trip to Redis. Never fails the caller: the change it reports is already
-    /// committed.
-    pub async fn publish_all(&self, notifications: Vec<Broadcast>) {
-        let Some(channel) = &self.redis else {
-            self.deliver_here(notifications);
-            return;
+    /// Hears every change of the service categories, made through any instance.
+    pub fn categories_changes(&self) -> broadcast::Receiver<()> {
+        self.categories_changed.subscribe()
+    }
+
+    /// Makes every instance reload the `stale` namespaces on its next read, and tells every
+    /// instance's subscribers `notifications`: one round trip to Redis. Never fails the caller:
+    /// the change it reports is already committed.
+    pub async fn announce(&self, stale: &[Namespace], notifications: Vec<Broadcast>) {
+        let versions: Vec<String> = stale.iter().map(|n| cache::version_key(*n)).collect();
+        let (channel, payloads) = match &self.redis {
+            Some(channel) => (
+                channel.name.as_str(),
+                notifications
+                    .iter()
+                    .filter_map(|notification| serde_json::to_string(notification).ok())
+                    .collect(),
+            ),
+            None => ("", Vec::new()),
         };
-        let published = async {
-            let mut pipe = redis::pipe();
-            for notification in &notifications {
-                pipe.cmd("PUBLISH")
-                    .arg(&channel.name)
-                    .arg(serde_json::to_string(notification)?)
-                    .ignore();
+        match self
+            .store
+            .hit_and_publish(&versions, cache::VERSION_TTL, channel, &payloads)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => self.deliver_here(notifications),
+            Err(error) => {
+                tracing::warn!(error = %causes(error.as_ref()), ?stale, "cannot reach Redis: cached reads may be stale for a minute, and only this instance's subscribers hear of the change");
+                self.deliver_here(notifications);
             }
-            pipe.query_async::<()>(&mut channel.publisher.clone())
-                .await?;
-            anyhow::Ok(())
-        }
-        .await;
-        if let Err(error) = published {
-            tracing::warn!(error = %causes(error.as_ref()), "cannot publish to Redis; delivering on this instance only");
-            self.deliver_here(notifications);
         }
     }
 
     fn deliver_here(&self, notifications: Vec<Broadcast>) {
         for notification in notifications {
-            // No receivers is fine: nobody is listening right now.
-            let _ = self.local.send(notification);
+            self.deliver(notification);
+        }
+    }
+
+    fn deliver(&self, broadcast: Broadcast) {
+        // No receivers is fine: nobody is listening right now.
+        match broadcast {
+            Broadcast::Notification(notification) => {
+                let _ = self.notifications.send(notification);
+            }
+            Broadcast::CategoriesChanged => {
+                let _ = self.categories_changed.send(());
+            }
         }
     }
 
@@ -106,6 +134,9 @@ impl EventBus {
         let Some(channel) = self.redis.clone() else {
             return;
         };
+        // Told apart without decoding; a decoded message would say the same.
+        let categories_changed =
+            serde_json::to_string(&Broadcast::CategoriesChanged).unwrap_or_default();
         loop {
             let listened = async {
                 let mut pubsub = channel.client.get_async_pubsub().await?;
@@ -113,10 +144,13 @@ impl EventBus {
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
                     let payload: String = message.get_payload()?;
+                    // Most messages are notifications: not worth reading while nobody here
+                    // subscribes.
+                    if self.notifications.receiver_count() == 0 && payload != categories_changed {
+                        continue;
+                    }
                     match serde_json::from_str::<Broadcast>(&payload) {
-                        Ok(notification) => {
-                            let _ = self.local.send(notification);
-                        }
+                        Ok(broadcast) => self.deliver(broadcast),
                         Err(error) => {
                             tracing::warn!(error = %causes(&error), "unreadable message on Redis")
                         }

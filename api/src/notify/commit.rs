@@ -17,11 +17,7 @@ use super::{
 };
 use crate::{
     error::AppResult,
-    infra::{
-        cache::{self, Namespace},
-        db,
-        shared_store::SharedStore,
-    },
+    infra::{cache::Namespace, db},
 };
 
 /// Events a command has caused so far; its writes that others must hear about push here.
@@ -114,13 +110,12 @@ impl<T> Committed<T> {
 /// Turns committed events into their effects on every instance.
 #[derive(Clone)]
 pub struct Dispatcher {
-    store: SharedStore,
     bus: EventBus,
 }
 
 impl Dispatcher {
-    pub fn new(store: SharedStore, bus: EventBus) -> Self {
-        Self { store, bus }
+    pub fn new(bus: EventBus) -> Self {
+        Self { bus }
     }
 
     pub fn bus(&self) -> &EventBus {
@@ -141,9 +136,6 @@ impl Dispatcher {
                 stale.push(*namespace);
             }
         }
-        for namespace in stale {
-            cache::invalidate(&self.store, namespace).await;
-        }
         let mut messages: Vec<Broadcast> = notifications
             .into_iter()
             .map(Broadcast::Notification)
@@ -154,8 +146,8 @@ impl Dispatcher {
         {
             messages.push(Broadcast::CategoriesChanged);
         }
-        if !messages.is_empty() {
-            self.bus.publish_all(messages).await;
+        if !stale.is_empty() || !messages.is_empty() {
+            self.bus.announce(&stale, messages).await;
         }
         value
     }

@@ -10,6 +10,6 @@ mod event;
 pub mod inbox;
 pub mod notifications;
 
-pub use bus::{Broadcast, EventBus};
+pub use bus::EventBus;
 pub use commit::{Committed, Dispatcher, Events};
 pub use event::{Application, DomainEvent};

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    notify::{Broadcast, Committed, DomainEvent},
+    notify::{Committed, DomainEvent},
     validate,
 };
 
@@ -49,12 +49,11 @@ impl Catalog {
     }
 
     /// Forgets every category whenever the bus reports a change, until the bus closes.
-    pub async fn forget_on_change(self, mut bus: broadcast::Receiver<Broadcast>) {
+    pub async fn forget_on_change(self, mut changes: broadcast::Receiver<()>) {
         loop {
-            match bus.recv().await {
-                Ok(Broadcast::CategoriesChanged) => self.forget_all(),
-                Ok(_) => {}
-                // Missed some: one of them may have been a change.
+            match changes.recv().await {
+                Ok(()) => self.forget_all(),
+                // Missed some: they were changes too.
                 Err(broadcast::error::RecvError::Lagged(_)) => self.forget_all(),
                 Err(broadcast::error::RecvError::Closed) => return,
             }
