@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::World,
-    helpers::{Login, error_code},
+    helpers::{Login, error_code, inbox_kinds},
 };
 
 const APPLY: &str =
@@ -534,6 +534,68 @@ async fn the_qr_payload_verifies_like_the_code() {
             )
             .await;
     assert_eq!(error_code(&forged), "BAD_USER_INPUT");
+}
+
+/// The counter's verification is its reads and, on PostgreSQL, one statement: the
+/// compare-and-set from PENDING with the resident's inbox row. A second try is still refused
+/// with the time of the first, and the resident is told once.
+#[tokio::test]
+async fn verifying_a_code_costs_its_reads_and_one_statement_on_postgres() {
+    let a = Alliance::new(None, None).await;
+    a.give_points(&a.w.resident, 30).await;
+    let body = a.redeem(&a.w.resident, "redeem-key-count01").await;
+    let code = body["data"]["redeemOffer"]["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    // The cashier's roles are read once, then known per session.
+    a.w.app
+        .ok(&a.cashier.token, "{ me { id } }", json!({}))
+        .await;
+    let before = a.w.app.statements().await;
+    let verified =
+        a.w.app
+            .ok(&a.cashier.token, VERIFY, json!({ "c": code }))
+            .await;
+    let statements = a.w.app.statements().await - before;
+    assert_eq!(verified["verifyRedemption"]["status"], "VERIFIED");
+    // The redemption by its code, its merchant, the cashier's place there; then PostgreSQL
+    // claims it and files the inbox row in one statement, where SQLite's transaction takes two.
+    let on_postgres = a.w.app.settings.database_url.starts_with("postgres");
+    assert_eq!(
+        statements,
+        if on_postgres { 4 } else { 5 },
+        "verifyRedemption's statements"
+    );
+    let again =
+        a.w.app
+            .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))
+            .await;
+    assert_eq!(error_code(&again), "CONFLICT");
+    let first = verified["verifyRedemption"]["verifiedAt"]
+        .as_str()
+        .expect("verifiedAt");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("already verified at")),
+        "{again}"
+    );
+    let mine =
+        a.w.app
+            .ok(
+                &a.w.resident.token,
+                "{ myRedemptions { edges { node { status verifiedAt } } } }",
+                json!({}),
+            )
+            .await;
+    assert_eq!(
+        mine["myRedemptions"]["edges"][0]["node"],
+        json!({ "status": "VERIFIED", "verifiedAt": first })
+    );
+    let told = inbox_kinds(&a.w.app, &a.w.resident.token).await;
+    let verified_news = told.iter().filter(|k| *k == "REDEMPTION_VERIFIED").count();
+    assert_eq!(verified_news, 1, "{told:?}");
 }
 
 #[tokio::test]

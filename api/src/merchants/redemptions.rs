@@ -14,7 +14,7 @@ use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -262,8 +262,7 @@ async fn claim(
         ));
     }
     let now = db::now();
-    let txn = begin_write(db).await?;
-    let claimed = redemption::Entity::update_many()
+    let claim = redemption::Entity::update_many()
         .set(redemption::ActiveModel {
             status: Set(RedemptionStatus::Verified),
             verified_at: Set(Some(now)),
@@ -272,10 +271,30 @@ async fn claim(
         })
         .filter(redemption::Column::Id.eq(redemption.id))
         .filter(redemption::Column::Status.eq(RedemptionStatus::Pending))
-        .filter(redemption::Column::ExpiresAt.gt(now))
-        .exec_with_returning(&txn)
+        .filter(redemption::Column::ExpiresAt.gt(now));
+    let told = |current: &redemption::Model| {
+        let mut events = Events::default();
+        events.push(DomainEvent::RedemptionVerified(current.clone()));
+        events
+    };
+    // Where the database can, the compare-and-set and the resident's inbox row are one
+    // statement; the redemption is then what was read, with the three columns the claim sets.
+    // When the claim finds it no longer PENDING, the transaction below says why.
+    let current = redemption::Model {
+        status: RedemptionStatus::Verified,
+        verified_at: Some(now),
+        verified_by: Some(actor.id),
+        ..redemption.clone()
+    };
+    let guard = claim.clone().into_query();
+    if let Some(committed) = told(&current)
+        .commit_at_once(db, Vec::new(), Some(guard), current)
         .await?
-        .pop();
+    {
+        return Ok(committed);
+    }
+    let txn = begin_write(db).await?;
+    let claimed = claim.exec_with_returning(&txn).await?.pop();
     let Some(current) = claimed else {
         let current = get(&txn, redemption.id).await?;
         return Err(AppError::conflict(match current.status {
@@ -292,9 +311,7 @@ async fn claim(
             }
         }));
     };
-    let mut events = Events::default();
-    events.push(DomainEvent::RedemptionVerified(current.clone()));
-    events.commit(txn, current).await
+    told(&current).commit(txn, current).await
 }
 
 /// PENDING → CANCELLED or EXPIRED: the points come back (REFUND) and so does the stock.
