@@ -145,6 +145,7 @@ pgrow() { # script [seconds] -> "tx/s avg-latency cpu switches"
   local out busy0 sw0 pgbench n
   # pgbench's backends exit with it, taking their ticks along: PostgreSQL's share is the
   # machine's busy time less pgbench's own (bash's `times` for the finished child).
+  bench/vacuum-hot.sh "$DB"
   busy0=$(busy); sw0=$(switches)
   out=$(pgbench -n -M prepared -c 32 -j 2 -T "${2:-${DUR%s}}" -f "$1" -h 127.0.0.1 -U postgres $DB 2>&1; times)
   echo "$out" | grep -qE "^tps" || { echo "$out" | tail -5 >&2; exit 1; }
@@ -188,6 +189,7 @@ LUA
 row() { printf '%-40s %9s %14s %9s %10s %10s %9s %9s\n' "$@"; }
 run() { # name work body -> "req/s p50 p99 statements-per-request cpu switches"
   local out before mark sw0 n
+  bench/vacuum-hot.sh "$DB"
   before=$(statements); mark=$(cpu_mark); sw0=$(switches)
   out=$(WORK="$2" BODY="$3" wrk -t2 -c32 -d"$DUR" --latency -s "$work/wrk.lua" http://127.0.0.1:8095/graphql)
   echo "$out" | grep -E "Non-2xx|Socket errors" >&2 || true

@@ -138,6 +138,7 @@ INSERT INTO inbox_messages (id, notification_id, user_id, kind, order_id, messag
 SQL
 pgrow() { # name script scenario
   local out
+  bench/vacuum-hot.sh "$DB"
   out=$(pgbench -n -M prepared -c "${CONNECTIONS:-32}" -j 2 -T "${DUR%s}" -f "$2" -h 127.0.0.1 -U postgres $DB 2>&1)
   echo "$out" | grep -qE "^tps" || { echo "$out" | tail -5 >&2; exit 1; }
   row "$1" "$(echo "$out" | awk -F'= ' '/^tps/ {printf "%d", $2}')" "$(echo "$out" | awk '/latency average/ {print $4 "ms(avg)"}')" - "$(moved "$3")"
@@ -187,6 +188,7 @@ read -r token order member < "$work/pairs"
 reply=$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d "{\"query\":\"$MUTATION\",\"variables\":{\"o\":\"$order\",\"m\":\"$member\"}}" http://127.0.0.1:8094/graphql)
 [[ "$reply" == *"$TO"* && "$reply" != *errors* ]] || { echo "hongfan ${STEP}Order failed: $reply"; exit 1; }
+bench/vacuum-hot.sh "$DB"
 out=$(wrk -t2 -c"${CONNECTIONS:-32}" -d"$DUR" --latency -s "$work/take.lua" http://127.0.0.1:8094/graphql)
 echo "$out" | grep -E "Non-2xx|Socket errors" >&2 || true
 row "hongfan ${STEP}Order (orders of its own)" "$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')" \
