@@ -25,6 +25,14 @@ const SPRING: (f64, f64) = (36.6596, 117.0127);
 const LAKE: (f64, f64) = (36.6755, 117.0225);
 const CHANGQING: (f64, f64) = (36.5536, 116.7519);
 
+/// A field of a redeemOffer answer, as text.
+fn redeemed(body: &Value, field: &str) -> String {
+    body["data"]["redeemOffer"][field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field} in {body}"))
+        .to_owned()
+}
+
 struct Alliance {
     w: World,
     owner: Login,
@@ -516,10 +524,7 @@ async fn the_qr_payload_verifies_like_the_code() {
     let a = Alliance::new(None, None).await;
     a.give_points(&a.w.resident, 30).await;
     let body = a.redeem(&a.w.resident, "redeem-key-qr01").await;
-    let qr = body["data"]["redeemOffer"]["qrPayload"]
-        .as_str()
-        .expect("qr")
-        .to_owned();
+    let qr = redeemed(&body, "qrPayload");
     let verified =
         a.w.app
             .ok(&a.cashier.token, VERIFY, json!({ "c": qr }))
@@ -544,10 +549,7 @@ async fn verifying_a_code_costs_its_reads_and_one_statement_on_postgres() {
     let a = Alliance::new(None, None).await;
     a.give_points(&a.w.resident, 30).await;
     let body = a.redeem(&a.w.resident, "redeem-key-count01").await;
-    let code = body["data"]["redeemOffer"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let code = redeemed(&body, "code");
     // The cashier's roles are read once, then known per session.
     a.w.app
         .ok(&a.cashier.token, "{ me { id } }", json!({}))
@@ -604,14 +606,8 @@ async fn cancelling_refunds_the_points_and_restores_the_stock() {
     let w = &a.w;
     a.give_points(&w.resident, 30).await;
     let body = a.redeem(&w.resident, "redeem-key-0002").await;
-    let id = body["data"]["redeemOffer"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let code = body["data"]["redeemOffer"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let id = redeemed(&body, "id");
+    let code = redeemed(&body, "code");
     let cancel = "mutation($id: ID!) { cancelRedemption(id: $id) { status } }";
     assert_eq!(
         w.app
@@ -660,15 +656,8 @@ async fn expired_codes_cannot_be_verified_and_the_sweep_refunds_them() {
     let w = &a.w;
     a.give_points(&w.resident, 30).await;
     let body = a.redeem(&w.resident, "redeem-key-0003").await;
-    let id: uuid::Uuid = body["data"]["redeemOffer"]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
-    let code = body["data"]["redeemOffer"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let id: uuid::Uuid = redeemed(&body, "id").parse().expect("uuid");
+    let code = redeemed(&body, "code");
     redemption::ActiveModel {
         id: sea_orm::ActiveValue::Unchanged(id),
         expires_at: Set(chrono::Utc::now() - chrono::Duration::minutes(1)),
@@ -738,10 +727,7 @@ async fn repeated_wrong_codes_are_rate_limited() {
     let a = Alliance::new(None, None).await;
     a.give_points(&a.w.resident, 30).await;
     let body = a.redeem(&a.w.resident, "redeem-key-0006").await;
-    let code = body["data"]["redeemOffer"]["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
+    let code = redeemed(&body, "code");
     for guess in 0..10 {
         let wrong = format!("{:010}", 1_000_000_000u64 + guess);
         let body =
@@ -774,12 +760,7 @@ async fn a_removed_cashier_or_revoked_merchant_stops_verifying_on_every_instance
     let w = &a.w;
     let other_instance = w.app.another_instance().await;
     a.give_points(&w.resident, 100).await;
-    let code_of = |body: Value| {
-        body["data"]["redeemOffer"]["code"]
-            .as_str()
-            .expect("code")
-            .to_owned()
-    };
+    let code_of = |body: Value| redeemed(&body, "code");
     let first = code_of(a.redeem(&w.resident, "removal-0001").await);
     let second = code_of(a.redeem(&w.resident, "removal-0002").await);
 

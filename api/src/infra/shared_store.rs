@@ -20,7 +20,7 @@ use redis::{
 /// A Redis connection that is made on first use and re-made after failures, and that gives up
 /// on a call quickly: while Redis is down, requests degrade instead of hanging. The server
 /// therefore also starts while Redis is down.
-pub fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
+fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
     let client = redis::Client::open(url).context("parsing REDIS_URL")?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_millis(500)))
@@ -29,6 +29,21 @@ pub fn redis_connection(url: &str) -> anyhow::Result<ConnectionManager> {
         .set_max_delay(Duration::from_secs(1));
     ConnectionManager::new_lazy_with_config(client, config)
         .context("setting up the Redis connection")
+}
+
+/// One more event on the counter `key` (its new count is the pipeline's answer), in a fixed
+/// window that starts with the first event.
+fn counted<'p>(
+    pipe: &'p mut redis::Pipeline,
+    key: &str,
+    window: Duration,
+) -> &'p mut redis::Pipeline {
+    pipe.incr(key, 1)
+        .cmd("EXPIRE")
+        .arg(key)
+        .arg(window.as_secs().max(1))
+        .arg("NX")
+        .ignore()
 }
 
 /// Most cached texts, and bytes of them, the in-process store keeps; past either it starts
@@ -196,17 +211,11 @@ impl SharedStore {
                 breaker,
             } => {
                 let key = format!("{prefix}:{key}");
+                let mut pipe = redis::pipe();
+                counted(pipe.atomic(), &key, window);
                 let (count,): (u64,) = breaker
                     .guard(async {
-                        redis::pipe()
-                            .atomic()
-                            .incr(&key, 1)
-                            .cmd("EXPIRE")
-                            .arg(&key)
-                            .arg(window.as_secs().max(1))
-                            .arg("NX")
-                            .ignore()
-                            .query_async(&mut connection.clone())
+                        pipe.query_async(&mut connection.clone())
                             .await
                             .context("counting in Redis")
                     })
@@ -240,21 +249,15 @@ impl SharedStore {
             } => {
                 let mut pipe = redis::pipe();
                 for counter in counters {
-                    let key = format!("{prefix}:{counter}");
-                    pipe.incr(&key, 1)
-                        .ignore()
-                        .cmd("EXPIRE")
-                        .arg(&key)
-                        .arg(window.as_secs().max(1))
-                        .arg("NX")
-                        .ignore();
+                    counted(&mut pipe, &format!("{prefix}:{counter}"), window);
                 }
                 for message in messages {
                     pipe.cmd("PUBLISH").arg(channel).arg(message).ignore();
                 }
                 breaker
                     .guard(async {
-                        pipe.query_async::<()>(&mut connection.clone())
+                        // The counts are not needed.
+                        pipe.query_async::<redis::Value>(&mut connection.clone())
                             .await
                             .context("counting and publishing in Redis")
                     })
@@ -305,18 +308,12 @@ impl SharedStore {
             } => {
                 let counter = format!("{prefix}:{counter}");
                 let mut pipe = redis::pipe();
-                pipe.cmd("MGET")
-                    .arg(
-                        keys.iter()
-                            .map(|key| format!("{prefix}:{key}"))
-                            .collect::<Vec<_>>(),
-                    )
-                    .incr(&counter, 1)
-                    .cmd("EXPIRE")
-                    .arg(&counter)
-                    .arg(window.as_secs().max(1))
-                    .arg("NX")
-                    .ignore();
+                pipe.cmd("MGET").arg(
+                    keys.iter()
+                        .map(|key| format!("{prefix}:{key}"))
+                        .collect::<Vec<_>>(),
+                );
+                counted(&mut pipe, &counter, window);
                 breaker
                     .guard(async {
                         pipe.query_async(&mut connection.clone())
