@@ -28,7 +28,7 @@ use crate::{
     notify::Dispatcher,
     notify::EventBus,
     notify::delivery::Sender,
-    orders::{PlacingLimits, PoolCache, categories::Catalog},
+    orders::{PlacingLimits, Placings, PoolCache, categories::Catalog},
     points::{attendance::NoShowPolicy, certificates::CertificateDesk},
     state::AppState,
 };
@@ -144,6 +144,7 @@ impl Application {
             content: content.clone(),
             wechat: wechat_api.clone(),
             categories: Catalog::default(),
+            placings: Placings::default(),
             order_pool: Arc::new(PoolCache::new(Namespace::OrderPool, &metrics)),
             photos: PhotoService {
                 storage: storage.clone(),

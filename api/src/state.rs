@@ -14,7 +14,7 @@ use crate::{
     infra::wechat::WechatApi,
     notify::Dispatcher,
     notify::delivery::Sender,
-    orders::{PlacingLimits, PoolCache, categories::Catalog},
+    orders::{PlacingLimits, Placings, PoolCache, categories::Catalog},
     points::{attendance::NoShowPolicy, certificates::CertificateDesk},
 };
 
@@ -37,6 +37,8 @@ pub struct AppState {
     /// WeChat's server API; `None` without credentials (development).
     pub wechat: Option<WechatApi>,
     pub categories: Catalog,
+    /// What each resident's last order was built from, for their next (`orders::place`).
+    pub placings: Placings,
     pub order_pool: Arc<PoolCache>,
     /// Photos and generated 小程序码 (links, not bytes, go to apps).
     pub storage: ObjectStorage,

@@ -3,7 +3,7 @@ use entity::{enums::Role, order};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::{PLACE, PUBLISH, TAKE, World, error_code};
+use crate::helpers::{PLACE, PUBLISH, TAKE, World, error_code, grids_of};
 
 const DISPATCH: &str = "mutation($id: ID!, $to: ID!) { dispatchOrder(orderId: $id, assigneeId: $to, note: \"请尽快处理\") { status assignee { id } } }";
 const DECLINE: &str = "mutation($id: ID!) { declineOrder(orderId: $id, reason: \"今天在外地\") { status assignee { id } } }";
@@ -96,6 +96,45 @@ async fn an_order_goes_from_placed_to_rated_with_a_full_timeline() {
         timeline["order"]["events"][1]["actor"]["id"],
         w.staff.user_id.as_str()
     );
+}
+
+#[tokio::test]
+async fn an_order_is_filed_by_its_requesters_profile_as_changed_on_another_instance() {
+    let w = World::new().await;
+    // This instance files the resident's next order from what their first one read, and
+    // the statement that files it must notice the profile changing behind its back.
+    w.place().await;
+    let elsewhere = w.app.another_instance().await;
+    let grids = grids_of(&w.app, &w.staff.token, &w.demo.community).await;
+    let profile = "mutation($p: UpdateProfileInput!) { updateMyProfile(input: $p) { id } }";
+    let filed = async |order: String| {
+        let query = "query($id: ID!) { order(id: $id) { grid { id } community { id } } }";
+        let data = w
+            .app
+            .ok(&w.resident.token, query, json!({ "id": order }))
+            .await;
+        data["order"].clone()
+    };
+    elsewhere
+        .ok(
+            &w.resident.token,
+            profile,
+            json!({ "p": { "gridId": grids[0] } }),
+        )
+        .await;
+    let order = filed(w.place().await).await;
+    assert_eq!(order["grid"]["id"], grids[0]);
+    assert_eq!(order["community"]["id"], w.demo.community);
+    elsewhere
+        .ok(
+            &w.resident.token,
+            profile,
+            json!({ "p": { "communityId": w.demo.other_community } }),
+        )
+        .await;
+    let order = filed(w.place().await).await;
+    assert_eq!(order["community"]["id"], w.demo.other_community);
+    assert_eq!(order["grid"], Value::Null);
 }
 
 #[tokio::test]

@@ -1,9 +1,5 @@
 //! Access tokens (short-lived JWTs) and refresh tokens (opaque, random, stored hashed).
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -13,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    infra::memo::Memo,
+};
 
 const ISSUER: &str = "hongfan";
 const AUDIENCE: &str = "hongfan-api";
@@ -63,7 +62,7 @@ pub struct TokenKeys {
     /// its HMAC and claims was 4 % of a page request's instructions (bench/RESULTS.md): a token
     /// verified once is taken at its word until its `exp` (plus leeway). Revocation is the
     /// session's business (`sessions::Admission`) and is checked on every request regardless.
-    verified: Arc<Mutex<HashMap<String, (Caller, i64)>>>,
+    verified: Arc<Memo<String, (Caller, i64)>>,
 }
 
 impl TokenKeys {
@@ -82,7 +81,7 @@ impl TokenKeys {
             validation,
             redemption_validation,
             access_ttl,
-            verified: Arc::default(),
+            verified: Arc::new(Memo::new(VERIFIED_KEPT)),
         }
     }
 
@@ -118,12 +117,7 @@ impl TokenKeys {
 
     pub fn verify_access(&self, token: &str) -> AppResult<Caller> {
         let now = Utc::now().timestamp();
-        let cached = self
-            .verified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(token)
-            .copied();
+        let cached = self.verified.get(token);
         // An expired entry falls through to decoding, which refuses it with the usual error.
         if let Some((caller, exp)) = cached
             && now <= exp + LEEWAY_SECONDS as i64
@@ -131,11 +125,7 @@ impl TokenKeys {
             return Ok(caller);
         }
         let (caller, exp) = self.decode_access(token)?;
-        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        if verified.len() >= VERIFIED_KEPT {
-            verified.clear();
-        }
-        verified.insert(token.to_owned(), (caller, exp));
+        self.verified.put(token.to_owned(), (caller, exp));
         Ok(caller)
     }
 

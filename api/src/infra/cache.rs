@@ -2,13 +2,7 @@
 //! (communities, merchants, offers, roles). Each namespace has a version; a change bumps it, so every
 //! instance's next read misses and reloads. Entries also expire after a minute. While the store
 //! is down, reads go straight to the database.
-use std::{
-    collections::HashMap,
-    fmt,
-    future::Future,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{fmt, future::Future, sync::Arc, time::Duration};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -16,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::{AppResult, causes},
     infra::{
+        memo::Memo,
         metrics::{Metrics, NearCacheCounters},
         shared_store::SharedStore,
     },
@@ -94,7 +89,7 @@ const MAX_NEAR_ENTRIES: usize = 1_000;
 /// down every read loads.
 pub struct NearCache<V> {
     namespace: Namespace,
-    entries: Mutex<HashMap<String, (u64, Arc<V>)>>,
+    entries: Memo<String, (u64, Arc<V>)>,
     counters: NearCacheCounters,
 }
 
@@ -102,7 +97,7 @@ impl<V> NearCache<V> {
     pub fn new(namespace: Namespace, metrics: &Metrics) -> Self {
         Self {
             namespace,
-            entries: Mutex::default(),
+            entries: Memo::new(MAX_NEAR_ENTRIES),
             counters: metrics.near_cache_counters(&namespace.to_string()),
         }
     }
@@ -119,25 +114,15 @@ impl<V> NearCache<V> {
         let Ok(version) = store.count(&version_key(self.namespace)).await else {
             return Ok(Arc::new(load().await?));
         };
-        if let Some((at, value)) = self.lock().get(&key)
-            && *at == version
+        if let Some((at, value)) = self.entries.get(&key)
+            && at == version
         {
             self.counters.hits.inc();
-            return Ok(Arc::clone(value));
+            return Ok(value);
         }
         self.counters.misses.inc();
         let value = Arc::new(load().await?);
-        let mut entries = self.lock();
-        if entries.len() >= MAX_NEAR_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, (version, Arc::clone(&value)));
+        self.entries.put(key, (version, Arc::clone(&value)));
         Ok(value)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<V>)>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -8,12 +8,13 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, ModelTrait, Order, RuntimeErr,
-    SqliteTransactionMode, Statement, StatementBuilder, TransactionOptions, TransactionTrait,
-    Value,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait, Order,
+    RuntimeErr, SqliteTransactionMode, Statement, StatementBuilder, TransactionOptions,
+    TransactionTrait, Value,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, Func, InsertStatement,
-        IntoColumnRef, IntoCondition, Query, SubQueryStatement, UpdateStatement, WithClause,
+        IntoColumnRef, IntoCondition, Query, SelectStatement, SubQueryStatement, UpdateStatement,
+        WithClause,
     },
     sqlx::{
         postgres::PgSslMode,
@@ -270,6 +271,17 @@ pub fn sum_i64(column: impl IntoColumnRef) -> Expr {
 pub fn count_where(condition: impl IntoCondition) -> Expr {
     let case = Expr::case(condition, Expr::val(1)).finally(Expr::val(0));
     Func::cast_as(Func::sum(case), Alias::new("bigint")).into()
+}
+
+/// Adds every column of `entity` to `query` as `<prefix><column>`, so that one row of a join
+/// decodes into several models (`FromQueryResult::from_query_result(row, prefix)`).
+pub fn select_prefixed<E: EntityTrait>(query: &mut SelectStatement, entity: E, prefix: &str) {
+    for column in E::Column::iter() {
+        query.expr_as(
+            Expr::col((entity, column)),
+            Alias::new(format!("{prefix}{}", column.as_str())),
+        );
+    }
 }
 
 /// Rows grouped by their parent, in their order; rows without a parent are left out.

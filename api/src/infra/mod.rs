@@ -3,6 +3,7 @@
 //! Domain modules use these; nothing here knows the domain's rules.
 pub mod cache;
 pub mod db;
+pub mod memo;
 pub mod metrics;
 pub mod object_storage;
 pub mod rate_limit;

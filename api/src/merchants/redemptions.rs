@@ -8,14 +8,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{EntryKind, MerchantStatus, RedemptionStatus},
-    merchant, offer, redemption,
+    merchant, merchant_staff, offer, redemption,
 };
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, AppResult, causes},
     idempotency,
     identity::{Actor, tokens::TokenKeys},
-    infra::db::{self, begin_write, sum_i64},
+    infra::db::{self, begin_write, select_prefixed, sum_i64},
     infra::shared_store::SharedStore,
     notify::{Committed, DomainEvent, Events},
     pagination::{Page, PageRequest, Span, export_page, fetch_page},
@@ -234,20 +234,51 @@ async fn find_verifiable(
     // Another merchant's code is answered like a code that does not exist, so that guessing
     // cannot tell which codes are live; so is any code once the MERCHANT role is revoked.
     let unknown = || AppError::NotFound("redemption code");
-    let redemption = redemption::Entity::find()
-        .filter(redemption::Column::Code.eq(code))
-        .one(db)
+    let (redemption, merchant, on_staff) = with_merchant_and_staff(db, &code, actor.id)
         .await?
         .ok_or_else(unknown)?;
-    let merchant = get_merchant(db, redemption.merchant_id).await?;
-    let works_there = actor.roles.is_merchant_in(merchant.community_id)
-        && staff_role(db, actor.id, redemption.merchant_id)
-            .await?
-            .is_some();
-    if !works_there {
+    if !(on_staff && actor.roles.is_merchant_in(merchant.community_id)) {
         return Err(unknown());
     }
     Ok((redemption, merchant))
+}
+
+/// The redemption with `code`, its merchant, and whether `user_id` is on that merchant's
+/// staff: one statement.
+async fn with_merchant_and_staff(
+    db: &DatabaseConnection,
+    code: &str,
+    user_id: Uuid,
+) -> AppResult<Option<(redemption::Model, merchant::Model, bool)>> {
+    let staff = Query::select()
+        .expr(Expr::val(1))
+        .from(merchant_staff::Entity)
+        .and_where(
+            Expr::col((merchant_staff::Entity, merchant_staff::Column::MerchantId))
+                .equals((merchant::Entity, merchant::Column::Id)),
+        )
+        .and_where(Expr::col((merchant_staff::Entity, merchant_staff::Column::UserId)).eq(user_id))
+        .to_owned();
+    let mut query = Query::select();
+    select_prefixed(&mut query, redemption::Entity, "r_");
+    select_prefixed(&mut query, merchant::Entity, "m_");
+    query
+        .expr_as(Expr::exists(staff), Alias::new("on_staff"))
+        .from(redemption::Entity)
+        .inner_join(
+            merchant::Entity,
+            Expr::col((merchant::Entity, merchant::Column::Id))
+                .equals((redemption::Entity, redemption::Column::MerchantId)),
+        )
+        .and_where(Expr::col((redemption::Entity, redemption::Column::Code)).eq(code));
+    let Some(row) = db.query_one(&query).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        redemption::Model::from_query_result(&row, "r_")?,
+        merchant::Model::from_query_result(&row, "m_")?,
+        row.try_get("", "on_staff")?,
+    )))
 }
 
 async fn claim(

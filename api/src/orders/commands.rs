@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     enums::{AlertLevel, OrderChannel, OrderStatus, PhotoPurpose, Role, Urgency},
-    order, order_event, patrol_finding, role_grant, user,
+    order, order_event, patrol_finding, role_grant, service_category, user,
 };
 use futures::future::BoxFuture;
 use sea_orm::{
@@ -24,7 +24,7 @@ use super::{
     workflow::{self, Refusal, Relation, Step},
 };
 use crate::{
-    content::photos::{self, Attachment, PhotoService},
+    content::photos::{self, Attachment, CheckedPhoto, PhotoService},
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
@@ -89,35 +89,77 @@ impl TryFrom<PlaceOrderInput> for NewOrder {
     }
 }
 
+/// 群众点单. On PostgreSQL, a resident's second and later orders of a category are built from
+/// what their last one read (`routing::Placings`) and filed in one statement that checks it
+/// still holds; otherwise, or when it does not, from a fresh read.
 pub async fn place(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
     photos: &PhotoService,
     limits: PlacingLimits,
+    placings: &routing::Placings,
     actor: &Actor,
     new: NewOrder,
 ) -> AppResult<Committed<order::Model>> {
-    let (requester, destination) =
-        routing::requester_with_destination(db, actor.id, new.category_id).await?;
-    let destination = destination.ok_or_else(|| {
+    let category_id = new.category_id;
+    let contact_phone = new.contact_phone.clone();
+    // An order with photos attaches them in the transaction: nothing to file at once. A
+    // remembered placing that would refuse the order is not trusted to: it is read afresh.
+    let remembered = (db::writes_in_one_statement(db) && new.photo_keys.is_empty())
+        .then(|| placings.remembered(actor.id, category_id))
+        .flatten()
+        .and_then(|placing| {
+            let check = routing::still_current(&placing, category_id)?;
+            Some((
+                check,
+                own_intake(actor.id, &placing, contact_phone.clone()).ok()?,
+            ))
+        });
+    let (check, mut intake) = match remembered {
+        Some((check, intake)) => (Some(check), intake),
+        None => {
+            let placing = placings.read(db, actor.id, category_id).await?;
+            (None, own_intake(actor.id, &placing, contact_phone.clone())?)
+        }
+    };
+    let prepared = prepare(db, catalog, photos, actor, new).await?;
+    if let Some(check) = check {
+        let filing = file_at_once(db, limits, actor, &intake, &prepared, Some(check));
+        if let Some(committed) = filing.await? {
+            return Ok(committed);
+        }
+        // Something the order was built from changed, or its budget cannot say yes on its
+        // own: read afresh, and let `file` decide.
+        let placing = placings.read(db, actor.id, category_id).await?;
+        intake = own_intake(actor.id, &placing, contact_phone)?;
+    }
+    file(db, limits, actor, intake, prepared).await
+}
+
+/// A resident's own order, to their own community.
+fn own_intake(
+    requester_id: Uuid,
+    placing: &routing::Placing,
+    contact_phone: Option<Phone>,
+) -> AppResult<Intake> {
+    let destination = placing.destination.clone().ok_or_else(|| {
         AppError::bad_input("set your community in your profile before placing an order")
     })?;
-    let intake = Intake {
+    Ok(Intake {
         destination,
-        requester_id: actor.id,
-        grid_id: requester.grid_id,
-        contact_phone: contact_phone(&new, &requester)?,
+        requester_id,
+        grid_id: placing.requester.grid_id,
+        contact_phone: or_own_phone(contact_phone, &placing.requester)?,
         channel: OrderChannel::App,
         resident_name: None,
         placed_by_id: None,
         finding: None,
-    };
-    open(db, catalog, photos, limits, actor, intake, new).await
+    })
 }
 
 /// The order's contact phone, else its requester's own.
-fn contact_phone(new: &NewOrder, requester: &user::Model) -> AppResult<Phone> {
-    match new.contact_phone.clone() {
+fn or_own_phone(contact_phone: Option<Phone>, requester: &user::Model) -> AppResult<Phone> {
+    match contact_phone {
         Some(phone) => Ok(phone),
         None => requester
             .phone
@@ -155,13 +197,14 @@ pub async fn place_from_patrol(
         destination: routing::community_for(db, finding.community_id, new.category_id).await?,
         requester_id: actor.id,
         grid_id: Some(finding.grid_id),
-        contact_phone: contact_phone(&new, &worker)?,
+        contact_phone: or_own_phone(new.contact_phone.clone(), &worker)?,
         channel: OrderChannel::Patrol,
         resident_name: None,
         placed_by_id: Some(actor.id),
         finding: Some(finding.record),
     };
-    open(db, catalog, photos, limits, actor, intake, new).await
+    let prepared = prepare(db, catalog, photos, actor, new).await?;
+    file(db, limits, actor, intake, prepared).await
 }
 
 /// Who an order is for, where it goes and how it came in.
@@ -226,37 +269,37 @@ pub async fn place_on_behalf(
         placed_by_id: Some(actor.id),
         finding: None,
     };
-    open(db, catalog, photos, limits, actor, intake, new).await
+    let prepared = prepare(db, catalog, photos, actor, new).await?;
+    file(db, limits, actor, intake, prepared).await
 }
 
-/// Files a new order from `intake`: deadlines from the community and category, photos
-/// attached, the PLACE step in its timeline.
-async fn open(
+/// An order's own fields, checked, before it knows where it goes.
+struct Prepared {
+    category: service_category::Model,
+    /// Each text with its content flag's insert, if it has one.
+    title: (String, Option<InsertStatement>),
+    description: (String, Option<InsertStatement>),
+    address: String,
+    preferred_time: Option<DateTime<Utc>>,
+    urgency: Urgency,
+    photos: Vec<CheckedPhoto>,
+}
+
+/// Checks what the order says for itself: an offered category, photos the actor may attach,
+/// and texts that pass the content check (photos first: a refused one spares WeChat the texts).
+async fn prepare(
     db: &DatabaseConnection,
     catalog: &categories::Catalog,
     photos: &PhotoService,
-    limits: PlacingLimits,
     actor: &Actor,
-    intake: Intake,
     new: NewOrder,
-) -> AppResult<Committed<order::Model>> {
-    let routing::Destination { community, routed } = intake.destination;
+) -> AppResult<Prepared> {
     let category = catalog.get_or_load(db, new.category_id).await?;
     if !category.active {
         return Err(AppError::bad_input(
             "this service category is no longer offered; choose another",
         ));
     }
-    // The community's own response time, when it set one, else the category's; urgent
-    // requests get half of each deadline.
-    let allowed = community
-        .response_minutes
-        .unwrap_or(category.response_minutes);
-    let (response_minutes, completion_minutes) = match new.urgency {
-        Urgency::Normal => (allowed, category.completion_minutes),
-        Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
-    };
-    // Photos someone may not attach refuse the order before its texts go to WeChat.
     let checked = photos
         .check(db, actor, PhotoPurpose::OrderPhoto, &new.photo_keys)
         .await?;
@@ -265,22 +308,47 @@ async fn open(
         .content
         .clear_all(db, actor, Scene::Forum, texts)
         .await?;
+    Ok(Prepared {
+        category,
+        title: title.into_write(),
+        description: description.into_write(),
+        address: new.address,
+        preferred_time: new.preferred_time,
+        urgency: new.urgency,
+        photos: checked,
+    })
+}
+
+/// The new order's row, and the inserts that file it with its PLACE step: deadlines from the
+/// community and category (urgent requests get half of each).
+fn filed(
+    intake: &Intake,
+    prepared: &Prepared,
+    actor_id: Uuid,
+) -> (order::Model, Vec<InsertStatement>, InsertStatement) {
+    let community = &intake.destination.community;
+    let category = &prepared.category;
+    // The community's own response time, when it set one, else the category's.
+    let allowed = community
+        .response_minutes
+        .unwrap_or(category.response_minutes);
+    let (response_minutes, completion_minutes) = match prepared.urgency {
+        Urgency::Normal => (allowed, category.completion_minutes),
+        Urgency::Urgent => ((allowed / 2).max(10), category.completion_minutes / 2),
+    };
     let now = db::now();
-    let lane = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id);
-    let (title, title_flag) = title.into_write();
-    let (description, description_flag) = description.into_write();
     let order = order::Model {
         id: Uuid::now_v7(),
         community_id: community.id,
         grid_id: intake.grid_id,
         requester_id: intake.requester_id,
         category_id: category.id,
-        title,
-        description,
-        address: new.address,
-        contact_phone: intake.contact_phone.into(),
-        preferred_time: new.preferred_time,
-        urgency: new.urgency,
+        title: prepared.title.0.clone(),
+        description: prepared.description.0.clone(),
+        address: prepared.address.clone(),
+        contact_phone: intake.contact_phone.clone().into(),
+        preferred_time: prepared.preferred_time,
+        urgency: prepared.urgency,
         status: OrderStatus::PendingDispatch,
         assignee_id: None,
         taker_id: None,
@@ -298,7 +366,7 @@ async fn open(
         created_at: now,
         updated_at: now,
         channel: intake.channel,
-        resident_name: intake.resident_name,
+        resident_name: intake.resident_name.clone(),
         placed_by_id: intake.placed_by_id,
         completion_due_at: Some(now + chrono::Duration::minutes(completion_minutes.into())),
         alert_level: AlertLevel::Green,
@@ -307,35 +375,75 @@ async fn open(
         escalated_street_id: None,
     };
     // Every column is written from this model, so it is what the row holds: nothing to read back.
-    let mut writes: Vec<InsertStatement> = title_flag.into_iter().chain(description_flag).collect();
+    let flags = [&prepared.title.1, &prepared.description.1];
+    let mut writes: Vec<InsertStatement> = flags.into_iter().flatten().cloned().collect();
     writes.push(
         order::Entity::insert(order::ActiveModel::from(order.clone()).reset_all()).into_query(),
     );
-    if let Some(mut finding) = intake.finding {
+    if let Some(mut finding) = intake.finding.clone() {
         finding.order_id = Set(order.id);
         writes.push(patrol_finding::Entity::insert(finding).into_query());
     }
-    let placed = event(&order, actor.id, "PLACE", None, None);
-    // With nothing to read inside a transaction (no photo to attach, no rule to route by),
-    // the whole placement, its budget's compare-and-set included, is one statement where the
-    // database can; otherwise, or when the budget's row cannot say yes on its own, the
-    // transaction below decides.
-    if checked.is_empty() && !routed && db::writes_in_one_statement(db) {
-        let guard = lane.map(|lane| limits.take_one(intake.requester_id, lane, now));
-        let at_once = writes.iter().chain([&placed]).cloned().collect();
-        let placing = stepped(&order, None).commit_at_once(db, at_once, guard, order.clone());
-        if let Some(committed) = placing.await? {
-            return Ok(committed);
-        }
+    let placed = event(&order, actor_id, "PLACE", None, None);
+    (order, writes, placed)
+}
+
+/// Files the order as one statement, its budget's compare-and-set and `check` included, where
+/// the database can and there is nothing to read inside a transaction (no photo to attach, no
+/// rule to route by). `None` when it did not: nothing was written.
+async fn file_at_once(
+    db: &DatabaseConnection,
+    limits: PlacingLimits,
+    actor: &Actor,
+    intake: &Intake,
+    prepared: &Prepared,
+    check: Option<Expr>,
+) -> AppResult<Option<Committed<order::Model>>> {
+    if !prepared.photos.is_empty() || intake.destination.routed || !db::writes_in_one_statement(db)
+    {
+        return Ok(None);
     }
+    let (order, mut writes, placed) = filed(intake, prepared, actor.id);
+    let lane = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id);
+    let guard = match lane {
+        Some(lane) => {
+            let mut take = limits.take_one(intake.requester_id, lane, order.created_at);
+            Some(take.and_where_option(check).to_owned())
+        }
+        // Only what STAFF place for themselves has no lane, and it comes with no check.
+        None if check.is_none() => None,
+        None => return Ok(None),
+    };
+    writes.push(placed);
+    stepped(&order, None)
+        .commit_at_once(db, writes, guard, order.clone())
+        .await
+}
+
+/// Files a new order from `intake`: at once where it can, else in a transaction that takes
+/// the budget, attaches the photos and routes it.
+async fn file(
+    db: &DatabaseConnection,
+    limits: PlacingLimits,
+    actor: &Actor,
+    intake: Intake,
+    prepared: Prepared,
+) -> AppResult<Committed<order::Model>> {
+    if let Some(committed) = file_at_once(db, limits, actor, &intake, &prepared, None).await? {
+        return Ok(committed);
+    }
+    let (order, writes, placed) = filed(&intake, &prepared, actor.id);
+    let lane = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id);
     let txn = begin_write(db).await?;
     if let Some(lane) = lane {
-        limits.admit(&txn, intake.requester_id, lane, now).await?;
+        limits
+            .admit(&txn, intake.requester_id, lane, order.created_at)
+            .await?;
     }
     db::write_together(&txn, writes, placed).await?;
-    photos::attach(&txn, actor.id, Attachment::Order(order.id), checked).await?;
+    photos::attach(&txn, actor.id, Attachment::Order(order.id), prepared.photos).await?;
     let mut events = stepped(&order, None);
-    let routed_to = if routed {
+    let routed_to = if intake.destination.routed {
         routing::route(&txn, &order).await?
     } else {
         None

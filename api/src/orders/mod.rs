@@ -42,6 +42,7 @@ pub use queries::{
     MAX_EVENTS_LISTED, OrderFilter, OrderPage, OrderRow, PageReads, Reads, Requesters,
     dispatch_queue, events_of, grid_orders, my_orders, my_tasks,
 };
+pub use routing::Placings;
 
 pub fn relation(actor: &Actor, order: &order::Model) -> Relation {
     Relation {

@@ -12,10 +12,11 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement},
 };
+use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{
@@ -25,7 +26,10 @@ use super::{
 use crate::{
     error::{AppError, AppResult},
     identity::Actor,
-    infra::db::begin_write,
+    infra::{
+        db::{begin_write, select_prefixed},
+        memo::Memo,
+    },
     organisation, validate,
     values::Skills,
 };
@@ -102,6 +106,7 @@ pub fn next_in_turn(members: &[Uuid], last: Option<Uuid>) -> Option<Uuid> {
 /// Where a new order goes: its open community, and whether a rule routes its category there,
 /// read in the statement that finds the community, so that the placing transaction looks the
 /// rule up only when there is one. A rule enabled in between applies from the next order on.
+#[derive(Clone)]
 pub(super) struct Destination {
     pub community: community::Model,
     pub routed: bool,
@@ -110,13 +115,13 @@ pub(super) struct Destination {
 /// Adds the community's columns (as `c_<column>`) and whether a rule routes `category_id`
 /// there (`routed`) to a query that joins `communities`.
 fn select_destination(query: &mut SelectStatement, category_id: Uuid) {
-    for column in community::Column::iter() {
-        query.expr_as(
-            Expr::col((community::Entity, column)),
-            Alias::new(format!("c_{}", column.as_str())),
-        );
-    }
-    let rule = Query::select()
+    select_prefixed(query, community::Entity, "c_");
+    query.expr_as(Expr::exists(rule_for(category_id)), Alias::new("routed"));
+}
+
+/// A rule routing `category_id` to the community of the enclosing query.
+fn rule_for(category_id: Uuid) -> SelectStatement {
+    Query::select()
         .expr(Expr::val(1))
         .from(auto_route::Entity)
         .and_where(
@@ -124,8 +129,7 @@ fn select_destination(query: &mut SelectStatement, category_id: Uuid) {
                 .equals((community::Entity, community::Column::Id)),
         )
         .and_where(Expr::col((auto_route::Entity, auto_route::Column::CategoryId)).eq(category_id))
-        .to_owned();
-    query.expr_as(Expr::exists(rule), Alias::new("routed"));
+        .to_owned()
 }
 
 fn destination(row: &QueryResult) -> AppResult<Option<Destination>> {
@@ -157,20 +161,102 @@ pub(super) async fn community_for(
     destination(&row)?.ok_or(AppError::NotFound("community"))
 }
 
+/// What a resident's new order of a category is built from: their own row, and the
+/// destination in their own community (`None` when they have not set one).
+pub(super) struct Placing {
+    pub requester: user::Model,
+    pub destination: Option<Destination>,
+}
+
+/// Most (resident, category) pairs an instance remembers.
+const REMEMBERED_PLACINGS: usize = 10_000;
+
+/// The `Placing` of each resident's last order of each category, kept by this instance so that
+/// the next one is filed without reading it first. The statement that files such an order
+/// holds it to `still_current`: when the resident's row, their community or its routing
+/// changed since, that statement writes nothing and the order is filed from a fresh read. So a
+/// stale entry costs one statement, never a wrong order, and each instance may keep its own.
+#[derive(Clone)]
+pub struct Placings(Arc<Memo<(Uuid, Uuid), Arc<Placing>>>);
+
+impl Default for Placings {
+    fn default() -> Self {
+        Self(Arc::new(Memo::new(REMEMBERED_PLACINGS)))
+    }
+}
+
+impl Placings {
+    pub(super) fn remembered(&self, user_id: Uuid, category_id: Uuid) -> Option<Arc<Placing>> {
+        self.0.get(&(user_id, category_id))
+    }
+
+    /// Reads the `Placing` afresh and remembers it.
+    pub(super) async fn read(
+        &self,
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        category_id: Uuid,
+    ) -> AppResult<Arc<Placing>> {
+        let (requester, destination) = requester_with_destination(db, user_id, category_id).await?;
+        let placing = Arc::new(Placing {
+            requester,
+            destination,
+        });
+        self.0.put((user_id, category_id), Arc::clone(&placing));
+        Ok(placing)
+    }
+}
+
+/// The condition under which an order built from `placing` may be filed without reading it
+/// again: the requester's community, grid and phone, and that community's response time, are
+/// what the order took; the community is open; no rule routes `category_id` there. `None`
+/// when the order must go through the transaction anyway (it is routed).
+pub(super) fn still_current(placing: &Placing, category_id: Uuid) -> Option<Expr> {
+    let destination = placing.destination.as_ref().filter(|d| !d.routed)?;
+    let (requester, community) = (&placing.requester, &destination.community);
+    let same = |column: Expr, value: Option<sea_orm::Value>| match value {
+        Some(value) => column.eq(value),
+        None => column.is_null(),
+    };
+    let user_column = |column: user::Column| Expr::col((user::Entity, column));
+    let community_column = |column: community::Column| Expr::col((community::Entity, column));
+    let held = Query::select()
+        .expr(Expr::val(1))
+        .from(user::Entity)
+        .inner_join(
+            community::Entity,
+            community_column(community::Column::Id)
+                .equals((user::Entity, user::Column::CommunityId)),
+        )
+        .and_where(user_column(user::Column::Id).eq(requester.id))
+        .and_where(community_column(community::Column::Id).eq(community.id))
+        .and_where(same(
+            user_column(user::Column::GridId),
+            requester.grid_id.map(Into::into),
+        ))
+        .and_where(same(
+            user_column(user::Column::Phone),
+            requester.phone.clone().map(Into::into),
+        ))
+        .and_where(community_column(community::Column::ArchivedAt).is_null())
+        .and_where(same(
+            community_column(community::Column::ResponseMinutes),
+            community.response_minutes.map(Into::into),
+        ))
+        .and_where(Expr::not_exists(rule_for(category_id)))
+        .to_owned();
+    Some(Expr::exists(held))
+}
+
 /// A requester and the destination of their new order of `category_id` in their own community
 /// (`None` when they have not set one), in one statement.
-pub(super) async fn requester_with_destination(
+async fn requester_with_destination(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     category_id: Uuid,
 ) -> AppResult<(user::Model, Option<Destination>)> {
     let mut query = Query::select();
-    for column in user::Column::iter() {
-        query.expr_as(
-            Expr::col((user::Entity, column)),
-            Alias::new(format!("u_{}", column.as_str())),
-        );
-    }
+    select_prefixed(&mut query, user::Entity, "u_");
     select_destination(&mut query, category_id);
     query
         .from(user::Entity)

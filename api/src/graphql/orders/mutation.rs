@@ -51,6 +51,7 @@ impl OrderMutation {
             &state.categories,
             &state.photos,
             state.placing,
+            &state.placings,
             actor,
             input.try_into()?,
         )
