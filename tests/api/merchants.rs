@@ -541,6 +541,45 @@ async fn the_qr_payload_verifies_like_the_code() {
     assert_eq!(error_code(&forged), "BAD_USER_INPUT");
 }
 
+/// Redeeming an offer without a per-person limit is, on PostgreSQL, its key's look-up, the
+/// offer with its merchant, and one statement: the stock, the spend with its ledger entry,
+/// and the redemption. That statement is all or nothing: a redemption the balance cannot pay
+/// takes no stock.
+#[tokio::test]
+async fn redeeming_costs_two_reads_and_one_statement_on_postgres_and_is_all_or_nothing() {
+    let a = Alliance::new(Some(5), None).await;
+    a.give_points(&a.w.resident, 40).await;
+    a.w.app
+        .ok(&a.w.resident.token, "{ me { id } }", json!({}))
+        .await;
+    let before = a.w.app.statements().await;
+    let body = a.redeem(&a.w.resident, "redeem-key-stmts01").await;
+    let statements = a.w.app.statements().await - before;
+    assert_eq!(redeemed(&body, "status"), "PENDING", "{body}");
+    // SQLite takes its transaction (BEGIN and COMMIT are not counted): the offer with its
+    // merchant, the balance, the entry, the stock, the redemption.
+    let on_postgres = a.w.app.settings.database_url.starts_with("postgres");
+    assert_eq!(
+        statements,
+        if on_postgres { 3 } else { 6 },
+        "redeemOffer's statements"
+    );
+    let ledger =
+        "{ myPoints { balance ledger(first: 1) { edges { node { kind amount balanceAfter } } } } }";
+    let points = a.w.app.ok(&a.w.resident.token, ledger, json!({})).await;
+    assert_eq!(points["myPoints"]["balance"], 10);
+    assert_eq!(
+        points["myPoints"]["ledger"]["edges"][0]["node"],
+        json!({ "kind": "SPEND", "amount": -30, "balanceAfter": 10 })
+    );
+    assert_eq!(a.stock().await, 4);
+    let short = a.redeem(&a.w.resident, "redeem-key-stmts02").await;
+    assert_eq!(error_code(&short), "CONFLICT", "{short}");
+    assert!(short.to_string().contains("not enough points"), "{short}");
+    assert_eq!(a.stock().await, 4, "the refused redemption took no stock");
+    assert_eq!(a.balance(&a.w.resident).await, 10);
+}
+
 /// The counter's verification is one read and, on PostgreSQL, one statement: the
 /// compare-and-set from PENDING with the resident's inbox row. A second try is still refused
 /// with the time of the first, and the resident is told once.

@@ -178,6 +178,11 @@ pub fn writes_in_one_statement(db: &impl ConnectionTrait) -> bool {
 /// The inserts as a WITH clause, each run exactly once whatever its main statement does.
 fn written_with(inserts: Vec<InsertStatement>) -> WithClause {
     let mut with = WithClause::new();
+    add_inserts(&mut with, inserts);
+    with
+}
+
+fn add_inserts(with: &mut WithClause, inserts: Vec<InsertStatement>) {
     for (n, insert) in inserts.into_iter().enumerate() {
         with.cte(
             CommonTableExpression::new()
@@ -186,42 +191,73 @@ fn written_with(inserts: Vec<InsertStatement>) -> WithClause {
                 .to_owned(),
         );
     }
-    with
 }
 
-/// On PostgreSQL, stores `inserts` and then `guard` (a compare-and-set) as ONE statement in a
+/// The rows the `n`th guard of `write_at_once` changed, as they are after it: an insert of
+/// the same statement may select from them (a balance the guard moved, say).
+pub fn guarded(n: usize) -> Alias {
+    Alias::new(format!("guarded_{n}"))
+}
+
+/// For `write_at_once`: the insert of `model`'s row once for each row the `n`th guard changed,
+/// its column `taken` read from that row's `from` (a value only the guard finds); none when
+/// the guard changed no row.
+pub fn insert_from_guarded<M: ModelTrait>(
+    model: &M,
+    n: usize,
+    (taken, from): (<M::Entity as EntityTrait>::Column, impl IntoColumnRef),
+) -> InsertStatement {
+    let from = Expr::col(from);
+    let mut row = Query::select();
+    for column in <M::Entity as EntityTrait>::Column::iter() {
+        row.expr(match column.as_str() == taken.as_str() {
+            true => from.clone(),
+            false => Expr::val(model.get(column)),
+        });
+    }
+    row.from(guarded(n));
+    Query::insert()
+        .into_table(M::Entity::default())
+        .columns(<M::Entity as EntityTrait>::Column::iter())
+        .select_from(row)
+        .expect("one value per column")
+        .to_owned()
+}
+
+/// On PostgreSQL, stores `guards` (compare-and-sets) and `inserts` as ONE statement in a
 /// transaction of its own: a single round trip where BEGIN, the statements and COMMIT take
-/// three or more. Nothing is stored unless `guard` changes a row (`hongfan_require` aborts the
-/// statement otherwise). Answers whether it stored the change: `false` when the guard was not
-/// met, and always on SQLite, which takes the change one statement at a time; the caller then
-/// runs its transaction path, which decides.
+/// three or more. Nothing is stored unless every guard changes a row (`hongfan_require`
+/// aborts the statement otherwise). Answers whether it stored the change: `false` when a guard
+/// was not met, and always on SQLite, which takes the change one statement at a time; the
+/// caller then runs its transaction path, which decides.
 pub async fn write_at_once(
     db: &DatabaseConnection,
     inserts: Vec<InsertStatement>,
-    guard: Option<UpdateStatement>,
+    guards: Vec<UpdateStatement>,
 ) -> Result<bool, DbErr> {
     if !writes_in_one_statement(db) {
         return Ok(false);
     }
-    let mut with = written_with(inserts);
-    let check = match guard {
-        Some(mut guard) => {
-            let guarded = Alias::new("guarded");
-            guard.returning(Query::returning().expr(Expr::val(1)));
-            with.cte(
-                CommonTableExpression::new()
-                    .query(guard)
-                    .table_name(guarded.clone())
-                    .to_owned(),
-            );
-            let met = Expr::expr(Func::count(Expr::col(Asterisk))).gt(0);
-            Query::select()
-                .expr(Func::cust("hongfan_require").arg(met))
-                .from(guarded)
-                .to_owned()
-        }
-        None => Query::select().expr(Expr::val(true)).to_owned(),
-    };
+    let mut with = WithClause::new();
+    let mut met = Expr::val(true);
+    for (n, mut guard) in guards.into_iter().enumerate() {
+        guard.returning(Query::returning().all());
+        with.cte(
+            CommonTableExpression::new()
+                .query(guard)
+                .table_name(guarded(n))
+                .to_owned(),
+        );
+        let changed = Query::select()
+            .expr(Expr::val(1))
+            .from(guarded(n))
+            .to_owned();
+        met = met.and(Expr::exists(changed));
+    }
+    add_inserts(&mut with, inserts);
+    let check = Query::select()
+        .expr(Func::cust("hongfan_require").arg(met))
+        .to_owned();
     match db.execute(&with.query(check)).await {
         Ok(_) => Ok(true),
         Err(error) if guard_unmet(&error) => Ok(false),

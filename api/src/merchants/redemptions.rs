@@ -13,13 +13,13 @@ use entity::{
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, SqlErr,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, UpdateStatement},
 };
 use uuid::Uuid;
 
-use super::{get as get_merchant, offers, staff_role};
+use super::{get as get_merchant, staff_role};
 use crate::{
     error::{AppError, AppResult, causes},
     idempotency,
@@ -93,10 +93,10 @@ async fn redeem_once(
     valid_for: chrono::Duration,
 ) -> AppResult<Committed<redemption::Model>> {
     let now = db::now();
-    let txn = begin_write(db).await?;
-    let offer = offers::get(&txn, offer_id).await?;
-    let merchant = get_merchant(&txn, offer.merchant_id).await?;
-    if !offer.active || merchant.status != MerchantStatus::Active {
+    // Read without a lock, as the transaction would: a change to the offer made meanwhile
+    // applies from the next redemption on.
+    let offer = offer_with_merchant(db, offer_id).await?;
+    if !offer.active {
         return Err(AppError::conflict("this offer is no longer available"));
     }
     if now < offer.valid_from || now >= offer.valid_until {
@@ -105,21 +105,41 @@ async fn redeem_once(
         ));
     }
     let redemption_id = Uuid::now_v7();
-    // Its key is made from the new redemption's id.
-    ledger::post_once(
-        &txn,
-        Posting {
-            user_id: actor.id,
-            kind: EntryKind::Spend,
-            amount: -offer.points_cost,
-            reference: Some(("redemption", redemption_id)),
-            rate: None,
-            reason: Some(offer.title.clone()),
-            idempotency_key: Some(format!("spend:{redemption_id}")),
-            created_by: Some(actor.id),
-        },
-    )
-    .await?;
+    let spend = Posting {
+        user_id: actor.id,
+        kind: EntryKind::Spend,
+        amount: -offer.points_cost,
+        reference: Some(("redemption", redemption_id)),
+        rate: None,
+        reason: Some(offer.title.clone()),
+        // Its key is made from the new redemption's id.
+        idempotency_key: Some(format!("spend:{redemption_id}")),
+        created_by: Some(actor.id),
+    };
+    let mut redemption = redemption::Model {
+        id: redemption_id,
+        offer_id: offer.id,
+        merchant_id: offer.merchant_id,
+        user_id: actor.id,
+        points_cost: offer.points_cost,
+        code: new_code(),
+        status: RedemptionStatus::Pending,
+        expires_at: now + valid_for,
+        verified_at: None,
+        verified_by: None,
+        closed_at: None,
+        idempotency_key: Some(key.to_owned()),
+        created_at: now,
+    };
+    // A per-person limit counts the resident's redemptions after their balance is locked,
+    // which one statement cannot do: those offers take the transaction.
+    if offer.per_user_limit.is_none()
+        && redeem_at_once(db, &offer, spend.clone(), &redemption, now).await?
+    {
+        return Ok(stock_changed(redemption));
+    }
+    let txn = begin_write(db).await?;
+    ledger::post_once(&txn, spend).await?;
     if let Some(limit) = offer.per_user_limit {
         let held = redemption::Entity::find()
             .filter(redemption::Column::UserId.eq(actor.id))
@@ -136,32 +156,9 @@ async fn redeem_once(
             )));
         }
     }
-    if offer.stock.is_some() {
-        let taken = offer::Entity::update_many()
-            .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(offer::Column::Stock.gt(0))
-            .exec(&txn)
-            .await?;
-        if taken.rows_affected != 1 {
-            return Err(AppError::conflict("this offer is sold out"));
-        }
+    if offer.stock.is_some() && txn.execute(&take_stock(offer.id)).await?.rows_affected() != 1 {
+        return Err(AppError::conflict("this offer is sold out"));
     }
-    let mut redemption = redemption::Model {
-        id: redemption_id,
-        offer_id: offer.id,
-        merchant_id: offer.merchant_id,
-        user_id: actor.id,
-        points_cost: offer.points_cost,
-        code: new_code(),
-        status: RedemptionStatus::Pending,
-        expires_at: now + valid_for,
-        verified_at: None,
-        verified_by: None,
-        closed_at: None,
-        idempotency_key: Some(key.to_owned()),
-        created_at: now,
-    };
     // A code in use already (unique) is drawn again; the insert says so by writing nothing.
     while redemption::Entity::insert(redemption.clone().into_active_model())
         .on_conflict(
@@ -177,6 +174,69 @@ async fn redeem_once(
     }
     txn.commit().await?;
     Ok(stock_changed(redemption))
+}
+
+/// An offer of an active merchant, read with its merchant's status in one statement.
+async fn offer_with_merchant(db: &DatabaseConnection, offer_id: Uuid) -> AppResult<offer::Model> {
+    let mut query = Query::select();
+    select_prefixed(&mut query, offer::Entity, "o_");
+    query
+        .column((merchant::Entity, merchant::Column::Status))
+        .from(offer::Entity)
+        .inner_join(
+            merchant::Entity,
+            Expr::col((merchant::Entity, merchant::Column::Id))
+                .equals((offer::Entity, offer::Column::MerchantId)),
+        )
+        .and_where(Expr::col((offer::Entity, offer::Column::Id)).eq(offer_id));
+    let row = db
+        .query_one(&query)
+        .await?
+        .ok_or(AppError::NotFound("offer"))?;
+    let status: MerchantStatus = row.try_get("", merchant::Column::Status.as_str())?;
+    if status != MerchantStatus::Active {
+        return Err(AppError::conflict("this offer is no longer available"));
+    }
+    Ok(offer::Model::from_query_result(&row, "o_")?)
+}
+
+/// One unit of the offer's stock, if any is left.
+fn take_stock(offer_id: Uuid) -> UpdateStatement {
+    offer::Entity::update_many()
+        .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::Stock.gt(0))
+        .into_query()
+}
+
+/// On PostgreSQL, the redemption as one statement (`db::write_at_once`): the stock, the spend
+/// with its ledger entry, and the redemption. Whether it was stored: not when there are too
+/// few points or no stock left, nor when its code or key met another's (unique) meanwhile;
+/// the transaction path then decides, draws another code, or answers like a retry.
+async fn redeem_at_once(
+    db: &DatabaseConnection,
+    offer: &offer::Model,
+    spend: Posting,
+    redemption: &redemption::Model,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    if !db::writes_in_one_statement(db) {
+        return Ok(false);
+    }
+    let mut guards: Vec<_> = offer
+        .stock
+        .map(|_| take_stock(offer.id))
+        .into_iter()
+        .collect();
+    let (debit, entry) = ledger::debit_at_once(spend, guards.len(), now);
+    guards.push(debit);
+    let filed = redemption::Entity::insert(redemption.clone().into_active_model()).into_query();
+    match db::write_at_once(db, vec![entry, filed], guards).await {
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Ok(false)
+        }
+        written => Ok(written?),
+    }
 }
 
 /// The offer's stock, shown in its merchant's listing, moved.
@@ -319,7 +379,7 @@ async fn claim(
     };
     let guard = claim.clone().into_query();
     if let Some(committed) = told(&current)
-        .commit_at_once(db, Vec::new(), Some(guard), current)
+        .commit_at_once(db, Vec::new(), vec![guard], current)
         .await?
     {
         return Ok(committed);

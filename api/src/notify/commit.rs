@@ -54,14 +54,14 @@ impl Events {
         Ok(committed)
     }
 
-    /// Stores `writes` with these events' inbox rows as one statement, if `guard` is met
-    /// (`db::write_at_once`). `None` when it did not (SQLite, or the guard unmet): nothing was
+    /// Stores `writes` with these events' inbox rows as one statement, if every guard is met
+    /// (`db::write_at_once`). `None` when it did not (SQLite, or a guard unmet): nothing was
     /// written, and the caller takes its transaction path.
     pub async fn commit_at_once<T>(
         self,
         db: &DatabaseConnection,
         mut writes: Vec<InsertStatement>,
-        guard: Option<UpdateStatement>,
+        guards: Vec<UpdateStatement>,
         value: T,
     ) -> AppResult<Option<Committed<T>>> {
         let committed = self.committed(value);
@@ -69,7 +69,7 @@ impl Events {
             db.get_database_backend(),
             &committed.notifications,
         ));
-        Ok(db::write_at_once(db, writes, guard)
+        Ok(db::write_at_once(db, writes, guards)
             .await?
             .then_some(committed))
     }

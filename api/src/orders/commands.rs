@@ -405,18 +405,18 @@ async fn file_at_once(
     }
     let (order, mut writes, placed) = filed(intake, prepared, actor.id);
     let lane = budgets::lane_of(intake.channel, intake.requester_id, intake.placed_by_id);
-    let guard = match lane {
+    let guards = match lane {
         Some(lane) => {
             let mut take = limits.take_one(intake.requester_id, lane, order.created_at);
-            Some(take.and_where_option(check).to_owned())
+            vec![take.and_where_option(check).to_owned()]
         }
         // Only what STAFF place for themselves has no lane, and it comes with no check.
-        None if check.is_none() => None,
+        None if check.is_none() => Vec::new(),
         None => return Ok(None),
     };
     writes.push(placed);
     stepped(&order, None)
-        .commit_at_once(db, writes, guard, order.clone())
+        .commit_at_once(db, writes, guards, order.clone())
         .await
 }
 
@@ -1073,7 +1073,7 @@ where
                 .commit_at_once(
                     db,
                     vec![timeline],
-                    Some(update.cond_where(holds).to_owned()),
+                    vec![update.cond_where(holds).to_owned()],
                     order,
                 )
                 .await?

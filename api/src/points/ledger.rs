@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use entity::{enums::EntryKind, points_account, points_entry, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait,
+    UpdateMany,
+    sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ use crate::{
     pagination::{Span, export_page},
 };
 
+#[derive(Clone)]
 pub struct Posting {
     pub user_id: Uuid,
     pub kind: EntryKind,
@@ -75,7 +77,33 @@ pub async fn post_once(
             -posting.amount
         )));
     };
-    let entry = points_entry::Model {
+    let entry = entry(posting, balance_after, now);
+    points_entry::Entity::insert(entry.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    Ok(entry)
+}
+
+/// `post_once` of a debit as part of one statement (`db::write_at_once`), its guard number
+/// `n`: the compare-and-set that takes the amount from the balance unless that would leave it
+/// below zero, and the entry's insert, which records the balance the guard left. The guard
+/// unmet (too few points), the statement stores nothing and the caller's transaction path
+/// says why.
+pub fn debit_at_once(
+    posting: Posting,
+    n: usize,
+    now: DateTime<Utc>,
+) -> (UpdateStatement, InsertStatement) {
+    debug_assert!(posting.amount < 0, "a debit");
+    let guard = debit(posting.user_id, posting.amount, now).into_query();
+    let entry = entry(posting, 0, now);
+    let balance = (db::guarded(n), points_account::Column::Balance);
+    let insert = db::insert_from_guarded(&entry, n, (points_entry::Column::BalanceAfter, balance));
+    (guard, insert)
+}
+
+fn entry(posting: Posting, balance_after: i64, now: DateTime<Utc>) -> points_entry::Model {
+    points_entry::Model {
         id: Uuid::now_v7(),
         user_id: posting.user_id,
         kind: posting.kind,
@@ -88,11 +116,18 @@ pub async fn post_once(
         idempotency_key: posting.idempotency_key,
         created_by: posting.created_by,
         created_at: now,
-    };
-    points_entry::Entity::insert(entry.clone().into_active_model())
-        .exec_without_returning(txn)
-        .await?;
-    Ok(entry)
+    }
+}
+
+/// Takes `-amount` from the account unless the balance would go below zero.
+fn debit(user_id: Uuid, amount: i64, now: DateTime<Utc>) -> UpdateMany<points_account::Entity> {
+    use points_account::Column;
+    let after = Expr::col((points_account::Entity, Column::Balance)).add(amount);
+    points_account::Entity::update_many()
+        .col_expr(Column::Balance, after.clone())
+        .col_expr(Column::UpdatedAt, Expr::val(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(after.gte(0))
 }
 
 /// Moves the account's balance by `amount` and answers the balance after it, in one statement:
@@ -125,11 +160,7 @@ async fn moved_balance(
                 .await?,
         )
     } else {
-        points_account::Entity::update_many()
-            .col_expr(Column::Balance, after.clone())
-            .col_expr(Column::UpdatedAt, Expr::val(now))
-            .filter(Column::UserId.eq(user_id))
-            .filter(after.gte(0))
+        debit(user_id, amount, now)
             .exec_with_returning(txn)
             .await?
             .pop()
