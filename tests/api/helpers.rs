@@ -280,6 +280,14 @@ impl TestApp {
             .await
     }
 
+    /// Asserts that `what` ran `counted` statements: `postgres` on PostgreSQL, `sqlite` on
+    /// SQLite, which takes in a transaction what PostgreSQL can send as one statement.
+    pub fn assert_statements(&self, what: &str, counted: u64, (postgres, sqlite): (u64, u64)) {
+        let on_postgres = self.settings.database_url.starts_with("postgres");
+        let expected = if on_postgres { postgres } else { sqlite };
+        assert_eq!(counted, expected, "{what}'s statements");
+    }
+
     /// POSTs a GraphQL request and returns the JSON body.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = self

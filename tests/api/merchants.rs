@@ -558,12 +558,7 @@ async fn redeeming_costs_two_reads_and_one_statement_on_postgres_and_is_all_or_n
     assert_eq!(redeemed(&body, "status"), "PENDING", "{body}");
     // SQLite takes its transaction (BEGIN and COMMIT are not counted): the offer with its
     // merchant, the balance, the entry, the stock, the redemption.
-    let on_postgres = a.w.app.settings.database_url.starts_with("postgres");
-    assert_eq!(
-        statements,
-        if on_postgres { 3 } else { 6 },
-        "redeemOffer's statements"
-    );
+    a.w.app.assert_statements("redeemOffer", statements, (3, 6));
     let ledger =
         "{ myPoints { balance ledger(first: 1) { edges { node { kind amount balanceAfter } } } } }";
     let points = a.w.app.ok(&a.w.resident.token, ledger, json!({})).await;
@@ -603,12 +598,8 @@ async fn verifying_a_code_costs_a_read_and_one_statement_on_postgres() {
     // The redemption by its code with its merchant and the cashier's place there, in one
     // read; then PostgreSQL claims it and files the inbox row in one statement, where SQLite's
     // transaction takes two.
-    let on_postgres = a.w.app.settings.database_url.starts_with("postgres");
-    assert_eq!(
-        statements,
-        if on_postgres { 2 } else { 3 },
-        "verifyRedemption's statements"
-    );
+    a.w.app
+        .assert_statements("verifyRedemption", statements, (2, 3));
     let again =
         a.w.app
             .graphql(Some(&a.cashier.token), VERIFY, json!({ "c": code }))

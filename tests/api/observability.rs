@@ -215,12 +215,7 @@ async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
     // their community and whether a rule routes the category there, and takes its transaction
     // (BEGIN and COMMIT are not counted): the budget row, the order, its event, the inbox rows.
     // No photo named: no photo looked up; no routing rule: none read.
-    let on_postgres = w.app.settings.database_url.starts_with("postgres");
-    assert_eq!(
-        statements,
-        if on_postgres { 2 } else { 6 },
-        "placeOrder's statements"
-    );
+    w.app.assert_statements("placeOrder", statements, (2, 6));
 }
 
 #[tokio::test]
@@ -242,12 +237,7 @@ async fn grabbing_an_order_from_the_pool_costs_a_read_and_one_statement_on_postg
     // inbox row as one statement guarded by the version read. SQLite takes the transaction
     // (BEGIN and COMMIT are not counted): the order under its lock, its event, the step, the
     // inbox rows.
-    let on_postgres = w.app.settings.database_url.starts_with("postgres");
-    assert_eq!(
-        statements,
-        if on_postgres { 2 } else { 4 },
-        "takeOrder's statements"
-    );
+    w.app.assert_statements("takeOrder", statements, (2, 4));
 }
 
 #[tokio::test]
@@ -279,10 +269,5 @@ async fn dispatching_to_a_member_costs_a_read_and_one_statement_on_postgres() {
     // PostgreSQL: the order read without a lock, then the step (guarded by the version read
     // and the assignee's membership), its event and the member's inbox row as one statement.
     // SQLite: the order under its lock, the membership, the event, the step, the inbox rows.
-    let on_postgres = w.app.settings.database_url.starts_with("postgres");
-    assert_eq!(
-        statements,
-        if on_postgres { 2 } else { 5 },
-        "dispatchOrder's statements"
-    );
+    w.app.assert_statements("dispatchOrder", statements, (2, 5));
 }

@@ -13,9 +13,9 @@ use entity::{
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, SqlErr,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, UpdateStatement},
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -176,28 +176,34 @@ async fn redeem_once(
     Ok(stock_changed(redemption))
 }
 
-/// An offer of an active merchant, read with its merchant's status in one statement.
+/// An offer of an active merchant, read with its merchant in one statement.
 async fn offer_with_merchant(db: &DatabaseConnection, offer_id: Uuid) -> AppResult<offer::Model> {
-    let mut query = Query::select();
-    select_prefixed(&mut query, offer::Entity, "o_");
-    query
-        .column((merchant::Entity, merchant::Column::Status))
-        .from(offer::Entity)
-        .inner_join(
-            merchant::Entity,
-            Expr::col((merchant::Entity, merchant::Column::Id))
-                .equals((offer::Entity, offer::Column::MerchantId)),
-        )
-        .and_where(Expr::col((offer::Entity, offer::Column::Id)).eq(offer_id));
+    let mut query = with_merchant(offer::Entity, offer::Column::MerchantId, "o_");
+    query.and_where(Expr::col((offer::Entity, offer::Column::Id)).eq(offer_id));
     let row = db
         .query_one(&query)
         .await?
         .ok_or(AppError::NotFound("offer"))?;
-    let status: MerchantStatus = row.try_get("", merchant::Column::Status.as_str())?;
-    if status != MerchantStatus::Active {
+    if merchant::Model::from_query_result(&row, "m_")?.status != MerchantStatus::Active {
         return Err(AppError::conflict("this offer is no longer available"));
     }
     Ok(offer::Model::from_query_result(&row, "o_")?)
+}
+
+/// The rows of `entity` (as `<prefix><column>`) each with its merchant's (as `m_<column>`).
+fn with_merchant<E: EntityTrait>(
+    entity: E,
+    merchant_id: E::Column,
+    prefix: &str,
+) -> SelectStatement {
+    let mut query = Query::select();
+    select_prefixed(&mut query, entity, prefix);
+    select_prefixed(&mut query, merchant::Entity, "m_");
+    query.from(entity).inner_join(
+        merchant::Entity,
+        Expr::col((merchant::Entity, merchant::Column::Id)).equals((entity, merchant_id)),
+    );
+    query
 }
 
 /// One unit of the offer's stock, if any is left.
@@ -319,17 +325,9 @@ async fn with_merchant_and_staff(
         )
         .and_where(Expr::col((merchant_staff::Entity, merchant_staff::Column::UserId)).eq(user_id))
         .to_owned();
-    let mut query = Query::select();
-    select_prefixed(&mut query, redemption::Entity, "r_");
-    select_prefixed(&mut query, merchant::Entity, "m_");
+    let mut query = with_merchant(redemption::Entity, redemption::Column::MerchantId, "r_");
     query
         .expr_as(Expr::exists(staff), Alias::new("on_staff"))
-        .from(redemption::Entity)
-        .inner_join(
-            merchant::Entity,
-            Expr::col((merchant::Entity, merchant::Column::Id))
-                .equals((redemption::Entity, redemption::Column::MerchantId)),
-        )
         .and_where(Expr::col((redemption::Entity, redemption::Column::Code)).eq(code));
     let Some(row) = db.query_one(&query).await? else {
         return Ok(None);
