@@ -556,8 +556,8 @@ async fn redeeming_costs_two_reads_and_one_statement_on_postgres_and_is_all_or_n
     let body = a.redeem(&a.w.resident, "redeem-key-stmts01").await;
     let statements = a.w.app.statements().await - before;
     assert_eq!(redeemed(&body, "status"), "PENDING", "{body}");
-    // SQLite takes its transaction (BEGIN and COMMIT are not counted): the offer with its
-    // merchant, the balance, the entry, the stock, the redemption.
+    // SQLite, after the same two reads, takes its transaction (BEGIN and COMMIT are not
+    // counted): the balance, the entry, the stock, the redemption.
     a.w.app.assert_statements("redeemOffer", statements, (3, 6));
     let ledger =
         "{ myPoints { balance ledger(first: 1) { edges { node { kind amount balanceAfter } } } } }";
