@@ -44,6 +44,46 @@ const CAP: &str = "mutation($c: ID!, $cap: Int!) { setGiftMonthlyCap(communityId
 const LEDGER: &str =
     "{ myPoints { balance ledger(first: 5) { edges { node { kind amount reason } } } } }";
 
+/// Once the giver's month row and the receiver's account exist, a gift is, on PostgreSQL, its
+/// reads and one statement: the budget, both balances, both entries (and the note's flag when
+/// WeChat is configured). It answers the balance the giver's debit left, as the transaction
+/// does.
+#[tokio::test]
+async fn a_gift_is_its_reads_and_one_statement_on_postgres() {
+    let w = World::new().await;
+    credit_resident(&w).await;
+    accept_member_as_family(&w).await;
+    let gift = |amount: i64, key: &str| json!({ "to": w.member.user_id, "n": amount, "k": key });
+    w.app
+        .ok(&w.resident.token, GIFT, gift(10, "gift-stmts-0001"))
+        .await;
+    let before = w.app.statements().await;
+    let given = w
+        .app
+        .ok(&w.resident.token, GIFT, gift(25, "gift-stmts-0002"))
+        .await["giftPoints"]
+        .clone();
+    let statements = w.app.statements().await - before;
+    assert_eq!(given["balanceAfter"], 65);
+    // Both people, their household link, the gift's key; then PostgreSQL sends the rest as
+    // one statement, where SQLite's transaction takes the budget and two postings of two
+    // statements each (BEGIN and COMMIT are not counted).
+    w.app.assert_statements("giftPoints", statements, (4, 8));
+    let received = w.app.ok(&w.member.token, LEDGER, json!({})).await;
+    assert_eq!(received["myPoints"]["balance"], 35);
+    let gone = w.app.ok(&w.resident.token, LEDGER, json!({})).await;
+    assert_eq!(gone["myPoints"]["balance"], 65);
+    // More than is left: refused by the transaction, nothing moved.
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), GIFT, gift(66, "gift-stmts-0003"))
+            .await,
+        "CONFLICT"
+    );
+    let received = w.app.ok(&w.member.token, LEDGER, json!({})).await;
+    assert_eq!(received["myPoints"]["balance"], 35);
+}
+
 #[tokio::test]
 async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
     let w = World::new().await;

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use sea_orm::{
     ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, ModelTrait, Order,
-    RuntimeErr, SqliteTransactionMode, Statement, StatementBuilder, TransactionOptions,
-    TransactionTrait, Value,
+    QueryResult, RuntimeErr, SqlErr, SqliteTransactionMode, Statement, StatementBuilder,
+    TransactionOptions, TransactionTrait, Value,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, Func, InsertStatement,
         IntoColumnRef, IntoCondition, Query, SelectStatement, SubQueryStatement, UpdateStatement,
@@ -235,8 +235,22 @@ pub async fn write_at_once(
     inserts: Vec<InsertStatement>,
     guards: Vec<UpdateStatement>,
 ) -> Result<bool, DbErr> {
+    let stored = write_at_once_answering(db, inserts, guards, Expr::val(true)).await?;
+    Ok(stored.is_some())
+}
+
+/// `write_at_once` answering `answer` (which may read `guarded(n)`: a balance a guard left,
+/// say) as the column `answer` of its row; `None` when it stored nothing. Also `None` when the
+/// statement met a unique row or another such statement's locks (a deadlock): the transaction
+/// path, which takes its locks in order, decides those.
+pub async fn write_at_once_answering(
+    db: &DatabaseConnection,
+    inserts: Vec<InsertStatement>,
+    guards: Vec<UpdateStatement>,
+    answer: Expr,
+) -> Result<Option<QueryResult>, DbErr> {
     if !writes_in_one_statement(db) {
-        return Ok(false);
+        return Ok(None);
     }
     let mut with = WithClause::new();
     let mut met = Expr::val(true);
@@ -257,24 +271,31 @@ pub async fn write_at_once(
     add_inserts(&mut with, inserts);
     let check = Query::select()
         .expr(Func::cust("hongfan_require").arg(met))
+        .expr_as(answer, Alias::new("answer"))
         .to_owned();
-    match db.execute(&with.query(check)).await {
-        Ok(_) => Ok(true),
-        Err(error) if guard_unmet(&error) => Ok(false),
+    match db.query_one(&with.query(check)).await {
+        Ok(row) => Ok(row),
+        Err(error) if decided_by_the_transaction(&error) => Ok(None),
         Err(error) => Err(error),
     }
 }
 
-fn guard_unmet(error: &DbErr) -> bool {
+/// A guard unmet, a unique row met, or a deadlock with another one-statement write.
+fn decided_by_the_transaction(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+        || database_error_code(error).is_some_and(|code| code == GUARD_UNMET || code == DEADLOCK)
+}
+
+/// PostgreSQL's `deadlock_detected`.
+const DEADLOCK: &str = "40P01";
+
+fn database_error_code(error: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
         error
     else {
-        return false;
+        return None;
     };
-    error
-        .as_database_error()
-        .and_then(|error| error.code())
-        .is_some_and(|code| code == GUARD_UNMET)
+    Some(error.as_database_error()?.code()?.into_owned())
 }
 
 /// A new UUIDv7 made by the database, for rows whose number only the statement finds.

@@ -14,7 +14,7 @@ use rand::Rng;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, SqlErr,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement},
 };
 use uuid::Uuid;
@@ -234,15 +234,10 @@ async fn redeem_at_once(
         .map(|_| take_stock(offer.id))
         .into_iter()
         .collect();
-    let (debit, entry) = ledger::debit_at_once(spend, guards.len(), now);
+    let (debit, entry, _) = ledger::post_at_once(spend, guards.len(), now);
     guards.push(debit);
     let filed = redemption::Entity::insert(redemption.clone().into_active_model()).into_query();
-    match db::write_at_once(db, vec![entry, filed], guards).await {
-        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Ok(false)
-        }
-        written => Ok(written?),
-    }
+    Ok(db::write_at_once(db, vec![entry, filed], guards).await?)
 }
 
 /// The offer's stock, shown in its merchant's listing, moved.

@@ -3,15 +3,16 @@
 //! the receiver, or STAFF confirm that both live there; an address typed into a profile is not
 //! enough, and a confirmation holds only while both stay registered at that address. Both
 //! sides see a gift in their ledger (GIFT_OUT, GIFT_IN), posted in one transaction under the
-//! giver's idempotency key, so a retried gift moves points once; the giver's balance never goes
-//! below zero. What a giver gave in the month is a row (`gift_budgets`) the gift bumps.
+//! giver's idempotency key, so a retried gift moves points once (on PostgreSQL in one statement
+//! when every row can say yes on its own); the giver's balance never goes below zero. What a
+//! giver gave in the month is a row (`gift_budgets`) the gift bumps.
 use chrono::{DateTime, Utc};
-use entity::{enums::EntryKind, gift_budget, household_link, points_entry, user};
+use entity::{enums::EntryKind, gift_budget, household_link, points_account, points_entry, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement},
 };
 use uuid::Uuid;
 
@@ -25,7 +26,7 @@ use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{begin_write, sum_i64},
+    infra::db::{self, begin_write, sum_i64},
     validate,
     values::Month,
 };
@@ -221,6 +222,34 @@ pub struct Gift {
     pub idempotency_key: String,
 }
 
+/// The compare-and-set that takes `amount` from the giver's month row when the row can say yes
+/// on its own; it changes no row otherwise.
+fn budget_taken(
+    giver: Uuid,
+    community_id: Uuid,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> UpdateStatement {
+    use gift_budget::Column;
+    let (month_start, _) = Month::of(now).bounds();
+    let given_this_month: Expr =
+        Expr::case(Column::MonthStart.eq(month_start), Expr::col(Column::Given))
+            .finally(Expr::val(0))
+            .into();
+    gift_budget::Entity::update_many()
+        .col_expr(Column::Given, given_this_month.clone().add(amount))
+        .col_expr(Column::MonthStart, Expr::val(month_start))
+        .filter(Column::GiverId.eq(giver))
+        // An instance whose clock is behind never moves the row back a month.
+        .filter(Column::MonthStart.lte(month_start))
+        .filter(
+            given_this_month
+                .add(amount)
+                .lte(policy::gift_cap(community_id)),
+        )
+        .into_query()
+}
+
 /// Takes `amount` from the giver's budget of the month, or refuses it. Run in the gift's
 /// transaction: the giver's row stays locked until it commits, so concurrent gifts cannot each
 /// see room for one more. The compare-and-set starts the row over when a new month begins
@@ -235,24 +264,10 @@ async fn take_from_budget(
 ) -> AppResult<()> {
     use gift_budget::Column;
     let (month_start, _) = Month::of(now).bounds();
-    let given_this_month: Expr =
-        Expr::case(Column::MonthStart.eq(month_start), Expr::col(Column::Given))
-            .finally(Expr::val(0))
-            .into();
-    let taken = gift_budget::Entity::update_many()
-        .col_expr(Column::Given, given_this_month.clone().add(amount))
-        .col_expr(Column::MonthStart, Expr::val(month_start))
-        .filter(Column::GiverId.eq(giver))
-        // An instance whose clock is behind never moves the row back a month.
-        .filter(Column::MonthStart.lte(month_start))
-        .filter(
-            given_this_month
-                .add(amount)
-                .lte(policy::gift_cap(community_id)),
-        )
-        .exec(txn)
+    let taken = txn
+        .execute(&budget_taken(giver, community_id, amount, now))
         .await?;
-    if taken.rows_affected == 1 {
+    if taken.rows_affected() == 1 {
         return Ok(());
     }
     // Hold the row (made here on first use) before summing, so that the sum, a statement of
@@ -338,10 +353,12 @@ pub async fn give(
         amount: -gift.amount,
         counterpart: Some(gift.to),
     };
+    let (note, flag) = match note.map(Cleared::into_write) {
+        Some((text, flag)) => (Some(text), flag),
+        None => (None, None),
+    };
     replay_or_post(db, Some(&out_key), moved, async {
-        let txn = begin_write(db).await?;
-        let note = Cleared::record_optional(note, &txn).await?;
-        take_from_budget(&txn, actor.id, community_id, gift.amount, Utc::now()).await?;
+        let now = db::now();
         let posting = |user_id, kind, amount, side: &str| Posting {
             user_id,
             kind,
@@ -356,6 +373,16 @@ pub async fn give(
             posting(actor.id, EntryKind::GiftOut, -gift.amount, "out"),
             posting(gift.to, EntryKind::GiftIn, gift.amount, "in"),
         );
+        let budget = budget_taken(actor.id, community_id, gift.amount, now);
+        let at_once = give_at_once(db, budget, (out.clone(), to.clone()), flag.clone(), now);
+        if let Some(out) = at_once.await? {
+            return Ok(out);
+        }
+        let txn = begin_write(db).await?;
+        if let Some(flag) = flag {
+            txn.execute(&flag).await?;
+        }
+        take_from_budget(&txn, actor.id, community_id, gift.amount, now).await?;
         // The two accounts are locked in the order of their ids, so that gifts crossing
         // between two people at once cannot deadlock. Both keys are new: `replay_or_post`
         // looked the gift's up.
@@ -371,6 +398,45 @@ pub async fn give(
         Ok(out)
     })
     .await
+}
+
+/// On PostgreSQL, the gift as one statement (`db::write_at_once_answering`): the giver's month
+/// budget, both accounts (listed in the order of their ids, as the transaction locks them),
+/// both entries and the note's flag. It answers the giver's entry, with the balance its debit
+/// left. `None` when it stored nothing (the budget's row cannot say yes on its own, too few
+/// points, a receiver without an account yet, a key used meanwhile): the transaction decides.
+async fn give_at_once(
+    db: &DatabaseConnection,
+    budget: UpdateStatement,
+    (out, to): (Posting, Posting),
+    flag: Option<InsertStatement>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<points_entry::Model>> {
+    let giver_first = out.user_id < to.user_id;
+    let (first, second) = if giver_first { (out, to) } else { (to, out) };
+    let (first_move, first_entry, first_row) = ledger::post_at_once(first, 1, now);
+    let (second_move, second_entry, second_row) = ledger::post_at_once(second, 2, now);
+    let (out_row, out_guard) = match giver_first {
+        true => (first_row, 1),
+        false => (second_row, 2),
+    };
+    let balance_left = Query::select()
+        .column(points_account::Column::Balance)
+        .from(db::guarded(out_guard))
+        .to_owned();
+    let answer = Expr::SubQuery(None, Box::new(balance_left.into()));
+    let inserts = flag
+        .into_iter()
+        .chain([first_entry, second_entry])
+        .collect();
+    let guards = vec![budget, first_move, second_move];
+    let Some(row) = db::write_at_once_answering(db, inserts, guards, answer).await? else {
+        return Ok(None);
+    };
+    Ok(Some(points_entry::Model {
+        balance_after: row.try_get("", "answer")?,
+        ..out_row
+    }))
 }
 
 #[cfg(test)]

@@ -84,22 +84,22 @@ pub async fn post_once(
     Ok(entry)
 }
 
-/// `post_once` of a debit as part of one statement (`db::write_at_once`), its guard number
-/// `n`: the compare-and-set that takes the amount from the balance unless that would leave it
-/// below zero, and the entry's insert, which records the balance the guard left. The guard
-/// unmet (too few points), the statement stores nothing and the caller's transaction path
-/// says why.
-pub fn debit_at_once(
+/// `post_once` as part of one statement (`db::write_at_once`), its guard number `n`: the
+/// compare-and-set that moves the balance (a debit never below zero; a credit only to an
+/// account that exists), the entry's insert, which records the balance the guard left, and the
+/// entry (its `balance_after` unknown until then). The guard unmet, the statement stores
+/// nothing and the caller's transaction path decides: it says there are too few points, or
+/// makes the account.
+pub fn post_at_once(
     posting: Posting,
     n: usize,
     now: DateTime<Utc>,
-) -> (UpdateStatement, InsertStatement) {
-    debug_assert!(posting.amount < 0, "a debit");
-    let guard = debit(posting.user_id, posting.amount, now).into_query();
+) -> (UpdateStatement, InsertStatement, points_entry::Model) {
+    let guard = moved(posting.user_id, posting.amount, now).into_query();
     let entry = entry(posting, 0, now);
     let balance = (db::guarded(n), points_account::Column::Balance);
     let insert = db::insert_from_guarded(&entry, n, (points_entry::Column::BalanceAfter, balance));
-    (guard, insert)
+    (guard, insert, entry)
 }
 
 fn entry(posting: Posting, balance_after: i64, now: DateTime<Utc>) -> points_entry::Model {
@@ -119,8 +119,8 @@ fn entry(posting: Posting, balance_after: i64, now: DateTime<Utc>) -> points_ent
     }
 }
 
-/// Takes `-amount` from the account unless the balance would go below zero.
-fn debit(user_id: Uuid, amount: i64, now: DateTime<Utc>) -> UpdateMany<points_account::Entity> {
+/// Moves the account's balance by `amount`, unless that would take it below zero.
+fn moved(user_id: Uuid, amount: i64, now: DateTime<Utc>) -> UpdateMany<points_account::Entity> {
     use points_account::Column;
     let after = Expr::col((points_account::Entity, Column::Balance)).add(amount);
     points_account::Entity::update_many()
@@ -160,7 +160,7 @@ async fn moved_balance(
                 .await?,
         )
     } else {
-        debit(user_id, amount, now)
+        moved(user_id, amount, now)
             .exec_with_returning(txn)
             .await?
             .pop()
