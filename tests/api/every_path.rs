@@ -128,6 +128,54 @@ async fn concurrent_gifts_never_pass_the_monthly_cap() {
     assert_eq!(balance["myPoints"]["balance"], 200);
 }
 
+/// Two members of one household giving each other points at the same time: on PostgreSQL
+/// each gift is one statement that locks both accounts, crossing the other's locks. Every gift
+/// lands once, whichever path it took, and the balances add up.
+#[tokio::test]
+async fn gifts_crossing_between_two_people_at_once_all_land() {
+    let w = World::new().await;
+    for who in [&w.resident, &w.member] {
+        w.app
+            .ok(
+                &w.staff.token,
+                ADJUST,
+                json!({ "u": who.user_id, "a": 100 }),
+            )
+            .await;
+    }
+    crate::gifts::accept_member_as_family(&w).await;
+    w.app
+        .ok(
+            &w.member.token,
+            "mutation($u: ID!) { acceptHouseholdMember(userId: $u) { user { id } } }",
+            json!({ "u": w.resident.user_id }),
+        )
+        .await;
+    let gifts = (0..24).map(|i| {
+        let (from, to) = match i % 2 {
+            0 => (&w.resident, &w.member),
+            _ => (&w.member, &w.resident),
+        };
+        let amount = 1 + i % 3;
+        let key = format!("cross-gift-{i:04}");
+        w.app.graphql(
+            Some(&from.token),
+            GIFT,
+            json!({ "to": to.user_id, "n": amount, "k": key }),
+        )
+    });
+    let (given, refused) = outcomes(&futures::future::join_all(gifts).await);
+    assert_eq!((given, refused), (24, Vec::<String>::new()));
+    // Each gave 1, 3, 2, 1, 3, 2, … twelve times (24 points) and received as much.
+    for who in [&w.resident, &w.member] {
+        let balance = w
+            .app
+            .ok(&who.token, "{ myPoints { balance } }", json!({}))
+            .await;
+        assert_eq!(balance["myPoints"]["balance"], 100);
+    }
+}
+
 #[tokio::test]
 async fn concurrent_upload_links_never_pass_the_daily_cap() {
     let w = World::new().await;
