@@ -95,10 +95,7 @@ async fn redeem_once(
     let now = db::now();
     // Read without a lock, as the transaction would: a change to the offer made meanwhile
     // applies from the next redemption on.
-    let offer = offer_with_merchant(db, offer_id).await?;
-    if !offer.active {
-        return Err(AppError::conflict("this offer is no longer available"));
-    }
+    let offer = available_offer(db, offer_id).await?;
     if now < offer.valid_from || now >= offer.valid_until {
         return Err(AppError::conflict(
             "this offer is outside its validity period",
@@ -176,18 +173,20 @@ async fn redeem_once(
     Ok(stock_changed(redemption))
 }
 
-/// An offer of an active merchant, read with its merchant in one statement.
-async fn offer_with_merchant(db: &DatabaseConnection, offer_id: Uuid) -> AppResult<offer::Model> {
+/// The offer, if it is active at an active merchant: both read in one statement.
+async fn available_offer(db: &DatabaseConnection, offer_id: Uuid) -> AppResult<offer::Model> {
     let mut query = with_merchant(offer::Entity, offer::Column::MerchantId, "o_");
     query.and_where(Expr::col((offer::Entity, offer::Column::Id)).eq(offer_id));
     let row = db
         .query_one(&query)
         .await?
         .ok_or(AppError::NotFound("offer"))?;
-    if merchant::Model::from_query_result(&row, "m_")?.status != MerchantStatus::Active {
+    let offer = offer::Model::from_query_result(&row, "o_")?;
+    let merchant = merchant::Model::from_query_result(&row, "m_")?;
+    if !offer.active || merchant.status != MerchantStatus::Active {
         return Err(AppError::conflict("this offer is no longer available"));
     }
-    Ok(offer::Model::from_query_result(&row, "o_")?)
+    Ok(offer)
 }
 
 /// The rows of `entity` (as `<prefix><column>`) each with its merchant's (as `m_<column>`).

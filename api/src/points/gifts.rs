@@ -412,6 +412,9 @@ async fn give_at_once(
     flag: Option<InsertStatement>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<points_entry::Model>> {
+    if !db::writes_in_one_statement(db) {
+        return Ok(None);
+    }
     let giver_first = out.user_id < to.user_id;
     let (first, second) = if giver_first { (out, to) } else { (to, out) };
     let (first_move, first_entry, first_row) = ledger::post_at_once(first, 1, now);
