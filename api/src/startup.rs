@@ -107,10 +107,7 @@ impl Application {
                     templates: Templates::parse(settings.wechat_subscribe_templates.as_deref())
                         .map_err(|error| anyhow::anyhow!("WECHAT_SUBSCRIBE_TEMPLATES: {error}"))?,
                 },
-                ContentGuard::Wechat {
-                    api,
-                    fail_open: settings.content_check_fail_open,
-                },
+                ContentGuard::wechat(api, settings.content_check_fail_open),
             ),
             None => (Sender::Log, ContentGuard::Off),
         };

@@ -207,14 +207,14 @@ async fn placing_an_order_costs_a_fixed_short_list_of_statements() {
     let before = w.app.statements().await;
     w.place().await;
     let statements = w.app.statements().await - before;
-    // The author whose texts go to (the fake) WeChat's content check. Then on PostgreSQL all
-    // the rest as ONE statement outside an explicit transaction: the check that the requester,
+    // On PostgreSQL ONE statement outside an explicit transaction: the check that the requester,
     // their community and its routing are still what the first order read, the budget row's
     // compare-and-set (the first order counted the orders; this one does not), the order, its
     // PLACE event and its inbox rows for the community's STAFF. SQLite reads the requester with
     // their community and whether a rule routes the category there, and takes its transaction
     // (BEGIN and COMMIT are not counted): the budget row, the order, its event, the inbox rows.
-    // No photo named: no photo looked up; no routing rule: none read.
+    // No photo named: no photo looked up; no routing rule: none read. Then the answer's
+    // `community { name }`.
     w.app.assert_statements("placeOrder", statements, (2, 6));
 }
 

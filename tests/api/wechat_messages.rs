@@ -12,7 +12,10 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{Duration, Utc};
-use entity::{enums::Delivery, inbox_message};
+use entity::{
+    enums::{Delivery, Role},
+    inbox_message,
+};
 use hongfan::notify::delivery::deliver_due;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -434,6 +437,68 @@ async fn risky_text_is_refused_and_nothing_is_stored() {
     assert_eq!(
         flags["contentFlags"]["edges"][0]["node"]["reason"], "REVIEW",
         "{flags}"
+    );
+}
+
+#[tokio::test]
+async fn a_flag_goes_to_the_community_its_author_is_in_when_the_text_is_stored() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    let vars = |title: &str| json!({ "c": w.demo.repair, "t": title });
+    let excerpts = async |staff: &str, community: &str| {
+        let flags = w.app.ok(staff, FLAGS, json!({ "c": community })).await;
+        flags["contentFlags"]["edges"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .map(|edge| {
+                edge["node"]["excerpt"]
+                    .as_str()
+                    .expect("excerpt")
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    w.app
+        .ok(&w.resident.token, PLACE_TEXT, vars("楼道待审照片"))
+        .await;
+    // The instance now knows the author for WeChat: checking the next order's texts reads
+    // nothing. PostgreSQL files it in one statement; SQLite reads the requester and takes its
+    // transaction (the budget row, the order, its event, the inbox rows).
+    let before = w.app.statements().await;
+    w.app
+        .ok(&w.resident.token, PLACE_TEXT, vars("楼道灯不亮"))
+        .await;
+    let statements = w.app.statements().await - before;
+    w.app.assert_statements("placeOrder", statements, (1, 5));
+    // Their community it must not remember.
+    w.app
+        .ok(
+            &w.resident.token,
+            "mutation($p: UpdateProfileInput!) { updateMyProfile(input: $p) { id } }",
+            json!({ "p": { "communityId": w.demo.other_community } }),
+        )
+        .await;
+    w.app
+        .ok(&w.resident.token, PLACE_TEXT, vars("车棚待审照片"))
+        .await;
+    w.app
+        .grant("far-staff", Role::Staff, Some(&w.demo.other_community))
+        .await;
+    let far_staff = w.app.login("far-staff").await;
+    assert_eq!(
+        excerpts(&w.staff.token, &w.demo.community).await,
+        ["楼道待审照片"]
+    );
+    assert_eq!(
+        excerpts(&far_staff.token, &w.demo.other_community).await,
+        ["车棚待审照片"]
+    );
+    let checked = fake.checked.lock().expect("checked").clone();
+    assert_eq!(checked.len(), 3, "the empty descriptions are not sent");
+    assert!(
+        checked.iter().all(|(openid, _)| openid == "demo-resident"),
+        "{checked:?}"
     );
 }
 

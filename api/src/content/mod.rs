@@ -5,15 +5,21 @@
 //! refuses the request (BAD_USER_INPUT, reason CONTENT_REJECTED). A "review" verdict, or
 //! WeChat being unreachable under the fail-open policy (`CONTENT_CHECK_FAIL_OPEN`, default
 //! on), stores the text and flags it for the author's community STAFF, in the transaction that stores
-//! it: text a command refused after the check is never flagged.
+//! it: text a command refused after the check is never flagged. The flag takes the author's
+//! community as the statement that stores it finds it, so a check needs only the author's
+//! openid, which each instance remembers: a command's checks cost no read of their own.
 use chrono::Utc;
 use entity::{content_flag, enums::PhotoReview, user};
 use futures::future::join_all;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryTrait, sea_query::InsertStatement,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
+    sea_query::{Expr, InsertStatement, Query},
 };
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub mod photos;
@@ -21,7 +27,10 @@ pub mod photos;
 use crate::{
     error::{AppError, AppResult, causes},
     identity::{self, Actor},
-    infra::wechat::{WechatApi, WechatError},
+    infra::{
+        memo::Memo,
+        wechat::{WechatApi, WechatError},
+    },
     pagination::{Page, PageRequest, fetch_page},
 };
 
@@ -46,8 +55,15 @@ pub enum ContentGuard {
     Wechat {
         api: WechatApi,
         fail_open: bool,
+        /// Authors' openids by user id. An account's openid never changes while it can sign
+        /// in (erasing the account ends its sessions), so an entry is never stale for a
+        /// request that passed the session check.
+        openids: Arc<Memo<Uuid, String>>,
     },
 }
+
+/// Most authors' openids an instance remembers.
+const REMEMBERED_OPENIDS: usize = 10_000;
 
 enum Verdict {
     Pass,
@@ -60,7 +76,57 @@ enum Verdict {
 #[must_use = "record it where the text is stored"]
 pub struct Cleared {
     text: String,
-    flag: Option<content_flag::ActiveModel>,
+    flag: Option<Flag>,
+}
+
+/// Text (or a photo's key) to be stored without clearance, flagged for STAFF.
+struct Flag {
+    author_id: Uuid,
+    field: String,
+    excerpt: String,
+    reason: &'static str,
+}
+
+impl Flag {
+    fn new(author_id: Uuid, field: &str, excerpt: &str, reason: &'static str) -> Self {
+        Self {
+            author_id,
+            field: field.to_owned(),
+            excerpt: excerpt.chars().take(200).collect(),
+            reason,
+        }
+    }
+
+    /// The flag's insert; it files the flag under the community the author belongs to when
+    /// it runs, which is where the text is stored (no read before, nothing stale).
+    fn insert(self) -> InsertStatement {
+        use content_flag::Column as C;
+        let community = user::Entity::find_by_id(self.author_id)
+            .select_only()
+            .column(user::Column::CommunityId)
+            .into_query();
+        Query::insert()
+            .into_table(content_flag::Entity)
+            .columns([
+                C::Id,
+                C::AuthorId,
+                C::CommunityId,
+                C::Field,
+                C::Excerpt,
+                C::Reason,
+                C::CreatedAt,
+            ])
+            .values_panic([
+                Expr::val(Uuid::now_v7()),
+                Expr::val(self.author_id),
+                Expr::SubQuery(None, Box::new(community.into())),
+                Expr::val(self.field),
+                Expr::val(self.excerpt),
+                Expr::val(self.reason),
+                Expr::val(Utc::now()),
+            ])
+            .to_owned()
+    }
 }
 
 impl Cleared {
@@ -79,10 +145,7 @@ impl Cleared {
 
     /// `record` for a caller that sends the flag's insert (if any) with its own statements.
     pub fn into_write(self) -> (String, Option<InsertStatement>) {
-        let flag = self
-            .flag
-            .map(|flag| content_flag::Entity::insert(flag).into_query());
-        (self.text, flag)
+        (self.text, self.flag.map(Flag::insert))
     }
 
     /// `record` for an optional text.
@@ -98,6 +161,14 @@ impl Cleared {
 }
 
 impl ContentGuard {
+    pub fn wechat(api: WechatApi, fail_open: bool) -> Self {
+        Self::Wechat {
+            api,
+            fail_open,
+            openids: Arc::new(Memo::new(REMEMBERED_OPENIDS)),
+        }
+    }
+
     /// Checks one text (already validated: an oversize or malformed text never reaches
     /// WeChat) that `author` wrote for others to see, in `scene`. Empty text passes.
     pub async fn clear(
@@ -112,8 +183,7 @@ impl ContentGuard {
         Ok(cleared)
     }
 
-    /// `clear` for several texts of one command, reading the author once and checking the
-    /// texts concurrently (one WeChat round trip's wait, not N); the first risky one, in the
+    /// `clear` for several texts of one command, checking the texts concurrently (one WeChat round trip's wait, not N); the first risky one, in the
     /// order given, refuses them all.
     pub async fn clear_all<const N: usize>(
         &self,
@@ -122,18 +192,20 @@ impl ContentGuard {
         scene: Scene,
         texts: [(&str, String); N],
     ) -> AppResult<[Cleared; N]> {
-        let (api, fail_open) = match self {
-            Self::Wechat { api, fail_open } if texts.iter().any(|(_, t)| !t.trim().is_empty()) => {
-                (api, *fail_open)
-            }
+        let (api, fail_open, openids) = match self {
+            Self::Wechat {
+                api,
+                fail_open,
+                openids,
+            } if texts.iter().any(|(_, t)| !t.trim().is_empty()) => (api, *fail_open, openids),
             _ => return Ok(texts.map(|(_, text)| Cleared { text, flag: None })),
         };
-        let author = identity::get_user(db, author.id).await?;
+        let openid = openid_of(openids, db, author.id).await?;
         let verdicts = join_all(texts.iter().map(|(field, text)| async {
             if text.trim().is_empty() {
                 return Ok(Verdict::Pass);
             }
-            verdict(api, fail_open, &author, scene, field, text).await
+            verdict(api, fail_open, &openid, scene, field, text).await
         }))
         .await;
         let flags = texts
@@ -141,7 +213,7 @@ impl ContentGuard {
             .zip(verdicts)
             .map(|((field, text), verdict)| match verdict? {
                 Verdict::Pass => Ok(None),
-                Verdict::Flag(reason) => Ok(Some(flag(&author, field, text, reason))),
+                Verdict::Flag(reason) => Ok(Some(Flag::new(author.id, field, text, reason))),
             })
             .collect::<AppResult<Vec<_>>>()?;
         let mut flags = flags.into_iter();
@@ -175,10 +247,15 @@ impl ContentGuard {
         key: &str,
         url: &str,
     ) -> AppResult<(PhotoReview, Option<String>)> {
-        let Self::Wechat { api, fail_open } = self else {
+        let Self::Wechat {
+            api,
+            fail_open,
+            openids,
+        } = self
+        else {
             return Ok((PhotoReview::Unchecked, None));
         };
-        let author_account = identity::get_user(db, author.id).await?;
+        let openid = openid_of(openids, db, author.id).await?;
         let answer = api
             .post(
                 "/wxa/media_check_async",
@@ -187,7 +264,7 @@ impl ContentGuard {
                     "media_type": IMAGE,
                     "version": 2,
                     "scene": Scene::Forum as i32,
-                    "openid": author_account.openid,
+                    "openid": openid,
                 }),
             )
             .await;
@@ -205,8 +282,7 @@ impl ContentGuard {
                         "the image check is unavailable; try again shortly".into(),
                     ));
                 }
-                flag(&author_account, "photo", key, "UNCHECKED")
-                    .insert(db)
+                db.execute(&Flag::new(author.id, "photo", key, "UNCHECKED").insert())
                     .await?;
                 Ok((PhotoReview::Unchecked, None))
             }
@@ -214,11 +290,25 @@ impl ContentGuard {
     }
 }
 
+/// The author's openid, for WeChat: remembered after the first read.
+async fn openid_of(
+    openids: &Memo<Uuid, String>,
+    db: &DatabaseConnection,
+    author_id: Uuid,
+) -> AppResult<String> {
+    if let Some(openid) = openids.get(&author_id) {
+        return Ok(openid);
+    }
+    let openid = identity::get_user(db, author_id).await?.openid;
+    openids.put(author_id, openid.clone());
+    Ok(openid)
+}
+
 /// WeChat's verdict on one text; a risky one refuses the request.
 async fn verdict(
     api: &WechatApi,
     fail_open: bool,
-    author: &user::Model,
+    openid: &str,
     scene: Scene,
     field: &str,
     text: &str,
@@ -230,7 +320,7 @@ async fn verdict(
                 "content": text,
                 "version": 2,
                 "scene": scene as i32,
-                "openid": author.openid,
+                "openid": openid,
             }),
         )
         .await;
@@ -256,26 +346,6 @@ async fn verdict(
 
 /// `media_type` of an image in `mediaCheckAsync`.
 const IMAGE: i32 = 2;
-
-/// A flag for text (or a photo's key) stored without clearance, for the author's STAFF.
-fn flag(
-    author: &user::Model,
-    field: &str,
-    excerpt: &str,
-    reason: &str,
-) -> content_flag::ActiveModel {
-    content_flag::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        author_id: Set(author.id),
-        community_id: Set(author.community_id),
-        field: Set(field.to_owned()),
-        excerpt: Set(excerpt.chars().take(200).collect()),
-        reason: Set(reason.to_owned()),
-        created_at: Set(Utc::now()),
-        resolved_by: Set(None),
-        resolved_at: Set(None),
-    }
-}
 
 fn rejected(field: &str) -> AppError {
     AppError::ContentRejected(format!(

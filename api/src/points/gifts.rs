@@ -11,7 +11,7 @@ use entity::{enums::EntryKind, gift_budget, household_link, points_account, poin
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement},
 };
 use uuid::Uuid;
@@ -26,7 +26,7 @@ use crate::{
     content::{Cleared, ContentGuard, Scene},
     error::{AppError, AppResult},
     identity::{self, Actor},
-    infra::db::{self, begin_write, sum_i64},
+    infra::db::{self, begin_write, select_prefixed, sum_i64},
     validate,
     values::Month,
 };
@@ -313,6 +313,43 @@ async fn take_from_budget(
     Ok(())
 }
 
+/// The giver and the receiver, and the link from one to the other if there is one: one read.
+async fn pair_with_link(
+    db: &DatabaseConnection,
+    giver_id: Uuid,
+    receiver_id: Uuid,
+) -> AppResult<(user::Model, user::Model, Option<household_link::Model>)> {
+    let link_column = |column| Expr::col((household_link::Entity, column));
+    let mut query = Query::select();
+    select_prefixed(&mut query, user::Entity, "u_");
+    select_prefixed(&mut query, household_link::Entity, "l_");
+    query
+        .from(user::Entity)
+        .left_join(
+            household_link::Entity,
+            link_column(household_link::Column::GiverId)
+                .eq(giver_id)
+                .and(link_column(household_link::Column::ReceiverId).eq(receiver_id)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::Id)).is_in([giver_id, receiver_id]));
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let (mut giver, mut receiver, mut link) = (None, None, None);
+    for row in &rows {
+        let person = user::Model::from_query_result(row, "u_")?;
+        link = household_link::Model::from_query_result_optional(row, "l_")?;
+        match person.id == giver_id {
+            true => giver = Some(person),
+            false => receiver = Some(person),
+        }
+    }
+    match (giver, receiver) {
+        (Some(giver), Some(receiver)) => Ok((giver, receiver, link)),
+        _ => Err(AppError::NotFound("user")),
+    }
+}
+
 /// The giver's GIFT_OUT entry.
 pub async fn give(
     db: &DatabaseConnection,
@@ -328,13 +365,7 @@ pub async fn give(
     if gift.amount <= 0 {
         return Err(AppError::bad_input("amount must be positive"));
     }
-    let mut people = identity::users::by_ids(db, [actor.id, gift.to]).await?;
-    let (Some(giver), Some(receiver)) = (people.remove(&actor.id), people.remove(&gift.to)) else {
-        return Err(AppError::NotFound("user"));
-    };
-    let link = household_link::Entity::find_by_id((actor.id, gift.to))
-        .one(db)
-        .await?;
+    let (giver, receiver, link) = pair_with_link(db, actor.id, gift.to).await?;
     if !link.is_some_and(|link| holds(&link, &giver, &receiver)) {
         return Err(AppError::forbidden(
             "points go only to your confirmed household: accept them as family \
