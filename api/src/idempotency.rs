@@ -18,6 +18,27 @@ where
     P: PartialEq,
     Found: Future<Output = AppResult<Option<T>>>,
 {
+    let earlier = match key {
+        Some(key) => find(key).await?,
+        None => None,
+    };
+    replay_or_run_after(key, earlier, find, payload_of, payload, run).await
+}
+
+/// `replay_or_run` for a caller that looked `key` up already, with its other reads: `earlier`
+/// is what it found there.
+pub async fn replay_or_run_after<'k, T, P, Found>(
+    key: Option<&'k str>,
+    earlier: Option<T>,
+    find: impl Fn(&'k str) -> Found,
+    payload_of: impl Fn(&T) -> P,
+    payload: P,
+    run: impl Future<Output = AppResult<T>>,
+) -> AppResult<T>
+where
+    P: PartialEq,
+    Found: Future<Output = AppResult<Option<T>>>,
+{
     let replay = |earlier: T| {
         if payload_of(&earlier) == payload {
             Ok(earlier)
@@ -31,7 +52,7 @@ where
     let Some(key) = key else {
         return run.await;
     };
-    if let Some(earlier) = find(key).await? {
+    if let Some(earlier) = earlier {
         return replay(earlier);
     }
     match run.await {

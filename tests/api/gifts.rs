@@ -65,10 +65,10 @@ async fn a_gift_is_its_reads_and_one_statement_on_postgres() {
         .clone();
     let statements = w.app.statements().await - before;
     assert_eq!(given["balanceAfter"], 65);
-    // Both people with their household link in one read, the gift's key; then PostgreSQL
+    // Both people, their household link and the gift's key in one read; then PostgreSQL
     // sends the rest as one statement, where SQLite's transaction takes the budget and two
     // postings of two statements each (BEGIN and COMMIT are not counted).
-    w.app.assert_statements("giftPoints", statements, (3, 7));
+    w.app.assert_statements("giftPoints", statements, (2, 6));
     let received = w.app.ok(&w.member.token, LEDGER, json!({})).await;
     assert_eq!(received["myPoints"]["balance"], 35);
     let gone = w.app.ok(&w.resident.token, LEDGER, json!({})).await;
@@ -116,6 +116,13 @@ async fn family_at_the_same_address_receive_points_within_the_monthly_cap() {
     assert_eq!(
         again["giftPoints"]["id"], given["id"],
         "the same gift, once"
+    );
+    assert_eq!(
+        w.app
+            .refused(Some(&w.resident.token), GIFT, gift(31, "gift-key-0001"))
+            .await,
+        "BAD_USER_INPUT",
+        "the key of another gift"
     );
     let received = w.app.ok(&w.member.token, LEDGER, json!({})).await;
     assert_eq!(received["myPoints"]["balance"], 30);

@@ -20,7 +20,7 @@ use super::{
     Moved,
     ledger::{self, Posting},
     policy::{self, Setting},
-    replay_or_post,
+    replay_or_post_after,
 };
 use crate::{
     content::{Cleared, ContentGuard, Scene},
@@ -313,16 +313,26 @@ async fn take_from_budget(
     Ok(())
 }
 
-/// The giver and the receiver, and the link from one to the other if there is one: one read.
-async fn pair_with_link(
+/// What a gift reads, in one statement: the giver and the receiver, the link from one to the
+/// other if there is one, and the giver's entry under `key` if the gift was made before.
+struct GiftReads {
+    giver: user::Model,
+    receiver: user::Model,
+    link: Option<household_link::Model>,
+    earlier: Option<points_entry::Model>,
+}
+
+async fn gift_reads(
     db: &DatabaseConnection,
     giver_id: Uuid,
     receiver_id: Uuid,
-) -> AppResult<(user::Model, user::Model, Option<household_link::Model>)> {
+    key: &str,
+) -> AppResult<GiftReads> {
     let link_column = |column| Expr::col((household_link::Entity, column));
     let mut query = Query::select();
     select_prefixed(&mut query, user::Entity, "u_");
     select_prefixed(&mut query, household_link::Entity, "l_");
+    select_prefixed(&mut query, points_entry::Entity, "e_");
     query
         .from(user::Entity)
         .left_join(
@@ -331,21 +341,31 @@ async fn pair_with_link(
                 .eq(giver_id)
                 .and(link_column(household_link::Column::ReceiverId).eq(receiver_id)),
         )
+        .left_join(
+            points_entry::Entity,
+            Expr::col((points_entry::Entity, points_entry::Column::IdempotencyKey)).eq(key),
+        )
         .and_where(Expr::col((user::Entity, user::Column::Id)).is_in([giver_id, receiver_id]));
     let rows = db
         .query_all_raw(db.get_database_backend().build(&query))
         .await?;
-    let (mut giver, mut receiver, mut link) = (None, None, None);
+    let (mut giver, mut receiver, mut link, mut earlier) = (None, None, None, None);
     for row in &rows {
         let person = user::Model::from_query_result(row, "u_")?;
         link = household_link::Model::from_query_result_optional(row, "l_")?;
+        earlier = points_entry::Model::from_query_result_optional(row, "e_")?;
         match person.id == giver_id {
             true => giver = Some(person),
             false => receiver = Some(person),
         }
     }
     match (giver, receiver) {
-        (Some(giver), Some(receiver)) => Ok((giver, receiver, link)),
+        (Some(giver), Some(receiver)) => Ok(GiftReads {
+            giver,
+            receiver,
+            link,
+            earlier,
+        }),
         _ => Err(AppError::NotFound("user")),
     }
 }
@@ -365,7 +385,13 @@ pub async fn give(
     if gift.amount <= 0 {
         return Err(AppError::bad_input("amount must be positive"));
     }
-    let (giver, receiver, link) = pair_with_link(db, actor.id, gift.to).await?;
+    let out_key = format!("gift:{}:{key}:out", actor.id);
+    let GiftReads {
+        giver,
+        receiver,
+        link,
+        earlier,
+    } = gift_reads(db, actor.id, gift.to, &out_key).await?;
     if !link.is_some_and(|link| holds(&link, &giver, &receiver)) {
         return Err(AppError::forbidden(
             "points go only to your confirmed household: accept them as family \
@@ -378,7 +404,6 @@ pub async fn give(
     let note = content
         .clear_optional(db, actor, Scene::Comment, "note", note)
         .await?;
-    let out_key = format!("gift:{}:{key}:out", actor.id);
     let moved = Moved {
         user_id: actor.id,
         amount: -gift.amount,
@@ -388,7 +413,7 @@ pub async fn give(
         Some((text, flag)) => (Some(text), flag),
         None => (None, None),
     };
-    replay_or_post(db, Some(&out_key), moved, async {
+    replay_or_post_after(db, Some(&out_key), earlier, moved, async {
         let now = db::now();
         let posting = |user_id, kind, amount, side: &str| Posting {
             user_id,
@@ -415,7 +440,7 @@ pub async fn give(
         }
         take_from_budget(&txn, actor.id, community_id, gift.amount, now).await?;
         // The two accounts are locked in the order of their ids, so that gifts crossing
-        // between two people at once cannot deadlock. Both keys are new: `replay_or_post`
+        // between two people at once cannot deadlock. Both keys are new: `gift_reads`
         // looked the gift's up.
         let out = if actor.id < gift.to {
             let out = ledger::post_once(&txn, out).await?;

@@ -91,8 +91,24 @@ async fn replay_or_post(
     moved: Moved,
     post: impl Future<Output = AppResult<points_entry::Model>>,
 ) -> AppResult<points_entry::Model> {
-    idempotency::replay_or_run(
+    let earlier = match key {
+        Some(key) => ledger::find_by_key(db, key).await?,
+        None => None,
+    };
+    replay_or_post_after(db, key, earlier, moved, post).await
+}
+
+/// `replay_or_post` for a caller that read the entry under `key` (`earlier`) with its other reads.
+async fn replay_or_post_after(
+    db: &DatabaseConnection,
+    key: Option<&str>,
+    earlier: Option<points_entry::Model>,
+    moved: Moved,
+    post: impl Future<Output = AppResult<points_entry::Model>>,
+) -> AppResult<points_entry::Model> {
+    idempotency::replay_or_run_after(
         key,
+        earlier,
         |key| ledger::find_by_key(db, key),
         Moved::of,
         moved,
