@@ -124,10 +124,22 @@ async function screen(page, name, problems) {
     // A merchant's application is approved there too.
     const applied2 = await ok("mutation($i: ApplyMerchantInput!) { applyMerchant(input: $i) { id } }", { i: {
       communityId, name: "红帆便民店", category: "便民", address: "文昌路1号", latitude: 36.55, longitude: 116.75, phone: "0531-86661234", openingHours: "08:00-20:00" } }, resident.token);
+    // Left before it finished loading, the board must not draw over 审核: its first look-up is
+    // held back until 审核 is up (a slow network, or a busy server, did this in CI).
+    let releaseBoard;
+    const boardHeld = new Promise((resolve) => { releaseBoard = resolve; });
+    await page.route("**/graphql", async (route) => {
+      if ((route.request().postData() || "").includes("serviceCategories")) await boardHeld;
+      await route.continue();
+    });
     await page.click("#nav-board");
     await page.click("#nav-approvals");
     const approveShop = page.locator("#queue-merchants button", { hasText: "同意" }).first();
     await approveShop.waitFor({ timeout: 10000 });
+    releaseBoard();
+    await page.waitForTimeout(500);
+    await page.unroute("**/graphql");
+    if (!(await page.locator("#approvals").count())) problems.push("the board, left while loading, drew over 审核");
     await approveShop.click();
     await page.locator("#queue-merchants h3", { hasText: "（0）" }).waitFor({ timeout: 10000 });
     const shop = await ok("query($m: ID!) { merchant(id: $m) { status } }", { m: applied2.applyMerchant.id }, resident.token);

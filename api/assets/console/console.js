@@ -184,6 +184,14 @@ async function start() {
 let poll = null;
 function stopPolling() { clearInterval(poll); poll = null; }
 
+// Each navigation is a visit. A screen still loading when the user moves on must neither draw
+// over the next screen (nor its error) nor leave its polling running.
+let visits = 0;
+const shown = (visit) => visit === visits;
+function pollWhileShown(visit, load, ms) {
+  if (shown(visit)) poll = setInterval(() => load().catch(() => {}), ms);
+}
+
 function route() {
   if (!me) return;
   stopPolling();
@@ -191,7 +199,8 @@ function route() {
   const screen = SCREENS[key];
   if (!screen || !screen.shown(me.desk)) return;
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.id === `nav-${key}`));
-  screen.draw().catch((e) => $("main").replaceChildren(h("p", { className: "error" }, e.message)));
+  const visit = ++visits;
+  screen.draw(visit).catch((e) => { if (shown(visit)) $("main").replaceChildren(h("p", { className: "error" }, e.message)); });
 }
 
 function select(id, options, value) {
@@ -221,7 +230,7 @@ function orderTable(orders) {
     h("td", { className: order.isOverdue ? "late" : "" }, time(due(order)))))));
 }
 
-async function drawOrders(kind) {
+async function drawOrders(kind, visit) {
   const d = me.desk;
   board.community = board.community && d.communities.some((c) => c.id === board.community) ? board.community : d.communities[0].id;
   const filters = h("div", { className: "toolbar" },
@@ -240,6 +249,7 @@ async function drawOrders(kind) {
     gql("{ serviceCategories { id name } }"),
     gql("query($id: ID!) { community(id: $id) { grids { id name } } }", { id: board.community }),
   ]);
+  if (!shown(visit)) return;
   $("#category").append(...categories.serviceCategories.map((c) => h("option", { value: c.id }, c.name)));
   $("#grid").append(...community.community.grids.map((g) => h("option", { value: g.id }, g.name)));
   const load = async () => {
@@ -257,16 +267,16 @@ async function drawOrders(kind) {
     $("#refreshed").textContent = `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`;
   };
   filters.addEventListener("change", (event) => {
-    if (event.target.id === "community") { board.community = event.target.value; board.selected = null; drawOrders(kind); } else load();
+    if (event.target.id === "community") { board.community = event.target.value; board.selected = null; drawOrders(kind, visit); } else load();
   });
   await load();
   // Live: the board asks again every few seconds while it is open.
-  poll = setInterval(() => load().catch(() => {}), POLL_MS);
-  if (board.selected) drawDetail();
+  pollWhileShown(visit, load, POLL_MS);
+  if (board.selected && shown(visit)) drawDetail();
 }
 
-function drawBoard() { return drawOrders("board"); }
-function drawAlerts() { return drawOrders("alerts"); }
+function drawBoard(visit) { return drawOrders("board", visit); }
+function drawAlerts(visit) { return drawOrders("alerts", visit); }
 
 async function act(mutation, variables, message) {
   const error = $("#action-error");
@@ -366,7 +376,7 @@ async function drawOnBehalf() {
 }
 
 // ---- escalations: the inbox of street and department staff, and a community's own --------
-async function drawEscalations() {
+async function drawEscalations(visit) {
   const d = me.desk;
   const scopes = [
     ...d.departments.map((id) => [`departmentId:${id}`, "本部门"]),
@@ -406,7 +416,7 @@ async function drawEscalations() {
   scope.addEventListener("change", load);
   status.addEventListener("change", load);
   await load();
-  poll = setInterval(() => load().catch(() => {}), POLL_MS * 5);
+  pollWhileShown(visit, load, POLL_MS * 5);
 }
 
 // ---- approvals: what waits for a STAFF decision in the community --------------------------
