@@ -16,7 +16,7 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait,
-    sea_query::{Expr, InsertStatement, Query},
+    sea_query::{Expr, InsertStatement},
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use crate::{
     error::{AppError, AppResult, causes},
     identity::{self, Actor},
     infra::{
+        db,
         memo::Memo,
         wechat::{WechatApi, WechatError},
     },
@@ -76,57 +77,34 @@ enum Verdict {
 #[must_use = "record it where the text is stored"]
 pub struct Cleared {
     text: String,
-    flag: Option<Flag>,
+    flag: Option<content_flag::Model>,
 }
 
-/// Text (or a photo's key) to be stored without clearance, flagged for STAFF.
-struct Flag {
-    author_id: Uuid,
-    field: String,
-    excerpt: String,
-    reason: &'static str,
+/// A flag for text (or a photo's key) stored without clearance, for STAFF of the author's
+/// community.
+fn flag(author_id: Uuid, field: &str, excerpt: &str, reason: &str) -> content_flag::Model {
+    content_flag::Model {
+        id: Uuid::now_v7(),
+        author_id,
+        community_id: None,
+        field: field.to_owned(),
+        excerpt: excerpt.chars().take(200).collect(),
+        reason: reason.to_owned(),
+        created_at: Utc::now(),
+        resolved_by: None,
+        resolved_at: None,
+    }
 }
 
-impl Flag {
-    fn new(author_id: Uuid, field: &str, excerpt: &str, reason: &'static str) -> Self {
-        Self {
-            author_id,
-            field: field.to_owned(),
-            excerpt: excerpt.chars().take(200).collect(),
-            reason,
-        }
-    }
-
-    /// The flag's insert; it files the flag under the community the author belongs to when
-    /// it runs, which is where the text is stored (no read before, nothing stale).
-    fn insert(self) -> InsertStatement {
-        use content_flag::Column as C;
-        let community = user::Entity::find_by_id(self.author_id)
-            .select_only()
-            .column(user::Column::CommunityId)
-            .into_query();
-        Query::insert()
-            .into_table(content_flag::Entity)
-            .columns([
-                C::Id,
-                C::AuthorId,
-                C::CommunityId,
-                C::Field,
-                C::Excerpt,
-                C::Reason,
-                C::CreatedAt,
-            ])
-            .values_panic([
-                Expr::val(Uuid::now_v7()),
-                Expr::val(self.author_id),
-                Expr::SubQuery(None, Box::new(community.into())),
-                Expr::val(self.field),
-                Expr::val(self.excerpt),
-                Expr::val(self.reason),
-                Expr::val(Utc::now()),
-            ])
-            .to_owned()
-    }
+/// The flag's insert. It files the flag under the community the author belongs to when it
+/// runs, which is where the text is stored: no read before, nothing stale.
+fn flag_insert(flag: content_flag::Model) -> InsertStatement {
+    let community = user::Entity::find_by_id(flag.author_id)
+        .select_only()
+        .column(user::Column::CommunityId)
+        .into_query();
+    let community = Expr::SubQuery(None, Box::new(community.into()));
+    db::insert_taking(&flag, (content_flag::Column::CommunityId, community))
 }
 
 impl Cleared {
@@ -145,7 +123,7 @@ impl Cleared {
 
     /// `record` for a caller that sends the flag's insert (if any) with its own statements.
     pub fn into_write(self) -> (String, Option<InsertStatement>) {
-        (self.text, self.flag.map(Flag::insert))
+        (self.text, self.flag.map(flag_insert))
     }
 
     /// `record` for an optional text.
@@ -183,8 +161,8 @@ impl ContentGuard {
         Ok(cleared)
     }
 
-    /// `clear` for several texts of one command, checking the texts concurrently (one WeChat round trip's wait, not N); the first risky one, in the
-    /// order given, refuses them all.
+    /// `clear` for several texts of one command, checking the texts concurrently (one WeChat
+    /// round trip's wait, not N); the first risky one, in the order given, refuses them all.
     pub async fn clear_all<const N: usize>(
         &self,
         db: &DatabaseConnection,
@@ -213,7 +191,7 @@ impl ContentGuard {
             .zip(verdicts)
             .map(|((field, text), verdict)| match verdict? {
                 Verdict::Pass => Ok(None),
-                Verdict::Flag(reason) => Ok(Some(Flag::new(author.id, field, text, reason))),
+                Verdict::Flag(reason) => Ok(Some(flag(author.id, field, text, reason))),
             })
             .collect::<AppResult<Vec<_>>>()?;
         let mut flags = flags.into_iter();
@@ -282,7 +260,7 @@ impl ContentGuard {
                         "the image check is unavailable; try again shortly".into(),
                     ));
                 }
-                db.execute(&Flag::new(author.id, "photo", key, "UNCHECKED").insert())
+                db.execute(&flag_insert(flag(author.id, "photo", key, "UNCHECKED")))
                     .await?;
                 Ok((PhotoReview::Unchecked, None))
             }

@@ -207,7 +207,26 @@ pub fn insert_from_guarded<M: ModelTrait>(
     n: usize,
     (taken, from): (<M::Entity as EntityTrait>::Column, impl IntoColumnRef),
 ) -> InsertStatement {
-    let from = Expr::col(from);
+    let mut row = row_taking(model, taken, Expr::col(from));
+    row.from(guarded(n));
+    insert_row::<M>(row)
+}
+
+/// The insert of `model`'s row with its column `taken` the value of `from` (a subquery, say)
+/// when the statement runs.
+pub fn insert_taking<M: ModelTrait>(
+    model: &M,
+    (taken, from): (<M::Entity as EntityTrait>::Column, Expr),
+) -> InsertStatement {
+    insert_row::<M>(row_taking(model, taken, from))
+}
+
+/// `model`'s values, column by column, but `from` for its column `taken`.
+fn row_taking<M: ModelTrait>(
+    model: &M,
+    taken: <M::Entity as EntityTrait>::Column,
+    from: Expr,
+) -> SelectStatement {
     let mut row = Query::select();
     for column in <M::Entity as EntityTrait>::Column::iter() {
         row.expr(match column.as_str() == taken.as_str() {
@@ -215,7 +234,10 @@ pub fn insert_from_guarded<M: ModelTrait>(
             false => Expr::val(model.get(column)),
         });
     }
-    row.from(guarded(n));
+    row
+}
+
+fn insert_row<M: ModelTrait>(row: SelectStatement) -> InsertStatement {
     Query::insert()
         .into_table(M::Entity::default())
         .columns(<M::Entity as EntityTrait>::Column::iter())

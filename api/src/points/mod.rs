@@ -91,11 +91,14 @@ async fn replay_or_post(
     moved: Moved,
     post: impl Future<Output = AppResult<points_entry::Model>>,
 ) -> AppResult<points_entry::Model> {
-    let earlier = match key {
-        Some(key) => ledger::find_by_key(db, key).await?,
-        None => None,
-    };
-    replay_or_post_after(db, key, earlier, moved, post).await
+    idempotency::replay_or_run(
+        key,
+        |key| ledger::find_by_key(db, key),
+        Moved::of,
+        moved,
+        post,
+    )
+    .await
 }
 
 /// `replay_or_post` for a caller that read the entry under `key` (`earlier`) with its other reads.
