@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     helpers::World,
-    helpers::{TestApp, with_redis},
+    helpers::{TAKE, TestApp, with_redis},
 };
 
 const COMMUNITIES: &str = "{ communities { name pointsPerHour } }";
@@ -147,6 +147,64 @@ async fn the_order_pool_is_cached_and_a_taken_order_leaves_it_on_the_next_read_o
             &w.other_member.token,
             "mutation($id: ID!) { takeOrder(orderId: $id) { status } }",
             json!({ "id": order }),
+        )
+        .await;
+    let after = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(after["orderPool"]["edges"], json!([]));
+}
+
+/// An order step touches the pool of its own community only: a member elsewhere keeps reading
+/// the cached page without a statement, while a member there sees the step at once.
+#[tokio::test]
+async fn an_order_step_leaves_the_cached_pools_of_other_communities_as_they_were() {
+    let w = World::new().await;
+    let elsewhere = w.app.login("member-of-the-other-community").await;
+    w.app
+        .grant(
+            "member-of-the-other-community",
+            Role::PartyMember,
+            Some(&w.demo.other_community),
+        )
+        .await;
+    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
+    let order = w.place().await;
+    w.publish(&order).await;
+    let theirs = w.app.ok(&elsewhere.token, pool, json!({})).await;
+    let ours = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(ours["orderPool"]["edges"][0]["node"]["id"], order.as_str());
+
+    w.app
+        .ok(&w.other_member.token, TAKE, json!({ "id": order }))
+        .await;
+    let before = w.app.statements().await;
+    assert_eq!(w.app.ok(&elsewhere.token, pool, json!({})).await, theirs);
+    assert_eq!(
+        w.app.statements().await,
+        before,
+        "a step in another community leaves this pool's cached page in use"
+    );
+    let after = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(after["orderPool"]["edges"], json!([]));
+}
+
+/// An OPEN order transferred to another community leaves the pool it was listed in on the
+/// next read, although the event names only the community it went to.
+#[tokio::test]
+async fn an_open_order_transferred_away_leaves_the_cached_pool() {
+    let w = World::new().await;
+    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
+    let order = w.place().await;
+    w.publish(&order).await;
+    let listed = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(
+        listed["orderPool"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
+    w.app
+        .ok(
+            &w.staff.token,
+            "mutation($id: ID!, $c: ID!) { transferOrder(orderId: $id, communityId: $c, reason: \"地址属于隔壁社区\") { status } }",
+            json!({ "id": order, "c": w.demo.other_community }),
         )
         .await;
     let after = w.app.ok(&w.member.token, pool, json!({})).await;

@@ -6,6 +6,7 @@ use std::{fmt, future::Future, sync::Arc, time::Duration};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::{
     error::{AppResult, causes},
@@ -44,7 +45,39 @@ impl fmt::Display for Namespace {
 /// A change bumps it (`notify::EventBus::announce`), so that every instance reloads the
 /// namespace on its next read.
 pub fn version_key(namespace: Namespace) -> String {
-    format!("cache-version:{namespace}")
+    Stale::everywhere(namespace).version_key()
+}
+
+/// What a change made stale: a namespace, or only one community's part of it (an order step
+/// there leaves every other community's pool as it was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale {
+    namespace: Namespace,
+    community_id: Option<Uuid>,
+}
+
+impl Stale {
+    pub fn everywhere(namespace: Namespace) -> Self {
+        Self {
+            namespace,
+            community_id: None,
+        }
+    }
+
+    pub fn in_community(namespace: Namespace, community_id: Uuid) -> Self {
+        Self {
+            namespace,
+            community_id: Some(community_id),
+        }
+    }
+
+    /// The version a change bumps (`notify::EventBus::announce`).
+    pub fn version_key(&self) -> String {
+        match self.community_id {
+            None => format!("cache-version:{}", self.namespace),
+            Some(community_id) => format!("cache-version:{}:{community_id}", self.namespace),
+        }
+    }
 }
 
 /// The cached value of `query` in `namespace`, or `load()` stored for the next reader.
@@ -82,14 +115,14 @@ where
 const MAX_NEAR_ENTRIES: usize = 1_000;
 
 /// Values kept in this process, for reads so hot that even fetching them from the shared store
-/// costs too much. Each entry remembers the version of its namespace it was loaded at and is
-/// used only while the shared store still has that version, so a change made through any
-/// instance is seen on the next read. The version is read before loading, so a value loaded
-/// while a change commits is kept under the old version and never served. While the store is
-/// down every read loads.
+/// costs too much. Each entry remembers the versions it was loaded at (its namespace's, and
+/// those of the communities it shows) and is used only while the shared store still has them,
+/// so a change made through any instance is seen on the next read. The versions are read
+/// before loading, so a value loaded while a change commits is kept under the old versions and
+/// never served. While the store is down every read loads.
 pub struct NearCache<V> {
     namespace: Namespace,
-    entries: Memo<String, (u64, Arc<V>)>,
+    entries: Memo<String, (Vec<Option<String>>, Arc<V>)>,
     counters: NearCacheCounters,
 }
 
@@ -102,27 +135,38 @@ impl<V> NearCache<V> {
         }
     }
 
+    /// The value under `key`, which shows what `communities` hold, or `load()` kept for the
+    /// next reader.
     pub async fn get_or_load<Fut>(
         &self,
         store: &SharedStore,
         key: String,
+        communities: &[Uuid],
         load: impl FnOnce() -> Fut,
     ) -> AppResult<Arc<V>>
     where
         Fut: Future<Output = AppResult<V>>,
     {
-        let Ok(version) = store.count(&version_key(self.namespace)).await else {
+        let versions: Vec<String> = std::iter::once(Stale::everywhere(self.namespace))
+            .chain(
+                communities
+                    .iter()
+                    .map(|id| Stale::in_community(self.namespace, *id)),
+            )
+            .map(|stale| stale.version_key())
+            .collect();
+        let Ok(versions) = store.read(&versions).await else {
             return Ok(Arc::new(load().await?));
         };
         if let Some((at, value)) = self.entries.get(&key)
-            && at == version
+            && at == versions
         {
             self.counters.hits.inc();
             return Ok(value);
         }
         self.counters.misses.inc();
         let value = Arc::new(load().await?);
-        self.entries.put(key, (version, Arc::clone(&value)));
+        self.entries.put(key, (versions, Arc::clone(&value)));
         Ok(value)
     }
 }

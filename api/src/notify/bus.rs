@@ -16,7 +16,7 @@ use super::notifications::Notification;
 use crate::{
     error::causes,
     infra::{
-        cache::{self, Namespace},
+        cache::{self, Stale},
         shared_store::SharedStore,
     },
 };
@@ -85,8 +85,8 @@ impl EventBus {
     /// Makes every instance reload the `stale` namespaces on its next read, and tells every
     /// instance's subscribers `notifications`: one round trip to Redis. Never fails the caller:
     /// the change it reports is already committed.
-    pub async fn announce(&self, stale: &[Namespace], notifications: Vec<Broadcast>) {
-        let versions: Vec<String> = stale.iter().map(|n| cache::version_key(*n)).collect();
+    pub async fn announce(&self, stale: &[Stale], notifications: Vec<Broadcast>) {
+        let versions: Vec<String> = stale.iter().map(Stale::version_key).collect();
         let (channel, payloads) = match &self.redis {
             Some(channel) => (
                 channel.name.as_str(),

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     error::AppResult,
-    infra::{cache::Namespace, db},
+    infra::{cache::Stale, db},
 };
 
 /// Events a command has caused so far; its writes that others must hear about push here.
@@ -130,10 +130,10 @@ impl Dispatcher {
             events,
             notifications,
         } = committed;
-        let mut stale: Vec<Namespace> = Vec::new();
-        for namespace in events.iter().flat_map(DomainEvent::stale_reads) {
-            if !stale.contains(namespace) {
-                stale.push(*namespace);
+        let mut stale: Vec<Stale> = Vec::new();
+        for read in events.iter().filter_map(DomainEvent::stale_read) {
+            if !stale.contains(&read) {
+                stale.push(read);
             }
         }
         let mut messages: Vec<Broadcast> = notifications

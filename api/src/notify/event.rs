@@ -3,7 +3,10 @@ use chrono::{DateTime, Utc};
 use entity::{enums::OrderStatus, order, redemption, wish};
 use uuid::Uuid;
 
-use crate::{infra::cache::Namespace, orders::workflow::Step};
+use crate::{
+    infra::cache::{Namespace, Stale},
+    orders::workflow::Step,
+};
 
 #[derive(Debug, Clone)]
 pub enum DomainEvent {
@@ -67,15 +70,23 @@ pub enum Application {
 
 impl DomainEvent {
     /// The cached reads this event makes stale.
-    pub fn stale_reads(&self) -> &'static [Namespace] {
+    pub fn stale_read(&self) -> Option<Stale> {
+        let pool_of =
+            |order: &order::Model| Stale::in_community(Namespace::OrderPool, order.community_id);
         match self {
-            // The pool lists OPEN orders: only the steps that enter or leave OPEN touch it.
+            // The pool lists OPEN orders: only the steps that enter or leave OPEN touch it, and
+            // only the pool of the order's community. A transfer also takes an OPEN order out
+            // of the pool of the community it leaves, which the event does not name.
             Self::OrderStepped {
-                step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
+                step: Some(Step::Transfer),
                 ..
-            } => &[Namespace::OrderPool],
+            } => Some(Stale::everywhere(Namespace::OrderPool)),
+            Self::OrderStepped {
+                order,
+                step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
+            } => Some(pool_of(order)),
             Self::AlertChanged { order, .. } if order.status == OrderStatus::Open => {
-                &[Namespace::OrderPool]
+                Some(pool_of(order))
             }
             // Each instance's catalog hears `CategoryChanged` on the bus instead.
             Self::OrderStepped { .. }
@@ -84,12 +95,12 @@ impl DomainEvent {
             | Self::ApplicationReviewed { .. }
             | Self::Published { .. }
             | Self::WishChanged { .. }
-            | Self::CategoryChanged { .. } => &[],
-            Self::RolesChanged { .. } => &[Namespace::Roles],
-            // The pool shows its orders' requesters.
-            Self::ProfileChanged { .. } => &[Namespace::OrderPool],
-            Self::MerchantChanged { .. } => &[Namespace::Merchants],
-            Self::CommunityChanged { .. } => &[Namespace::Communities],
+            | Self::CategoryChanged { .. } => None,
+            Self::RolesChanged { .. } => Some(Stale::everywhere(Namespace::Roles)),
+            // The pool shows its orders' requesters, wherever their orders are.
+            Self::ProfileChanged { .. } => Some(Stale::everywhere(Namespace::OrderPool)),
+            Self::MerchantChanged { .. } => Some(Stale::everywhere(Namespace::Merchants)),
+            Self::CommunityChanged { .. } => Some(Stale::everywhere(Namespace::Communities)),
         }
     }
 }
@@ -103,6 +114,9 @@ mod tests {
         let event = DomainEvent::RolesChanged {
             user_id: Uuid::now_v7(),
         };
-        assert_eq!(event.stale_reads(), &[Namespace::Roles]);
+        assert_eq!(
+            event.stale_read(),
+            Some(Stale::everywhere(Namespace::Roles))
+        );
     }
 }

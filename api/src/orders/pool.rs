@@ -43,7 +43,7 @@ pub async fn order_pool(
     let key = communities
         .iter()
         .fold(shape, |key, id| format!("{key}:{id}"));
-    cache.get_or_load(store, key, load).await
+    cache.get_or_load(store, key, &communities, load).await
 }
 
 /// The page's OPEN orders of these communities, in one statement.
