@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The mixed scenario (issue 13): 32 connections of Party members poll the first page of the
 # order pool while a writer places, publishes and takes orders (about one write per 20 reads),
-# each taken or published order invalidating every instance's cached pages. Then the same
+# each taken or published order invalidating every instance's cached pages of its community
+# (the first bench community; the readers are members of nine). Then the same
 # with two instances behind the same PostgreSQL and Redis, readers split between them.
 #
 #   bench/mixed.sh [HONGFAN_BIN] [DURATION]

@@ -14,8 +14,9 @@ use crate::{
     pagination::PageRequest,
 };
 
-/// Every member's app polls the pool, so each instance keeps its first pages; any order step
-/// or profile change anywhere shows on the next read (see `cache::NearCache`).
+/// Every member's app polls the pool, so each instance keeps its first pages; an order step
+/// shows on the next read of its community's pages, a profile change on every page's (see
+/// `cache::NearCache`, `notify::DomainEvent::stale_read`).
 pub type PoolCache = NearCache<OrderPage>;
 
 pub async fn order_pool(
