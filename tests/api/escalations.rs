@@ -545,3 +545,27 @@ async fn red_alerts_reach_the_street_and_escalations_count_in_the_street_numbers
     );
     assert_eq!(numbers["governanceStats"]["total"]["red"], 1);
 }
+
+/// An OPEN order escalated out of the pool leaves every cached page of it on the next read.
+#[tokio::test]
+async fn an_open_order_escalated_leaves_the_cached_pool() {
+    let w = World::new().await;
+    let (street, _) = departments(&w).await;
+    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
+    let order = w.place().await;
+    w.publish(&order).await;
+    let listed = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(
+        listed["orderPool"]["edges"][0]["node"]["id"],
+        order.as_str()
+    );
+    w.app
+        .ok(
+            &w.staff.token,
+            ESCALATE,
+            escalate(&order, "STREET", &street),
+        )
+        .await;
+    let after = w.app.ok(&w.member.token, pool, json!({})).await;
+    assert_eq!(after["orderPool"]["edges"], json!([]));
+}

@@ -74,17 +74,16 @@ impl DomainEvent {
         let pool_of =
             |order: &order::Model| Stale::in_community(Namespace::OrderPool, order.community_id);
         match self {
-            // The pool lists OPEN orders: only the steps that enter or leave OPEN touch it, and
-            // only the pool of the order's community. A transfer also takes an OPEN order out
-            // of the pool of the community it leaves, which the event does not name.
-            Self::OrderStepped {
-                step: Some(Step::Transfer),
-                ..
-            } => Some(Stale::everywhere(Namespace::OrderPool)),
+            // The pool lists OPEN orders: only the steps that can enter or leave OPEN touch it,
+            // and only the pool of the order's community. A transfer also takes an OPEN order
+            // out of the pool of the community it leaves, which the event does not name.
             Self::OrderStepped {
                 order,
-                step: Some(Step::Dispatch | Step::Publish | Step::Take | Step::Cancel),
-            } => Some(pool_of(order)),
+                step: Some(step),
+            } if step.can_enter_or_leave(OrderStatus::Open) => Some(match step {
+                Step::Transfer => Stale::everywhere(Namespace::OrderPool),
+                _ => pool_of(order),
+            }),
             Self::AlertChanged { order, .. } if order.status == OrderStatus::Open => {
                 Some(pool_of(order))
             }

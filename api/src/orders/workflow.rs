@@ -2,6 +2,7 @@
 //! order's status, the step asked for and how the actor relates to the order, either the next
 //! status or the reason it is refused. The service applies the answer in a transaction.
 use entity::enums::OrderStatus::{self, *};
+use sea_orm::Iterable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -44,6 +45,27 @@ pub enum Response {
 }
 
 impl Step {
+    /// Whether this step, taken by anyone, can move an order into or out of `status`: the
+    /// order pool lists OPEN orders, and a step that can change that list makes its cached
+    /// pages stale. Read off `next_status`, so a new transition cannot be forgotten here.
+    pub fn can_enter_or_leave(self, status: OrderStatus) -> bool {
+        // Every way an actor can relate to an order: some steps need one relation and refuse
+        // another (nobody takes their own order).
+        let mut relations = (0..64u8).map(|bits| Relation {
+            requester: bits & 1 != 0,
+            staff: bits & 2 != 0,
+            assignee: bits & 4 != 0,
+            taker: bits & 8 != 0,
+            member: bits & 16 != 0,
+            department: bits & 32 != 0,
+        });
+        relations.any(|who| {
+            OrderStatus::iter().any(|from| {
+                next_status(from, self, who).is_ok_and(|to| (from == status) != (to == status))
+            })
+        })
+    }
+
     /// Recorded in the order's event timeline.
     pub fn action(self) -> &'static str {
         match self {
@@ -322,8 +344,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_steps_that_can_change_the_pool_are_those_into_or_out_of_open() {
+        let pool_steps: Vec<Step> = [
+            Step::Dispatch,
+            Step::Publish,
+            Step::Take,
+            Step::Decline,
+            Step::HandBack,
+            Step::Transfer,
+            Step::Progress,
+            Step::Complete,
+            Step::Rate,
+            Step::Reopen {
+                taker_available: true,
+            },
+            Step::Reopen {
+                taker_available: false,
+            },
+            Step::Cancel,
+            Step::Escalate,
+            Step::Respond(Response::Accept),
+            Step::Respond(Response::Progress),
+            Step::Respond(Response::Resolve),
+            Step::Respond(Response::Return),
+            Step::Respond(Response::PassOn),
+        ]
+        .into_iter()
+        .filter(|step| step.can_enter_or_leave(Open))
+        .collect();
+        assert_eq!(
+            pool_steps,
+            [
+                Step::Dispatch,
+                Step::Publish,
+                Step::Take,
+                Step::Transfer,
+                Step::Cancel,
+                Step::Escalate
+            ]
+        );
+    }
+
+    #[test]
     fn every_status_is_either_open_work_or_closed() {
-        use sea_orm::Iterable;
         for status in OrderStatus::iter() {
             assert!(
                 OPEN_WORK.contains(&status) != CLOSED.contains(&status),
