@@ -1,10 +1,15 @@
 //! What a committed command changed, as the rest of the system needs to hear it.
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use entity::{enums::OrderStatus, order, redemption, wish};
 use uuid::Uuid;
 
 use crate::{
-    infra::cache::{Namespace, Stale},
+    infra::{
+        cache::{Namespace, Stale},
+        memo::Memo,
+    },
     orders::workflow::Step,
 };
 
@@ -80,7 +85,7 @@ impl DomainEvent {
             Self::OrderStepped {
                 order,
                 step: Some(step),
-            } if step.can_enter_or_leave(OrderStatus::Open) => Some(match step {
+            } if touches_the_pool(*step) => Some(match step {
                 Step::Transfer => Stale::everywhere(Namespace::OrderPool),
                 _ => pool_of(order),
             }),
@@ -102,6 +107,18 @@ impl DomainEvent {
             Self::CommunityChanged { .. } => Some(Stale::everywhere(Namespace::Communities)),
         }
     }
+}
+
+/// Whether `step` can move an order into or out of the pool, read off the state machine once
+/// per step: that tries every status with every relation.
+fn touches_the_pool(step: Step) -> bool {
+    static KNOWN: LazyLock<Memo<Step, bool>> = LazyLock::new(|| Memo::new(64));
+    if let Some(known) = KNOWN.get(&step) {
+        return known;
+    }
+    let touches = step.can_enter_or_leave(OrderStatus::Open);
+    KNOWN.put(step, touches);
+    touches
 }
 
 #[cfg(test)]

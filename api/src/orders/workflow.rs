@@ -4,7 +4,7 @@
 use entity::enums::OrderStatus::{self, *};
 use sea_orm::Iterable;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step {
     /// STAFF choose the member (again, when it is already dispatched to someone else).
     Dispatch,
@@ -32,7 +32,7 @@ pub enum Step {
 }
 
 /// What the department an order is escalated to does with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Response {
     Accept,
     Progress,
