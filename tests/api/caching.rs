@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     helpers::World,
-    helpers::{TAKE, TestApp, with_redis},
+    helpers::{POOL_IDS, TAKE, TestApp, with_redis},
 };
 
 const COMMUNITIES: &str = "{ communities { name pointsPerHour } }";
@@ -166,25 +166,23 @@ async fn an_order_step_leaves_the_cached_pools_of_other_communities_as_they_were
             Some(&w.demo.other_community),
         )
         .await;
-    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
-    let order = w.place().await;
-    w.publish(&order).await;
-    let theirs = w.app.ok(&elsewhere.token, pool, json!({})).await;
-    let ours = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(ours["orderPool"]["edges"][0]["node"]["id"], order.as_str());
+    let order = w.listed_in_the_pool().await;
+    let theirs = w.app.ok(&elsewhere.token, POOL_IDS, json!({})).await;
 
     w.app
         .ok(&w.other_member.token, TAKE, json!({ "id": order }))
         .await;
     let before = w.app.statements().await;
-    assert_eq!(w.app.ok(&elsewhere.token, pool, json!({})).await, theirs);
+    assert_eq!(
+        w.app.ok(&elsewhere.token, POOL_IDS, json!({})).await,
+        theirs
+    );
     assert_eq!(
         w.app.statements().await,
         before,
         "a step in another community leaves this pool's cached page in use"
     );
-    let after = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(after["orderPool"]["edges"], json!([]));
+    assert_eq!(w.member_pool().await["orderPool"]["edges"], json!([]));
 }
 
 /// An OPEN order transferred to another community leaves the pool it was listed in on the
@@ -192,14 +190,7 @@ async fn an_order_step_leaves_the_cached_pools_of_other_communities_as_they_were
 #[tokio::test]
 async fn an_open_order_transferred_away_leaves_the_cached_pool() {
     let w = World::new().await;
-    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
-    let order = w.place().await;
-    w.publish(&order).await;
-    let listed = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(
-        listed["orderPool"]["edges"][0]["node"]["id"],
-        order.as_str()
-    );
+    let order = w.listed_in_the_pool().await;
     w.app
         .ok(
             &w.staff.token,
@@ -207,8 +198,7 @@ async fn an_open_order_transferred_away_leaves_the_cached_pool() {
             json!({ "id": order, "c": w.demo.other_community }),
         )
         .await;
-    let after = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(after["orderPool"]["edges"], json!([]));
+    assert_eq!(w.member_pool().await["orderPool"]["edges"], json!([]));
 }
 
 /// Every way roles change (grant, revoke, approving a Party-member registration, the CLI) is

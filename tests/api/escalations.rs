@@ -551,14 +551,7 @@ async fn red_alerts_reach_the_street_and_escalations_count_in_the_street_numbers
 async fn an_open_order_escalated_leaves_the_cached_pool() {
     let w = World::new().await;
     let (street, _) = departments(&w).await;
-    let pool = "{ orderPool(first: 20) { edges { node { id } } } }";
-    let order = w.place().await;
-    w.publish(&order).await;
-    let listed = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(
-        listed["orderPool"]["edges"][0]["node"]["id"],
-        order.as_str()
-    );
+    let order = w.listed_in_the_pool().await;
     w.app
         .ok(
             &w.staff.token,
@@ -566,6 +559,5 @@ async fn an_open_order_escalated_leaves_the_cached_pool() {
             escalate(&order, "STREET", &street),
         )
         .await;
-    let after = w.app.ok(&w.member.token, pool, json!({})).await;
-    assert_eq!(after["orderPool"]["edges"], json!([]));
+    assert_eq!(w.member_pool().await["orderPool"]["edges"], json!([]));
 }

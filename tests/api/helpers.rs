@@ -508,9 +508,28 @@ impl World {
             .ok(&self.staff.token, PUBLISH, json!({ "id": order }))
             .await;
     }
+
+    /// A published order of the demo resident, on the first page of the demo member's pool,
+    /// which that read leaves cached.
+    pub async fn listed_in_the_pool(&self) -> String {
+        let order = self.place().await;
+        self.publish(&order).await;
+        let listed = self.member_pool().await;
+        assert_eq!(
+            listed["orderPool"]["edges"][0]["node"]["id"],
+            order.as_str()
+        );
+        order
+    }
+
+    /// The first page of the demo member's order pool.
+    pub async fn member_pool(&self) -> Value {
+        self.app.ok(&self.member.token, POOL_IDS, json!({})).await
+    }
 }
 
 pub const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status responseDueAt isOverdue community { name } } }";
+pub const POOL_IDS: &str = "{ orderPool(first: 20) { edges { node { id } } } }";
 pub const PUBLISH: &str = "mutation($id: ID!) { publishOrder(orderId: $id) { status } }";
 pub const CANCEL: &str =
     "mutation($id: ID!) { cancelOrder(orderId: $id, reason: \"不需要了\") { status } }";
