@@ -114,6 +114,10 @@ where
 /// Most entries one near cache keeps; past that it starts afresh.
 const MAX_NEAR_ENTRIES: usize = 1_000;
 
+/// The versions a near-cache entry was loaded at, as the shared store holds them; shared, so
+/// that a look-up on the hot path copies none.
+type Versions = Arc<[Option<String>]>;
+
 /// Values kept in this process, for reads so hot that even fetching them from the shared store
 /// costs too much. Each entry remembers the versions it was loaded at (its namespace's, and
 /// those of the communities it shows) and is used only while the shared store still has them,
@@ -122,7 +126,7 @@ const MAX_NEAR_ENTRIES: usize = 1_000;
 /// never served. While the store is down every read loads.
 pub struct NearCache<V> {
     namespace: Namespace,
-    entries: Memo<String, (Vec<Option<String>>, Arc<V>)>,
+    entries: Memo<String, (Versions, Arc<V>)>,
     counters: NearCacheCounters,
 }
 
@@ -147,7 +151,7 @@ impl<V> NearCache<V> {
     where
         Fut: Future<Output = AppResult<V>>,
     {
-        let versions: Vec<String> = std::iter::once(Stale::everywhere(self.namespace))
+        let version_keys: Vec<String> = std::iter::once(Stale::everywhere(self.namespace))
             .chain(
                 communities
                     .iter()
@@ -155,18 +159,18 @@ impl<V> NearCache<V> {
             )
             .map(|stale| stale.version_key())
             .collect();
-        let Ok(versions) = store.read(&versions).await else {
+        let Ok(versions) = store.read(&version_keys).await else {
             return Ok(Arc::new(load().await?));
         };
         if let Some((at, value)) = self.entries.get(&key)
-            && at == versions
+            && *at == *versions
         {
             self.counters.hits.inc();
             return Ok(value);
         }
         self.counters.misses.inc();
         let value = Arc::new(load().await?);
-        self.entries.put(key, (versions, Arc::clone(&value)));
+        self.entries.put(key, (versions.into(), Arc::clone(&value)));
         Ok(value)
     }
 }
