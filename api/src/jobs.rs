@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::sync::Notify;
 
 use crate::{
     consultations,
@@ -13,7 +14,7 @@ use crate::{
         shared_store::SharedStore,
     },
     merchants::redemptions,
-    notify::delivery,
+    notify::{Dispatcher, delivery, inbox},
     orders::alerts,
     patrols,
     points::{activities, attendance, expiry},
@@ -24,6 +25,8 @@ use crate::{
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
+    /// Files notices for a community's Party members in their inboxes.
+    Fanout,
     /// Sends due inbox messages as subscription messages.
     Delivery,
     /// Reminds sign-ups of activities starting soon.
@@ -47,7 +50,8 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 10] = [
+    pub const ALL: [Job; 11] = [
+        Job::Fanout,
         Job::Delivery,
         Job::ActivityReminders,
         Job::OrderAlerts,
@@ -62,6 +66,7 @@ impl Job {
 
     pub fn name(self) -> &'static str {
         match self {
+            Job::Fanout => "inbox-fanout",
             Job::Delivery => "delivery",
             Job::ActivityReminders => "activity-reminders",
             Job::OrderAlerts => "order-alerts",
@@ -82,6 +87,9 @@ impl Job {
     fn period(self, delivery: Duration) -> Duration {
         match self {
             Job::Delivery => delivery,
+            // The committing instance is woken at once (`woken_by`); the period only
+            // catches the fan-outs of an instance that stopped before filing them.
+            Job::Fanout => Duration::from_secs(10),
             Job::ActivityReminders | Job::WishExpiry | Job::NoShows | Job::PatrolPlans => {
                 Duration::from_secs(600)
             }
@@ -99,6 +107,12 @@ impl Job {
         matches!(self, Job::OrderAlerts | Job::WishExpiry | Job::PointsExpiry)
     }
 
+    /// What wakes the job before its period is over: a commit on this instance that left it
+    /// work.
+    fn woken_by(self, dispatcher: &Dispatcher) -> Option<&Notify> {
+        (self == Job::Fanout).then(|| dispatcher.fanouts_left())
+    }
+
     /// Jobs that one instance a period runs, the first to claim it in the shared store: the
     /// alert sweep notifies, so two instances sweeping would notify twice. The others are
     /// compare-and-set updates that every instance may run.
@@ -111,6 +125,7 @@ impl Job {
         let now = Utc::now();
         let db = &state.db;
         Ok(match self {
+            Job::Fanout => inbox::fan_out(db).await?,
             Job::Delivery => delivery::deliver_due(db, &state.delivery, now).await? as u64,
             Job::ActivityReminders => activities::remind_upcoming(db, now).await? as u64,
             Job::OrderAlerts => alerts::sweep(db, &state.dispatcher, now).await? as u64,
@@ -172,8 +187,17 @@ impl Runner {
                 Duration::ZERO
             };
         let mut ticks = tokio::time::interval_at(first, period);
+        let dispatcher = self.state.dispatcher.clone();
         loop {
-            ticks.tick().await;
+            match job.woken_by(&dispatcher) {
+                Some(work_left) => tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = work_left.notified() => {}
+                },
+                None => {
+                    ticks.tick().await;
+                }
+            }
             if job.once_per_period() && !claim_period(&self.state.store, job, period).await {
                 continue;
             }

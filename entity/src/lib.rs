@@ -18,6 +18,7 @@ pub mod gift_budget;
 pub mod good_deed;
 pub mod grid;
 pub mod household_link;
+pub mod inbox_fanout;
 pub mod inbox_message;
 pub mod merchant;
 pub mod merchant_badge;

@@ -63,6 +63,7 @@ mod m20261207_000041_placing_budgets;
 mod m20261207_000042_create_order_month_stats;
 mod m20261207_000043_one_statement_writes;
 mod m20261208_000044_gift_budgets;
+mod m20261208_000045_inbox_fanouts;
 
 /// An index named `name` on `columns` of `table`.
 fn index<T: IntoIden + 'static>(name: &str, table: T, columns: Vec<T>) -> IndexCreateStatement {
@@ -169,6 +170,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000042_create_order_month_stats::Migration),
             Box::new(m20261207_000043_one_statement_writes::Migration),
             Box::new(m20261208_000044_gift_budgets::Migration),
+            Box::new(m20261208_000045_inbox_fanouts::Migration),
         ]
     }
 }

@@ -275,6 +275,23 @@ impl TestApp {
 
     /// The SQL statements requests ran so far: the periodic jobs' are counted apart, so that a
     /// job's round during a test does not add to the count it compares.
+    /// Waits until the fan-out worker has filed every notice for a community's Party members
+    /// in their inboxes: it runs after the commit that left them, beside the next request.
+    pub async fn fanned_out(&self) {
+        use sea_orm::PaginatorTrait;
+        for _ in 0..500 {
+            let waiting = entity::inbox_fanout::Entity::find()
+                .count(&self.db)
+                .await
+                .expect("fan-outs");
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("fan-outs still waiting after 5 s");
+    }
+
     pub async fn statements(&self) -> u64 {
         self.metric("hongfan_db_statements_total{origin=\"request\"}")
             .await
@@ -574,6 +591,7 @@ pub async fn merchant_with_cashier(
 
 /// The kinds of the newest 50 messages in the inbox of the holder of `token`.
 pub async fn inbox_kinds(app: &TestApp, token: &str) -> Vec<String> {
+    app.fanned_out().await;
     let inbox = app
         .ok(
             token,

@@ -1,5 +1,5 @@
 //! Nothing depends on a live socket: what is meant for someone waits in their inbox, written
-//! with the change it reports.
+//! with the change it reports (or, for a community's Party members, right after it).
 use serde_json::{Value, json};
 
 use crate::helpers::{Login, PUBLISH, TAKE, TestApp, World};
@@ -7,6 +7,7 @@ use crate::helpers::{Login, PUBLISH, TAKE, TestApp, World};
 const INBOX: &str = "{ myInbox(first: 20) { edges { node { id kind orderId message readAt } } } me { unreadCount } }";
 
 async fn inbox(app: &TestApp, who: &Login) -> (Vec<Value>, u64) {
+    app.fanned_out().await;
     let data = app.ok(&who.token, INBOX, json!({})).await;
     let messages = data["myInbox"]["edges"]
         .as_array()

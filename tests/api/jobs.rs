@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Database};
 
-use crate::helpers::{empty_database, spawn_app};
+use crate::helpers::{World, empty_database, inbox_kinds, spawn_app};
 
 fn hongfan(database_url: &str, args: &[&str]) -> (bool, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_hongfan"))
@@ -75,4 +75,45 @@ async fn metrics_tell_when_each_job_last_succeeded() {
         let failures = format!(r#"hongfan_job_failures_total{{job="{}"}}"#, job.name());
         assert_eq!(app.metric(&failures).await, 0, "{failures}");
     }
+}
+
+/// A notice for a community's Party members that its instance stopped before filing (here
+/// stored by hand, so no commit woke a worker) is filed by the next sweep of any instance, once
+/// per member.
+#[tokio::test]
+async fn a_fan_out_left_by_a_stopped_instance_is_filed_by_the_next_sweep() {
+    use entity::inbox_fanout;
+    use hongfan::notify::{inbox, notifications::NotificationKind};
+    use sea_orm::{EntityTrait, PaginatorTrait, Set};
+
+    let w = World::new().await;
+    let notice = uuid::Uuid::now_v7();
+    inbox_fanout::Entity::insert(inbox_fanout::ActiveModel {
+        notification_id: Set(notice),
+        kind: Set(inbox::kind_name(NotificationKind::NewOpenOrder)),
+        order_id: Set(None),
+        redemption_id: Set(None),
+        message: Set("新的可接订单: 留下的".to_owned()),
+        created_at: Set(chrono::Utc::now()),
+        members_of: Set(w.demo.community.parse().expect("uuid")),
+    })
+    .exec(&w.app.db)
+    .await
+    .expect("a fan-out");
+    let (ok, output) = hongfan(&w.app.settings.database_url, &["run-job", "inbox-fanout"]);
+    assert!(ok, "{output}");
+    assert_eq!(
+        inbox_fanout::Entity::find()
+            .count(&w.app.db)
+            .await
+            .expect("count"),
+        0
+    );
+    for member in [&w.member, &w.other_member] {
+        assert_eq!(inbox_kinds(&w.app, &member.token).await, ["NEW_OPEN_ORDER"]);
+    }
+    assert!(
+        inbox_kinds(&w.app, &w.resident.token).await.is_empty(),
+        "only the community's Party members"
+    );
 }

@@ -328,6 +328,7 @@ async fn two_instances_running_workers_send_each_message_once() {
             .ok(&w.staff.token, PUBLISH, json!({ "id": order }))
             .await;
     }
+    w.app.fanned_out().await;
     let now = Utc::now();
     for round in 0..3 {
         let at = now + Duration::minutes(round * 10);

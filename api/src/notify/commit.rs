@@ -4,10 +4,13 @@
 //! its result as a `Committed`. Only the `Dispatcher` opens a `Committed`, so no caller can
 //! use the result and forget its effects: the dispatcher turns the events into cache
 //! invalidation and live notifications once the change is committed.
+use std::sync::Arc;
+
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction,
     sea_query::{InsertStatement, UpdateStatement},
 };
+use tokio::sync::Notify;
 
 use super::{
     bus::{Broadcast, EventBus},
@@ -111,18 +114,29 @@ impl<T> Committed<T> {
 #[derive(Clone)]
 pub struct Dispatcher {
     bus: EventBus,
+    /// Told when a commit left a fan-out (`inbox::fan_out`), which this instance then files.
+    fanouts: Arc<Notify>,
 }
 
 impl Dispatcher {
     pub fn new(bus: EventBus) -> Self {
-        Self { bus }
+        Self {
+            bus,
+            fanouts: Arc::default(),
+        }
     }
 
     pub fn bus(&self) -> &EventBus {
         &self.bus
     }
 
-    /// Invalidates what the events made stale, tells subscribers, and hands back the result.
+    /// Wakes when a settled change left a fan-out to file.
+    pub fn fanouts_left(&self) -> &Notify {
+        &self.fanouts
+    }
+
+    /// Wakes the filing of the change's fan-outs, invalidates what the events made stale, tells
+    /// subscribers, and hands back the result.
     /// Never fails: the change is committed, and a missed effect only costs freshness.
     pub async fn settle<T>(&self, committed: Committed<T>) -> T {
         let Committed {
@@ -130,6 +144,9 @@ impl Dispatcher {
             events,
             notifications,
         } = committed;
+        if notifications.iter().any(inbox::fans_out) {
+            self.fanouts.notify_one();
+        }
         let mut stale: Vec<Stale> = Vec::new();
         for read in events.iter().filter_map(DomainEvent::stale_read) {
             if !stale.contains(&read) {

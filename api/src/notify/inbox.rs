@@ -1,15 +1,22 @@
 //! Each person's inbox: the notifications meant for them, written in the same transaction as
 //! the change they report (so a committed change is never left untold), read whenever the app
 //! opens. Every row is also the job of telling the person outside the app (`delivery`).
+//!
+//! A notice for a community's Party members names hundreds of people: the change stores it
+//! once as a fan-out, and `fan_out` files its rows right after the commit, so the step that
+//! caused it does not wait for them.
 use chrono::Utc;
 use entity::{
     enums::{Delivery, Role},
-    inbox_message, role_grant, user,
+    inbox_fanout, inbox_message, role_grant, user,
 };
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, PaginatorTrait, QueryFilter,
-    sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query, SelectStatement},
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{
+        Alias, Expr, ExprTrait, InsertStatement, LockBehavior, LockType, OnConflict, Query,
+        SelectStatement,
+    },
 };
 use uuid::Uuid;
 
@@ -28,8 +35,12 @@ const USERS_PER_STATEMENT: usize = 500;
 /// Most messages one `markInboxRead` call marks.
 pub const MAX_MARKED: usize = 100;
 
-/// Selects of the people an audience names (`user_id`): holders of the roles it names where
-/// it names them, and its users by id, a chunk per select.
+/// Most fan-outs one round of `fan_out` files.
+const FANOUTS_PER_ROUND: u64 = 100;
+
+/// Selects of the people an audience names (`user_id`) but a community's Party members (a
+/// fan-out): holders of the roles it names where it names them, and its users by id, a chunk
+/// per select.
 fn recipients(audience: &Audience) -> Vec<SelectStatement> {
     let mut by_role = Condition::any();
     let holders_of = [
@@ -37,11 +48,6 @@ fn recipients(audience: &Audience) -> Vec<SelectStatement> {
             Role::Staff,
             role_grant::Column::CommunityId,
             audience.staff_of,
-        ),
-        (
-            Role::PartyMember,
-            role_grant::Column::CommunityId,
-            audience.members_of,
         ),
         (
             Role::StreetStaff,
@@ -87,61 +93,144 @@ fn recipients(audience: &Audience) -> Vec<SelectStatement> {
 }
 
 /// The statements that file each notification in its audience's inboxes: each finds its
-/// recipients itself, so filing costs no read and no round trip per person. `OrderChanged`
-/// only refreshes open screens, so it is not filed. A person named twice gets one row.
+/// recipients itself, so filing costs no read and no round trip per person. A community's
+/// Party members get a fan-out, filed after the commit (`fan_out`). `OrderChanged` only
+/// refreshes open screens, so it is not filed. A person named twice gets one row.
 pub fn filing(backend: DbBackend, notifications: &[Notification]) -> Vec<InsertStatement> {
-    use inbox_message::Column;
     let now = Utc::now();
     let mut statements = Vec::new();
-    for notification in notifications
-        .iter()
-        .filter(|n| n.kind != NotificationKind::OrderChanged)
-    {
+    for notification in notifications.iter().filter(|n| is_filed(n)) {
         for people in recipients(&notification.audience) {
             let rows = Query::select()
                 .expr(db::new_id(backend))
                 .expr(Expr::val(notification.id))
-                .column(Column::UserId)
+                .column(inbox_message::Column::UserId)
                 .expr(Expr::val(kind_name(notification.kind)))
                 .expr(Expr::val(notification.order_id))
                 .expr(Expr::val(notification.redemption_id))
                 .expr(Expr::val(notification.message.clone()))
                 .expr(Expr::val(notification.at))
-                .expr(Expr::val(Delivery::Pending.to_value()))
-                .expr(Expr::val(0))
-                .expr(Expr::val(now))
                 .from_subquery(people, Alias::new("people"))
                 // SQLite reads `ON CONFLICT` after a FROM without WHERE as a join's ON.
-                .and_where(Expr::col(Column::UserId).is_not_null())
+                .and_where(Expr::col(inbox_message::Column::UserId).is_not_null())
                 .to_owned();
-            let columns = [
-                Column::Id,
-                Column::NotificationId,
-                Column::UserId,
-                Column::Kind,
-                Column::OrderId,
-                Column::RedemptionId,
-                Column::Message,
-                Column::CreatedAt,
-                Column::Delivery,
-                Column::Attempts,
-                Column::NextAttemptAt,
-            ];
-            let mut insert = Query::insert();
-            insert
-                .into_table(inbox_message::Entity)
-                .columns(columns)
-                .select_from(rows)
-                .expect("as many values as columns")
-                .on_conflict(
-                    OnConflict::columns([Column::NotificationId, Column::UserId])
-                        .do_nothing()
-                        .to_owned(),
-                );
-            statements.push(insert);
+            statements.push(into_inboxes(rows, now));
+        }
+        if let Some(community) = notification.audience.members_of {
+            statements.push(
+                inbox_fanout::Entity::insert(inbox_fanout::ActiveModel {
+                    notification_id: Set(notification.id),
+                    kind: Set(kind_name(notification.kind)),
+                    order_id: Set(notification.order_id),
+                    redemption_id: Set(notification.redemption_id),
+                    message: Set(notification.message.clone()),
+                    created_at: Set(notification.at),
+                    members_of: Set(community),
+                })
+                .into_query(),
+            );
         }
     }
     statements
+}
+
+fn is_filed(notification: &Notification) -> bool {
+    notification.kind != NotificationKind::OrderChanged
+}
+
+/// Whether filing `notification` leaves a fan-out for `fan_out`.
+pub fn fans_out(notification: &Notification) -> bool {
+    is_filed(notification) && notification.audience.members_of.is_some()
+}
+
+/// Inserts the inbox rows `rows` selects: a notification's id, person, kind, order,
+/// redemption, message and time, each to be delivered from `now`.
+fn into_inboxes(mut rows: SelectStatement, now: chrono::DateTime<Utc>) -> InsertStatement {
+    use inbox_message::Column;
+    rows.expr(Expr::val(Delivery::Pending.to_value()))
+        .expr(Expr::val(0))
+        .expr(Expr::val(now));
+    let columns = [
+        Column::Id,
+        Column::NotificationId,
+        Column::UserId,
+        Column::Kind,
+        Column::OrderId,
+        Column::RedemptionId,
+        Column::Message,
+        Column::CreatedAt,
+        Column::Delivery,
+        Column::Attempts,
+        Column::NextAttemptAt,
+    ];
+    let mut insert = Query::insert();
+    insert
+        .into_table(inbox_message::Entity)
+        .columns(columns)
+        .select_from(rows)
+        .expect("as many values as columns")
+        .on_conflict(
+            OnConflict::columns([Column::NotificationId, Column::UserId])
+                .do_nothing()
+                .to_owned(),
+        );
+    insert
+}
+
+/// Files the waiting fan-outs in their audiences' inboxes, a round of them per transaction,
+/// and removes them; how many it filed. The dispatcher wakes it after each commit that leaves
+/// one, and it also runs on a period for those of an instance that stopped first. Instances
+/// skip the fan-outs another is filing.
+pub async fn fan_out(db: &DatabaseConnection) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let mut filed = 0;
+    loop {
+        let txn = db::begin_write(db).await?;
+        let mut waiting = inbox_fanout::Entity::find()
+            .select_only()
+            .column(inbox_fanout::Column::NotificationId)
+            .order_by_asc(inbox_fanout::Column::CreatedAt)
+            .limit(FANOUTS_PER_ROUND);
+        if backend == DbBackend::Postgres {
+            waiting = waiting.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let ids: Vec<Uuid> = waiting.into_tuple().all(&txn).await?;
+        if ids.is_empty() {
+            return Ok(filed);
+        }
+        use inbox_fanout::Column as Fanout;
+        let rows = Query::select()
+            .expr(db::new_id(backend))
+            .column((inbox_fanout::Entity, Fanout::NotificationId))
+            .column((role_grant::Entity, role_grant::Column::UserId))
+            .column((inbox_fanout::Entity, Fanout::Kind))
+            .column((inbox_fanout::Entity, Fanout::OrderId))
+            .column((inbox_fanout::Entity, Fanout::RedemptionId))
+            .column((inbox_fanout::Entity, Fanout::Message))
+            .column((inbox_fanout::Entity, Fanout::CreatedAt))
+            .from(inbox_fanout::Entity)
+            .inner_join(
+                role_grant::Entity,
+                Condition::all()
+                    .add(role_grant::Column::Role.eq(Role::PartyMember))
+                    .add(
+                        Expr::col((role_grant::Entity, role_grant::Column::CommunityId))
+                            .equals((inbox_fanout::Entity, Fanout::MembersOf)),
+                    ),
+            )
+            .and_where(Expr::col((inbox_fanout::Entity, Fanout::NotificationId)).is_in(ids.clone()))
+            .to_owned();
+        txn.execute(&into_inboxes(rows, Utc::now())).await?;
+        inbox_fanout::Entity::delete_many()
+            .filter(Fanout::NotificationId.is_in(ids.iter().copied()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        filed += ids.len() as u64;
+        if (ids.len() as u64) < FANOUTS_PER_ROUND {
+            return Ok(filed);
+        }
+    }
 }
 
 /// Files each notification in its audience's inboxes (`filing`).
