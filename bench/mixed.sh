@@ -9,7 +9,7 @@
 #
 # Runs on a database seeded from bench/seed.sql: $DB if set (bench/run.sh passes its own),
 # else hongfan_ceo, made by ../shared/tools/orderpool-side-by-side. Prints reads and writes per
-# second, their p99, and the pool cache's hit rate from /metrics.
+# second, their p99, the pool cache's hit rate and each writer step's mean time from /metrics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/hongfan}; DUR=${2:-15s}
@@ -60,10 +60,17 @@ figure() { echo "$1" | awk -v k="$2" '$1 == k {print $2}'; }
 hits() { # metrics port → "hits misses"
   curl -s http://127.0.0.1:$1/metrics | awk '/near_cache_reads_total.*order-pool/ { if ($0 ~ /hit/) h += $2; else m += $2 } END { print h + 0, m + 0 }'
 }
+steps() { # metrics port → "count sum" of each writer step, in seconds
+  local text; text=$(curl -s http://127.0.0.1:$1/metrics)
+  for op in Place Publish Take; do
+    echo "$text" | awk -v op="operation=\"$op\"" 'index($0, op) && /^hongfan_graphql_request_duration_seconds_(count|sum)/ { v[$0 ~ /_count/] = $2 } END { printf "%d %f ", v[1], v[0] }'
+  done
+}
 scenario() { # label, reader ports…
   local label=$1; shift
   local before=() port
   for port in "$@"; do before+=("$(hits $(($port + 100)))"); done
+  local steps_before; steps_before=$(steps $(($1 + 100)))
   local readers=()
   for port in "$@"; do
     TOKENS=$work/tokens wrk -t1 -c$((32 / $#)) -d$DUR --latency -s $work/reader.lua http://127.0.0.1:$port > $work/read-$port.txt &
@@ -81,6 +88,8 @@ scenario() { # label, reader ports…
   row "$label" "$reads" "$p99" "$(awk '/Requests\/sec/ {printf "%d", $2}' $work/write.txt)" \
     "$(figure "$(cat $work/write.txt)" 99%)" "$(awk -v h=$h -v m=$m 'BEGIN { printf "%.1f%%", (h + m) ? 100 * h / (h + m) : 0 }')"
   grep -h "graphql errors\|Non-2xx" $work/write.txt $work/read-*.txt >&2 || true
+  echo "$steps_before $(steps $(($1 + 100)))" | awk '{ printf "  mean ms: place %.1f, publish %.1f, take %.1f\n",
+    1000 * ($8 - $2) / ($7 - $1 + 1e-9), 1000 * ($10 - $4) / ($9 - $3 + 1e-9), 1000 * ($12 - $6) / ($11 - $5 + 1e-9) }'
 }
 
 row scenario "reads/s" "read p99" "writes/s" "write p99" "pool hits"
