@@ -17,7 +17,7 @@ use entity::{
     inbox_message,
 };
 use hongfan::notify::delivery::deliver_due;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -901,4 +901,36 @@ async fn the_texts_of_one_command_are_checked_at_once_not_one_after_another() {
         3,
         "title, description and place were with WeChat at the same time"
     );
+}
+
+/// One run of the worker sends everything due, batch after batch, not one batch: a published
+/// order alone makes a message for each of the community's Party members.
+#[tokio::test]
+async fn one_run_sends_everything_due_not_one_batch() {
+    let (base, fake) = start_fake().await;
+    let w = World::on(app_with_wechat(&base).await).await;
+    // As many as one resident may place in an hour: with the STAFF's NEW_ORDER rows, 30 due.
+    const ORDERS: usize = 10;
+    for member in [&w.member, &w.other_member] {
+        consent(&w.app, member, "NEW_OPEN_ORDER", ORDERS).await;
+    }
+    for _ in 0..ORDERS {
+        let order = w.place().await;
+        w.publish(&order).await;
+    }
+    w.app.fanned_out().await;
+    deliver_due(&w.app.db, &w.app.delivery, Utc::now())
+        .await
+        .expect("one run");
+    let sent = fake.sent.lock().expect("sent").clone();
+    for member in ["demo-member", "demo-member-2"] {
+        let to_member = sent.iter().filter(|(to, ..)| to == member).count();
+        assert_eq!(to_member, ORDERS, "{member}: {sent:?}");
+    }
+    let pending = inbox_message::Entity::find()
+        .filter(inbox_message::Column::Delivery.eq(Delivery::Pending))
+        .count(&w.app.db)
+        .await
+        .expect("pending");
+    assert_eq!(pending, 0, "nothing due is left for the next run");
 }

@@ -37,6 +37,8 @@ pub const MAX_ATTEMPTS: i32 = 5;
 /// How long a claimed row is left to its worker before another may retry it.
 const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 const BATCH: u64 = 20;
+/// Most batches one run claims, so that a backlog is sent over several runs, not in one long.
+const BATCHES_PER_RUN: usize = 50;
 /// Most one-time consents kept per kind (WeChat itself counts them too).
 const MAX_CONSENTS: i32 = 50;
 
@@ -180,15 +182,35 @@ enum Outcome {
     Failed(String),
 }
 
-/// Sends what is due at `now`; returns how many rows it settled or rescheduled.
+/// Sends what is due at `now`, a batch at a time until none is left (a published order alone
+/// makes a row per Party member of its community) or a run has claimed `BATCHES_PER_RUN`;
+/// returns how many rows it settled or rescheduled. A row it reschedules is due after `now`,
+/// so no run claims a row twice.
 pub async fn deliver_due(
     db: &DatabaseConnection,
     sender: &Sender,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let rows = claim(db, now).await?;
+    let mut settled = 0;
+    for _ in 0..BATCHES_PER_RUN {
+        let rows = claim(db, now).await?;
+        deliver(db, sender, &rows, now).await?;
+        settled += rows.len();
+        if rows.len() < BATCH as usize {
+            break;
+        }
+    }
+    Ok(settled)
+}
+
+async fn deliver(
+    db: &DatabaseConnection,
+    sender: &Sender,
+    rows: &[inbox_message::Model],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     // Every recipient's openid in one query, not one per message.
     let openids: HashMap<Uuid, String> = user::Entity::find()
@@ -198,12 +220,12 @@ pub async fn deliver_due(
         .into_iter()
         .map(|user| (user.id, user.openid))
         .collect();
-    for row in &rows {
+    for row in rows {
         let openid = openids.get(&row.user_id).map(String::as_str);
         let outcome = attempt(db, sender, row, openid).await?;
         record(db, row, outcome, now).await?;
     }
-    Ok(rows.len())
+    Ok(())
 }
 
 async fn attempt(
