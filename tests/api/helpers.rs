@@ -273,8 +273,6 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))
     }
 
-    /// The SQL statements requests ran so far: the periodic jobs' are counted apart, so that a
-    /// job's round during a test does not add to the count it compares.
     /// Waits until the fan-out worker has filed every notice for a community's Party members
     /// in their inboxes: it runs after the commit that left them, beside the next request.
     pub async fn fanned_out(&self) {
@@ -292,6 +290,8 @@ impl TestApp {
         panic!("fan-outs still waiting after 5 s");
     }
 
+    /// The SQL statements requests ran so far: the periodic jobs' are counted apart, so that a
+    /// job's round during a test does not add to the count it compares.
     pub async fn statements(&self) -> u64 {
         self.metric("hongfan_db_statements_total{origin=\"request\"}")
             .await

@@ -116,7 +116,7 @@ pub fn filing(backend: DbBackend, notifications: &[Notification]) -> Vec<InsertS
                 .to_owned();
             statements.push(into_inboxes(rows, now));
         }
-        if let Some(community) = notification.audience.members_of {
+        if let Some(community) = fan_out_to(notification) {
             statements.push(
                 inbox_fanout::Entity::insert(inbox_fanout::ActiveModel {
                     notification_id: Set(notification.id),
@@ -138,9 +138,17 @@ fn is_filed(notification: &Notification) -> bool {
     notification.kind != NotificationKind::OrderChanged
 }
 
+/// The community whose Party members hear `notification` through a fan-out, if any.
+fn fan_out_to(notification: &Notification) -> Option<Uuid> {
+    notification
+        .audience
+        .members_of
+        .filter(|_| is_filed(notification))
+}
+
 /// Whether filing `notification` leaves a fan-out for `fan_out`.
 pub fn fans_out(notification: &Notification) -> bool {
-    is_filed(notification) && notification.audience.members_of.is_some()
+    fan_out_to(notification).is_some()
 }
 
 /// Inserts the inbox rows `rows` selects: a notification's id, person, kind, order,
@@ -218,7 +226,10 @@ pub async fn fan_out(db: &DatabaseConnection) -> AppResult<u64> {
                             .equals((inbox_fanout::Entity, Fanout::MembersOf)),
                     ),
             )
-            .and_where(Expr::col((inbox_fanout::Entity, Fanout::NotificationId)).is_in(ids.clone()))
+            .and_where(
+                Expr::col((inbox_fanout::Entity, Fanout::NotificationId))
+                    .is_in(ids.iter().copied()),
+            )
             .to_owned();
         txn.execute(&into_inboxes(rows, Utc::now())).await?;
         inbox_fanout::Entity::delete_many()
